@@ -1,0 +1,1 @@
+"""SiamOT's evaluation toolkit: datasets, settings, tracker registry, runners, analysis and plots."""

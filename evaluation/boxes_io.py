@@ -1,0 +1,79 @@
+"""Reading and writing box files: ground truth and tracker results.
+
+Readers accept comma, tab, semicolon and whitespace delimiters (OTB files mix them) and
+report bad rows by file and 1-based line number. Writers are atomic (write to a
+temporary file in the same folder, then rename) so an interrupted run never leaves a
+half-written result that a resumed run would take as complete.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+_SPLIT = re.compile(r"[,\t; ]+")
+
+
+def read_boxes_txt(path: str | Path, columns: int = 4) -> np.ndarray:
+    """Read ``(N, columns)`` float64 rows; empty lines are skipped.
+
+    ``NaN`` entries are kept (they mark invalid frames in some ground truths).
+
+    Raises:
+        FileNotFoundError: the file is missing (message names the path).
+        ValueError: a row has another number of values or a non-numeric value (names file and line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"box file not found: {path}")
+    rows: list[list[float]] = []
+    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+        text = line.strip()
+        if not text:
+            continue
+        parts = [p for p in _SPLIT.split(text) if p]
+        if len(parts) != columns:
+            raise ValueError(f"{path}:{line_no}: expected {columns} values, got {len(parts)}: {text!r}")
+        try:
+            rows.append([float(p) for p in parts])
+        except ValueError as exc:
+            raise ValueError(f"{path}:{line_no}: non-numeric value in {text!r}") from exc
+    return np.asarray(rows, dtype=np.float64).reshape(-1, columns)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file + rename in the same folder)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def format_rows(rows: Iterable[Iterable[float]], decimals: int = 2, delimiter: str = "\t") -> str:
+    return "".join(delimiter.join(f"{float(v):.{decimals}f}" for v in row) + "\n" for row in rows)
+
+
+def write_boxes_txt(path: str | Path, boxes_xywh: np.ndarray, decimals: int = 2) -> None:
+    """Write ``(N, 4)`` boxes as tab-delimited floats (pytracking's layout, sub-pixel kept)."""
+    boxes = np.asarray(boxes_xywh, dtype=np.float64).reshape(-1, 4)
+    atomic_write_text(path, format_rows(boxes, decimals))
+
+
+def write_values_txt(path: str | Path, values: Iterable[float], decimals: int = 6) -> None:
+    """Write one value per line (per-frame times in seconds)."""
+    atomic_write_text(path, "".join(f"{float(v):.{decimals}f}\n" for v in values))
+
+
+def read_values_txt(path: str | Path) -> np.ndarray:
+    """Read one value per line (per-frame times)."""
+    return read_boxes_txt(path, columns=1).reshape(-1)

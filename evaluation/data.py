@@ -1,0 +1,115 @@
+"""``Sequence`` and ``SequenceList``: the dataset-independent view every runner and analysis uses.
+
+A sequence is a list of frames with one ground-truth box ``[x, y, w, h]`` (0-based,
+float) per frame; rows with NaN or a value <= 0 in width/height mark frames without a valid
+annotation. Frames are image files, or come from a ``frame_loader`` (synthetic and video
+sequences generate/decode them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, overload
+
+import cv2
+import numpy as np
+
+FrameLoader = Callable[[int], np.ndarray]
+
+
+def read_image_rgb(path: str | Path) -> np.ndarray:
+    """Read an image file as an H x W x 3 uint8 RGB array (grayscale files are expanded to 3 channels).
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for one OpenCV cannot decode.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"frame not found: {path}")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"cannot decode frame (corrupt or not an image): {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+@dataclass
+class Sequence:
+    """One target in one video.
+
+    Attributes:
+        name: unique within its dataset (e.g. ``Jogging-1``).
+        frames: frame identifiers, one per frame: image paths, or labels when ``frame_loader`` is set.
+        dataset: dataset name (``otb2013``, ``synthetic``, ...).
+        ground_truth_rect: (N, 4) float64 ``[x, y, w, h]``, 0-based; row 0 initialises the tracker.
+        object_class: optional class name.
+        target_visible: optional (N,) bool.
+        attributes: challenge attributes (``IV``, ``SV``, ``OCC``, ...).
+        frame_loader: ``i -> RGB uint8 image``; when None, ``frames[i]`` is read from disk.
+        start_frame: 1-based number of ``frames[0]`` in the original video (OTB's ``startFrame``).
+    """
+
+    name: str
+    frames: list[str]
+    dataset: str
+    ground_truth_rect: np.ndarray
+    object_class: str | None = None
+    target_visible: np.ndarray | None = None
+    attributes: tuple[str, ...] = ()
+    frame_loader: FrameLoader | None = field(default=None, repr=False, compare=False)
+    start_frame: int = 1
+
+    def __post_init__(self) -> None:
+        gt = np.asarray(self.ground_truth_rect, dtype=np.float64)
+        if gt.ndim != 2 or gt.shape[1] != 4:
+            raise ValueError(f"sequence '{self.name}': ground truth must be (N, 4), got {gt.shape}")
+        self.ground_truth_rect = gt
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def image(self, index: int) -> np.ndarray:
+        """Frame ``index`` as an H x W x 3 uint8 RGB array."""
+        if self.frame_loader is not None:
+            return self.frame_loader(index)
+        return read_image_rgb(self.frames[index])
+
+    def init_info(self) -> dict[str, list[float]]:
+        """The first frame's ``info`` for ``tracker.initialize`` (pytracking's contract)."""
+        return {"init_bbox": [float(v) for v in self.ground_truth_rect[0]]}
+
+    def frame_info(self, index: int) -> dict[str, object]:
+        return self.init_info() if index == 0 else {}
+
+
+class SequenceList(list):
+    """A list of sequences indexable by int, name, slice or list of either; ``+`` concatenates."""
+
+    @overload
+    def __getitem__(self, item: int | str) -> Sequence: ...
+    @overload
+    def __getitem__(self, item: slice | list) -> "SequenceList": ...
+
+    def __getitem__(self, item):  # type: ignore[override]
+        if isinstance(item, str):
+            for seq in self:
+                if seq.name == item:
+                    return seq
+            raise KeyError(f"no sequence named '{item}' (have: {', '.join(s.name for s in self[:10])}"
+                           f"{', ...' if len(self) > 10 else ''})")
+        if isinstance(item, slice):
+            return SequenceList(super().__getitem__(item))
+        if isinstance(item, (list, tuple)):
+            return SequenceList(self[i] for i in item)
+        return super().__getitem__(item)
+
+    def __add__(self, other: Iterable[Sequence]) -> "SequenceList":  # type: ignore[override]
+        return SequenceList(list(self) + list(other))
+
+    def names(self) -> list[str]:
+        return [s.name for s in self]
+
+    def with_attribute(self, attribute: str) -> "SequenceList":
+        """The sub-list of sequences flagged with ``attribute`` (e.g. ``IV``)."""
+        return SequenceList(s for s in self if attribute in s.attributes)
+
+    def __iter__(self) -> Iterator[Sequence]:
+        return super().__iter__()

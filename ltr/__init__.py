@@ -1,0 +1,1 @@
+"""Networks of SiamOT: backbones and the SiamFC model (pytracking's ``ltr`` role)."""

@@ -1,0 +1,1 @@
+"""Network modules: ``backbone`` (feature extractors) and ``tracking`` (SiamFC)."""

@@ -1,0 +1,23 @@
+"""Apply pretrained weights to a full ImageNet network before it is cut for SiamFC."""
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from ltr.models.backbone.weights import load_state_dict_file, torchvision_state_dict
+
+
+def load_torchvision(net: nn.Module, weights: Any, pretrained: bool, weights_path: str | None,
+                     download: bool = True) -> None:
+    """Load ImageNet weights into a full torchvision model (strict: every key must match).
+
+    ``weights_path`` wins over ``pretrained``; with neither the network keeps its random init.
+    """
+    if weights_path is not None:
+        state = load_state_dict_file(weights_path)
+    elif pretrained:
+        state = torchvision_state_dict(weights, download=download)
+    else:
+        return
+    net.load_state_dict(state, strict=True)

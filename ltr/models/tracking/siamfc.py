@@ -1,0 +1,84 @@
+"""The SiamFC network: a shared backbone and a cross-correlation head (paper Eqs. 2-3).
+
+    Zf = phi(Z),  Xf = phi(X),  R = Zf * Xf   (* = cross-correlation, Zf as the kernel)
+
+Shapes (stride-8 backbones): exemplar ``Z`` (B, 3, 127, 127) -> ``Zf`` (B, C, h, w);
+search ``X`` (B, 3, 255, 255) -> ``Xf`` (B, C, H, W); score map ``R`` (B, 1, 17, 17).
+Images are float tensors of RGB values in [0, 255]; the backbone normalises them.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ltr.models.backbone import Backbone, build_backbone
+
+
+def xcorr(zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
+    """Cross-correlate each exemplar feature map with its search feature map.
+
+    Args:
+        zf: (Bz, C, h, w) exemplar features, with Bz == B or Bz == 1 (one exemplar for every
+            search image, e.g. the 3 scales of one frame).
+        xf: (B, C, H, W) search features.
+
+    Returns:
+        (B, 1, H - h + 1, W - w + 1) raw correlation (no scaling), computed as one grouped
+        convolution over the batch: ``R[b] = sum_c zf[b, c] * xf[b, c]`` ("valid", no padding).
+    """
+    if zf.dim() != 4 or xf.dim() != 4 or zf.shape[1] != xf.shape[1]:
+        raise ValueError(f"xcorr needs (B, C, h, w) and (B, C, H, W) with equal C, "
+                         f"got {tuple(zf.shape)} and {tuple(xf.shape)}")
+    batch, channels, height, width = xf.shape
+    if zf.shape[0] == 1 and batch > 1:
+        zf = zf.expand(batch, -1, -1, -1)
+    elif zf.shape[0] != batch:
+        raise ValueError(f"xcorr batch mismatch: {zf.shape[0]} exemplars for {batch} search images")
+    out = F.conv2d(xf.reshape(1, batch * channels, height, width), zf, groups=batch)
+    return out.reshape(batch, 1, out.shape[-2], out.shape[-1])
+
+
+class SiamFC(nn.Module):
+    """Fully-convolutional Siamese network with a shared backbone.
+
+    Args:
+        backbone: a stride-8 feature extractor (``ltr.models.backbone``).
+        out_scale: factor applied to the raw correlation. ``None`` (default) divides by the
+            number of exemplar elements ``C*h*w``, so a score is the mean product of
+            matching features: ImageNet features of any backbone then give scores of order 1
+            instead of 10^3..10^5.
+    """
+
+    def __init__(self, backbone: Backbone, out_scale: float | None = None) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.out_scale = out_scale
+
+    @property
+    def total_stride(self) -> int:
+        return self.backbone.stride
+
+    def template(self, z: torch.Tensor) -> torch.Tensor:
+        """Exemplar features ``Zf = phi(Z)`` of (B, 3, 127, 127) images."""
+        return self.backbone(z)
+
+    def search(self, x: torch.Tensor) -> torch.Tensor:
+        """Search features ``Xf = phi(X)``; several scales go in one batch."""
+        return self.backbone(x)
+
+    def score(self, zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
+        """Scaled score map ``R`` (B, 1, 17, 17) from features."""
+        scale = self.out_scale if self.out_scale is not None else 1.0 / zf[0].numel()
+        return xcorr(zf, xf) * scale
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.score(self.template(z), self.search(x))
+
+
+def siamfc(backbone_name: str, pretrained: bool = False, weights_path: str | None = None,
+           out_scale: float | None = None, download: bool = True) -> SiamFC:
+    """Build a SiamFC network on a named backbone (see ``ltr.models.backbone.BACKBONES``)."""
+    backbone = build_backbone(backbone_name, pretrained=pretrained, weights_path=weights_path,
+                              download=download)
+    return SiamFC(backbone, out_scale=out_scale)

@@ -1,0 +1,1 @@
+"""SiamOT: SiamFC tracking with online training, as a pytracking-style tracker package."""
