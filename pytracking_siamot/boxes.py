@@ -50,7 +50,11 @@ def center_xy(bbox_xywh: np.ndarray) -> np.ndarray:
 
 
 def iou_xywh(a_xywh: np.ndarray, b_xywh: np.ndarray) -> np.ndarray:
-    """Intersection over union of paired ``xywh`` boxes (areas as ``w * h``); 0 where the union is 0."""
+    """Intersection over union of paired ``xywh`` boxes (areas as ``w * h``); 0 where the union is 0.
+
+    Clipped to [0, 1]: rounding can push identical boxes a hair above 1, which would wrongly count
+    them at the success curve's last threshold (IoU > 1 is impossible).
+    """
     a = xywh_to_xyxy(a_xywh)
     b = xywh_to_xyxy(b_xywh)
     iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
@@ -59,7 +63,7 @@ def iou_xywh(a_xywh: np.ndarray, b_xywh: np.ndarray) -> np.ndarray:
     union = (np.asarray(a_xywh)[..., 2] * np.asarray(a_xywh)[..., 3]
              + np.asarray(b_xywh)[..., 2] * np.asarray(b_xywh)[..., 3] - inter)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+        return np.clip(np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0), 0.0, 1.0)
 
 
 def validate_init_xywh(bbox_xywh: object, image_shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -80,3 +84,20 @@ def validate_init_xywh(bbox_xywh: object, image_shape: tuple[int, ...] | None = 
         if b[0] >= width or b[1] >= height or b[0] + b[2] <= 0 or b[1] + b[3] <= 0:
             raise ValueError(f"init box {b.tolist()} lies outside the {width}x{height} image")
     return b
+
+
+def center_error_xywh(a_xywh: np.ndarray, b_xywh: np.ndarray) -> np.ndarray:
+    """Euclidean distance (pixels) between the OTB-convention centres of paired ``xywh`` boxes."""
+    return np.linalg.norm(center_xy(a_xywh) - center_xy(b_xywh), axis=-1)
+
+
+def normalized_center_error_xywh(pred_xywh: np.ndarray, gt_xywh: np.ndarray) -> np.ndarray:
+    """Centre error with each axis divided by the ground-truth size (pytracking's normalised precision).
+
+    ``|| (c_pred - c_gt) / size_wh_gt ||``; ground truth with a zero width or height gives inf or NaN
+    (such frames are invalid and excluded by the metrics).
+    """
+    gt = np.asarray(gt_xywh, dtype=np.float64)
+    offset_xy = center_xy(pred_xywh) - center_xy(gt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.linalg.norm(offset_xy / gt[..., 2:4], axis=-1)
