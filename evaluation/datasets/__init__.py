@@ -1,0 +1,91 @@
+"""Datasets: ``get_dataset(*names)`` returns one ``SequenceList`` (concatenated in the given order).
+
+Names:
+
+* ``synthetic`` -- the built-in deterministic sequences (no download; see ``synthetic.py``).
+* ``otb2013`` -- the 51 OTB2013 targets from the ``otb2013_path`` setting (ground truth from
+  ``otb2013_anno_path`` first when set; see ``otb.py``).
+* ``otb`` (alias ``otb100``) -- the 100 OTB-100 targets from ``otb_path``, pytracking's names.
+* ``folder:<path>`` -- a sequence folder or a folder of them (``folder_dataset``).
+
+Also: ``folder_dataset(path)`` and ``video_sequence(path, init_bbox_xywh)`` for your own data,
+attribute names/descriptions (``ATTRIBUTE_NAMES``, ``ATTRIBUTE_DESCRIPTIONS``), and
+``available_sequences`` to keep the targets whose frames are on disk.
+
+Missing data raises ``DatasetNotFoundError`` with one line naming the path looked for and the
+settings key / environment variable that sets it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from evaluation.data import Sequence, SequenceList
+from evaluation.datasets._common import DatasetNotFoundError
+from evaluation.datasets.attributes import (ATTRIBUTE_DESCRIPTIONS, ATTRIBUTE_NAMES, ATTRIBUTE_TITLES,
+                                            OTB100_ATTRIBUTES, OTB2013_ATTRIBUTES)
+from evaluation.datasets.folder import folder_dataset, sequence_folder
+from evaluation.datasets.otb import OTB100_ENTRIES, OTB2013_ENTRIES, OTBEntry, otb100_dataset, otb2013_dataset
+from evaluation.datasets.synthetic import SYNTHETIC_SPECS, SyntheticSpec, synthetic_dataset
+from evaluation.datasets.video import video_sequence
+from evaluation.settings import Settings, load_settings
+
+__all__ = [
+    "ATTRIBUTE_DESCRIPTIONS", "ATTRIBUTE_NAMES", "ATTRIBUTE_TITLES", "DATASET_NAMES", "DatasetNotFoundError",
+    "OTB100_ATTRIBUTES", "OTB100_ENTRIES", "OTB2013_ATTRIBUTES", "OTB2013_ENTRIES", "OTBEntry", "SYNTHETIC_SPECS",
+    "SyntheticSpec", "available_sequences", "folder_dataset", "get_dataset", "otb100_dataset", "otb2013_dataset",
+    "sequence_folder", "synthetic_dataset", "video_sequence",
+]
+
+_LOADERS: dict[str, Callable[[Settings], SequenceList]] = {
+    "synthetic": lambda settings: synthetic_dataset(),
+    "otb2013": otb2013_dataset,
+    "otb": otb100_dataset,
+    "otb100": otb100_dataset,
+}
+
+#: Dataset names ``get_dataset`` knows (plus ``folder:<path>``).
+DATASET_NAMES: tuple[str, ...] = tuple(_LOADERS)
+
+_NEEDS_SETTINGS = {"otb2013", "otb", "otb100"}
+
+
+def get_dataset(*names: str, settings: Settings | None = None) -> SequenceList:
+    """The sequences of the named datasets, concatenated in order.
+
+    Args:
+        names: dataset names (case-insensitive) from ``DATASET_NAMES``, or ``folder:<path>``.
+        settings: paths to read from; default ``load_settings()`` (only read when a dataset needs it).
+
+    Raises:
+        ValueError: no name, or an unknown one (the message lists the known names).
+        DatasetNotFoundError: a dataset's data is missing (one line: path, and how to set it).
+    """
+    if not names:
+        raise ValueError(f"get_dataset needs at least one dataset name "
+                         f"({', '.join(DATASET_NAMES)}, folder:<path>)")
+    sequences = SequenceList()
+    for raw in names:
+        name = raw.strip()
+        if name.lower().startswith("folder:"):
+            sequences += folder_dataset(name.split(":", 1)[1])
+            continue
+        key = name.lower()
+        if key not in _LOADERS:
+            raise ValueError(f"unknown dataset '{raw}' (known: {', '.join(DATASET_NAMES)}, folder:<path>)")
+        if settings is None and key in _NEEDS_SETTINGS:
+            settings = load_settings()
+        sequences += _LOADERS[key](settings if settings is not None else Settings())
+    return sequences
+
+
+def frames_available(sequence: Sequence) -> bool:
+    """Whether the sequence's frames can be read: generated/decoded ones, or first and last image on disk."""
+    if sequence.frame_loader is not None:
+        return True
+    return bool(sequence.frames) and Path(sequence.frames[0]).is_file() and Path(sequence.frames[-1]).is_file()
+
+
+def available_sequences(sequences: SequenceList) -> SequenceList:
+    """The sub-list whose frames are available (e.g. the OTB2013 targets of a partial download)."""
+    return SequenceList(s for s in sequences if frames_available(s))

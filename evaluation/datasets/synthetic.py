@@ -1,0 +1,457 @@
+"""The built-in synthetic dataset: deterministic sequences rendered on the fly, no download.
+
+Each sequence shows a distinctive textured target (a rounded rectangle with a colour field,
+stripes, spots and a dark rim) moving over a static cluttered background with textured
+distractor objects of other patterns. Per sequence, the challenges named by its attributes
+are switched on: scale change (SV), in-plane rotation (IPR), shape change (DEF),
+illumination change (IV: global gain plus a moving light ramp), partial occlusion by a
+foreground bar (OCC), distractors sharing the target's colours (BC), fast motion (FM) and
+motion blur (MB).
+
+Determinism: the whole motion is computed from the sequence's fixed seed when the dataset is
+built (``numpy.random.default_rng(seed)``, no global RNG, no ``hash()``), and frame ``i`` is a
+pure function of the sequence and ``i``; any process renders identical frames, in any order.
+A 320x240 frame takes 2-4 ms on one core (background and textures are built once per loader, lazily).
+
+Ground truth: the axis-aligned bounding box of the whole target (occluded parts included,
+as OTB annotates), computed analytically from its pose; 0-based ``[x, y, w, h]`` where a box
+covers the continuous extent ``[x - 0.5, x + w - 0.5]`` of pixel centres (centre ``x + (w-1)/2``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from evaluation.data import Sequence, SequenceList
+
+
+@dataclass(frozen=True)
+class SyntheticSpec:
+    """What one synthetic sequence shows. All defaults give a plain, easy sequence.
+
+    Attributes:
+        name: sequence name; seed: its random seed (fixed: the sequence's identity).
+        num_frames: frames; image_wh: frame size (width, height).
+        target_wh: target size in the first frame (width, height), un-rotated.
+        speed: typical target speed, pixels per frame.
+        scale_peak: extreme scale factor reached mid-sequence (1 = no scale change).
+        rotation_deg: amplitude of the in-plane rotation.
+        deformation: amplitude of the aspect-ratio oscillation (0.2 = +-20 % width vs height).
+        illumination: amplitude of the brightness gain oscillation (0.5 = gain 0.5..1.5).
+        occlusions: number of passes of the occluding bar over the target.
+        distractors: number of textured distractor objects (drawn behind the target).
+        similar_distractors: distractors share the target's colours and one stays near it.
+        fast_motion: bursts of motion faster than 20 px/frame.
+        motion_blur: blur the target along its motion during fast frames.
+        attributes: the OTB attributes this sequence exhibits.
+    """
+
+    name: str
+    seed: int
+    num_frames: int = 80
+    image_wh: tuple[int, int] = (320, 240)
+    target_wh: tuple[float, float] = (46.0, 38.0)
+    speed: float = 3.5
+    scale_peak: float = 1.0
+    rotation_deg: float = 0.0
+    deformation: float = 0.0
+    illumination: float = 0.0
+    occlusions: int = 0
+    distractors: int = 2
+    similar_distractors: bool = False
+    fast_motion: bool = False
+    motion_blur: bool = False
+    attributes: tuple[str, ...] = ()
+
+
+#: The sequences of the ``synthetic`` dataset (750 frames in all).
+SYNTHETIC_SPECS: tuple[SyntheticSpec, ...] = (
+    SyntheticSpec("Cruise", seed=1101, num_frames=80),
+    SyntheticSpec("Zoom", seed=1202, num_frames=90, target_wh=(34.0, 28.0), scale_peak=2.5, attributes=("SV",)),
+    SyntheticSpec("Flicker", seed=1303, num_frames=90, illumination=0.55, attributes=("IV",)),
+    SyntheticSpec("Spin", seed=1404, num_frames=90, target_wh=(54.0, 34.0), rotation_deg=45.0,
+                  attributes=("IPR",)),
+    SyntheticSpec("Eclipse", seed=1505, num_frames=100, target_wh=(48.0, 40.0), occlusions=2,
+                  attributes=("OCC",)),
+    SyntheticSpec("Twins", seed=1606, num_frames=100, target_wh=(44.0, 38.0), distractors=3,
+                  similar_distractors=True, attributes=("BC",)),
+    SyntheticSpec("Dash", seed=1707, num_frames=80, fast_motion=True, motion_blur=True, attributes=("MB", "FM")),
+    SyntheticSpec("Storm", seed=1808, num_frames=120, target_wh=(40.0, 32.0), scale_peak=2.3, rotation_deg=30.0,
+                  deformation=0.2, illumination=0.4, occlusions=1, distractors=3, similar_distractors=True,
+                  attributes=("IV", "SV", "OCC", "DEF", "IPR", "BC")),
+)
+
+_CORNER = 0.25          # corner radius as a fraction of the smaller half-side
+_FM_SPEED = (24.0, 32.0)  # px/frame in fast-motion bursts (OTB's FM threshold is 20)
+
+
+@dataclass(frozen=True)
+class ObjectTrack:
+    """Per-frame pose of one rendered object: centre (N, 2), un-rotated size (N, 2), angle (N,) rad,
+    and the (width, height) of the texture canvas it is drawn from."""
+
+    center_xy: np.ndarray
+    size_wh: np.ndarray
+    angle: np.ndarray
+    canvas_wh: np.ndarray
+
+
+@dataclass(frozen=True)
+class SyntheticPlan:
+    """Everything about a sequence except pixels; computed once from the spec (cheap, deterministic).
+
+    Attributes:
+        target: the target's poses; distractors: one track per distractor.
+        occluder: (N, 4) ``[cx, cy, w, h]`` of the occluding bar, NaN where absent.
+        gain: (N,) global brightness; ramp: (N,) slope of the horizontal light ramp.
+        blur_xy: (N, 2) motion-blur vector of the target (zeros where none).
+        ground_truth_xywh: (N, 4) the target's axis-aligned box, 0-based.
+    """
+
+    spec: SyntheticSpec
+    target: ObjectTrack
+    distractors: tuple[ObjectTrack, ...]
+    occluder: np.ndarray
+    gain: np.ndarray
+    ramp: np.ndarray
+    blur_xy: np.ndarray
+    ground_truth_xywh: np.ndarray
+
+
+def rotated_rounded_rect_half_extent(size_wh: np.ndarray, angle: np.ndarray,
+                                     canvas_wh: np.ndarray | None = None) -> np.ndarray:
+    """Half width/height (N, 2) of the axis-aligned box around rotated rounded rectangles.
+
+    The shape is drawn on a canvas of ``canvas_wh`` pixels (default: ``size_wh`` itself) as a
+    rectangle with corners of radius ``r = _CORNER * min(canvas half-sides)``, then stretched to
+    ``size_wh``: the Minkowski sum of a rectangle with half-sides (A - rx, B - ry) and an ellipse
+    with semi-axes (rx, ry) = r * stretch. Its extent along x is therefore
+    ``|(A-rx) cos| + |(B-ry) sin| + sqrt((rx cos)^2 + (ry sin)^2)`` -- exact, no rasterisation.
+    """
+    size = np.asarray(size_wh, dtype=np.float64).reshape(-1, 2)
+    canvas = size if canvas_wh is None else np.broadcast_to(np.asarray(canvas_wh, dtype=np.float64), size.shape)
+    corner = _CORNER * canvas.min(axis=1, keepdims=True) / 2.0 * (size / canvas)
+    half = size / 2.0
+    cos, sin = np.abs(np.cos(angle)), np.abs(np.sin(angle))
+    core = half - corner
+    rx, ry = corner[:, 0], corner[:, 1]
+    return np.stack([core[:, 0] * cos + core[:, 1] * sin + np.hypot(rx * cos, ry * sin),
+                     core[:, 0] * sin + core[:, 1] * cos + np.hypot(rx * sin, ry * cos)], axis=1)
+
+
+def _smooth_noise(rng: np.random.Generator, n: int, knots: int) -> np.ndarray:
+    """A smooth random curve in [-1, 1] of length n (linear interpolation of knots+1 random values)."""
+    values = rng.uniform(-1.0, 1.0, knots + 1)
+    xs = np.linspace(0.0, knots, n)
+    return np.interp(xs, np.arange(knots + 1), values)
+
+
+def _bounce_path(rng: np.random.Generator, n: int, speeds: np.ndarray, start_xy: np.ndarray,
+                 low_xy: np.ndarray, high_xy: np.ndarray, turn_sd: float = 0.12) -> np.ndarray:
+    """Integrate a wandering heading at the given per-frame speeds, bouncing off [low, high]."""
+    heading = rng.uniform(0.0, 2.0 * np.pi) + np.cumsum(rng.normal(0.0, turn_sd, n))
+    position = np.array(start_xy, dtype=np.float64)
+    direction = np.ones(2)
+    path = np.empty((n, 2))
+    path[0] = position
+    for k in range(1, n):
+        step = speeds[k] * np.array([np.cos(heading[k]), np.sin(heading[k])]) * direction
+        position = position + step
+        for axis in range(2):
+            if position[axis] < low_xy[axis]:
+                position[axis] = 2 * low_xy[axis] - position[axis]
+                direction[axis] *= -1
+            elif position[axis] > high_xy[axis]:
+                position[axis] = 2 * high_xy[axis] - position[axis]
+                direction[axis] *= -1
+        position = np.clip(position, low_xy, high_xy)
+        path[k] = position
+    return path
+
+
+def _target_track(spec: SyntheticSpec, rng: np.random.Generator, t: np.ndarray) -> tuple[ObjectTrack, np.ndarray]:
+    """The target's poses and its box half-extents (N, 2): scale (SV), rotation (IPR),
+    aspect change (DEF) and a bouncing path with optional fast bursts (FM)."""
+    n = t.shape[0]
+    # Scale: log-smooth rise from 1 to scale_peak (at t ~ 0.6), then part of the way back.
+    scale = np.exp(np.log(spec.scale_peak) * np.sin(0.85 * np.pi * t) ** 2)
+    angle = np.deg2rad(spec.rotation_deg) * np.sin(2 * np.pi * 1.5 * t)
+    aspect = 1.0 + spec.deformation * np.sin(2 * np.pi * 2.0 * t)
+    size_wh = np.stack([spec.target_wh[0] * scale * aspect, spec.target_wh[1] * scale / aspect], axis=1)
+    canvas_wh = np.ceil(size_wh.max(axis=0))  # the target's texture canvas (only ever shrunk)
+    half = rotated_rounded_rect_half_extent(size_wh, angle, canvas_wh)
+
+    speeds = spec.speed * (1.0 + 0.5 * _smooth_noise(rng, n, 6))
+    if spec.fast_motion:
+        for start in range(8, n - 4, 12):
+            speeds[start:start + 2] = rng.uniform(*_FM_SPEED)
+    margin = half.max(axis=0) + 4.0  # the whole box stays in the image (no out-of-view)
+    low, high = margin, np.asarray(spec.image_wh, dtype=np.float64) - margin
+    start_xy = low + (high - low) * rng.uniform(0.35, 0.65, 2)
+    center = _bounce_path(rng, n, speeds, start_xy, low, high)
+    return ObjectTrack(center, size_wh, angle, canvas_wh), half
+
+
+def _distractor_tracks(spec: SyntheticSpec, rng: np.random.Generator, t: np.ndarray, target: ObjectTrack,
+                       target_half: np.ndarray) -> tuple[ObjectTrack, ...]:
+    """Distractors wander on their own, starting away from the target; with ``similar_distractors``
+    the first one circles close around the target (BC)."""
+    n = t.shape[0]
+    image_wh = np.asarray(spec.image_wh, dtype=np.float64)
+    tracks = []
+    for d in range(spec.distractors):
+        d_size = np.asarray(spec.target_wh) * rng.uniform(0.75, 1.2, 2)
+        d_sizes = np.tile(d_size, (n, 1))
+        d_angle = np.deg2rad(rng.uniform(-20, 20)) + 0.01 * rng.normal(size=1) * np.arange(n)
+        d_margin = rotated_rounded_rect_half_extent(d_sizes, d_angle, np.ceil(d_size)).max(axis=0) + 2.0
+        d_low, d_high = d_margin, image_wh - d_margin
+        if spec.similar_distractors and d == 0:
+            phase = rng.uniform(0, 2 * np.pi)
+            radius = target_half.max(axis=1) * 2.2 + 14.0
+            turn = phase + 2 * np.pi * t
+            offset = np.stack([np.cos(turn), np.sin(turn)], axis=1) * radius[:, None]
+            d_center = np.clip(target.center_xy + offset, d_low, d_high)
+        else:
+            for _ in range(50):  # start far from the target so the first frame is unambiguous
+                d_start = d_low + (d_high - d_low) * rng.uniform(0, 1, 2)
+                if np.linalg.norm(d_start - target.center_xy[0]) > 90:
+                    break
+            d_center = _bounce_path(rng, n, np.full(n, spec.speed * 0.8), d_start, d_low, d_high)
+        tracks.append(ObjectTrack(d_center, d_sizes, d_angle, np.ceil(d_size)))
+    return tuple(tracks)
+
+
+def _occluder_boxes(spec: SyntheticSpec, rng: np.random.Generator, target: ObjectTrack,
+                    target_half: np.ndarray) -> np.ndarray:
+    """(N, 4) ``[cx, cy, w, h]`` of a bar about half the target's width, taller than it, that sweeps
+    across the target over 19 frames per occlusion (OCC: partial, it never covers it all)."""
+    n = target.center_xy.shape[0]
+    boxes = np.full((n, 4), np.nan)
+    for k in range(spec.occlusions):
+        first = int(n * (0.3 + 0.4 * k / max(spec.occlusions, 1)))
+        span = slice(first, min(first + 18, n - 1) + 1)
+        bar_w = 0.55 * target.size_wh[span, 0]
+        reach = target_half[span, 0] + bar_w / 2 + 6.0
+        sweep = np.linspace(-1.0, 1.0, bar_w.shape[0])
+        boxes[span, 0] = target.center_xy[span, 0] + sweep * reach
+        boxes[span, 1] = target.center_xy[span, 1] + rng.uniform(-3, 3)
+        boxes[span, 2] = bar_w
+        boxes[span, 3] = 2.0 * target_half[span, 1] + 16.0
+    return boxes
+
+
+def plan_sequence(spec: SyntheticSpec) -> SyntheticPlan:
+    """The deterministic motion, lighting and ground truth of ``spec``."""
+    rng = np.random.default_rng(spec.seed)
+    t = np.linspace(0.0, 1.0, spec.num_frames)
+    target, half = _target_track(spec, rng, t)
+    distractors = _distractor_tracks(spec, rng, t, target, half)
+    occluder = _occluder_boxes(spec, rng, target, half)
+    # Lighting (IV): a global gain and the slope of a horizontal light ramp, both oscillating.
+    gain = 1.0 + spec.illumination * np.sin(2 * np.pi * 1.5 * t) * np.minimum(1.0, 4 * t)
+    ramp = 0.6 * spec.illumination * np.sin(2 * np.pi * 0.7 * t + 1.0)
+    velocity = np.diff(target.center_xy, axis=0, prepend=target.center_xy[:1])
+    blur_xy = velocity * 0.6 if spec.motion_blur else np.zeros_like(velocity)
+    blur_xy[np.linalg.norm(velocity, axis=1) < 12.0] = 0.0  # MB only in the fast frames
+    gt = np.concatenate([target.center_xy - half + 0.5, 2.0 * half], axis=1)
+    return SyntheticPlan(spec, target, distractors, occluder, gain, ramp, blur_xy, gt)
+
+
+def _palette(rng: np.random.Generator, hue: float | None = None) -> np.ndarray:
+    """Three saturated RGB colours (float32 0..255) around ``hue`` (random when None)."""
+    base = rng.uniform(0, 180) if hue is None else hue
+    hues = (base + np.array([0.0, rng.uniform(50, 80), rng.uniform(100, 130)])) % 180
+    hsv = np.stack([hues, rng.uniform(170, 255, 3), rng.uniform(150, 255, 3)], axis=1).astype(np.uint8)
+    return cv2.cvtColor(hsv[None], cv2.COLOR_HSV2RGB)[0].astype(np.float32)
+
+
+def _object_texture(rng: np.random.Generator, width: int, height: int,
+                    palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A textured rounded rectangle filling a (height, width) canvas: RGB float32 and alpha float32."""
+    field_idx = rng.integers(0, 3, (3, 3))
+    field = cv2.resize(palette[field_idx], (width, height), interpolation=cv2.INTER_CUBIC)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    direction = rng.uniform(0, np.pi)
+    period = max(width, height) / rng.uniform(2.5, 4.0)
+    stripes = np.sin(2 * np.pi * (xs * np.cos(direction) + ys * np.sin(direction)) / period)
+    texture = field + 40.0 * stripes[..., None]
+    for _ in range(4):
+        cx, cy = rng.uniform(0.15, 0.85) * width, rng.uniform(0.15, 0.85) * height
+        radius = rng.uniform(0.08, 0.16) * min(width, height)
+        spot = ((xs - cx) ** 2 + (ys - cy) ** 2) <= radius ** 2
+        texture[spot] = palette[rng.integers(0, 3)] * rng.uniform(0.3, 1.0)
+    # Signed distance to the rounded-rectangle border (negative inside), in canvas pixels.
+    half_w, half_h = width / 2.0, height / 2.0
+    radius = _CORNER * min(half_w, half_h)
+    qx = np.abs(xs - (width - 1) / 2.0) - (half_w - radius)
+    qy = np.abs(ys - (height - 1) / 2.0) - (half_h - radius)
+    outside = np.hypot(np.maximum(qx, 0), np.maximum(qy, 0))
+    sdf = outside + np.minimum(np.maximum(qx, qy), 0) - radius
+    rim = max(2.0, 0.08 * min(width, height))
+    texture[sdf > -rim] *= 0.35  # dark rim: a clear object boundary
+    alpha = np.clip(0.5 - sdf, 0.0, 1.0).astype(np.float32)
+    return np.clip(texture, 0, 255).astype(np.float32), alpha
+
+
+def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """Static clutter: a smooth colour field, random muted shapes and fine grain (float32 RGB)."""
+    image = cv2.resize(rng.uniform(40, 190, (4, 5, 3)).astype(np.float32), (width, height),
+                       interpolation=cv2.INTER_CUBIC)
+    for _ in range(30):
+        colour = tuple(float(c) for c in rng.uniform(30, 200, 3))
+        x, y = int(rng.uniform(0, width)), int(rng.uniform(0, height))
+        if rng.uniform() < 0.5:
+            axes = (int(rng.uniform(5, 30)), int(rng.uniform(5, 30)))
+            cv2.ellipse(image, (x, y), axes, float(rng.uniform(0, 180)), 0, 360, colour, -1, cv2.LINE_AA)
+        else:
+            cv2.rectangle(image, (x, y), (x + int(rng.uniform(6, 50)), y + int(rng.uniform(3, 12))), colour, -1)
+    grain = cv2.resize(rng.normal(0, 10, (height // 3, width // 3, 3)).astype(np.float32), (width, height),
+                       interpolation=cv2.INTER_LINEAR)
+    return np.clip(cv2.GaussianBlur(image, (3, 3), 0) + grain, 0, 255)
+
+
+@dataclass
+class _Assets:
+    background: np.ndarray
+    target: tuple[np.ndarray, np.ndarray]
+    distractors: list[tuple[np.ndarray, np.ndarray]]
+    occluder: tuple[np.ndarray, np.ndarray]
+    noise: list[np.ndarray]
+    columns: np.ndarray
+
+
+def _motion_blur(texture: np.ndarray, alpha: np.ndarray, blur_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smear a warped (texture, alpha) pair along ``blur_xy`` (pixels; a line kernel of that length).
+
+    Colour is blurred premultiplied by alpha so the object does not pick up the black border;
+    alpha falls to 0.5 at the sharp outline, so the target's alpha > 0.5 stays inside its box.
+    """
+    length = int(np.ceil(np.hypot(*blur_xy))) | 1
+    kernel = np.zeros((length, length), np.float32)
+    c = length // 2
+    direction = blur_xy / np.hypot(*blur_xy) * c
+    cv2.line(kernel, (int(round(c - direction[0])), int(round(c - direction[1]))),
+             (int(round(c + direction[0])), int(round(c + direction[1]))), 1.0, 1)
+    kernel /= kernel.sum()
+    blurred_alpha = cv2.filter2D(alpha, -1, kernel)
+    blurred = cv2.filter2D(texture * alpha[..., None], -1, kernel) / np.maximum(blurred_alpha, 1e-3)[..., None]
+    return blurred, blurred_alpha
+
+
+def _blend(frame: np.ndarray, visible: np.ndarray | None, texture: np.ndarray, alpha: np.ndarray,
+           center_xy: np.ndarray, size_wh: np.ndarray, angle: float, blur_xy: np.ndarray | None = None) -> None:
+    """Warp a (texture, alpha) canvas to its pose and composite it over ``frame`` in place.
+
+    ``visible`` (H, W), when given, receives the object's alpha (occluders later subtract theirs).
+    """
+    canvas_h, canvas_w = alpha.shape
+    sx, sy = size_wh[0] / canvas_w, size_wh[1] / canvas_h
+    cos, sin = np.cos(angle), np.sin(angle)
+    linear = np.array([[cos * sx, -sin * sy], [sin * sx, cos * sy]])
+    half = rotated_rounded_rect_half_extent(np.asarray(size_wh)[None], np.array([angle]),
+                                            np.array([canvas_w, canvas_h]))[0]
+    pad = 3 + (int(np.ceil(np.abs(blur_xy).max())) if blur_xy is not None else 0)
+    height, width = frame.shape[:2]
+    x0 = max(int(np.floor(center_xy[0] - half[0])) - pad, 0)
+    y0 = max(int(np.floor(center_xy[1] - half[1])) - pad, 0)
+    x1 = min(int(np.ceil(center_xy[0] + half[0])) + pad + 1, width)
+    y1 = min(int(np.ceil(center_xy[1] + half[1])) + pad + 1, height)
+    if x1 <= x0 or y1 <= y0:
+        return
+    canvas_center = np.array([(canvas_w - 1) / 2.0, (canvas_h - 1) / 2.0])
+    # Canvas pixel j spans [j-0.5, j+0.5]; map canvas centre -> object centre, minus the ROI offset.
+    shift = np.asarray(center_xy) - linear @ canvas_center - np.array([x0, y0])
+    matrix = np.hstack([linear, shift[:, None]])
+    roi = (x1 - x0, y1 - y0)
+    warped = cv2.warpAffine(texture, matrix, roi, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    weight = cv2.warpAffine(alpha, matrix, roi, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    if blur_xy is not None and np.any(blur_xy):
+        warped, weight = _motion_blur(warped, weight, blur_xy)
+    region = frame[y0:y1, x0:x1]
+    region += (warped - region) * weight[..., None]
+    if visible is not None:
+        visible[y0:y1, x0:x1] = np.maximum(visible[y0:y1, x0:x1], weight)
+
+
+class SyntheticFrameLoader:
+    """``index -> RGB uint8 frame`` of one planned sequence; picklable (assets rebuilt lazily)."""
+
+    def __init__(self, plan: SyntheticPlan) -> None:
+        self.plan = plan
+        self._assets: _Assets | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"plan": self.plan}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["plan"])  # type: ignore[misc]
+
+    def _build_assets(self) -> _Assets:
+        spec = self.plan.spec
+        width, height = spec.image_wh
+        rng = np.random.default_rng([spec.seed, 1])  # a stream separate from the motion plan's
+        target_palette = _palette(rng)
+        tex_wh = self.plan.target.canvas_wh.astype(int)
+        target = _object_texture(rng, int(tex_wh[0]), int(tex_wh[1]), target_palette)
+        distractors = []
+        for track in self.plan.distractors:
+            if spec.similar_distractors:
+                palette = target_palette[rng.permutation(3)] * rng.uniform(0.85, 1.1)
+            else:
+                palette = _palette(rng) * 0.8
+            d_wh = track.canvas_wh.astype(int)
+            distractors.append(_object_texture(rng, int(d_wh[0]), int(d_wh[1]), np.clip(palette, 0, 255)))
+        bar = np.full((64, 32, 3), 110.0, np.float32)
+        bar[:, ::6] = 60.0
+        bar[::9, :] = 150.0
+        occluder = (bar + rng.normal(0, 8, bar.shape).astype(np.float32), np.ones((64, 32), np.float32))
+        noise = [rng.normal(0, 3.0, (height, width, 3)).astype(np.float32) for _ in range(3)]
+        columns = np.linspace(-1.0, 1.0, width, dtype=np.float32)
+        return _Assets(_background(rng, width, height), target, distractors, occluder, noise, columns)
+
+    def render(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Frame ``index`` (H, W, 3 uint8 RGB) and the target's visible alpha (H, W float32 in [0, 1])."""
+        plan = self.plan
+        if not 0 <= index < plan.spec.num_frames:
+            raise IndexError(f"synthetic sequence {plan.spec.name}: frame {index} out of range "
+                             f"(0..{plan.spec.num_frames - 1})")
+        if self._assets is None:
+            self._assets = self._build_assets()
+        assets = self._assets
+        frame = assets.background.copy()
+        for track, (texture, alpha) in zip(plan.distractors, assets.distractors):
+            _blend(frame, None, texture, alpha, track.center_xy[index], track.size_wh[index],
+                   float(track.angle[index]))
+        visible = np.zeros(frame.shape[:2], np.float32)
+        target = plan.target
+        _blend(frame, visible, *assets.target, target.center_xy[index], target.size_wh[index],
+               float(target.angle[index]), plan.blur_xy[index])
+        bar = plan.occluder[index]
+        if np.all(np.isfinite(bar)):
+            cover = np.zeros_like(visible)
+            _blend(frame, cover, *assets.occluder, bar[:2], bar[2:], 0.0)
+            visible *= 1.0 - cover
+        light = plan.gain[index] * (1.0 + plan.ramp[index] * assets.columns)
+        frame *= light[None, :, None]
+        frame += assets.noise[index % len(assets.noise)]
+        return np.clip(frame, 0, 255).astype(np.uint8), visible
+
+    def __call__(self, index: int) -> np.ndarray:
+        return self.render(index)[0]
+
+
+def synthetic_sequence(spec: SyntheticSpec) -> Sequence:
+    """The ``Sequence`` of one spec: ground truth from its plan, frames from a ``SyntheticFrameLoader``."""
+    plan = plan_sequence(spec)
+    return Sequence(name=spec.name, frames=[f"synthetic/{spec.name}/{i + 1:04d}" for i in range(spec.num_frames)],
+                    dataset="synthetic", ground_truth_rect=plan.ground_truth_xywh, object_class="synthetic",
+                    target_visible=np.ones(spec.num_frames, dtype=bool), attributes=spec.attributes,
+                    frame_loader=SyntheticFrameLoader(plan))
+
+
+def synthetic_dataset(specs: tuple[SyntheticSpec, ...] = SYNTHETIC_SPECS) -> SequenceList:
+    """The built-in synthetic dataset (``get_dataset('synthetic')``)."""
+    return SequenceList(synthetic_sequence(spec) for spec in specs)
