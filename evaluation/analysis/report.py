@@ -1,0 +1,98 @@
+"""A full report: evaluate, write tables (CSV, Markdown), draw plots (PNG, PDF, TikZ), per attribute too.
+
+Layout of ``<plots_path>/<report name>/``::
+
+    summary.csv, summary.md            the table (Tracker, AUC, OP50, OP75, Precision, Norm. precision, FPS)
+    success.{png,pdf,tex}              success plot (legend "name [AUC]")
+    precision.{png,pdf,tex}            precision plot (legend "name [precision at 20 px]")
+    norm_precision.{png,pdf,tex}       normalised precision plot
+    attributes_auc.{csv,md}            AUC per attribute (columns: attribute and its sequence count)
+    attributes_precision.{csv,md}      precision at 20 px per attribute
+    attributes/<ATTR>/...              summary table and the three plots on that attribute's sequences
+    eval_cache.json                    per (run, sequence) metrics keyed by a hash of their inputs
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence as TypingSequence
+
+from evaluation.analysis.evaluate import Evaluation, evaluate
+from evaluation.analysis.plots import plot_all
+from evaluation.analysis.tables import Table, attribute_table, summary_table
+from evaluation.boxes_io import atomic_write_text
+from evaluation.data import Sequence
+
+CACHE_FILE = "eval_cache.json"
+
+
+@dataclass
+class ReportOutput:
+    """What :func:`generate_report` produced."""
+
+    report_dir: Path
+    evaluation: Evaluation
+    summary: Table
+    attribute_tables: list[Table]
+    tables: list[Path]
+    plots: list[Path]
+    cache_hits: int
+    cache_misses: int
+
+
+def safe_report_name(name: str) -> str:
+    """A folder name for the report: characters other than letters, digits, ``.``, ``_``, ``-`` become ``_``."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    if not cleaned:
+        raise ValueError(f"report name {name!r} has no usable characters")
+    return cleaned
+
+
+def write_table(table: Table, stem: Path) -> list[Path]:
+    """``<stem>.csv`` and ``<stem>.md`` (atomic writes)."""
+    csv_path, md_path = stem.with_suffix(".csv"), stem.with_suffix(".md")
+    atomic_write_text(csv_path, table.to_csv())
+    atomic_write_text(md_path, table.to_markdown())
+    return [csv_path, md_path]
+
+
+def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], report_name: str,
+                    plots_path: Path, strict: bool = False, attributes: bool = True, tikz: bool = True,
+                    progress: bool = False, use_cache: bool = True) -> ReportOutput:
+    """Evaluate ``sources`` on ``dataset`` and write the report under ``plots_path/<report_name>``.
+
+    Args:
+        sources: results sources (live trackers, :class:`evaluation.peer_results.PublishedResults`, ...).
+        dataset: the sequences.
+        report_name: folder name of the report (sanitised with :func:`safe_report_name`).
+        plots_path: the settings' ``plots_path``.
+        strict: raise on missing results instead of skipping those sequences (see :func:`evaluate`).
+        attributes: also write per-attribute tables and plots (attributes present in the dataset).
+        tikz: also export the plots as TikZ ``.tex``.
+        progress: show a progress bar while evaluating.
+        use_cache: read and write ``eval_cache.json`` (recomputed for inputs that changed).
+    """
+    report_dir = Path(plots_path).expanduser() / safe_report_name(report_name)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    evaluation, cache = evaluate(sources, dataset, cache_path=report_dir / CACHE_FILE if use_cache else None,
+                                 strict=strict, progress=progress)
+    scores = evaluation.scores()
+    summary = summary_table(scores, f"{report_name} ({evaluation.n_sequences()} sequences)")
+    tables = write_table(summary, report_dir / "summary")
+    plots = plot_all(evaluation.curves(), scores, report_dir, tikz=tikz)
+    attribute_tables: list[Table] = []
+    if attributes and evaluation.attributes():
+        attribute_tables = [attribute_table(evaluation, "auc"), attribute_table(evaluation, "precision")]
+        tables += write_table(attribute_tables[0], report_dir / "attributes_auc")
+        tables += write_table(attribute_tables[1], report_dir / "attributes_precision")
+        for attribute in evaluation.attributes():
+            folder = report_dir / "attributes" / safe_report_name(attribute)
+            attr_scores = evaluation.scores(attribute)
+            n = evaluation.n_sequences(attribute)
+            tables += write_table(summary_table(attr_scores, f"{report_name}: {attribute} ({n} sequences)"),
+                                  folder / "summary")
+            plots += plot_all(evaluation.curves(attribute), attr_scores, folder,
+                              title_suffix=f"- {attribute} ({n})", tikz=tikz)
+    return ReportOutput(report_dir, evaluation, summary, attribute_tables, tables, plots,
+                        cache.hits, cache.misses)

@@ -1,0 +1,173 @@
+"""Analyse tracking results: summary table, success/precision/normalised-precision plots, per attribute.
+
+Two ways to say what to analyse:
+
+    python -m evaluation.analyze demo demo                       # an experiment: (trackers, dataset)
+    python -m evaluation.analyze --trackers siamot:mobilenet_v2 siamot:mobilenet_v2_baseline \\
+        --dataset otb2013 --published ../shared/otb2013/peer_results/SiamFC-3s_cfnetrelease:SiamFC-3s
+
+It prints the table (Tracker, AUC, OP50, OP75, Precision, Norm. precision, FPS) and writes, under
+``<plots_path>/<report name>/``: ``summary.csv``/``.md``, ``success``/``precision``/``norm_precision``
+plots as PNG, PDF and TikZ ``.tex``, per-attribute tables and plots, and ``eval_cache.json`` (metrics of
+each (run, sequence) keyed by a hash of the result files' sizes/mtimes and the ground truth; only what
+changed is recomputed). The plot paths are printed at the end.
+
+Missing results: by default, sequences that some tracker has no results for are skipped for all
+trackers, with a warning listing them; ``--strict`` makes that an error (exit status 1).
+Published results shorter than a sequence count their missing frames as failures (see
+``evaluation.peer_results``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from evaluation.settings import load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evaluation.analyze", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("module", nargs="?",
+                        help="experiment module: a name in evaluation/experiments/ (e.g. demo) or any importable "
+                             "dotted path; its FUNCTION returns (trackers, dataset)")
+    parser.add_argument("function", nargs="?", help="experiment function in MODULE (e.g. demo)")
+    parser.add_argument("--trackers", nargs="+", metavar="NAME:PARAM[:RUNS][=LABEL]", default=[],
+                        help="live trackers whose saved results to analyse instead of an experiment; RUNS is "
+                             "a run id, a list '0,1,2' or a range '0-4' (runs are averaged); LABEL is the "
+                             "name shown in tables and legends")
+    parser.add_argument("--dataset", nargs="+", metavar="NAME", default=None,
+                        help="dataset name(s) for --trackers/--published alone (default: otb2013); "
+                             "see evaluation.datasets.get_dataset")
+    parser.add_argument("--published", nargs="+", metavar="PATH[:NAME]", default=[],
+                        help="folders of published raw results (pytracking, got10k or OTB-toolkit layout with "
+                             "_meta.json) to add as results-only trackers; NAME defaults to the folder name")
+    parser.add_argument("--name", default=None,
+                        help="report name = output folder under plots_path (default: the experiment function, "
+                             "or 'report_<dataset>')")
+    parser.add_argument("--plots-path", type=Path, default=None,
+                        help="where reports go (default: the settings' plots_path, env SIAMOT_PLOTS_PATH)")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail when a tracker lacks results for a sequence (default: skip such sequences "
+                             "for all trackers with a warning listing them)")
+    parser.add_argument("--no-attributes", action="store_true", help="skip per-attribute tables and plots")
+    parser.add_argument("--no-tikz", action="store_true", help="skip the TikZ (.tex) export of the plots")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="recompute every metric and do not write eval_cache.json")
+    return parser
+
+
+def parse_tracker_spec(spec: str) -> tuple[str, str, list[int | None], str | None]:
+    """``NAME:PARAM[:RUNS][=LABEL]`` -> ``(name, param, run_ids, label)``; run ids ``[None]`` without RUNS."""
+    text, _, label = spec.partition("=")
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(parts[:2]):
+        raise ValueError(f"tracker spec '{spec}' must be NAME:PARAM[:RUNS][=LABEL] (e.g. siamot:mobilenet_v2)")
+    run_ids: list[int | None] = [None]
+    if len(parts) == 3:
+        try:
+            if "-" in parts[2]:
+                first, last = (int(v) for v in parts[2].split("-", 1))
+                run_ids = list(range(first, last + 1))
+            else:
+                run_ids = [int(v) for v in parts[2].split(",")]
+        except ValueError as exc:
+            raise ValueError(f"tracker spec '{spec}': RUNS must be an int, '0,1,2' or '0-4'") from exc
+        if not run_ids:
+            raise ValueError(f"tracker spec '{spec}': empty run range")
+    return parts[0], parts[1], run_ids, label or None
+
+
+def collect_inputs(args: argparse.Namespace) -> tuple[list[Any], Any, str]:
+    """The results sources, the dataset and the report name the arguments ask for."""
+    from evaluation.peer_results import parse_published_spec
+
+    sources: list[Any] = []
+    if args.module or args.function:
+        if not (args.module and args.function):
+            raise ValueError("give both MODULE and FUNCTION (e.g. 'demo demo'), or use --trackers/--published")
+        if args.trackers or args.dataset:
+            raise ValueError("an experiment defines its trackers and dataset: do not combine it with "
+                             "--trackers or --dataset (--published may be added)")
+        from evaluation.run_experiment import load_experiment
+
+        sources, dataset = load_experiment(args.module, args.function)
+        name = args.name or args.function
+    else:
+        if not (args.trackers or args.published):
+            raise ValueError("nothing to analyse: give MODULE FUNCTION, or --trackers and/or --published")
+        from evaluation.datasets import get_dataset
+        from evaluation.registry import make_tracker
+
+        for spec in args.trackers:
+            tracker_name, param, run_ids, label = parse_tracker_spec(spec)
+            sources += [make_tracker(tracker_name, param, run_id=run_id, display_name=label)
+                        for run_id in run_ids]
+        names = args.dataset or ["otb2013"]
+        dataset = get_dataset(*names)
+        name = args.name or "report_" + "_".join(names)
+    sources += [parse_published_spec(spec) for spec in args.published]
+    return sources, dataset, name
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            from evaluation.analysis.report import generate_report
+
+            sources, dataset, name = collect_inputs(args)
+            plots_path = args.plots_path or load_settings().path("plots_path")
+            output = generate_report(sources, dataset, name, plots_path, strict=args.strict,
+                                     attributes=not args.no_attributes, tikz=not args.no_tikz,
+                                     progress=True, use_cache=not args.no_cache)
+        except (LookupError, ValueError, OSError, ImportError) as exc:
+            _print_warnings(caught)
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    _print_warnings(caught)
+    print()
+    print(output.summary.to_text())
+    if output.attribute_tables:
+        print(output.attribute_tables[0].to_text())
+    print(f"cache: {output.cache_hits} reused, {output.cache_misses} computed "
+          f"({output.report_dir / 'eval_cache.json'})")
+    print("tables:")
+    for path in output.tables:
+        if path.parent == output.report_dir:
+            print(f"  {path}")
+    print("plots:")
+    for path in output.plots:
+        if path.parent == output.report_dir:
+            print(f"  {path}")
+    attribute_plots = [p for p in output.plots if p.parent != output.report_dir]
+    if attribute_plots:
+        print(f"  per-attribute tables and plots: {output.report_dir / 'attributes'}/<ATTR>/ "
+              f"({len(attribute_plots)} plot files)")
+    return 0
+
+
+def _print_warnings(caught: list[warnings.WarningMessage], per_tracker: int = 3) -> None:
+    """Distinct warnings on stderr, at most ``per_tracker`` per message prefix (``<tracker>: ...``)."""
+    seen: set[str] = set()
+    shown: dict[str, int] = {}
+    for warning in caught:
+        message = str(warning.message)
+        if message in seen:
+            continue
+        seen.add(message)
+        prefix = message.split(": ", 1)[0]
+        shown[prefix] = shown.get(prefix, 0) + 1
+        if shown[prefix] <= per_tracker:
+            print(f"warning: {message}", file=sys.stderr)
+    for prefix, count in shown.items():
+        if count > per_tracker:
+            print(f"warning: {prefix}: ... and {count - per_tracker} more like the above", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
