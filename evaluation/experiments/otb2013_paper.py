@@ -1,0 +1,36 @@
+"""The paper's experiment (Table 1): four backbones with and without online training on OTB2013.
+
+The paper uses AlexNet, VGGNet-19, ResNet-34 and Inception-v3 from torchvision. Their
+ImageNet weights are not available offline here (random initialisation otherwise; give
+weight files via the parameter files' ``weights_path`` or ``network_path``), so on this
+machine the numbers are only meaningful with those weights installed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from evaluation.data import SequenceList
+from evaluation.tracker import Tracker
+
+PAPER_BACKBONES: dict[str, str] = {
+    "alexnet": "AlexNet",
+    "vgg19": "VGGNet-19",
+    "resnet34": "ResNet-34",
+    "inception_v3": "Inception-v3",
+}
+
+
+def paper_trackers() -> list[Tracker]:
+    """``SiamOT-<backbone>`` (online training) and ``SiamFC-<backbone>`` (baseline) per backbone."""
+    trackers = []
+    for param, label in PAPER_BACKBONES.items():
+        trackers.append(Tracker("siamot", param, display_name=f"SiamOT-{label}"))
+        trackers.append(Tracker("siamot", f"{param}_baseline", display_name=f"SiamFC-{label}"))
+    return trackers
+
+
+def otb2013_paper() -> tuple[list[Any], SequenceList]:
+    """The eight trackers on the 51 OTB2013 targets (``otb2013_path`` in the settings)."""
+    from evaluation.datasets import get_dataset
+
+    return paper_trackers(), get_dataset("otb2013")

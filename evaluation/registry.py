@@ -1,0 +1,233 @@
+"""Tracker names: what ``Tracker(name, parameter_name)`` can run.
+
+A name resolves to a :class:`TrackerSpec`, a small description of how to build that
+tracker: which parameter names exist, how to make a fresh parameters object for one of
+them, and which class runs it. Names come from three places:
+
+- ``siamot``: the tracker in ``pytracking_siamot.tracker.siamot`` with the parameter files
+  found by listing the ``parameter.siamot`` package (one module with ``parameters()`` each);
+- ``opencv``: OpenCV's trackers as peers (``mil``, ``nano``, ``vit``, ``kcf``, ``csrt``;
+  see :mod:`evaluation.opencv_trackers`);
+- plugins: every entry point in the group ``siamot.trackers`` (see below), so that
+  ``pip install``-ing a package adds its names.
+
+Plugin protocol
+---------------
+A distribution declares, in its ``pyproject.toml``::
+
+    [project.entry-points."siamot.trackers"]
+    mytracker = "my_package.siamot_plugin:tracker_spec"
+
+``tracker_spec`` is a function taking no arguments that returns a :class:`TrackerSpec`
+(or a ``TrackerSpec`` instance itself). The entry point's name (``mytracker``) is the
+tracker name. The entry point is loaded only when that name is used or listed with
+details, so a broken plugin cannot break other names; its import error is raised, naming
+the entry point. A plugin name that clashes with a built-in or another plugin is an error
+when it is resolved (naming both sources), never silently shadowed.
+
+No registry state is kept between calls: every lookup reads the installed entry points,
+so tests and long sessions see what is installed now.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import pkgutil
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from evaluation.settings import Settings
+
+ENTRY_POINT_GROUP = "siamot.trackers"
+
+
+class RegistryError(LookupError):
+    """A tracker or parameter name is unknown or its plugin is broken; the message lists the known ones."""
+
+
+@dataclass(frozen=True)
+class TrackerSpec:
+    """How to build one tracker name.
+
+    Attributes:
+        parameter_names: ``() -> list[str]``, the parameter names this tracker accepts.
+        make_parameters: ``(parameter_name, settings) -> params``, a fresh parameters object
+            for one sequence. It must allow setting ``params.debug`` (int) and
+            ``params.visualization`` (bool); ``get(name, default)``/``has(name)`` are
+            recommended (pytracking's view). ``settings`` gives paths such as model files.
+        tracker_class: ``() -> type``; the class is called as ``cls(params)`` and follows the
+            pytracking contract (``initialize(image, info) -> dict``,
+            ``track(image, info=None) -> dict`` with ``target_bbox`` ``[x, y, w, h]``).
+        description: one line for listings.
+    """
+
+    parameter_names: Callable[[], list[str]]
+    make_parameters: Callable[[str, Settings], Any]
+    tracker_class: Callable[[], type]
+    description: str = ""
+
+
+# --------------------------------------------------------------------------- built-ins
+
+
+def _siamot_parameter_names() -> list[str]:
+    """Modules of the ``parameter.siamot`` package that define ``parameters()``."""
+    spec = importlib.util.find_spec("parameter.siamot")
+    if spec is None or spec.submodule_search_locations is None:
+        raise RegistryError("package 'parameter.siamot' not found: is the siamot project installed "
+                            "(pip install -e .) or the repository root the working directory?")
+    names = []
+    for info in pkgutil.iter_modules(spec.submodule_search_locations):
+        if info.name.startswith("_") or info.ispkg:
+            continue
+        module = importlib.import_module(f"parameter.siamot.{info.name}")
+        if callable(getattr(module, "parameters", None)):
+            names.append(info.name)
+    return sorted(names)
+
+
+def _siamot_parameters(parameter_name: str, settings: Settings) -> Any:
+    module = importlib.import_module(f"parameter.siamot.{parameter_name}")
+    return module.parameters()
+
+
+def _siamot_class() -> type:
+    module = importlib.import_module("pytracking_siamot.tracker.siamot")
+    return module.get_tracker_class()
+
+
+def _opencv_parameter_names() -> list[str]:
+    from evaluation.opencv_trackers import OPENCV_TRACKERS
+    return list(OPENCV_TRACKERS)
+
+
+def _opencv_parameters(parameter_name: str, settings: Settings) -> Any:
+    from evaluation.opencv_trackers import opencv_parameters
+    return opencv_parameters(parameter_name, settings)
+
+
+def _opencv_class() -> type:
+    from evaluation.opencv_trackers import OpenCVTracker
+    return OpenCVTracker
+
+
+BUILTIN_TRACKERS: dict[str, TrackerSpec] = {
+    "siamot": TrackerSpec(_siamot_parameter_names, _siamot_parameters, _siamot_class,
+                          "SiamFC with the paper's online training (parameter/siamot/*)"),
+    "opencv": TrackerSpec(_opencv_parameter_names, _opencv_parameters, _opencv_class,
+                          "OpenCV peers: MIL, NanoTrack v2, VitTrack, KCF/CSRT (opencv-contrib-python)"),
+}
+
+
+# --------------------------------------------------------------------------- plugins
+
+
+def _entry_points() -> list[importlib.metadata.EntryPoint]:
+    return list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _describe(ep: importlib.metadata.EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    origin = f" from {dist.name} {dist.version}" if dist is not None else ""
+    return f"entry point '{ep.name} = {ep.value}'{origin}"
+
+
+def _load_plugin(ep: importlib.metadata.EntryPoint) -> TrackerSpec:
+    try:
+        obj = ep.load()
+    except Exception as exc:
+        raise RegistryError(f"cannot load tracker plugin {_describe(ep)}: "
+                            f"{type(exc).__name__}: {exc}") from exc
+    spec = obj if isinstance(obj, TrackerSpec) else obj() if callable(obj) else obj
+    if not isinstance(spec, TrackerSpec):
+        raise RegistryError(f"tracker plugin {_describe(ep)} must give a evaluation.registry.TrackerSpec "
+                            f"(or a function returning one), got {type(spec).__name__}")
+    return spec
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def tracker_names() -> list[str]:
+    """All known tracker names: built-ins first, then plugins (sorted)."""
+    plugins = sorted({ep.name for ep in _entry_points()} - set(BUILTIN_TRACKERS))
+    return list(BUILTIN_TRACKERS) + plugins
+
+
+def resolve(name: str) -> TrackerSpec:
+    """The spec of tracker ``name``; raises :class:`RegistryError` listing the known names."""
+    plugins = [ep for ep in _entry_points() if ep.name == name]
+    if name in BUILTIN_TRACKERS:
+        if plugins:
+            raise RegistryError(f"tracker name '{name}' is built in and also claimed by "
+                                f"{', '.join(_describe(ep) for ep in plugins)}: uninstall or rename the plugin")
+        return BUILTIN_TRACKERS[name]
+    if not plugins:
+        raise RegistryError(f"unknown tracker '{name}' (known: {', '.join(tracker_names())}; "
+                            f"plugins register names in the entry-point group '{ENTRY_POINT_GROUP}')")
+    if len({ep.value for ep in plugins}) > 1:
+        raise RegistryError(f"tracker name '{name}' is claimed by several plugins: "
+                            f"{', '.join(_describe(ep) for ep in plugins)}")
+    return _load_plugin(plugins[0])
+
+
+def parameter_names(name: str) -> list[str]:
+    """The parameter names of tracker ``name``."""
+    return list(resolve(name).parameter_names())
+
+
+def check_parameter(name: str, parameter_name: str) -> TrackerSpec:
+    """The spec of ``name`` after checking that ``parameter_name`` exists (error lists the known ones)."""
+    spec = resolve(name)
+    known = list(spec.parameter_names())
+    if parameter_name not in known:
+        raise RegistryError(f"unknown parameter '{parameter_name}' for tracker '{name}' "
+                            f"(known: {', '.join(known) or 'none'})")
+    return spec
+
+
+def make_parameters(name: str, parameter_name: str, settings: Settings, debug: int = 0) -> Any:
+    """A fresh parameters object for one sequence, with ``debug`` and ``visualization`` set."""
+    params = check_parameter(name, parameter_name).make_parameters(parameter_name, settings)
+    params.debug = debug
+    params.visualization = debug > 0
+    return params
+
+
+def tracker_class(name: str) -> type:
+    """The class that runs tracker ``name`` (called as ``cls(params)``)."""
+    return resolve(name).tracker_class()
+
+
+def make_tracker(name: str, parameter_name: str, run_id: int | None = None,
+                 display_name: str | None = None, settings: Settings | None = None):
+    """Shorthand for :class:`evaluation.tracker.Tracker` (checks the names)."""
+    from evaluation.tracker import Tracker
+    return Tracker(name, parameter_name, run_id=run_id, display_name=display_name, settings=settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m evaluation.registry``: list tracker names and their parameter names."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m evaluation.registry",
+                                     description="List the tracker names (built-in and plugins) and their "
+                                                 "parameter names.")
+    parser.add_argument("names", nargs="*", help="only these tracker names (default: all)")
+    args = parser.parse_args(argv)
+    failed = False
+    for name in args.names or tracker_names():
+        try:
+            spec = resolve(name)
+            print(f"{name}: {', '.join(spec.parameter_names())}" + (f"  # {spec.description}"
+                                                                     if spec.description else ""))
+        except (RegistryError, ImportError) as exc:
+            print(f"error: {name}: {exc}", file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

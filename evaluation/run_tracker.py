@@ -1,0 +1,167 @@
+"""Run one tracker configuration on a dataset, a single sequence, or a video file.
+
+Examples::
+
+    python -m evaluation.run_tracker siamot mobilenet_v2 --dataset otb2013 --threads 2
+    python -m evaluation.run_tracker opencv mil --dataset synthetic --sequence 0 --debug 1
+    python -m evaluation.run_tracker siamot mobilenet_v2 --video clip.mp4 --init-box 10,20,40,60
+
+Results go to ``<results_path>/<name>/<param>[_<runid:03d>]/`` (see
+``python -m evaluation.settings show``); complete results are skipped, so an interrupted
+run resumes. The exit code is non-zero when any sequence failed (each failure is logged with
+its traceback and listed at the end).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from evaluation.data import SequenceList
+
+EXIT_FAILURES = 1
+EXIT_SETUP = 2
+EXIT_INTERRUPTED = 130
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags shared by ``run_tracker`` and ``run_experiment``."""
+    parser.add_argument("--debug", type=int, default=0, metavar="L",
+                        help="debug level: 0 plain run; 1 frames with boxes and the online state; "
+                             "2 adds search crop and score maps; 3 adds time-lines. Shown in a window "
+                             "when a display is available, else saved as videos. Results are saved at "
+                             "every level (default: 0)")
+    parser.add_argument("--save-debug", action="store_true",
+                        help="save the debug views as videos under <plots_path>/debug/ instead of "
+                             "showing them (level max(L, 1))")
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="run (sequence, tracker) pairs in N worker processes, one compute "
+                             "thread each; results are identical to a serial run (default: 1, serial)")
+    parser.add_argument("--torch-threads", type=int, default=1, metavar="K",
+                        help="torch threads per (sequence, tracker) task in every mode (default: 1, "
+                             "which makes serial, --threads and --scheduler runs bit-identical; more "
+                             "speeds up a single sequence on a many-core machine, with differences in "
+                             "the last digits)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="send the (sequence, tracker) pairs to a Dask distributed scheduler, e.g. "
+                             "tcp://host:8786 (needs pip install 'dask[distributed]'); the workers must "
+                             "reach the frames and the results folder")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="rerun pairs whose results are already complete (default: skip them)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def check_run_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.debug < 0:
+        parser.error("--debug must be >= 0")
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
+    if args.torch_threads < 1:
+        parser.error("--torch-threads must be >= 1")
+    if args.scheduler and args.threads > 1:
+        parser.error("--threads and --scheduler exclude each other (Dask workers set their own parallelism)")
+
+
+def execute(trackers: list[Any], dataset: SequenceList, args: argparse.Namespace) -> int:
+    """Run and report; returns the exit code (non-zero when any pair failed)."""
+    from evaluation.running import debug_observer_factory, failures, run_dataset, summary_line
+    from evaluation.settings import load_settings
+
+    level = max(args.debug, 1) if args.save_debug else args.debug
+    factory = debug_observer_factory(args.debug, args.save_debug, load_settings().plots_path)
+    results = run_dataset(trackers, dataset, debug=level, threads=args.threads, scheduler=args.scheduler,
+                          observer_factory=factory, overwrite=args.overwrite,
+                          progress=not args.no_progress, torch_threads=args.torch_threads)
+    print(summary_line(results))
+    folders = sorted({str(t.results_dir) for t in trackers if hasattr(t, "results_dir")})
+    for folder in folders:
+        print(f"results: {folder}")
+    failed = failures(results)
+    if failed:
+        names = ", ".join(f"{r.tracker}/{r.sequence}" for r in failed)
+        print(f"error: {len(failed)} of {len(results)} sequences failed (tracebacks above): {names}",
+              file=sys.stderr)
+        return EXIT_FAILURES
+    return 0
+
+
+def parse_init_box(text: str) -> list[float]:
+    """``'x,y,w,h'`` -> four floats (0-based top-left corner and size)."""
+    parts = [p for p in text.replace(" ", ",").split(",") if p]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--init-box must be x,y,w,h numbers, got {text!r}") from exc
+    if len(values) != 4 or values[2] <= 0 or values[3] <= 0:
+        raise argparse.ArgumentTypeError(f"--init-box must be x,y,w,h with w, h > 0, got {text!r}")
+    return values
+
+
+def select_sequences(dataset: SequenceList, selector: str | None) -> SequenceList:
+    """``--sequence NAME|INDEX`` applied to ``dataset`` (a one-sequence list)."""
+    if selector is None:
+        return dataset
+    if selector.lstrip("-").isdigit():
+        index = int(selector)
+        if not -len(dataset) <= index < len(dataset):
+            raise KeyError(f"--sequence {index}: the dataset has {len(dataset)} sequences")
+        return SequenceList([dataset[index]])
+    return SequenceList([dataset[selector]])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evaluation.run_tracker", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", help="tracker name: siamot, opencv or a plugin's name "
+                                     "(list them with python -m evaluation.registry)")
+    parser.add_argument("parameter_name", metavar="param",
+                        help="parameter name, e.g. mobilenet_v2, mobilenet_v2_baseline (siamot) or "
+                             "mil, nano, vit (opencv)")
+    parser.add_argument("--dataset", "--dataset_name", nargs="+", default=["synthetic"], metavar="NAME",
+                        dest="dataset",
+                        help="dataset name(s), concatenated: synthetic, otb2013, otb, or folder:PATH for your own "
+                             "sequences in OTB layout (default: synthetic, built in, no download; "
+                             "--dataset_name is pytracking's spelling)")
+    parser.add_argument("--sequence", metavar="NAME|INDEX", default=None,
+                        help="run only this sequence, by name or 0-based index in the dataset")
+    parser.add_argument("--runid", type=int, default=None, metavar="N",
+                        help="run number; results go to <param>_<N:03d> (for repeated runs)")
+    parser.add_argument("--video", metavar="FILE", default=None,
+                        help="track in a video file instead of a dataset (needs --init-box); results "
+                             "are named after the file")
+    parser.add_argument("--init-box", type=parse_init_box, metavar="x,y,w,h", default=None,
+                        help="initial box of the target in the video's first frame, 0-based pixels")
+    add_run_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_run_arguments(parser, args)
+    if (args.video is None) != (args.init_box is None):
+        parser.error("--video and --init-box go together")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        from evaluation.tracker import Tracker
+
+        tracker = Tracker(args.name, args.parameter_name, run_id=args.runid)
+        if args.video is not None:
+            from evaluation.datasets import video_sequence
+            dataset = SequenceList([video_sequence(args.video, args.init_box)])
+        else:
+            from evaluation.datasets import get_dataset
+            dataset = select_sequences(get_dataset(*args.dataset), args.sequence)
+        return execute([tracker], dataset, args)
+    except (LookupError, ValueError, OSError, ImportError) as exc:
+        # LookupError covers unknown tracker/parameter/sequence names; SettingsError is a ValueError.
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SETUP
+    except KeyboardInterrupt:
+        print("interrupted: complete results are kept; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Test helpers for the registry and runners: tiny synthetic sequences, a deterministic fake
+tracker, and a fake installed plugin that registers it through the ``siamot.trackers``
+entry-point group.
+
+Everything here is importable by worker processes (spawned children inherit ``sys.path``,
+which pytest extends with ``tests/``), so sequences and trackers pickle by reference.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from evaluation.data import Sequence
+from evaluation.registry import TrackerSpec
+from evaluation.settings import Settings
+
+TARGET_SIZE = 16
+STEP_XY = (3, 2)
+
+
+@dataclass(frozen=True)
+class MovingSquare:
+    """``i -> RGB uint8`` frames: a white square moving over seeded noise (picklable)."""
+
+    size: int = 96
+    seed: int = 0
+    fail_at: int | None = None
+
+    def top_left(self, index: int) -> tuple[int, int]:
+        return 10 + STEP_XY[0] * index, 12 + STEP_XY[1] * index
+
+    def __call__(self, index: int) -> np.ndarray:
+        if self.fail_at is not None and index >= self.fail_at:
+            raise OSError(f"synthetic frame {index} cannot be read (test failure)")
+        rng = np.random.default_rng(self.seed)
+        image = rng.integers(0, 150, (self.size, self.size, 3), dtype=np.uint8)
+        x, y = self.top_left(index)
+        image[y:y + TARGET_SIZE, x:x + TARGET_SIZE] = 255
+        return image
+
+
+def make_sequence(name: str = "square", n_frames: int = 8, seed: int = 0,
+                  fail_at: int | None = None) -> Sequence:
+    """An ``n_frames`` x 96x96 sequence with exact ground truth; ``fail_at`` makes that frame raise."""
+    loader = MovingSquare(seed=seed, fail_at=fail_at)
+    gt = np.array([[*loader.top_left(i), TARGET_SIZE, TARGET_SIZE] for i in range(n_frames)], dtype=np.float64)
+    return Sequence(name=name, frames=[f"{i:04d}" for i in range(n_frames)], dataset="test",
+                    ground_truth_rect=gt, frame_loader=loader)
+
+
+@dataclass
+class FakeParams:
+    """pytracking-style parameters with settable ``debug``/``visualization``."""
+
+    offset: float = 0.0
+    debug: int = 0
+    visualization: bool = False
+
+    def get(self, name: str, *default: Any) -> Any:
+        return getattr(self, name, *default)
+
+    def has(self, name: str) -> bool:
+        return hasattr(self, name)
+
+
+class FakeTracker:
+    """Deterministic: follows the centroid of the brightest pixels; reports a fake online state."""
+
+    def __init__(self, params: FakeParams) -> None:
+        self.params = params
+        self.size_wh = np.zeros(2)
+        self.frame = 0
+
+    def initialize(self, image: np.ndarray, info: dict) -> dict:
+        self.size_wh = np.asarray(info["init_bbox"][2:], dtype=np.float64)
+        self.frame = 0
+        return {"peak": 1.0, "trained": False}
+
+    def track(self, image: np.ndarray, info: dict | None = None) -> dict:
+        assert info is not None and "previous_output" in info
+        self.frame += 1
+        ys, xs = np.nonzero(image.min(axis=2) > 200)  # survives JPEG compression
+        center_xy = np.array([xs.mean(), ys.mean()]) + self.params.offset
+        top_left = center_xy - (self.size_wh - 1) / 2
+        output = {"target_bbox": [*top_left.tolist(), *self.size_wh.tolist()],
+                  "peak": 0.5 + 0.01 * self.frame, "psr": 7.25, "jcpp": 0.8, "loss": float("nan"),
+                  "trained": self.frame % 2 == 0, "template_updated": False}
+        if self.params.debug >= 1:
+            output["debug_note"] = "only at debug >= 1"
+        return output
+
+
+FAKE_PARAMETERS = {"centroid": 0.0, "shifted": 2.5}
+
+
+def _make_parameters(parameter_name: str, settings: Settings) -> FakeParams:
+    return FakeParams(offset=FAKE_PARAMETERS[parameter_name])
+
+
+def tracker_spec() -> TrackerSpec:
+    """The entry point the fake distribution declares: ``fake = runner_fakes:tracker_spec``."""
+    return TrackerSpec(parameter_names=lambda: list(FAKE_PARAMETERS), make_parameters=_make_parameters,
+                       tracker_class=lambda: FakeTracker, description="test fake")
+
+
+def install_fake_plugin(root: Path, monkeypatch: pytest.MonkeyPatch, tracker_name: str = "fake",
+                        target: str = "runner_fakes:tracker_spec", dist: str = "siamot_fake_plugin") -> Path:
+    """Create ``<dist>-1.0.dist-info`` with an entry point in ``root`` and put ``root`` on ``sys.path``
+    (as ``pip install`` of a plugin would); returns the dist-info folder."""
+    info = root / f"{dist}-1.0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[siamot.trackers]\n{tracker_name} = {target}\n")
+    monkeypatch.syspath_prepend(str(root))
+    return info
+
+
+def fake_experiment() -> tuple[list[Any], list[Sequence]]:
+    """An experiment for the CLI tests (``run_experiment runner_fakes fake_experiment``)."""
+    from evaluation.tracker import Tracker
+
+    return [Tracker("fake", "centroid", display_name="Fake")], [make_sequence(f"seq{i}", seed=i) for i in range(3)]
+
+
+def failing_experiment() -> tuple[list[Any], list[Sequence]]:
+    """Like :func:`fake_experiment` with a sequence whose frame 2 cannot be read."""
+    from evaluation.tracker import Tracker
+
+    return [Tracker("fake", "centroid")], [make_sequence("fine"), make_sequence("unreadable", fail_at=2)]

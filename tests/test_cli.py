@@ -1,0 +1,190 @@
+"""The command lines: run_tracker, run_experiment (help, runs, exit codes) and load_experiment."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from evaluation import run_experiment, run_tracker
+from evaluation.boxes_io import read_boxes_txt
+from evaluation.run_experiment import ExperimentError, load_experiment
+from evaluation.tracker import Tracker
+from runner_fakes import install_fake_plugin, make_sequence
+
+REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "plugins"
+    install_fake_plugin(root, monkeypatch)
+    return root
+
+
+def _folder_dataset(root: Path, n_frames: int = 6, name: str = "square") -> Path:
+    """A sequence folder (PNG frames + groundtruth_rect.txt, 1-based like OTB) of the moving square."""
+    sequence = make_sequence(n_frames=n_frames)
+    folder = root / name
+    (folder / "img").mkdir(parents=True)
+    for i in range(n_frames):
+        cv2.imwrite(str(folder / "img" / f"{i + 1:04d}.png"), sequence.image(i)[:, :, ::-1])
+    gt = sequence.ground_truth_rect + [1, 1, 0, 0]
+    (folder / "groundtruth_rect.txt").write_text("".join(",".join(f"{v:g}" for v in row) + "\n" for row in gt))
+    return folder
+
+
+def _python(args: list[str], extra_path: list[Path] = ()) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in [*extra_path, REPO]))
+    return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("module", ["evaluation.run_tracker", "evaluation.run_experiment"])
+def test_help_describes_every_flag(module: str) -> None:
+    done = _python(["-m", module, "--help"])
+    assert done.returncode == 0, done.stderr
+    flags = ["--threads", "--debug", "--save-debug", "--scheduler", "--overwrite"]
+    if module.endswith("run_tracker"):
+        flags += ["--dataset", "--sequence", "--runid", "--video", "--init-box"]
+    for flag in flags:
+        assert flag in done.stdout
+
+
+def test_run_tracker_subprocess_on_a_folder_dataset(tmp_path: Path, isolated_settings: Path) -> None:
+    folder = _folder_dataset(tmp_path / "data")
+    done = _python(["-m", "evaluation.run_tracker", "opencv", "mil", "--dataset", f"folder:{folder}",
+                    "--runid", "3", "--no-progress"])
+    assert done.returncode == 0, done.stderr
+    results = isolated_settings / "results" / "opencv" / "mil_003"
+    assert f"results: {results}" in done.stdout and "1 done" in done.stdout
+    boxes = np.loadtxt(results / "square.txt", delimiter="\t")
+    assert boxes.shape == (6, 4)
+    np.testing.assert_allclose(boxes[0], [10, 12, 16, 16])  # the folder's 1-based GT made 0-based
+    again = _python(["-m", "evaluation.run_tracker", "opencv", "mil", "--dataset", f"folder:{folder}",
+                     "--runid", "3", "--no-progress"])
+    assert again.returncode == 0 and "1 skipped" in again.stdout
+
+
+def test_run_tracker_sequence_selection(fake: Path, tmp_path: Path, capsys) -> None:
+    data = tmp_path / "data"
+    for name in ("a", "b"):
+        _folder_dataset(data, name=name)
+    assert run_tracker.main(["fake", "centroid", "--dataset", f"folder:{data}", "--sequence", "1",
+                             "--no-progress"]) == 0
+    tracker = Tracker("fake", "centroid")
+    assert sorted(p.name for p in tracker.results_dir.glob("*.txt")) == ["b.txt", "b_time.txt"]
+    assert run_tracker.main(["fake", "centroid", "--dataset", f"folder:{data}", "--sequence", "a",
+                             "--no-progress"]) == 0
+    assert tracker.result_file("a").is_file()
+    assert run_tracker.main(["fake", "centroid", "--dataset", f"folder:{data}", "--sequence", "zz"]) == 2
+    assert "no sequence named 'zz'" in capsys.readouterr().err
+
+
+def test_run_tracker_video_mode(fake: Path, tmp_path: Path) -> None:
+    sequence = make_sequence(n_frames=5)
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 96))
+    assert writer.isOpened()
+    for i in range(5):
+        writer.write(sequence.image(i)[:, :, ::-1])
+    writer.release()
+    assert run_tracker.main(["fake", "centroid", "--video", str(video), "--init-box", "10,12,16,16",
+                             "--no-progress"]) == 0
+    boxes = read_boxes_txt(Tracker("fake", "centroid").result_file("clip"))
+    np.testing.assert_allclose(boxes, sequence.ground_truth_rect, atol=1.0)  # JPEG-compressed frames
+
+
+def test_run_tracker_argument_errors(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_tracker.main(["opencv", "mil", "--video", "x.mp4"])
+    assert exit_info.value.code == 2 and "--video and --init-box go together" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run_tracker.main(["opencv", "mil", "--video", "x.mp4", "--init-box", "1,2,0,4"])
+    with pytest.raises(SystemExit):
+        run_tracker.main(["opencv", "mil", "--threads", "0"])
+    capsys.readouterr()
+    assert run_tracker.main(["nope", "x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: unknown tracker 'nope'")
+
+
+def test_run_experiment_main_and_threads(fake: Path, capsys) -> None:
+    assert run_experiment.main(["runner_fakes", "fake_experiment", "--threads", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "3 done" in out
+    tracker = Tracker("fake", "centroid")
+    assert sorted(p.name for p in tracker.results_dir.glob("seq*.txt") if "_time" not in p.name) == \
+        ["seq0.txt", "seq1.txt", "seq2.txt"]
+
+
+def test_run_experiment_failure_exit_code_lists_failures(fake: Path, capsys) -> None:
+    code = run_experiment.main(["runner_fakes", "failing_experiment", "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "error: 1 of 2 sequences failed (tracebacks above): fake_centroid/unreadable" in captured.err
+    assert Tracker("fake", "centroid").result_file("fine").is_file()
+
+
+def test_run_experiment_subprocess(fake: Path, isolated_settings: Path) -> None:
+    done = _python(["-m", "evaluation.run_experiment", "runner_fakes", "failing_experiment", "--no-progress"],
+                   extra_path=[fake, TESTS])
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "OSError: synthetic frame 2 cannot be read" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("error: 1 of 2 sequences failed")
+
+
+def test_save_debug_gives_identical_results(fake: Path, tmp_path: Path, isolated_settings: Path) -> None:
+    pytest.importorskip("evaluation.visualization")
+    folder = _folder_dataset(tmp_path / "data")
+    args = ["fake", "centroid", "--dataset", f"folder:{folder}", "--no-progress"]
+    assert run_tracker.main(args) == 0
+    assert run_tracker.main(args + ["--runid", "1", "--save-debug", "--debug", "2"]) == 0
+    plain, debug = Tracker("fake", "centroid"), Tracker("fake", "centroid", run_id=1)
+    assert plain.result_file("square").read_bytes() == debug.result_file("square").read_bytes()
+    assert list((isolated_settings / "plots" / "debug").rglob("*square*"))
+
+
+def test_load_experiment_builtin_and_errors() -> None:
+    trackers, dataset = load_experiment("demo", "demo")
+    assert [t.parameter_name for t in trackers] == ["mobilenet_v2", "mobilenet_v2_baseline", "mil"]
+    assert len(dataset) > 0 and all(s.dataset == "synthetic" for s in dataset)
+    from evaluation.experiments.otb2013_paper import paper_trackers
+    assert len(paper_trackers()) == 8
+    with pytest.raises(ExperimentError, match="experiment module 'no_such_exp' not found"):
+        load_experiment("no_such_exp", "f")
+    with pytest.raises(ExperimentError, match="has no function 'nothing'.*demo"):
+        load_experiment("evaluation.experiments.demo", "nothing")
+    with pytest.raises(ExperimentError, match="must return \\(trackers, dataset\\)"):
+        load_experiment("runner_fakes", "make_sequence")
+
+
+def test_otb2013_offline_experiment(otb2013_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIAMOT_OTB2013_PATH", str(otb2013_dir))
+    monkeypatch.setenv("SIAMOT_OTB2013_ANNO_PATH", str(otb2013_dir / "annotations" / "cvpr13_anno"))
+    monkeypatch.setenv("SIAMOT_PEER_RESULTS_PATH", str(otb2013_dir / "peer_results"))
+    trackers, dataset = load_experiment("otb2013_offline", "otb2013_offline_available")
+    names = [t.display_name for t in trackers]
+    assert {"SiamOT-MobileNetV2", "SiamFC-EfficientNet-Lite0", "MIL", "NanoTrack", "VitTrack",
+            "SiamFC-3s", "KCF"} <= set(names)
+    assert {"Jogging-1", "Jogging-2", "Tiger1"} <= set(dataset.names())
+
+
+def test_run_experiment_on_a_dask_scheduler(fake: Path, capsys) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        code = run_experiment.main(["runner_fakes", "fake_experiment", "--scheduler", cluster.scheduler_address,
+                                    "--no-progress"])
+    assert code == 0 and "3 done" in capsys.readouterr().out
+    assert Tracker("fake", "centroid").result_file("seq2").is_file()
+
+
+def test_scheduler_and_threads_exclude_each_other(capsys) -> None:
+    with pytest.raises(SystemExit):
+        run_experiment.main(["demo", "demo", "--threads", "2", "--scheduler", "tcp://localhost:1"])
+    assert "exclude each other" in capsys.readouterr().err
