@@ -1,0 +1,138 @@
+"""Replay saved results of several trackers over a sequence's frames, one colour per tracker.
+
+    python -m evaluation.playback --trackers siamot:mobilenet_v2 siamot:mobilenet_v2_baseline \\
+        --published ../shared/otb2013/peer_results/SiamFC-3s_cfnetrelease:SiamFC \\
+        --dataset otb2013 --sequence Jogging-1 [--output jogging1.mp4]
+
+Live trackers are read from their results folders (``<results_path>/<name>/<param>[_<runid>]``),
+results-only trackers from published folders. Without ``--output`` a window opens (space: pause,
+right arrow: step, q: quit); when no display is available the video goes to
+``<plots_path>/playback/<dataset>_<sequence>.mp4``.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence as Seq
+
+import numpy as np
+from tqdm import tqdm
+
+from evaluation.data import Sequence
+from evaluation.visualization.overlay import (
+    ColorRGB, draw_box_xywh, draw_legend, draw_text_lines, tracker_color,
+)
+from evaluation.visualization.sinks import PngFramesSink, VideoSink, WindowSink, display_available
+from evaluation.visualization.sources import ResultsSource, boxes_for, load_sequence, load_sources
+
+log = logging.getLogger(__name__)
+
+TrackBox = tuple[str, np.ndarray, ColorRGB]
+
+#: Ground truth in playback: white and dashed, apart from every tracker colour (the palette has a green).
+PLAYBACK_GT_COLOR: ColorRGB = (255, 255, 255)
+
+
+def playback_frame(image_rgb: np.ndarray, boxes: Seq[TrackBox], gt_xywh: object = None,
+                   frame_number: int | None = None) -> np.ndarray:
+    """One playback frame (same size as ``image_rgb``): each tracker's box in its colour, the ground truth
+    (white, thin, dashed) when given, a legend top-left and the frame number under it.
+
+    Args:
+        boxes: ``(display name, [x, y, w, h], RGB colour)`` per tracker; undrawable boxes are skipped
+            but keep their legend entry.
+    """
+    canvas = np.array(image_rgb, dtype=np.uint8, copy=True)
+    if gt_xywh is not None:
+        draw_box_xywh(canvas, gt_xywh, PLAYBACK_GT_COLOR, thickness=1, dashed=True)
+    for _, bbox, color in boxes:
+        draw_box_xywh(canvas, bbox, color, thickness=2)
+    entries = [(name, color, False) for name, _, color in boxes]
+    if gt_xywh is not None:
+        entries.append(("ground truth", PLAYBACK_GT_COLOR, True))
+    x, y, _, height = draw_legend(canvas, entries)
+    if frame_number is not None:
+        draw_text_lines(canvas, [f"frame {frame_number}"], (x, y + height + 2))
+    return canvas
+
+
+def play(sequence: Sequence, sources: Seq[ResultsSource], sink: VideoSink | WindowSink | PngFramesSink,
+         show_ground_truth: bool = True, progress: bool = True) -> int:
+    """Show every frame of ``sequence`` with the sources' boxes; returns the number of frames shown.
+
+    Stops early when the sink returns False (the window's q key). The sink is closed at the end.
+    """
+    tracks = [(source.display_name, boxes_for(source, sequence), tracker_color(i)) for i, source in enumerate(sources)]
+    shown = 0
+    try:
+        for index in tqdm(range(len(sequence)), desc=f"playback {sequence.name}", unit="frame",
+                          disable=not progress):
+            frame_boxes = [(name, boxes[index], color) for name, boxes, color in tracks]
+            gt = sequence.ground_truth_rect[index] if show_ground_truth else None
+            view = playback_frame(sequence.image(index), frame_boxes, gt, sequence.start_frame + index)
+            shown += 1
+            if not sink.show(view):
+                break
+    finally:
+        sink.close()
+    return shown
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evaluation.playback", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trackers", nargs="+", default=[], metavar="NAME:PARAM[:RUNID]",
+                        help="trackers whose saved results to show, e.g. siamot:mobilenet_v2 (run id optional)")
+    parser.add_argument("--published", nargs="+", default=[], metavar="PATH[:NAME]",
+                        help="folders of published (results-only) results; NAME defaults to the folder name")
+    parser.add_argument("--dataset", default="otb2013", help="dataset name (default: otb2013)")
+    parser.add_argument("--sequence", required=True, help="sequence name, or its index in the dataset")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="write an MP4 video here instead of opening a window (a path without .mp4 "
+                             "suffix gets one)")
+    parser.add_argument("--fps", type=float, default=25.0, help="frames per second of the video / window (default 25)")
+    parser.add_argument("--no-ground-truth", action="store_true", help="do not draw the ground-truth box")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def _video_path(args: argparse.Namespace, sequence: Sequence) -> Path | None:
+    if args.output is not None:
+        path = args.output.expanduser()
+        return path if path.suffix.lower() == ".mp4" else path.with_name(path.name + ".mp4")
+    available, reason = display_available()
+    if available:
+        return None
+    from evaluation.settings import load_settings
+    path = load_settings().path("plots_path") / "playback" / f"{args.dataset}_{sequence.name}.mp4"
+    print(f"playback: no display ({reason}); writing {path}", file=sys.stderr)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        sources = load_sources(args.trackers, args.published)
+        sequence = load_sequence(args.dataset, args.sequence)
+        video = _video_path(args, sequence)
+        sink: VideoSink | WindowSink
+        if video is None:
+            sink = WindowSink(f"playback - {sequence.name}", delay_ms=max(1, int(1000 / args.fps)))
+        else:
+            sink = VideoSink(video, fps=args.fps)
+        shown = play(sequence, sources, sink, show_ground_truth=not args.no_ground_truth,
+                     progress=not args.no_progress)
+    except (OSError, ImportError, LookupError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    if video is not None:
+        print(f"playback: {shown} frames -> {sink.path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Results sources for playback and figures: command-line specs, loading, styles.
+
+A results source is any object with ``display_name: str`` and ``results_for(sequence) -> (N, 4)``
+``[x, y, w, h]`` boxes: a live ``evaluation.tracker.Tracker`` (its saved results) or an
+``evaluation.peer_results.PublishedResults`` folder. Those modules are imported only when a
+spec is loaded, so this package works without them.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Iterable, Protocol
+
+import numpy as np
+
+from evaluation.data import Sequence
+
+log = logging.getLogger(__name__)
+
+_BASELINE = re.compile(r"_baseline(_\d{3})?$")
+
+
+class ResultsSource(Protocol):
+    display_name: str
+
+    def results_for(self, sequence: Sequence) -> np.ndarray: ...
+
+
+def parse_tracker_spec(spec: str) -> tuple[str, str, int | None]:
+    """``NAME:PARAM`` or ``NAME:PARAM:RUNID`` -> ``(name, param, run_id)``."""
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ValueError(f"tracker spec must be NAME:PARAM or NAME:PARAM:RUNID, got '{spec}'")
+    run_id = None
+    if len(parts) == 3:
+        if not parts[2].isdigit():
+            raise ValueError(f"run id in tracker spec '{spec}' must be a non-negative integer")
+        run_id = int(parts[2])
+    return parts[0], parts[1], run_id
+
+
+def load_sources(tracker_specs: Iterable[str] = (), published_specs: Iterable[str] = ()) -> list[ResultsSource]:
+    """Build the results sources of ``--trackers`` and ``--published`` specs (in that order)."""
+    sources: list[ResultsSource] = []
+    tracker_specs, published_specs = list(tracker_specs), list(published_specs)
+    if tracker_specs:
+        try:
+            from evaluation.registry import make_tracker
+        except ImportError as exc:
+            raise ImportError(f"--trackers needs evaluation.registry, which cannot be imported: {exc}") from exc
+        for spec in tracker_specs:
+            name, param, run_id = parse_tracker_spec(spec)
+            sources.append(make_tracker(name, param, run_id=run_id))
+    if published_specs:
+        try:
+            from evaluation.peer_results import parse_published_spec
+        except ImportError as exc:
+            raise ImportError(f"--published needs evaluation.peer_results, which cannot be imported: {exc}") from exc
+        sources.extend(parse_published_spec(spec) for spec in published_specs)
+    if not sources:
+        raise ValueError("no trackers given: use --trackers NAME:PARAM and/or --published PATH[:NAME]")
+    return sources
+
+
+def load_sequence(dataset: str, sequence: str) -> Sequence:
+    """Sequence ``sequence`` (name, or index when it is an integer) of dataset ``dataset``."""
+    try:
+        from evaluation.datasets import get_dataset
+    except ImportError as exc:
+        raise ImportError(f"--dataset needs evaluation.datasets, which cannot be imported: {exc}") from exc
+    sequences = get_dataset(dataset)
+    if sequence.lstrip("-").isdigit():
+        index = int(sequence)
+        if not -len(sequences) <= index < len(sequences):
+            raise IndexError(f"sequence index {index} out of range: dataset '{dataset}' has {len(sequences)}")
+        return sequences[index]
+    return sequences[sequence]
+
+
+def boxes_for(source: ResultsSource, sequence: Sequence) -> np.ndarray:
+    """``source``'s ``(len(sequence), 4)`` boxes; missing rows at the end become NaN (not drawn), extra rows are cut.
+
+    Raises whatever ``results_for`` raises for missing results (``FileNotFoundError`` naming the file).
+    """
+    boxes = np.asarray(source.results_for(sequence), dtype=np.float64).reshape(-1, 4)
+    n = len(sequence)
+    if len(boxes) != n:
+        log.warning("%s: %d result rows for %d frames of %s (%s)", source.display_name, len(boxes), n,
+                    sequence.name, "missing frames are not drawn" if len(boxes) < n else "extra rows ignored")
+        padded = np.full((n, 4), np.nan)
+        padded[:min(n, len(boxes))] = boxes[:n]
+        boxes = padded
+    return boxes
+
+
+def parameter_name(source: object) -> str:
+    """The source's parameter name (``parameter_name``), else its display name."""
+    return str(getattr(source, "parameter_name", None) or getattr(source, "display_name", ""))
+
+
+def is_baseline(source: object) -> bool:
+    """True for a tracker without online training: parameter (or display) name ending in ``_baseline``."""
+    return bool(_BASELINE.search(parameter_name(source)))
+
+
+def style_group(source: object) -> str:
+    """Trackers that differ only by ``_baseline`` share a group (one colour, solid vs dashed, as the paper's Fig. 4)."""
+    name = str(getattr(source, "name", "") or "")
+    return f"{name}:{_BASELINE.sub('', parameter_name(source))}"
