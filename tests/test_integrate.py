@@ -1,0 +1,532 @@
+"""``python -m pytracking_siamot.integrate``: shims in a pytracking-like tree, safety, removal, interop.
+
+Each test builds a minimal tree with pytracking's module layout in ``tmp_path`` and runs code
+"inside pytracking" in a subprocess whose ``PYTHONPATH`` is that tree (the real pytracking
+is never needed).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evaluation.boxes_io import read_boxes_txt, read_values_txt, write_boxes_txt, write_values_txt
+from pytracking_siamot import integrate, pytracking_compat as compat
+from pytracking_siamot.boxes import iou_xywh
+
+# A runner that follows pytracking's contract (../shared/reference/pytracking_contract.md):
+# run as a script from inside pytracking/ like run_tracker.py, so pytracking's own folders
+# (parameter, evaluation) shadow top-level packages of the same name.
+RUNNER = '''
+import importlib
+import importlib.util
+import json
+import sys
+import time
+from collections import OrderedDict
+
+import numpy as np
+
+
+def synthetic_sequence(num_frames=8, height=144, width=192):
+    """A textured target moving over a smooth background; ground truth [x, y, w, h]."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:height, 0:width]
+    background = np.stack([96 + 40 * np.sin(xx / 17.0), 110 + 40 * np.cos(yy / 13.0),
+                           100 + 30 * np.sin((xx + yy) / 23.0)], axis=-1)
+    target = np.zeros((24, 32, 3))
+    target[::4] = (250, 30, 30)
+    target[:, ::4] = (30, 30, 250)
+    target[8:16, 10:22] = rng.integers(0, 255, (8, 12, 3))
+    frames, boxes = [], []
+    for i in range(num_frames):
+        x, y = 60 + 4 * i, 50 + 2 * i
+        frame = background.copy()
+        frame[y:y + 24, x:x + 32] = target
+        frames.append(frame.astype(np.uint8))
+        boxes.append([x, y, 32, 24])
+    return frames, np.asarray(boxes, dtype=np.float64)
+
+
+def main(name, parameter_name, results_dir):
+    tracker_class = importlib.import_module("pytracking.tracker." + name).get_tracker_class()
+    parameter_module = importlib.import_module("pytracking.parameter.{}.{}".format(name, parameter_name))
+    params = parameter_module.parameters()
+    other = parameter_module.parameters()
+    other.debug = 3
+    params.debug = 0
+    params.visualization = False
+    checks = {
+        "fresh": params is not other and params.debug == 0 and other.debug == 3,
+        "get_default": params.get("no_such_setting", 7) == 7,
+        "has": params.has("debug") and not params.has("no_such_setting"),
+    }
+    params.set_default_values({"extra_setting": 5, "debug": 9})
+    checks["set_default_values"] = params.get("extra_setting") == 5 and params.debug == 0
+    params.tracker_name, params.param_name = name, parameter_name  # as pytracking's run_video does
+
+    frames, ground_truth = synthetic_sequence()
+    tracker = tracker_class(params)
+    out = tracker.initialize(frames[0], {"init_bbox": [float(v) for v in ground_truth[0]]}) or {}
+    previous = OrderedDict(out)
+    boxes, times = [[float(v) for v in ground_truth[0]]], [out.get("time", 0.0)]
+    for frame in frames[1:]:
+        start = time.time()
+        out = tracker.track(frame, {"previous_output": previous})
+        previous = OrderedDict(out)
+        boxes.append([float(v) for v in out["target_bbox"]])
+        times.append(out.get("time", time.time() - start))
+    # pytracking's result files: integer boxes and per-frame times, tab-delimited.
+    np.savetxt(results_dir + "/synthetic.txt", np.asarray(boxes).astype(int), delimiter="\\t", fmt="%d")
+    np.savetxt(results_dir + "/synthetic_time.txt", np.asarray(times), delimiter="\\t", fmt="%f")
+    spec = importlib.util.find_spec("parameter")
+    print(json.dumps({"boxes": boxes, "ground_truth": ground_truth.tolist(), "checks": checks,
+                      "parameter_package": spec.origin if spec else None}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
+'''
+
+
+def make_tree(root: Path, with_ltr: bool = False) -> Path:
+    """pytracking's module layout (empty packages) under ``root``; returns ``root``."""
+    for package in ("pytracking", "pytracking/tracker", "pytracking/parameter", "pytracking/evaluation"):
+        (root / package).mkdir(parents=True, exist_ok=True)
+        (root / package / "__init__.py").write_text("")
+    (root / "pytracking" / "tracker" / "atom").mkdir()  # some other tracker, never touched
+    (root / "pytracking" / "tracker" / "atom" / "__init__.py").write_text("def get_tracker_class():\n    pass\n")
+    (root / "pytracking" / "run_contract.py").write_text(RUNNER)
+    if with_ltr:  # pytracking's own top-level 'ltr' package
+        (root / "ltr").mkdir()
+        (root / "ltr" / "__init__.py").write_text("")
+    return root
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, int]]:
+    """Every path under ``root`` -> (content hash or 'dir', permission bits)."""
+    state = {}
+    for path in sorted(root.rglob("*")):
+        kind = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
+        state[path.relative_to(root).as_posix()] = (kind, path.stat().st_mode & 0o7777)
+    return state
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
+    code = integrate.main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def run_in_tree(root: Path, args: list[str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing, idempotence, removal
+# ---------------------------------------------------------------------------------------------
+
+def test_integrate_writes_marked_shims_then_second_run_changes_nothing(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    code, out, _ = run_cli([root], capsys)
+    assert code == 0, out
+    package = root / "pytracking"
+    names = compat.parameter_names()
+    assert {"mobilenet_v2", "mobilenet_v2_baseline", "alexnet"} <= set(names)
+    expected = [compat.TRACKER_SHIM_PATH, compat.PARAMETER_PACKAGE_PATH, compat.OTB2013_DATASET_PATH,
+                compat.EXPERIMENTS_PATH, "experiments/__init__.py"] + [compat.parameter_shim_path(n) for n in names]
+    manifest = json.loads((package / integrate.MANIFEST_NAME).read_text())
+    assert sorted(manifest["files"]) == sorted(expected)
+    assert sorted(manifest["dirs"]) == ["experiments", "parameter/siamot", "tracker/siamot"]
+    for rel in expected:
+        data = (package / rel).read_bytes()
+        assert data.startswith(compat.MARKER.encode() + b"\n"), rel
+        assert manifest["files"][rel]["sha256"] == hashlib.sha256(data).hexdigest()
+        compile(data, rel, "exec")
+    # 51 OTB2013 targets in the dataset module.
+    assert (package / compat.OTB2013_DATASET_PATH).read_text().count("'groundtruth_rect") == 51
+
+    before = snapshot(root)
+    mtimes = {p: p.stat().st_mtime_ns for p in package.rglob("*")}
+    code, out, _ = run_cli([root], capsys)
+    assert code == 0
+    assert "nothing changed" in out and "already integrated" in out
+    assert snapshot(root) == before
+    assert {p: p.stat().st_mtime_ns for p in package.rglob("*")} == mtimes
+
+
+def test_remove_restores_tree_byte_for_byte(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    original = snapshot(root)
+    assert run_cli([root], capsys)[0] == 0
+    # Python's bytecode caches of our shims go too (and their __pycache__ once empty).
+    cache = root / "pytracking" / "parameter" / "siamot" / "__pycache__"
+    cache.mkdir()
+    (cache / "mobilenet_v2.cpython-311.pyc").write_bytes(b"\0")
+    code, out, _ = run_cli([root, "--remove"], capsys)
+    assert code == 0, out
+    assert "removed SiamOT" in out
+    assert snapshot(root) == original
+    code, out, _ = run_cli([root, "--remove"], capsys)
+    assert code == 0 and "nothing to remove" in out
+
+
+def test_dry_run_changes_nothing(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    original = snapshot(root)
+    code, out, _ = run_cli([root, "--dry-run"], capsys)
+    assert code == 0
+    assert "would create" in out and "tracker/siamot/__init__.py" in out
+    assert snapshot(root) == original
+
+
+def test_remove_keeps_created_folder_holding_user_files(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    run_cli([root], capsys)
+    user_file = root / "pytracking" / "parameter" / "siamot" / "my_variant.py"
+    user_file.write_text("def parameters():\n    pass\n")
+    code, out, _ = run_cli([root, "--remove"], capsys)
+    assert code == 0
+    assert "keep-dir" in out and "pytracking/parameter/siamot" in out
+    assert sorted(p.name for p in user_file.parent.iterdir()) == ["my_variant.py"]
+
+
+def test_parameter_file_no_longer_present_is_taken_back(tmp_path):
+    root = make_tree(tmp_path / "checkout")
+    checkout = integrate.find_checkout(root)
+    integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["a", "b"], [])))
+    assert (checkout.package / "parameter/siamot/b.py").is_file()
+    plan = integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["a"], []))
+    integrate.apply(plan)
+    assert not (checkout.package / "parameter/siamot/b.py").exists()
+    assert (checkout.package / "parameter/siamot/a.py").is_file()
+    assert "parameter/siamot/b.py" not in json.loads(checkout.manifest_path.read_text())["files"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Never overwrite what SiamOT did not write
+# ---------------------------------------------------------------------------------------------
+
+def test_refuses_foreign_file_then_force_overwrites_and_remove_restores_it(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    foreign = root / "pytracking" / "tracker" / "siamot" / "__init__.py"
+    foreign.parent.mkdir()
+    foreign.write_text("# somebody else's siamot\n")
+    foreign.chmod(0o640)
+    original = snapshot(root)
+
+    code, _, err = run_cli([root], capsys)
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert "pytracking/tracker/siamot/__init__.py (not written by SiamOT)" in err and "--force" in err
+    assert snapshot(root) == original  # nothing written, not even the manifest
+
+    code, out, err = run_cli([root, "--force"], capsys)
+    assert code == 0, err
+    assert foreign.read_text().startswith(compat.MARKER)
+    assert "overwrite" in out
+
+    code, _, _ = run_cli([root, "--remove"], capsys)
+    assert code == 0
+    assert snapshot(root) == original  # the foreign file is back, with its mode; its folder stays
+
+
+def test_marked_file_missing_from_manifest_is_not_adopted_when_different(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    shim = root / "pytracking" / "tracker" / "siamot" / "__init__.py"
+    shim.parent.mkdir()
+    shim.write_text(compat.MARKER + "\nsomething else\n")
+    code, _, err = run_cli([root], capsys)
+    assert code == 1 and "has SiamOT's header but is not in the manifest" in err
+
+
+def test_folder_in_place_of_a_shim_is_an_error_even_with_force(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    (root / "pytracking" / "tracker" / "siamot" / "__init__.py").mkdir(parents=True)
+    for args in ([root], [root, "--force"]):
+        code, _, err = run_cli(args, capsys)
+        assert code == 1 and "is not a regular file" in err
+    assert not (root / "pytracking" / integrate.MANIFEST_NAME).exists()
+
+
+def test_edited_shim_blocks_integrate_and_remove_until_forced(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    original = snapshot(root)
+    run_cli([root], capsys)
+    shim = root / "pytracking" / "parameter" / "siamot" / "mobilenet_v2.py"
+    shim.write_text(shim.read_text() + "# my tweak\n")
+    edited = snapshot(root)
+
+    code, _, err = run_cli([root, "--remove"], capsys)
+    assert code == 1
+    assert "pytracking/parameter/siamot/mobilenet_v2.py (edited since SiamOT wrote it)" in err
+    assert snapshot(root) == edited  # nothing deleted
+    code, _, err = run_cli([root], capsys)
+    assert code == 1 and "edited since SiamOT wrote it" in err
+    assert snapshot(root) == edited
+
+    code, _, err = run_cli([root, "--remove", "--force"], capsys)
+    assert code == 0
+    assert "--force" in err
+    assert snapshot(root) == original
+
+
+def test_manifest_pointing_outside_the_package_is_rejected(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    run_cli([root], capsys)
+    manifest = root / "pytracking" / integrate.MANIFEST_NAME
+    data = json.loads(manifest.read_text())
+    data["files"]["../../victim.txt"] = {"sha256": "0" * 64}
+    manifest.write_text(json.dumps(data))
+    code, _, err = run_cli([root, "--remove", "--force"], capsys)
+    assert code == 1 and "outside the pytracking package" in err
+
+
+def test_not_a_checkout_is_one_clear_error(tmp_path, capsys):
+    code, _, err = run_cli([tmp_path], capsys)
+    assert code == 1
+    assert err.startswith("error: not a pytracking checkout") and str(tmp_path) in err
+    (tmp_path / "pytracking").mkdir()
+    (tmp_path / "pytracking" / "__init__.py").write_text("")
+    code, _, err = run_cli([tmp_path], capsys)
+    assert code == 1 and "no tracker, parameter, evaluation folder" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# What pytracking sees at run time
+# ---------------------------------------------------------------------------------------------
+
+def test_parameter_files_give_fresh_pytracking_style_objects():
+    first, second = compat.load_parameters("mobilenet_v2_baseline"), compat.load_parameters("mobilenet_v2_baseline")
+    assert first is not second
+    first.debug, first.visualization = 2, True
+    assert second.debug == 0 and second.visualization is False
+    assert first.get("backbone") == "mobilenet_v2" and first.get("missing", 1) == 1 and first.has("debug")
+    first.tracker_name, first.param_name = "siamot", "mobilenet_v2_baseline"  # pytracking's run_video sets them
+    with pytest.raises(ImportError, match="no SiamOT parameter file 'nope'.*mobilenet_v2"):
+        compat.load_parameters("nope")
+
+
+def test_shadowed_parameter_package_still_loads_siamot_files(monkeypatch):
+    """run_tracker.py run from inside pytracking/ hides SiamOT's 'parameter' behind pytracking's."""
+    monkeypatch.setattr(compat, "is_own_package", lambda name: False)
+    module = compat.parameter_module("mobilenet_v2")
+    assert module.__name__ == "_siamot_parameter_mobilenet_v2"
+    assert Path(module.__file__) == compat.install_root() / "parameter" / "siamot" / "mobilenet_v2.py"
+    assert compat.load_parameters("mobilenet_v2").get("online_training") is True
+
+
+def test_ltr_name_clash_is_reported_at_integration_and_at_run_time(tmp_path, capsys):
+    if not (compat.install_root() / "ltr").is_dir():
+        pytest.skip("SiamOT has no top-level 'ltr' package any more: nothing clashes with pytracking's")
+    root = make_tree(tmp_path / "checkout", with_ltr=True)
+    code, _, err = run_cli([root], capsys)
+    assert code == 0
+    assert "warning:" in err and "'ltr'" in err
+    probe = ("import ltr, importlib\n"  # pytracking's runners import their own ltr first
+             "importlib.import_module('pytracking.tracker.siamot').get_tracker_class()\n")
+    result = run_in_tree(root, ["-c", probe], cwd=root)
+    assert result.returncode != 0
+    assert "ImportError: the top-level package 'ltr' is" in result.stderr
+    assert str(root / "ltr") in result.stderr
+
+
+def test_tracker_runs_through_pytracking_contract_and_tree_is_restored(tmp_path, capsys):
+    pytest.importorskip("pytracking_siamot.tracker.siamot", reason="SiamOT tracker package not available")
+    root = make_tree(tmp_path / "checkout")
+    original = snapshot(root)
+    results = tmp_path / "results"
+    results.mkdir()
+    assert run_cli([root], capsys)[0] == 0
+
+    result = run_in_tree(root, ["run_contract.py", "siamot", "mobilenet_v2_baseline", str(results)],
+                         cwd=root / "pytracking")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert all(report["checks"].values()), report["checks"]
+    # The script's folder shadowed SiamOT's 'parameter' package, as with pytracking's run_tracker.py.
+    assert report["parameter_package"] == str(root / "pytracking" / "parameter" / "__init__.py")
+    boxes, gt = np.asarray(report["boxes"]), np.asarray(report["ground_truth"])
+    assert boxes.shape == gt.shape == (8, 4) and np.isfinite(boxes).all()
+    assert np.mean([iou_xywh(b, g) for b, g in zip(boxes, gt)]) > 0.5
+    # pytracking's integer result and time files read with our readers.
+    np.testing.assert_array_equal(read_boxes_txt(results / "synthetic.txt"), boxes.astype(int))
+    assert read_values_txt(results / "synthetic_time.txt").shape == (8,)
+
+    assert run_cli([root, "--remove"], capsys)[0] == 0
+    assert snapshot(root) == original
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated OTB2013 dataset and experiment modules
+# ---------------------------------------------------------------------------------------------
+
+FAKE_EVALUATION = '''
+import os
+
+
+class Sequence:
+    def __init__(self, name, frames, dataset, ground_truth_rect, object_class=None):
+        self.name, self.frames, self.dataset = name, frames, dataset
+        self.ground_truth_rect, self.object_class = ground_truth_rect, object_class
+
+
+class SequenceList(list):
+    pass
+
+
+class Settings:
+    otb_path = os.environ["FAKE_OTB_PATH"]
+    otb2013_anno_path = os.environ.get("FAKE_ANNO_PATH", "")
+
+
+class BaseDataset:
+    def __init__(self):
+        self.env_settings = Settings()
+'''
+
+FAKE_EVALUATION_INIT = '''
+def Tracker(name, parameter_name):
+    return (name, parameter_name)
+
+
+def get_dataset(*names):
+    return list(names)
+'''
+
+DATASET_PROBE = '''
+import json
+from pytracking.evaluation.otb2013dataset import OTB2013Dataset
+from pytracking.experiments import siamot
+
+sequences = OTB2013Dataset().get_sequence_list()
+trackers, dataset = siamot.otb2013_all()
+print(json.dumps({
+    "pair": siamot.otb2013_mobilenet_v2()[0],
+    "names": [s.name for s in sequences],
+    "frames": {s.name: s.frames for s in sequences},
+    "gt": {s.name: s.ground_truth_rect.tolist() for s in sequences},
+    "classes": {s.name: s.object_class for s in sequences},
+    "occ": [s.name for s in OTB2013Dataset("OCC").get_sequence_list()],
+    "trackers": trackers, "dataset": [s.name for s in dataset],
+    "otb": siamot.otb_all()[1],
+}))
+'''
+
+
+def test_generated_otb2013_dataset_builds_pytracking_sequences(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    (root / "pytracking" / "evaluation" / "__init__.py").write_text(FAKE_EVALUATION_INIT)
+    (root / "pytracking" / "evaluation" / "data.py").write_text(FAKE_EVALUATION)
+    otb = tmp_path / "otb"
+    (otb / "Walk").mkdir(parents=True)
+    (otb / "Walk" / "groundtruth_rect.1.txt").write_text("11,21,5,6\n12\t22\t5\t6\n13 23 5 6\n14,24,5,6\n")
+    (otb / "Walk" / "groundtruth_rect.2.txt").write_text("1,1,3,3\n2,2,3,3\n3,3,3,3\n4,4,3,3\n")
+    anno = tmp_path / "anno"
+    anno.mkdir()
+    (anno / "walkB.txt").write_text("7,7,2,2\n8,8,2,2\n")
+    entries = [
+        compat.OtbEntry("Walk-1", "Walk", 2, 4, 4, "jpg", "groundtruth_rect.1.txt", "", "person", ("OCC", "SV")),
+        compat.OtbEntry("Walk-2", "Walk", 3, 4, 5, "png", "groundtruth_rect.2.txt", "walkb", "", ("IV",)),
+    ]
+    checkout = integrate.find_checkout(root)
+    integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["mobilenet_v2", "mobilenet_v2_baseline"], entries)))
+
+    env_root = str(root)
+    env = dict(os.environ, PYTHONPATH=env_root, PYTHONDONTWRITEBYTECODE="1", FAKE_OTB_PATH=str(otb),
+               FAKE_ANNO_PATH=str(anno))
+    result = subprocess.run([sys.executable, "-c", DATASET_PROBE], cwd=root, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["names"] == ["Walk-1", "Walk-2"]
+    # Frames 2-4 of a whole-video annotation: rows selected, 1-based -> 0-based.
+    assert out["frames"]["Walk-1"] == [f"{otb}/Walk/img/{n:04d}.jpg" for n in (2, 3, 4)]
+    assert out["gt"]["Walk-1"] == [[11, 21, 5, 6], [12, 22, 5, 6], [13, 23, 5, 6]]
+    # The official annotation (matched case-insensitively) wins over the folder's file.
+    assert out["frames"]["Walk-2"] == [f"{otb}/Walk/img/{n:05d}.png" for n in (3, 4)]
+    assert out["gt"]["Walk-2"] == [[6, 6, 2, 2], [7, 7, 2, 2]]
+    assert out["classes"] == {"Walk-1": "person", "Walk-2": None}
+    assert out["occ"] == ["Walk-1"]
+    assert out["trackers"] == [["siamot", "mobilenet_v2"], ["siamot", "mobilenet_v2_baseline"]]
+    assert out["pair"] == out["trackers"] and out["dataset"] == ["Walk-1", "Walk-2"]
+    assert out["otb"] == ["otb"]
+
+
+SUBSET_PROBE = '''
+import json
+from pytracking.evaluation.otb2013dataset import OTB2013Dataset
+
+sequences = OTB2013Dataset().get_sequence_list()
+print(json.dumps({s.name: {"frames": s.frames, "gt": s.ground_truth_rect.tolist()} for s in sequences}))
+'''
+
+
+def test_generated_otb2013_dataset_matches_siamot_loader_on_real_subset(tmp_path, otb2013_dir):
+    """pytracking (through the generated module) and SiamOT's toolkit see the same frames and boxes."""
+    from evaluation.datasets.otb import otb2013_dataset
+    from evaluation.settings import Settings
+
+    anno = otb2013_dir / "annotations" / "cvpr13_anno"
+    entries = [e for e in integrate.otb2013_entries() if (otb2013_dir / e.folder / "img").is_dir()]
+    if not entries or not anno.is_dir():
+        pytest.skip(f"no OTB2013 sequences or annotations under {otb2013_dir}")
+    root = make_tree(tmp_path / "checkout")
+    (root / "pytracking" / "evaluation" / "data.py").write_text(FAKE_EVALUATION)
+    checkout = integrate.find_checkout(root)
+    integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["mobilenet_v2"], entries)))
+    env = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", FAKE_OTB_PATH=str(otb2013_dir),
+               FAKE_ANNO_PATH=str(anno))
+    result = subprocess.run([sys.executable, "-c", SUBSET_PROBE], cwd=root, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    theirs = json.loads(result.stdout)
+    ours = otb2013_dataset(Settings(otb2013_path=str(otb2013_dir), otb2013_anno_path=str(anno)))
+    assert sorted(theirs) == sorted(e.name for e in entries)
+    for name, sequence in theirs.items():
+        assert sequence["frames"] == [str(Path(f)) for f in ours[name].frames], name
+        np.testing.assert_allclose(sequence["gt"], ours[name].ground_truth_rect, err_msg=name)
+
+
+def test_otb2013_entries_come_from_the_dataset_table():
+    entries = integrate.otb2013_entries()
+    assert len(entries) == 51
+    by_name = {e.name: e for e in entries}
+    assert (by_name["David"].start_frame, by_name["David"].end_frame) == (300, 770)
+    assert by_name["Jogging-2"].folder == "Jogging" and by_name["Jogging-2"].gt_file == "groundtruth_rect.2.txt"
+    assert by_name["Tiger1"].end_frame - by_name["Tiger1"].start_frame + 1 == 354
+
+
+# ---------------------------------------------------------------------------------------------
+# Result files: either side reads the other's
+# ---------------------------------------------------------------------------------------------
+
+def test_result_files_interoperate_with_pytracking(tmp_path):
+    boxes = np.array([[10.25, 20.5, 30.75, 40.0], [11.0, 21.333, 29.5, 39.25]])
+    ours = tmp_path / "ours.txt"
+    write_boxes_txt(ours, boxes)
+    # pytracking reads result files with numpy, tab-delimited floats.
+    np.testing.assert_allclose(np.loadtxt(ours, delimiter="\t", dtype=np.float64), np.round(boxes, 2))
+    times = tmp_path / "ours_time.txt"
+    write_values_txt(times, [0.01, 0.0205])
+    np.testing.assert_allclose(np.loadtxt(times, delimiter="\t", dtype=np.float64), [0.01, 0.0205])
+
+    # pytracking writes integer boxes (truncated) and float times, tab-delimited.
+    theirs = tmp_path / "theirs.txt"
+    np.savetxt(theirs, boxes.astype(int), delimiter="\t", fmt="%d")
+    np.testing.assert_array_equal(read_boxes_txt(theirs), boxes.astype(int).astype(np.float64))
+    their_times = tmp_path / "theirs_time.txt"
+    np.savetxt(their_times, np.array([0.5, 0.25]), delimiter="\t", fmt="%f")
+    np.testing.assert_allclose(read_values_txt(their_times), [0.5, 0.25])
+    # Comma-delimited files (pytracking's loaders accept them too).
+    comma = tmp_path / "comma.txt"
+    comma.write_text("1,2,3,4\n5,6,7,8\n")
+    np.testing.assert_array_equal(read_boxes_txt(comma), [[1, 2, 3, 4], [5, 6, 7, 8]])
