@@ -4,7 +4,7 @@
 ``otb2013_offline``) or any importable dotted path (``mylab.experiments``); ``FUNCTION`` is
 called without arguments. Examples::
 
-    python -m evaluation.run_experiment demo demo --threads 2
+    python -m evaluation.run_experiment demo demo --threads 2 --analyze
     python -m evaluation.run_experiment otb2013_paper otb2013_paper --scheduler tcp://host:8786
     python -m evaluation.run_experiment otb2013_offline otb2013_offline_available --threads 2
 
@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(demo, otb2013_paper, otb2013_offline) or a dotted import path")
     parser.add_argument("function", help="function in the module returning (trackers, dataset)")
     add_run_arguments(parser)
+    parser.add_argument("--analyze", action="store_true",
+                        help="after running, analyse the experiment (python -m evaluation.analyze MODULE "
+                             "FUNCTION): print the table and write plots under the plots path")
     return parser
 
 
@@ -90,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         trackers, dataset = load_experiment(args.module, args.function)
-        return execute(trackers, dataset, args)
+        status = execute(trackers, dataset, args)
+        if args.analyze:
+            from evaluation.analyze import main as analyze_main
+            status = max(status, analyze_main([args.module, args.function]))
+        return status
     except (LookupError, ValueError, OSError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SETUP

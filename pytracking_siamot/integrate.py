@@ -148,6 +148,7 @@ class Plan:
     manifest: Manifest | None  # None: delete the manifest (after --remove)
     conflicts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> bool:
@@ -195,16 +196,15 @@ def _foreign_reason(current: bytes, record: FileRecord | None) -> str:
     return "not written by SiamOT"
 
 
-def name_clash_warnings(checkout: Checkout) -> list[str]:
-    """Top-level packages of the checkout that hide SiamOT's packages of the same name."""
-    warnings = []
+def name_clash_notes(checkout: Checkout) -> list[str]:
+    """Top-level packages of the checkout named like SiamOT's (informational: the tracker copes with them)."""
+    notes = []
     own_ltr = compat.install_root() / "ltr"
     if (checkout.root / "ltr").is_dir() and own_ltr.is_dir():
-        warnings.append(
-            f"{checkout.root / 'ltr'} and SiamOT's {own_ltr} are both the top-level package 'ltr'; pytracking's "
-            f"runners import theirs first, so Tracker('siamot', ...) stops with an ImportError naming this clash "
-            f"until one of them is renamed")
-    return warnings
+        notes.append(
+            f"{checkout.root / 'ltr'} and SiamOT's {own_ltr} are both named 'ltr'; pytracking keeps its own, "
+            f"SiamOT's tracker imports its copy privately (pytracking_compat.get_tracker_class)")
+    return notes
 
 
 def otb2013_entries() -> list[compat.OtbEntry]:
@@ -273,7 +273,7 @@ def plan_integrate(checkout: Checkout, files: dict[str, str], force: bool = Fals
             file_steps, conflict = _undo_file(checkout, rel, record)
             steps += file_steps
             conflicts += [conflict] if conflict else []
-    return _forced(Plan(checkout, steps, new, conflicts, name_clash_warnings(checkout)), force, "replacing")
+    return _forced(Plan(checkout, steps, new, conflicts, notes=name_clash_notes(checkout)), force, "replacing")
 
 
 def _forced(plan: Plan, force: bool, verb: str) -> Plan:
@@ -416,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
             verb, noop = "integrated SiamOT into", "SiamOT is already integrated into"
         for warning in plan.warnings:
             print(f"warning: {warning}", file=sys.stderr)
+        for note in plan.notes:
+            print(f"note: {note}")
         if args.dry_run:
             print(_report(plan, plan.steps, plan.changes, verb, noop, dry_run=True))
             if plan.conflicts:

@@ -11,7 +11,9 @@ one import long and every fix lands here, not in the user's checkout.
 Name clashes (why the run-time helpers check where packages come from): pytracking's
 checkout has its own top-level ``ltr`` package, and ``run_tracker.py`` run from inside
 ``pytracking/`` puts that folder first on ``sys.path``, so pytracking's ``parameter`` and
-``evaluation`` folders shadow SiamOT's packages of the same names.
+``evaluation`` folders shadow SiamOT's packages of the same names. Parameter files are then
+loaded from SiamOT's folder by path (:func:`parameter_module`); SiamOT's ``ltr`` is imported
+privately for the tracker (:func:`get_tracker_class` explains how).
 """
 from __future__ import annotations
 
@@ -66,28 +68,93 @@ def is_own_package(name: str) -> bool:
     return (install_root() / name).resolve() in package_location(name)
 
 
-def ensure_own_package(name: str) -> None:
-    """Raise ``ImportError`` with the reason when ``name`` would not import SiamOT's package."""
-    own = install_root() / name
-    found = package_location(name)
-    if own.resolve() in found:
-        return
-    if not found:
-        raise ImportError(f"SiamOT's '{name}' package ({own}) is not importable: install SiamOT "
-                          f"(pip install -e <siamot repository>) in the environment that runs pytracking")
-    raise ImportError(
-        f"the top-level package '{name}' is {', '.join(map(str, found))}, not SiamOT's {own}: pytracking and "
-        f"SiamOT both have a package named '{name}' and one Python process can import only one of them")
+# Prefix of the ``sys.modules`` keys under which SiamOT's clashing packages stay registered.
+PRIVATE_MODULE_PREFIX = "_siamot_"
+
+_TRACKER_MODULE = f"pytracking_siamot.tracker.{TRACKER_NAME}"
+
+
+def _in_package(module_name: str, package: str) -> bool:
+    return module_name == package or module_name.startswith(package + ".")
+
+
+def _load_own_package(name: str) -> None:
+    """Import SiamOT's top-level package ``name`` from its folder and register it as ``sys.modules[name]``.
+
+    Its submodules then import through the package's ``__path__``, i.e. from SiamOT's folder too.
+    """
+    folder = install_root() / name
+    init = folder / "__init__.py"
+    spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(folder)])
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load SiamOT's '{name}' package from {init}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+def import_with_own_packages(module_name: str, packages: Sequence[str]) -> ModuleType:
+    """Import ``module_name`` so that its imports of ``packages`` get SiamOT's copies, whatever else holds those names.
+
+    A package of ``packages`` that already resolves to SiamOT's folder is imported normally. For
+    the others (another project's package of the same name, e.g. pytracking's ``ltr``, imported
+    already or first on ``sys.path``): every ``sys.modules`` entry of that package and its
+    submodules is set aside, SiamOT's package is loaded from its folder and registered under
+    the name, and ``module_name`` is imported, which binds at module level everything it uses
+    from it. Afterwards SiamOT's entries move to ``PRIVATE_MODULE_PREFIX + <name>`` keys (they
+    stay alive there; nothing looks them up by name at run time) and the set-aside entries go
+    back exactly as they were, also when the import fails (then SiamOT's entries are dropped).
+
+    This relies on SiamOT's modules importing those packages only at module level (never inside
+    a function at run time). SiamOT's modules keep their names (``ltr.models...``), so pickling
+    their objects by reference (``torch.save(net)``) would resolve to the other package; state
+    dicts are unaffected. It swaps ``sys.modules`` entries for the duration of one import, so
+    it must not race with another thread importing the same package names. Unlike a
+    ``sys.path`` edit, it leaves what every other import resolves to unchanged.
+    """
+    foreign = []
+    for name in packages:
+        if not (install_root() / name / "__init__.py").is_file():
+            raise ImportError(f"SiamOT's '{name}' package is missing ({install_root() / name / '__init__.py'}): "
+                              f"reinstall SiamOT (pip install -e <siamot repository>)")
+        if not is_own_package(name):
+            foreign.append(name)
+    if not foreign:
+        return importlib.import_module(module_name)
+
+    def ours(key: str) -> bool:
+        return any(_in_package(key, name) for name in foreign)
+
+    set_aside = {key: sys.modules.pop(key) for key in list(sys.modules) if ours(key)}
+    imported = False
+    try:
+        for name in foreign:
+            _load_own_package(name)
+        module = importlib.import_module(module_name)
+        imported = True
+        return module
+    finally:
+        for key in [key for key in list(sys.modules) if ours(key)]:
+            own = sys.modules.pop(key)
+            if imported:
+                sys.modules[PRIVATE_MODULE_PREFIX + key] = own
+        sys.modules.update(set_aside)
 
 
 def get_tracker_class() -> type:
-    """SiamOT's tracker class, for ``pytracking/tracker/siamot/__init__.py``."""
-    for name in _TRACKER_TOP_LEVEL_PACKAGES:
-        if (install_root() / name).is_dir():
-            ensure_own_package(name)
-    from pytracking_siamot.tracker.siamot import get_tracker_class as own_get_tracker_class
+    """SiamOT's tracker class, for ``pytracking/tracker/siamot/__init__.py``.
 
-    return own_get_tracker_class()
+    pytracking's runners import pytracking's own top-level ``ltr`` package before they create a
+    tracker, and SiamOT's networks are a top-level ``ltr`` package too. The first call therefore
+    imports SiamOT's tracker module through :func:`import_with_own_packages`: while it is
+    imported, ``ltr`` is SiamOT's; afterwards ``sys.modules['ltr']`` (and every ``ltr.*``) is
+    pytracking's again, exactly as before, and SiamOT's copy lives on under ``_siamot_ltr*``.
+    No ``sys.path`` entry is added or reordered. Later calls reuse the imported module.
+    """
+    module = sys.modules.get(_TRACKER_MODULE)
+    if module is None:
+        module = import_with_own_packages(_TRACKER_MODULE, _TRACKER_TOP_LEVEL_PACKAGES)
+    return module.get_tracker_class()
 
 
 def parameter_names() -> list[str]:

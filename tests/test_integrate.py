@@ -7,6 +7,8 @@ is never needed).
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -22,7 +24,8 @@ from pytracking_siamot.boxes import iou_xywh
 
 # A runner that follows pytracking's contract (../shared/reference/pytracking_contract.md):
 # run as a script from inside pytracking/ like run_tracker.py, so pytracking's own folders
-# (parameter, evaluation) shadow top-level packages of the same name.
+# (parameter, evaluation) shadow top-level packages of the same name, and, like pytracking,
+# it imports the checkout's own top-level 'ltr' before it loads a tracker.
 RUNNER = '''
 import importlib
 import importlib.util
@@ -55,6 +58,11 @@ def synthetic_sequence(num_frames=8, height=144, width=192):
 
 
 def main(name, parameter_name, results_dir):
+    # pytracking's evaluation/tracker.py imports its own top-level 'ltr' before any tracker loads.
+    from ltr.data.bounding_box_utils import rect_area
+    import ltr.models.tracking  # its module names overlap SiamOT's
+    pytracking_ltr = {key: module for key, module in sys.modules.items() if key.split(".")[0] == "ltr"}
+
     tracker_class = importlib.import_module("pytracking.tracker." + name).get_tracker_class()
     parameter_module = importlib.import_module("pytracking.parameter.{}.{}".format(name, parameter_name))
     params = parameter_module.parameters()
@@ -86,8 +94,15 @@ def main(name, parameter_name, results_dir):
     np.savetxt(results_dir + "/synthetic.txt", np.asarray(boxes).astype(int), delimiter="\\t", fmt="%d")
     np.savetxt(results_dir + "/synthetic_time.txt", np.asarray(times), delimiter="\\t", fmt="%f")
     spec = importlib.util.find_spec("parameter")
+    checks["same_class_again"] = importlib.import_module("pytracking.tracker." + name).get_tracker_class() is tracker_class
+    # After the run, 'ltr' (and every 'ltr.*') is still pytracking's and still works.
+    ltr_now = {key: module for key, module in sys.modules.items() if key.split(".")[0] == "ltr"}
+    if ltr_now == pytracking_ltr and importlib.import_module("ltr.data.bounding_box_utils").rect_area([1, 2, 3, 4]) == 12:
+        print("PYTRACKING-LTR-INTACT " + sys.modules["ltr"].__file__)
+    own = sys.modules.get("_siamot_ltr.models.tracking.siamfc")
     print(json.dumps({"boxes": boxes, "ground_truth": ground_truth.tolist(), "checks": checks,
-                      "parameter_package": spec.origin if spec else None}))
+                      "parameter_package": spec.origin if spec else None,
+                      "siamot_siamfc": getattr(own, "__file__", None)}))
 
 
 if __name__ == "__main__":
@@ -95,17 +110,20 @@ if __name__ == "__main__":
 '''
 
 
-def make_tree(root: Path, with_ltr: bool = False) -> Path:
-    """pytracking's module layout (empty packages) under ``root``; returns ``root``."""
+def make_tree(root: Path) -> Path:
+    """pytracking's module layout (empty packages, its own top-level 'ltr') under ``root``; returns ``root``."""
     for package in ("pytracking", "pytracking/tracker", "pytracking/parameter", "pytracking/evaluation"):
         (root / package).mkdir(parents=True, exist_ok=True)
         (root / package / "__init__.py").write_text("")
     (root / "pytracking" / "tracker" / "atom").mkdir()  # some other tracker, never touched
     (root / "pytracking" / "tracker" / "atom" / "__init__.py").write_text("def get_tracker_class():\n    pass\n")
     (root / "pytracking" / "run_contract.py").write_text(RUNNER)
-    if with_ltr:  # pytracking's own top-level 'ltr' package
-        (root / "ltr").mkdir()
-        (root / "ltr" / "__init__.py").write_text("")
+    # pytracking's own top-level 'ltr' package, which shares its name with SiamOT's networks.
+    for package in ("ltr", "ltr/data", "ltr/models", "ltr/models/tracking"):
+        (root / package).mkdir()
+        (root / package / "__init__.py").write_text("")
+    (root / "ltr" / "data" / "bounding_box_utils.py").write_text(
+        "def rect_area(bbox_xywh):\n    return bbox_xywh[2] * bbox_xywh[3]\n")
     return root
 
 
@@ -324,19 +342,86 @@ def test_shadowed_parameter_package_still_loads_siamot_files(monkeypatch):
     assert compat.load_parameters("mobilenet_v2").get("online_training") is True
 
 
-def test_ltr_name_clash_is_reported_at_integration_and_at_run_time(tmp_path, capsys):
-    if not (compat.install_root() / "ltr").is_dir():
-        pytest.skip("SiamOT has no top-level 'ltr' package any more: nothing clashes with pytracking's")
-    root = make_tree(tmp_path / "checkout", with_ltr=True)
-    code, _, err = run_cli([root], capsys)
-    assert code == 0
-    assert "warning:" in err and "'ltr'" in err
-    probe = ("import ltr, importlib\n"  # pytracking's runners import their own ltr first
-             "importlib.import_module('pytracking.tracker.siamot').get_tracker_class()\n")
-    result = run_in_tree(root, ["-c", probe], cwd=root)
-    assert result.returncode != 0
-    assert "ImportError: the top-level package 'ltr' is" in result.stderr
-    assert str(root / "ltr") in result.stderr
+def test_ltr_name_clash_is_a_note_at_integration(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    code, out, err = run_cli([root], capsys)
+    assert code == 0 and err == ""
+    assert f"note: {root / 'ltr'} and SiamOT's {compat.install_root() / 'ltr'} are both named 'ltr'" in out
+
+
+@pytest.fixture(params=["imported", "on_path"])
+def clash_packages(request, tmp_path, monkeypatch):
+    """A foreign top-level package 'siamot_clash_pkg' (imported already, or first on ``sys.path``), and ours.
+
+    SiamOT's install root is pointed at ``tmp_path / 'ours'``, which also holds the modules
+    importing 'siamot_clash_pkg'. Yields the foreign modules in ``sys.modules`` ({} when only on
+    the path); every module the test adds to ``sys.modules`` goes afterwards.
+    """
+    theirs, ours = tmp_path / "theirs" / "siamot_clash_pkg", tmp_path / "ours" / "siamot_clash_pkg"
+    for folder, owner in ((theirs, "theirs"), (ours, "ours")):
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").write_text(f"OWNER = {owner!r}\n")
+        (folder / "sub.py").write_text(f"def owner():\n    return {owner!r}\n")
+    (tmp_path / "ours" / "siamot_clash_user.py").write_text(
+        "from siamot_clash_pkg.sub import owner\n\n\ndef who():\n    return owner()\n")
+    (tmp_path / "ours" / "siamot_clash_broken.py").write_text(
+        "import siamot_clash_pkg.sub\nfrom siamot_clash_pkg.missing import nothing\n")
+    monkeypatch.setattr(compat, "install_root", lambda: tmp_path / "ours")
+    # Test only: makes siamot_clash_user importable (and, when on_path, theirs found first).
+    monkeypatch.syspath_prepend(str(tmp_path / "ours"))
+    before = set(sys.modules)
+    foreign = {}
+    if request.param == "imported":
+        for name, path, locations in (("siamot_clash_pkg", theirs / "__init__.py", [str(theirs)]),
+                                      ("siamot_clash_pkg.sub", theirs / "sub.py", None)):
+            spec = importlib.util.spec_from_file_location(name, path, submodule_search_locations=locations)
+            foreign[name] = importlib.util.module_from_spec(spec)
+            sys.modules[name] = foreign[name]
+            spec.loader.exec_module(foreign[name])
+    else:
+        monkeypatch.syspath_prepend(str(tmp_path / "theirs"))
+    yield foreign
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
+def clash_entries() -> dict:
+    return {k: m for k, m in sys.modules.items() if k.split(".")[0] == "siamot_clash_pkg"}
+
+
+def test_clashing_package_is_imported_privately_and_the_other_is_restored(clash_packages):
+    foreign = dict(clash_packages)
+    module = compat.import_with_own_packages("siamot_clash_user", ["siamot_clash_pkg"])
+    assert module.who() == "ours"  # bound at import, still ours at run time
+    assert clash_entries() == foreign
+    assert importlib.import_module("siamot_clash_pkg.sub").owner() == "theirs"
+    assert sys.modules[compat.PRIVATE_MODULE_PREFIX + "siamot_clash_pkg"].OWNER == "ours"
+    assert sys.modules[compat.PRIVATE_MODULE_PREFIX + "siamot_clash_pkg.sub"].owner() == "ours"
+
+
+def test_failed_private_import_restores_the_other_package_and_leaves_nothing(clash_packages):
+    foreign = dict(clash_packages)
+    with pytest.raises(ModuleNotFoundError, match="siamot_clash_pkg.missing"):
+        compat.import_with_own_packages("siamot_clash_broken", ["siamot_clash_pkg"])
+    assert clash_entries() == foreign
+    assert not [k for k in sys.modules if k.startswith(compat.PRIVATE_MODULE_PREFIX + "siamot_clash")]
+    with pytest.raises(ImportError, match=r"SiamOT's 'siamot_no_such_pkg' package is missing"):
+        compat.import_with_own_packages("siamot_clash_user", ["siamot_no_such_pkg"])
+
+
+def test_own_package_is_imported_normally(tmp_path, monkeypatch):
+    (tmp_path / "siamot_plain_pkg").mkdir()
+    (tmp_path / "siamot_plain_pkg" / "__init__.py").write_text("")
+    (tmp_path / "siamot_plain_user.py").write_text("import siamot_plain_pkg\n")
+    monkeypatch.setattr(compat, "install_root", lambda: tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        compat.import_with_own_packages("siamot_plain_user", ["siamot_plain_pkg"])
+        assert Path(sys.modules["siamot_plain_pkg"].__file__) == tmp_path / "siamot_plain_pkg" / "__init__.py"
+        assert compat.PRIVATE_MODULE_PREFIX + "siamot_plain_pkg" not in sys.modules
+    finally:
+        for name in ("siamot_plain_user", "siamot_plain_pkg"):
+            sys.modules.pop(name, None)
 
 
 def test_tracker_runs_through_pytracking_contract_and_tree_is_restored(tmp_path, capsys):
@@ -354,6 +439,9 @@ def test_tracker_runs_through_pytracking_contract_and_tree_is_restored(tmp_path,
     assert all(report["checks"].values()), report["checks"]
     # The script's folder shadowed SiamOT's 'parameter' package, as with pytracking's run_tracker.py.
     assert report["parameter_package"] == str(root / "pytracking" / "parameter" / "__init__.py")
+    # pytracking's 'ltr' was imported first and is pytracking's again after SiamOT ran on its own 'ltr'.
+    assert f"PYTRACKING-LTR-INTACT {root / 'ltr' / '__init__.py'}" in result.stdout.splitlines()
+    assert report["siamot_siamfc"] == str(compat.install_root() / "ltr" / "models" / "tracking" / "siamfc.py")
     boxes, gt = np.asarray(report["boxes"]), np.asarray(report["ground_truth"])
     assert boxes.shape == gt.shape == (8, 4) and np.isfinite(boxes).all()
     assert np.mean([iou_xywh(b, g) for b, g in zip(boxes, gt)]) > 0.5
