@@ -48,12 +48,27 @@ class SiamFC(nn.Module):
             number of exemplar elements ``C*h*w``, so a score is the mean product of
             matching features: ImageNet features of any backbone then give scores of order 1
             instead of 10^3..10^5.
+        center_exemplar: subtract each channel's spatial mean from ``Zf`` before correlating
+            (default off). Without SiamFC's offline training, raw correlation of ImageNet
+            features favours high-energy regions; centring turns each score into a covariance
+            between the exemplar pattern and the window, which the SiamOT tracker measured to
+            track far better.
+        border_crop: feature cells dropped on every side of both ``Zf`` and ``Xf`` before
+            correlating (default 0). Zero padding inside the backbone makes border features
+            of the exemplar match the border of the search map, which puts spurious peaks in
+            the corners of ``R``; dropping the same number of cells from both keeps the
+            score map's size and centre.
     """
 
-    def __init__(self, backbone: Backbone, out_scale: float | None = None) -> None:
+    def __init__(self, backbone: Backbone, out_scale: float | None = None,
+                 center_exemplar: bool = False, border_crop: int = 0) -> None:
         super().__init__()
+        if border_crop < 0:
+            raise ValueError(f"border_crop must be >= 0, got {border_crop}")
         self.backbone = backbone
         self.out_scale = out_scale
+        self.center_exemplar = center_exemplar
+        self.border_crop = border_crop
 
     @property
     def total_stride(self) -> int:
@@ -69,6 +84,14 @@ class SiamFC(nn.Module):
 
     def score(self, zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
         """Scaled score map ``R`` (B, 1, 17, 17) from features."""
+        if self.border_crop:
+            c = self.border_crop
+            if min(zf.shape[-2:]) <= 2 * c:
+                raise ValueError(f"border_crop {c} leaves no exemplar features of {tuple(zf.shape[-2:])}")
+            zf = zf[..., c:-c, c:-c]
+            xf = xf[..., c:-c, c:-c]
+        if self.center_exemplar:
+            zf = zf - zf.mean(dim=(2, 3), keepdim=True)
         scale = self.out_scale if self.out_scale is not None else 1.0 / zf[0].numel()
         return xcorr(zf, xf) * scale
 
@@ -77,8 +100,9 @@ class SiamFC(nn.Module):
 
 
 def siamfc(backbone_name: str, pretrained: bool = False, weights_path: str | None = None,
-           out_scale: float | None = None, download: bool = True) -> SiamFC:
+           out_scale: float | None = None, download: bool = True,
+           center_exemplar: bool = False, border_crop: int = 0) -> SiamFC:
     """Build a SiamFC network on a named backbone (see ``ltr.models.backbone.BACKBONES``)."""
     backbone = build_backbone(backbone_name, pretrained=pretrained, weights_path=weights_path,
                               download=download)
-    return SiamFC(backbone, out_scale=out_scale)
+    return SiamFC(backbone, out_scale=out_scale, center_exemplar=center_exemplar, border_crop=border_crop)

@@ -1,0 +1,1 @@
+"""Parameter files, pytracking-style: ``parameter/<tracker>/<name>.py`` with ``parameters()``."""

@@ -1,0 +1,6 @@
+"""SiamOT on alexnet with the paper's online training (Sections 2.3-2.5)."""
+from pytracking_siamot.parameters import TrackerParams, make_parameters
+
+
+def parameters() -> TrackerParams:
+    return make_parameters("alexnet", online_training=True)

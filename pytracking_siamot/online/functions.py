@@ -1,0 +1,154 @@
+"""The paper's online-training maths as pure functions (Sections 2.3-2.5).
+
+All maps are 17x17 score maps of the SiamFC head: ``R_t`` (template score map) and
+``R_c`` (current score map). Functions take and return ``torch.Tensor`` (any float dtype)
+so the loss can be back-propagated; the scalar confidence functions return Python floats.
+
+Equations:
+- Eq. 4, :func:`kl_loss`: ``l = sum r_t * log(r_t / r_c)`` on maps normalised to sum 1
+  (the paper writes a leading minus sign, which would make the KL divergence negative;
+  the text calls it the KL divergence and thresholds it against ``T_l = 1 > 0``, so we use
+  the usual non-negative KL).
+- Eq. 5, :func:`thresholded_loss`: a loss below ``T_l`` counts as zero.
+- Eq. 8, :func:`relative_ratio`: ``min(1, a / b)``, clamped to [0, 1].
+- Eq. 9, :func:`jcpp`: ``lambda * Peak_r + (1 - lambda) * PSR_r``.
+- Eq. 11, :func:`update_rate`: ``alpha = (JCPP - T_c) / (1 - T_c)`` (0 when JCPP <= T_c).
+- Eq. 10, :func:`update_template_map`: ``R_t <- (1 - alpha) R_t + alpha R_c``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+
+Normalization = Literal["softmax", "shift"]
+
+#: Added after shift-and-divide so that the minimum cell of a map is not exactly 0
+#: (``log(r_t / 0)`` would make the KL infinite).
+SHIFT_EPS: float = 1e-6
+
+
+def normalize_softmax(score_map: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Softmax over all cells of the last two dims: ``exp(r / T) / sum exp(r / T)``.
+
+    Args:
+        score_map: (..., H, W) raw scores.
+        temperature: ``T > 0``; smaller values give peakier distributions.
+    """
+    if temperature <= 0:
+        raise ValueError(f"softmax temperature must be > 0, got {temperature}")
+    flat = score_map.flatten(-2) / temperature
+    return torch.softmax(flat, dim=-1).reshape(score_map.shape)
+
+
+def normalize_shift(score_map: torch.Tensor, eps: float = SHIFT_EPS) -> torch.Tensor:
+    """Shift-and-divide: ``r' = r - min(r) + eps``, then ``r' / sum r'`` over the last two dims."""
+    flat = score_map.flatten(-2)
+    shifted = flat - flat.min(dim=-1, keepdim=True).values + eps
+    return (shifted / shifted.sum(dim=-1, keepdim=True)).reshape(score_map.shape)
+
+
+def normalize_map(score_map: torch.Tensor, method: Normalization, temperature: float = 1.0) -> torch.Tensor:
+    """Normalise a score map to a distribution (sum 1) with the selected ``method``."""
+    if method == "softmax":
+        return normalize_softmax(score_map, temperature)
+    if method == "shift":
+        return normalize_shift(score_map)
+    raise ValueError(f"unknown score-map normalisation '{method}'; use 'softmax' or 'shift'")
+
+
+def kl_loss(r_t: torch.Tensor, r_c: torch.Tensor) -> torch.Tensor:
+    """Eq. 4: KL divergence ``sum r_t * log(r_t / r_c)`` of two normalised maps (sum 1 each).
+
+    Cells with ``r_t == 0`` contribute 0 (the limit of ``x log x``). Returns a scalar tensor
+    (summed over every dimension), differentiable w.r.t. ``r_c``.
+    """
+    if r_t.shape != r_c.shape:
+        raise ValueError(f"KL loss needs maps of equal shape, got {tuple(r_t.shape)} and {tuple(r_c.shape)}")
+    terms = torch.where(r_t > 0, r_t * (torch.log(r_t.clamp_min(1e-30)) - torch.log(r_c)),
+                        torch.zeros_like(r_t))
+    return terms.sum()
+
+
+def thresholded_loss(loss: torch.Tensor, zero_loss_threshold: float) -> torch.Tensor:
+    """Eq. 5: the loss itself if it is above ``T_l``, else zero (no training signal)."""
+    return loss if float(loss) > zero_loss_threshold else torch.zeros_like(loss)
+
+
+def peak(score_map: torch.Tensor) -> float:
+    """Peak value (maximum) of a score map."""
+    return float(score_map.max())
+
+
+def psr_window(map_size: int, mosse_window: int = 11, mosse_map_size: int = 64) -> int:
+    """Side of the sidelobe exclusion window for a map of ``map_size`` cells.
+
+    MOSSE excludes 11x11 cells around the peak of its 64x64 correlation output; we keep
+    that *fraction* of the map and round to the nearest odd size (at least 1):
+    17x17 maps (the raw SiamFC score maps we use) give a 3x3 window, 272x272 maps give 47x47.
+    """
+    side = round(mosse_window * map_size / mosse_map_size)
+    if side % 2 == 0:
+        side += 1
+    return max(1, side)
+
+
+def psr(score_map: torch.Tensor, window: int | None = None) -> float:
+    """Peak-to-sidelobe ratio as in MOSSE: ``(peak - mean(sidelobe)) / std(sidelobe)``.
+
+    Args:
+        score_map: (H, W) map (leading singleton dims are squeezed).
+        window: side of the square excluded around the peak; ``None`` scales MOSSE's 11x11
+            of a 64x64 map to this map's size (:func:`psr_window`).
+
+    Returns 0.0 when the sidelobe is constant (std 0) or empty.
+    """
+    m = score_map.detach().reshape(score_map.shape[-2], score_map.shape[-1]).double()
+    height, width = m.shape
+    side = window if window is not None else psr_window(max(height, width))
+    row, col = divmod(int(torch.argmax(m)), width)
+    half = side // 2
+    mask = torch.ones_like(m, dtype=torch.bool)
+    mask[max(0, row - half):row + half + 1, max(0, col - half):col + half + 1] = False
+    sidelobe = m[mask]
+    if sidelobe.numel() < 2:
+        return 0.0
+    std = float(sidelobe.std(unbiased=False))
+    if std == 0.0:
+        return 0.0
+    return (float(m[row, col]) - float(sidelobe.mean())) / std
+
+
+def relative_ratio(current: float, template: float) -> float:
+    """Eq. 8: ``min(1, current / template)`` clamped to [0, 1] (0 when ``template <= 0``).
+
+    Used for ``Peak_r`` and ``PSR_r``. Raw SiamFC peaks and PSRs may be negative or zero;
+    the paper states both ratios lie in (0, 1), so non-positive values map to 0.
+    """
+    if not (math.isfinite(current) and math.isfinite(template)) or template <= 0:
+        return 0.0
+    return min(1.0, max(0.0, current / template))
+
+
+def jcpp(peak_r: float, psr_r: float, weight: float = 0.5) -> float:
+    """Eq. 9: Joint Criterion of Peak and PSR, ``weight * peak_r + (1 - weight) * psr_r``."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"JCPP weight lambda must be in [0, 1], got {weight}")
+    return weight * peak_r + (1.0 - weight) * psr_r
+
+
+def update_rate(jcpp_value: float, confidence_threshold: float) -> float:
+    """Eq. 11: ``alpha = (JCPP - T_c) / (1 - T_c)``, 0 when ``JCPP <= T_c``, at most 1."""
+    if not 0.0 <= confidence_threshold < 1.0:
+        raise ValueError(f"confidence threshold T_c must be in [0, 1), got {confidence_threshold}")
+    if jcpp_value <= confidence_threshold:
+        return 0.0
+    return min(1.0, (jcpp_value - confidence_threshold) / (1.0 - confidence_threshold))
+
+
+def update_template_map(r_t: torch.Tensor, r_c: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Eq. 10: ``R_t_new = (1 - alpha) R_t + alpha R_c`` (raw maps, a new tensor)."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"update rate alpha must be in [0, 1], got {alpha}")
+    return (1.0 - alpha) * r_t + alpha * r_c

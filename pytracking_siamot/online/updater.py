@@ -1,0 +1,185 @@
+"""The online update of SiamOT: confidence, Eq. 5-gated SGD fine-tuning and the R_t update.
+
+One :class:`OnlineUpdater` per tracker object. :meth:`OnlineUpdater.reset` starts a sequence:
+it restores the pretrained weights (nothing fine-tuned leaks between sequences), resets the
+optimiser and stores the template score map ``R_t``. Each frame the tracker calls
+:meth:`OnlineUpdater.assess` on the current score map ``R_c`` and then
+:meth:`OnlineUpdater.update`, which trains when ``JCPP > T_c`` and ``loss > T_l`` and
+updates ``R_t`` when ``JCPP > T_c`` (paper Sections 2.3-2.5).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from pytracking_siamot.online import functions as fn
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Confidence of one frame: raw and relative peak / PSR (Eq. 8), JCPP (Eq. 9), KL loss (Eq. 4)."""
+
+    peak: float
+    psr: float
+    peak_r: float
+    psr_r: float
+    jcpp: float
+    loss: float
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """What :meth:`OnlineUpdater.update` did: ``trained``, ``template_updated``, the update
+    rate ``alpha`` (Eq. 11) and the loss of each SGD iteration (empty when not trained)."""
+
+    trained: bool
+    template_updated: bool
+    alpha: float
+    iteration_losses: tuple[float, ...]
+
+
+def trainable_parameters(features: nn.Module, last_blocks: int) -> list[nn.Parameter]:
+    """Parameters of the last ``last_blocks`` parameterised children of ``features`` (0 = all)."""
+    blocks = [child for child in features.children() if any(True for _ in child.parameters())]
+    chosen = blocks if last_blocks == 0 else blocks[-last_blocks:]
+    return [p for block in chosen for p in block.parameters()]
+
+
+class OnlineUpdater:
+    """Fine-tunes a SiamFC network online from its own score maps.
+
+    Args:
+        net: a ``ltr.models.tracking.siamfc.SiamFC``; its current weights are kept as the
+            pretrained state restored by :meth:`reset`. It is put (and kept) in eval mode, so
+            BatchNorm uses and keeps its running statistics while training.
+        normalization, temperature: how maps become distributions (``functions.normalize_map``).
+            The softmax temperature is *relative*: maps are divided by ``temperature * s`` with
+            ``s`` the standard deviation of the first-frame template map, fixed per sequence.
+            Raw score magnitudes differ by orders of magnitude between backbones (and frames of
+            different contrast), so an absolute temperature made the softmax either uniform
+            (KL ~ 0.002, never above ``T_l = 1``) or one-hot; ``s`` makes ``T_l`` meaningful
+            on every backbone. Shift-and-divide is scale-invariant and needs no ``s``.
+        zero_loss_threshold: ``T_l``; confidence_threshold: ``T_c``; jcpp_weight: ``lambda``.
+        learning_rate, momentum, iterations: SGD settings.
+        trainable_layers: last parameterised blocks of ``net.backbone.features`` to train (0 = all).
+        psr_window: PSR exclusion window side on the 17x17 maps (0 = MOSSE's scaled to the map).
+    """
+
+    def __init__(self, net: nn.Module, normalization: fn.Normalization, temperature: float,
+                 zero_loss_threshold: float, confidence_threshold: float, jcpp_weight: float,
+                 learning_rate: float, momentum: float, iterations: int, trainable_layers: int,
+                 psr_window: int = 0) -> None:
+        self.net = net.eval()
+        self.normalization = normalization
+        self.temperature = temperature
+        self.zero_loss_threshold = zero_loss_threshold
+        self.confidence_threshold = confidence_threshold
+        self.jcpp_weight = jcpp_weight
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.iterations = iterations
+        self.psr_window = psr_window or None
+        self._pretrained = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        self._trainable = trainable_parameters(net.backbone.features, trainable_layers)
+        trainable_ids = {id(p) for p in self._trainable}
+        for p in net.parameters():
+            p.requires_grad_(id(p) in trainable_ids)
+        self._optimizer = self._new_optimizer()
+        self.template_map: torch.Tensor | None = None
+        self._map_scale = 1.0
+        self._template_peak = float("nan")
+        self._template_psr = float("nan")
+
+    def _new_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self._trainable, lr=self.learning_rate, momentum=self.momentum)
+
+    def restore_pretrained(self) -> None:
+        """Load the pretrained weights back and reset the optimiser (momentum buffers)."""
+        self.net.load_state_dict(self._pretrained)
+        self.net.eval()
+        self._optimizer = self._new_optimizer()
+
+    def reset(self, template_map: torch.Tensor) -> None:
+        """Start a sequence: pretrained weights, fresh optimiser, ``R_t`` = ``template_map`` (17x17)."""
+        self.restore_pretrained()
+        self.set_template_map(template_map)
+        self.set_map_scale(template_map)
+
+    def set_map_scale(self, template_map: torch.Tensor) -> None:
+        """Fix the softmax scale ``s`` = std of the first-frame template map (1 if it is constant)."""
+        std = float(template_map.detach().double().std())
+        self._map_scale = std if std > 0 and torch.isfinite(torch.tensor(std)) else 1.0
+
+    def set_template_map(self, template_map: torch.Tensor) -> None:
+        self.template_map = template_map.detach().reshape(template_map.shape[-2:]).clone()
+        self._template_peak = fn.peak(self.template_map)
+        self._template_psr = fn.psr(self.template_map, self.psr_window)
+
+    def _normalize(self, score_map: torch.Tensor) -> torch.Tensor:
+        return fn.normalize_map(score_map, self.normalization, self.temperature * self._map_scale)
+
+    def assess(self, current_map: torch.Tensor) -> Assessment:
+        """Confidence and loss of the current score map ``R_c`` (17x17) against ``R_t``."""
+        if self.template_map is None:
+            raise RuntimeError("OnlineUpdater.assess called before reset()")
+        r_c = current_map.detach().reshape(self.template_map.shape).to(self.template_map.dtype)
+        peak_c = fn.peak(r_c)
+        psr_c = fn.psr(r_c, self.psr_window)
+        peak_r = fn.relative_ratio(peak_c, self._template_peak)
+        psr_r = fn.relative_ratio(psr_c, self._template_psr)
+        loss = float(fn.kl_loss(self._normalize(self.template_map), self._normalize(r_c)))
+        return Assessment(peak_c, psr_c, peak_r, psr_r, fn.jcpp(peak_r, psr_r, self.jcpp_weight), loss)
+
+    def should_train(self, assessment: Assessment) -> bool:
+        """Train only when confident (``JCPP > T_c``) and the loss survives Eq. 5 (``> T_l``)."""
+        return (assessment.jcpp > self.confidence_threshold
+                and assessment.loss > self.zero_loss_threshold and self.iterations > 0)
+
+    def train(self, exemplar: torch.Tensor, search: torch.Tensor) -> tuple[float, ...]:
+        """SGD iterations on the KL loss between ``R_t`` and ``phi(exemplar) * phi(search)``.
+
+        Args:
+            exemplar: (1, 3, 127, 127) first-frame exemplar image (never modified).
+            search: (1, 3, 255, 255) search image centred on the tracked position.
+
+        Returns the loss before each iteration's step. If a loss or weight becomes non-finite,
+        the weights of this call are rolled back (the non-finite loss is the last value).
+        """
+        target = self._normalize(self.template_map).detach()
+        snapshot = [p.detach().clone() for p in self._trainable]
+        losses = []
+        with torch.profiler.record_function("siamot.online_train"):
+            with torch.enable_grad():
+                for _ in range(self.iterations):
+                    self._optimizer.zero_grad(set_to_none=True)
+                    score = self.net(exemplar, search)[0, 0]
+                    loss = fn.kl_loss(target, self._normalize(score.to(target.dtype)))
+                    losses.append(float(loss.detach()))
+                    if not math.isfinite(losses[-1]):
+                        break
+                    loss.backward()
+                    self._optimizer.step()
+            if not all(math.isfinite(v) for v in losses) or not all(bool(torch.isfinite(p).all())
+                                                                    for p in self._trainable):
+                # A diverged step (too high a learning rate) would poison every later frame:
+                # roll back this call's steps and the momentum; the NaN stays in the returned losses.
+                with torch.no_grad():
+                    for p, saved in zip(self._trainable, snapshot):
+                        p.copy_(saved)
+                self._optimizer = self._new_optimizer()
+        return tuple(losses)
+
+    def update(self, assessment: Assessment, current_map: torch.Tensor, exemplar: torch.Tensor,
+               search: torch.Tensor) -> UpdateResult:
+        """Apply the paper's update for one frame: train (maybe), then ``R_t`` update (Eqs. 10-11)."""
+        losses: tuple[float, ...] = ()
+        if self.should_train(assessment):
+            losses = self.train(exemplar, search)
+        alpha = fn.update_rate(assessment.jcpp, self.confidence_threshold)
+        if alpha > 0.0:
+            r_c = current_map.detach().reshape(self.template_map.shape).to(self.template_map.dtype)
+            self.set_template_map(fn.update_template_map(self.template_map, r_c, alpha))
+        return UpdateResult(bool(losses), alpha > 0.0, alpha, losses)

@@ -1,0 +1,186 @@
+"""SiamOT parameters: one typed, frozen dataclass with every default, plus a pytracking view.
+
+``SiamOTParams`` holds the algorithm's settings (SiamFC inference, the paper's online
+training). Variants are made with :func:`dataclasses.replace` (e.g. the baseline without
+online training). Runners written for pytracking expect an attribute bag with
+``get``/``has`` and settable ``debug``/``visualization``: :class:`TrackerParams` is a thin
+view that gives exactly that without making the settings themselves mutable.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Device = Literal["auto", "cpu", "cuda"]
+
+#: The paper's thresholds (Section 3.1), for ``dataclasses.replace(params, **PAPER_THRESHOLDS)``.
+PAPER_THRESHOLDS: dict[str, float] = {"zero_loss_threshold": 1.0, "confidence_threshold": 0.7}
+
+
+@dataclass(frozen=True)
+class SiamOTParams:
+    """All SiamOT settings and their defaults.
+
+    Network:
+        backbone: name in ``ltr.models.backbone.BACKBONES``.
+        pretrained: load ImageNet weights (offline for mobilenet_v2 / efficientnet_lite0).
+        weights_path: a state-dict file to load instead (full network keys), or ``None``.
+        device: ``'auto'`` (CUDA when available), ``'cpu'`` or ``'cuda'``.
+        exemplar_centering: subtract the per-channel spatial mean of the exemplar features
+            ``Zf`` before the cross-correlation. ImageNet features are never trained for
+            SiamFC here (as in the paper), and raw correlation of non-negative (ReLU) or
+            high-energy features favours bright, textured regions over the target; centring
+            makes the score a covariance between the template pattern and each window. Chosen
+            by measurement (see ``benchmarks/otb_subset.py`` and the README).
+        feature_border_crop: feature cells dropped on each side of ``Zf`` and ``Xf`` before
+            the correlation (``SiamFC(border_crop=...)``): zero padding makes the border cells
+            of both maps match each other, which produced corner peaks that dragged the
+            target off on every backbone we tried; the score map keeps its size.
+
+    SiamFC inference (Bertinetto et al. / siamfc-pytorch values):
+        context, exemplar_size, instance_size, scale_num, scale_step, scale_penalty,
+        scale_damping (the scale learning rate), window_influence, response_upsample.
+        min_scale_factor / max_scale_factor: the target size is clamped to this range times
+            the initial size (a SiamFC scale drift would otherwise be unbounded).
+        min_target_size: absolute minimum width/height in pixels.
+
+    Online training (paper Sections 2.3-2.5):
+        online_training: run the online update (``False`` is the SiamFC baseline).
+        normalization: ``'softmax'`` (with ``softmax_temperature``) or ``'shift'``
+            (shift-and-divide) to turn score maps into distributions for the KL loss (Eq. 4).
+            Softmax is the default: on real OTB frames and the synthetic appearance change,
+            shift-and-divide gave KL 0.05-0.27, never above ``T_l = 1``, so the paper's
+            zero-loss threshold would switch training off for good.
+        softmax_temperature: relative to the std of the first-frame template map (see
+            ``OnlineUpdater``); 1.0 gave KL 0.3-1.7 on drifting real frames (0.5: 0.1-1.1,
+            0.25: <= 0.2, lower temperatures make both maps one-hot on the same cell: KL ~ 0).
+        zero_loss_threshold: ``T_l`` of Eq. 5. The paper uses 1.0 (see ``PAPER_THRESHOLDS``)
+            with its own, unstated map normalisation.
+        confidence_threshold: ``T_c``, JCPP must exceed it to train and update ``R_t``; the
+            paper uses 0.7. With ImageNet features (no SiamFC offline training) JCPP on
+            correctly tracked OTB frames is mostly 0.4-0.7, and with the paper's pair
+            (0.7, 1.0) online training ran on 0% of the frames of Football1, Deer, Crossing
+            and Couple: "with OT" was identical to the baseline. (0.5, 0.3) was chosen on
+            those sequences (``benchmarks/otb_subset.py``, see the README table).
+        jcpp_weight: ``lambda`` of Eq. 9.
+        learning_rate, momentum, train_iterations: SGD settings (4 iterations, momentum 0.9).
+            The paper gives no learning rate; 1e-2 was chosen over 1e-3 and 1e-4 on Football1
+            and Deer with mobilenet_v2 (mean AUC 0.700 / 0.685 / 0.535, baseline 0.687).
+        trainable_layers: number of last parameterised blocks of ``backbone.features`` that
+            are fine-tuned (``0`` = all of them). BatchNorm statistics stay frozen.
+        psr_window: side of the PSR exclusion window on the 17x17 maps; ``0`` scales
+            MOSSE's 11x11-of-64x64 to the map size (3x3).
+    """
+
+    backbone: str = "mobilenet_v2"
+    pretrained: bool = True
+    weights_path: str | None = None
+    device: Device = "auto"
+    exemplar_centering: bool = True
+    feature_border_crop: int = 2
+
+    context: float = 0.5
+    exemplar_size: int = 127
+    instance_size: int = 255
+    scale_num: int = 3
+    scale_step: float = 1.0375
+    scale_penalty: float = 0.9745
+    scale_damping: float = 0.59
+    window_influence: float = 0.176
+    response_upsample: int = 16
+    min_scale_factor: float = 0.2
+    max_scale_factor: float = 5.0
+    min_target_size: float = 4.0
+
+    online_training: bool = True
+    normalization: Literal["softmax", "shift"] = "softmax"
+    softmax_temperature: float = 1.0
+    zero_loss_threshold: float = 0.3
+    confidence_threshold: float = 0.5
+    jcpp_weight: float = 0.5
+    learning_rate: float = 1e-2
+    momentum: float = 0.9
+    train_iterations: int = 4
+    trainable_layers: int = 2
+    psr_window: int = 0
+
+    def __post_init__(self) -> None:
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        if self.normalization not in ("softmax", "shift"):
+            raise ValueError(f"normalization must be 'softmax' or 'shift', got {self.normalization!r}")
+        if self.scale_num < 1 or self.scale_num % 2 == 0:
+            raise ValueError(f"scale_num must be a positive odd number, got {self.scale_num}")
+        if self.train_iterations < 0 or self.trainable_layers < 0:
+            raise ValueError("train_iterations and trainable_layers must be >= 0")
+        if not 0.0 <= self.confidence_threshold < 1.0:
+            raise ValueError(f"confidence_threshold must be in [0, 1), got {self.confidence_threshold}")
+
+
+class TrackerParams:
+    """pytracking-style view of a :class:`SiamOTParams`.
+
+    Attribute reads fall through to the frozen settings; ``debug`` and ``visualization``
+    (set by runners) and names added with :meth:`set_default_values` live on the view.
+    Assigning a setting of the dataclass raises: make a variant with ``dataclasses.replace``.
+    """
+
+    _VIEW_ATTRS = ("debug", "visualization")
+
+    def __init__(self, settings: SiamOTParams, debug: int = 0, visualization: bool = False) -> None:
+        object.__setattr__(self, "settings", settings)
+        object.__setattr__(self, "_extra", {"debug": debug, "visualization": visualization})
+
+    def __getattr__(self, name: str) -> Any:
+        extra = object.__getattribute__(self, "_extra")
+        if name in extra:
+            return extra[name]
+        settings = object.__getattribute__(self, "settings")
+        try:
+            return getattr(settings, name)
+        except AttributeError:
+            raise AttributeError(f"SiamOT parameters have no attribute '{name}'") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._VIEW_ATTRS or (name in self._extra and not self._is_setting(name)):
+            self._extra[name] = value
+            return
+        if self._is_setting(name):
+            raise AttributeError(f"'{name}' is a frozen SiamOT setting; use dataclasses.replace(params.settings, "
+                                 f"{name}=...) to make a variant")
+        raise AttributeError(f"unknown SiamOT parameter '{name}'; add it with set_default_values()")
+
+    def _is_setting(self, name: str) -> bool:
+        return name in {f.name for f in dataclasses.fields(SiamOTParams)}
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is a setting or a view attribute."""
+        return name in self._extra or self._is_setting(name)
+
+    def get(self, name: str, *default: Any) -> Any:
+        """``params.get(name)`` or ``params.get(name, default)`` as in pytracking.
+
+        Without a default a missing name raises ``AttributeError``.
+        """
+        if len(default) > 1:
+            raise TypeError("get() takes at most one default value")
+        if self.has(name):
+            return getattr(self, name)
+        if default:
+            return default[0]
+        raise AttributeError(f"SiamOT parameters have no attribute '{name}'")
+
+    def set_default_values(self, defaults: dict[str, Any]) -> None:
+        """Add view attributes for the names not already present (pytracking semantics)."""
+        for name, value in defaults.items():
+            if not self.has(name):
+                self._extra[name] = value
+
+    def __repr__(self) -> str:
+        return f"TrackerParams({self.settings!r}, debug={self.debug!r}, visualization={self.visualization!r})"
+
+
+def make_parameters(backbone: str, online_training: bool, **overrides: Any) -> TrackerParams:
+    """A fresh :class:`TrackerParams` for ``backbone`` (used by every ``parameter/siamot`` file)."""
+    return TrackerParams(SiamOTParams(backbone=backbone, online_training=online_training, **overrides))

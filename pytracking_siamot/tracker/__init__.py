@@ -1,0 +1,1 @@
+"""Trackers, pytracking-style: ``tracker/<name>/`` with ``get_tracker_class()``."""

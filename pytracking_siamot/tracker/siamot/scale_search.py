@@ -1,0 +1,101 @@
+"""SiamFC's scale search: scale pyramid, penalty, cosine window, x16 upsampling, peak -> pixels.
+
+Conventions follow SiamFC (Bertinetto et al. 2016) as in siamfc-pytorch: ``scale_num``
+scales ``step ** k`` for ``k`` in ``-(n-1)/2 .. (n-1)/2``; non-unit scales' responses are
+multiplied by ``penalty``; the chosen response is shifted to min 0, normalised to sum 1 and
+blended with a Hann (cosine) window of weight ``window_influence``; the peak's offset
+from the map centre maps to the search crop through ``total_stride / upsample`` and to the
+image through the crop's scale.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def scale_factors(scale_num: int, scale_step: float) -> np.ndarray:
+    """``(scale_num,)`` factors ``step ** k``, ``k = -(n-1)/2 .. (n-1)/2`` (ascending)."""
+    exponents = np.arange(scale_num, dtype=np.float64) - (scale_num - 1) / 2.0
+    return scale_step ** exponents
+
+
+def hann_window(size: int) -> np.ndarray:
+    """``(size, size)`` outer product of Hann windows, normalised to sum 1."""
+    window = np.outer(np.hanning(size), np.hanning(size))
+    return window / window.sum()
+
+
+def upsample(responses: torch.Tensor, factor: int) -> torch.Tensor:
+    """Bicubic upsampling of ``(B, 1, h, w)`` maps by ``factor`` (``align_corners=False``).
+
+    Upsampled cell ``u`` lies at source coordinate ``(u + 0.5) / factor - 0.5``, so the map
+    centre ``(h - 1) / 2`` maps to ``(h * factor - 1) / 2``.
+    """
+    return F.interpolate(responses, scale_factor=factor, mode="bicubic", align_corners=False)
+
+
+@dataclass(frozen=True)
+class ScaleSearchResult:
+    """The outcome of one frame's search.
+
+    Attributes:
+        scale_index: index of the chosen scale.
+        displacement_xy: target displacement in image pixels ``[dx, dy]``.
+        response: ``(H', W')`` float32 upsampled raw response at the chosen scale (no
+            penalty or window), aligned to the search crop.
+        peak_rc: ``(row, col)`` of the chosen peak in the upsampled map.
+    """
+
+    scale_index: int
+    displacement_xy: np.ndarray
+    response: np.ndarray
+    peak_rc: tuple[int, int]
+
+
+class ScaleSearch:
+    """Picks the scale and target displacement from a batch of SiamFC score maps.
+
+    Args:
+        scale_num, scale_step, scale_penalty, window_influence, response_upsample: SiamFC values.
+        response_size: side of the raw score map (17).
+        total_stride: backbone stride (8).
+        instance_size: side of the search crop (255).
+    """
+
+    def __init__(self, scale_num: int, scale_step: float, scale_penalty: float, window_influence: float,
+                 response_upsample: int, response_size: int, total_stride: int, instance_size: int) -> None:
+        self.factors = scale_factors(scale_num, scale_step)
+        penalties = np.full(scale_num, scale_penalty, dtype=np.float64)
+        penalties[scale_num // 2] = 1.0
+        self.penalties = penalties
+        self.window_influence = window_influence
+        self.upsample_factor = response_upsample
+        self.upsampled_size = response_size * response_upsample
+        self.window = hann_window(self.upsampled_size)
+        self.total_stride = total_stride
+        self.instance_size = instance_size
+
+    def locate(self, responses: torch.Tensor, search_size: float) -> ScaleSearchResult:
+        """Choose scale and displacement.
+
+        Args:
+            responses: ``(scale_num, 1, h, w)`` raw score maps, one per scale (ascending factors).
+            search_size: side in image pixels of the unit-scale search region.
+        """
+        up = upsample(responses.detach().float(), self.upsample_factor)[:, 0].cpu().numpy()
+        penalised = up * self.penalties[:, None, None]
+        scale_index = int(np.argmax(penalised.reshape(len(self.factors), -1).max(axis=1)))
+        chosen = up[scale_index].astype(np.float64)
+        shifted = chosen - chosen.min()
+        total = shifted.sum()
+        prob = shifted / total if total > 0 else np.full_like(shifted, 1.0 / shifted.size)
+        blended = (1.0 - self.window_influence) * prob + self.window_influence * self.window
+        row, col = np.unravel_index(int(np.argmax(blended)), blended.shape)
+        centre = (self.upsampled_size - 1) / 2.0
+        disp_response = np.array([col - centre, row - centre], dtype=np.float64)
+        disp_crop = disp_response * self.total_stride / self.upsample_factor
+        disp_image = disp_crop * search_size * self.factors[scale_index] / self.instance_size
+        return ScaleSearchResult(scale_index, disp_image, up[scale_index].astype(np.float32), (int(row), int(col)))

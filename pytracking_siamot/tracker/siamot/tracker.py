@@ -1,0 +1,177 @@
+"""The SiamOT tracker: SiamFC tracking plus the paper's online training, wired together.
+
+Units: ``cropping`` (input normalisation, mean-padded crops), ``scale_search`` (SiamFC's
+scale pyramid and peak -> pixel mapping), ``pytracking_siamot.online`` (confidence, loss,
+SGD fine-tuning, template score-map update) and the SiamFC network from ``ltr``.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from ltr.models.tracking.siamfc import SiamFC, siamfc
+from pytracking_siamot.boxes import cxcywh_to_xywh, validate_init_xywh, xywh_to_cxcywh
+from pytracking_siamot.online import OnlineUpdater
+from pytracking_siamot.parameters import TrackerParams
+from pytracking_siamot.tracker.siamot.cropping import crop_square, mean_color, normalize_image, to_tensor_batch
+from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch
+
+_record = torch.profiler.record_function
+
+
+def resolve_device(device: str) -> torch.device:
+    """``'auto'`` -> CUDA when available, else CPU; ``'cuda'`` without CUDA raises ``ValueError``."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("params.device is 'cuda' but torch has no CUDA device here; use 'auto' or 'cpu'")
+    return torch.device(device)
+
+
+class SiamOT:
+    """SiamFC tracker with JCPP-gated online training (pytracking contract).
+
+    The network is built once per object; :meth:`initialize` restores its pretrained
+    weights, so one object can run many sequences. Exemplar features are cached and
+    recomputed only after online training changed the network.
+
+    Output of :meth:`track` (per frame): ``target_bbox`` ``[x, y, w, h]`` floats (0-based),
+    ``time`` (s), ``peak``, ``psr``, ``jcpp``, ``loss`` (floats of the current score map
+    ``R_c``; NaN where not computed: the baseline only computes them at ``debug >= 1``),
+    ``trained``, ``template_updated`` (bools). At ``params.debug >= 1`` also
+    ``search_crop`` (255x255x3 uint8 RGB, chosen scale), ``score_map`` (272x272 float32
+    upsampled response at the chosen scale, aligned to the crop), ``current_score_map``
+    and ``template_score_map`` (17x17 float32) and ``search_area_xywh``.
+    """
+
+    def __init__(self, params: TrackerParams) -> None:
+        self.params = params
+        self.device = resolve_device(params.device)
+        net = siamfc(params.backbone, pretrained=params.pretrained, weights_path=params.weights_path,
+                     center_exemplar=params.exemplar_centering, border_crop=params.feature_border_crop)
+        self.net: SiamFC = net.to(self.device).eval()
+        self.response_size = (params.instance_size - params.exemplar_size) // self.net.total_stride + 1
+        self.search = ScaleSearch(params.scale_num, params.scale_step, params.scale_penalty, params.window_influence,
+                                  params.response_upsample, self.response_size, self.net.total_stride,
+                                  params.instance_size)
+        self.updater = OnlineUpdater(self.net, params.normalization, params.softmax_temperature,
+                                     params.zero_loss_threshold, params.confidence_threshold, params.jcpp_weight,
+                                     params.learning_rate, params.momentum, params.train_iterations,
+                                     params.trainable_layers, params.psr_window)
+        self._exemplar: torch.Tensor | None = None
+        self._exemplar_features: torch.Tensor | None = None
+
+    # -- state helpers -------------------------------------------------------------------
+    def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
+        with _record("siamot.crop"):
+            crops = [crop_square(image, self._center_xy, s, out_size, self._pad_color) for s in sizes]
+            return crops, to_tensor_batch(crops).to(self.device)
+
+    def _score(self, search: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            with _record("siamot.backbone"):
+                xf = self.net.search(search)
+            with _record("siamot.xcorr"):
+                return self.net.score(self._exemplar_features, xf)
+
+    def _refresh_exemplar_features(self) -> None:
+        with torch.no_grad(), _record("siamot.backbone"):
+            self._exemplar_features = self.net.template(self._exemplar)
+
+    def _clamp_size(self) -> None:
+        low = np.maximum(self._init_size_wh * self.params.min_scale_factor, self.params.min_target_size)
+        high = np.maximum(self._init_size_wh * self.params.max_scale_factor, low)
+        self._size_wh = np.clip(self._size_wh, low, high)
+
+    def _context_size(self) -> float:
+        """Side of the exemplar region: ``sqrt((w + p)(h + p))``, ``p = context * (w + h)``."""
+        w, h = self._size_wh
+        pad = self.params.context * (w + h)
+        return math.sqrt((w + pad) * (h + pad))
+
+    @property
+    def _search_size(self) -> float:
+        return self._context_size() * self.params.instance_size / self.params.exemplar_size
+
+    # -- pytracking contract ---------------------------------------------------------------
+    def initialize(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
+        """Start a sequence on ``image`` with ``info['init_bbox']`` ``[x, y, w, h]``.
+
+        Raises ``ValueError`` for a bad image or box (see ``normalize_image`` and
+        ``boxes.validate_init_xywh``).
+        """
+        start = time.perf_counter()
+        if not isinstance(info, dict) or "init_bbox" not in info:
+            raise ValueError("initialize needs info={'init_bbox': [x, y, w, h]}")
+        frame = normalize_image(image)
+        bbox_xywh = validate_init_xywh(info["init_bbox"], frame.shape)
+        cxcywh = xywh_to_cxcywh(bbox_xywh)
+        self._center_xy = cxcywh[:2].copy()
+        self._size_wh = cxcywh[2:].copy()
+        self._init_size_wh = cxcywh[2:].copy()
+        self._clamp_size()
+        self._pad_color = mean_color(frame)
+
+        self.updater.restore_pretrained()  # before the exemplar features: no leak from the last sequence
+        _, self._exemplar = self._crop_batch(frame, [self._context_size()], self.params.exemplar_size)
+        self._refresh_exemplar_features()
+        # R_t: first-frame exemplar against the first-frame search image centred on the ground truth.
+        _, search = self._crop_batch(frame, [self._search_size], self.params.instance_size)
+        self.updater.reset(self._score(search)[0, 0])
+        return {"time": time.perf_counter() - start}
+
+    def track(self, image: np.ndarray, info: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Track one frame; see the class docstring for the output keys."""
+        if self._exemplar_features is None:
+            raise RuntimeError("SiamOT.track called before initialize")
+        start = time.perf_counter()
+        params = self.params
+        debug = int(params.debug or 0)
+        frame = normalize_image(image)
+
+        search_size = self._search_size
+        sizes = [search_size * f for f in self.search.factors]
+        crops, search = self._crop_batch(frame, sizes, params.instance_size)
+        responses = self._score(search)
+        with _record("siamot.upsample_peak"):
+            found = self.search.locate(responses, search_size)
+        search_area_center = self._center_xy.copy()
+        self._center_xy = self._center_xy + found.displacement_xy
+        scale = (1.0 - params.scale_damping) + params.scale_damping * self.search.factors[found.scale_index]
+        self._size_wh = self._size_wh * scale
+        self._clamp_size()
+
+        out: dict[str, Any] = {"peak": math.nan, "psr": math.nan, "jcpp": math.nan, "loss": math.nan,
+                               "trained": False, "template_updated": False}
+        current_map = None
+        template_map = self.updater.template_map
+        if params.online_training or debug >= 1:
+            # R_c: exemplar against the search image centred on the new position, at the chosen scale.
+            _, current_search = self._crop_batch(frame, [self._search_size], params.instance_size)
+            current_map = self._score(current_search)[0, 0]
+            assessment = self.updater.assess(current_map)
+            out.update(peak=assessment.peak, psr=assessment.psr, jcpp=assessment.jcpp, loss=assessment.loss)
+            if params.online_training:
+                result = self.updater.update(assessment, current_map, self._exemplar, current_search)
+                out.update(trained=result.trained, template_updated=result.template_updated)
+                if result.trained:
+                    self._refresh_exemplar_features()
+
+        bbox_xywh = cxcywh_to_xywh(np.concatenate([self._center_xy, self._size_wh]))
+        out["target_bbox"] = [float(v) for v in bbox_xywh]
+        if debug >= 1:
+            chosen_size = sizes[found.scale_index]
+            out.update(
+                search_crop=np.clip(crops[found.scale_index], 0, 255).astype(np.uint8),
+                score_map=found.response,
+                current_score_map=current_map.detach().cpu().numpy().astype(np.float32),
+                template_score_map=template_map.detach().cpu().numpy().astype(np.float32),
+                search_area_xywh=[float(v) for v in cxcywh_to_xywh(
+                    np.array([*search_area_center, chosen_size, chosen_size]))],
+            )
+        out["time"] = time.perf_counter() - start
+        return out

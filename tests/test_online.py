@@ -1,0 +1,174 @@
+"""The paper's equations as pure functions vs hand-computed values, and the OnlineUpdater."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ltr.models.backbone.base import IMAGENET_MEAN, IMAGENET_STD, Backbone, BackboneSpec
+from ltr.models.tracking.siamfc import SiamFC
+from pytracking_siamot.online import (OnlineUpdater, jcpp, kl_loss, normalize_map, normalize_shift,
+                                      normalize_softmax, peak, psr, psr_window, relative_ratio, thresholded_loss,
+                                      trainable_parameters, update_rate, update_template_map)
+
+
+def test_softmax_normalisation_matches_hand_values():
+    r = torch.tensor([[0.0, math.log(3.0)]])
+    assert torch.allclose(normalize_softmax(r, 1.0), torch.tensor([[0.25, 0.75]]))
+    # temperature 0.5 squares the exponentials: 1 and 9
+    assert torch.allclose(normalize_softmax(r, 0.5), torch.tensor([[0.1, 0.9]]))
+    with pytest.raises(ValueError):
+        normalize_softmax(r, 0.0)
+
+
+def test_shift_normalisation_matches_hand_values():
+    r = torch.tensor([[-1.0, 0.0], [1.0, 2.0]], dtype=torch.float64)
+    out = normalize_shift(r, eps=0.0)
+    assert torch.allclose(out, torch.tensor([[0.0, 1.0], [2.0, 3.0]], dtype=torch.float64) / 6.0)
+    assert float(normalize_map(r, "shift").sum()) == pytest.approx(1.0)
+    assert float(normalize_map(r, "shift").min()) > 0  # eps keeps log finite
+    with pytest.raises(ValueError):
+        normalize_map(r, "bogus")  # type: ignore[arg-type]
+
+
+def test_kl_loss_eq4():
+    r_t = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    r_c = torch.tensor([0.25, 0.75], dtype=torch.float64)
+    expected = 0.5 * math.log(0.5 / 0.25) + 0.5 * math.log(0.5 / 0.75)
+    assert float(kl_loss(r_t, r_c)) == pytest.approx(expected)
+    assert float(kl_loss(r_t, r_t)) == pytest.approx(0.0)
+    # r_t = 0 cells contribute nothing
+    assert float(kl_loss(torch.tensor([1.0, 0.0]), torch.tensor([0.5, 0.5]))) == pytest.approx(math.log(2.0))
+    with pytest.raises(ValueError):
+        kl_loss(r_t, torch.ones(3))
+
+
+def test_zero_loss_threshold_eq5():
+    assert float(thresholded_loss(torch.tensor(1.5), 1.0)) == 1.5
+    assert float(thresholded_loss(torch.tensor(0.9), 1.0)) == 0.0
+
+
+def test_peak_and_psr_mosse_style():
+    m = torch.zeros(17, 17)
+    m[8, 8] = 10.0
+    m[0, 0] = 1.0  # one sidelobe value breaks the constant sidelobe
+    assert peak(m) == 10.0
+    assert psr_window(17) == 3 and psr_window(64) == 11 and psr_window(272) == 47
+    side = m.flatten().tolist()
+    # hand computation: sidelobe = all but the 3x3 window around (8, 8): 280 cells, one of them 1
+    n = 289 - 9
+    mean = 1.0 / n
+    std = math.sqrt((1.0 - mean) ** 2 / n + (n - 1) * mean ** 2 / n)
+    assert psr(m) == pytest.approx((10.0 - mean) / std)
+    assert psr(torch.ones(5, 5)) == 0.0  # constant sidelobe
+    assert len(side) == 289
+
+
+def test_relative_ratio_eq8_and_jcpp_eq9():
+    assert relative_ratio(2.0, 4.0) == 0.5
+    assert relative_ratio(5.0, 4.0) == 1.0
+    assert relative_ratio(-1.0, 4.0) == 0.0
+    assert relative_ratio(1.0, 0.0) == 0.0
+    assert jcpp(0.8, 0.6) == pytest.approx(0.7)
+    assert jcpp(1.0, 0.0, weight=0.25) == pytest.approx(0.25)
+    with pytest.raises(ValueError):
+        jcpp(1.0, 1.0, weight=1.5)
+
+
+def test_update_rate_eq11_and_template_update_eq10():
+    assert update_rate(1.0, 0.7) == 1.0
+    assert update_rate(0.85, 0.7) == pytest.approx(0.5)
+    assert update_rate(0.7, 0.7) == 0.0
+    assert update_rate(0.2, 0.7) == 0.0
+    r_t = torch.tensor([1.0, 3.0])
+    r_c = torch.tensor([3.0, 1.0])
+    assert torch.allclose(update_template_map(r_t, r_c, 0.25), torch.tensor([1.5, 2.5]))
+    assert torch.equal(update_template_map(r_t, r_c, 1.0), r_c)
+    with pytest.raises(ValueError):
+        update_template_map(r_t, r_c, 1.5)
+
+
+def _tiny_siamfc() -> SiamFC:
+    torch.manual_seed(0)
+    features = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.BatchNorm2d(4), nn.ReLU(),
+                             nn.Conv2d(4, 4, 3, stride=2), nn.ReLU(), nn.Conv2d(4, 4, 3, stride=2))
+    spec = BackboneSpec("tiny", 4, 8, IMAGENET_MEAN, IMAGENET_STD, "test network")
+    return SiamFC(Backbone(spec, features), center_exemplar=True)
+
+
+def _updater(net: SiamFC, **kw) -> OnlineUpdater:
+    args = dict(normalization="softmax", temperature=0.05, zero_loss_threshold=0.0, confidence_threshold=0.0,
+                jcpp_weight=0.5, learning_rate=1e-3, momentum=0.9, iterations=4, trainable_layers=1)
+    args.update(kw)
+    return OnlineUpdater(net, **args)
+
+
+def test_trainable_layers_selects_last_parameterised_blocks():
+    net = _tiny_siamfc()
+    last = trainable_parameters(net.backbone.features, 1)
+    assert [p.shape for p in last] == [p.shape for p in net.backbone.features[5].parameters()]
+    assert len(trainable_parameters(net.backbone.features, 0)) == len(list(net.backbone.features.parameters()))
+
+
+def test_updater_trains_restores_and_keeps_batchnorm_statistics():
+    net = _tiny_siamfc()
+    updater = _updater(net, trainable_layers=0)
+    torch.manual_seed(1)
+    exemplar = torch.rand(1, 3, 63, 63) * 255
+    search = torch.rand(1, 3, 127, 127) * 255
+    with torch.no_grad():
+        current = net(exemplar, search)[0, 0]
+    template = torch.zeros_like(current)
+    template[current.shape[0] // 2, current.shape[1] // 2] = 1.0
+    updater.reset(template)
+    bn = net.backbone.features[1]
+    stats_before = (bn.running_mean.clone(), bn.running_var.clone())
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    assessment = updater.assess(current)
+    assert updater.should_train(assessment)
+    result = updater.update(assessment, current, exemplar, search)
+    assert result.trained and len(result.iteration_losses) == 4
+    assert result.iteration_losses[-1] < result.iteration_losses[0]
+    assert not torch.equal(net.backbone.features[5].weight, before["backbone.features.5.weight"])
+    assert torch.equal(bn.running_mean, stats_before[0]) and torch.equal(bn.running_var, stats_before[1])
+    assert not bn.training
+    updater.reset(template)
+    for key, value in net.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+def test_updater_gating_no_training_below_confidence_or_loss_threshold():
+    net = _tiny_siamfc()
+    updater = _updater(net, confidence_threshold=0.7, zero_loss_threshold=1.0)
+    torch.manual_seed(3)
+    template = torch.rand(17, 17) * 0.1
+    template[8, 8] = 1.0
+    updater.reset(template)
+    # identical map: JCPP 1 (update R_t with alpha 1) but loss 0 < T_l (no training)
+    a = updater.assess(template)
+    assert a.jcpp == pytest.approx(1.0) and a.loss == pytest.approx(0.0, abs=1e-9)
+    assert not updater.should_train(a)
+    # flat map: low PSR and peak -> not confident
+    flat = torch.rand(17, 17) * 0.1
+    low = updater.assess(flat)
+    assert low.jcpp < 0.7 and not updater.should_train(low)
+    result = updater.update(low, flat, torch.zeros(1, 3, 63, 63), torch.zeros(1, 3, 127, 127))
+    assert not result.trained and not result.template_updated
+    assert torch.equal(updater.template_map, template)
+
+
+def test_diverging_training_is_rolled_back():
+    net = _tiny_siamfc()
+    updater = _updater(net, trainable_layers=0, learning_rate=1e12)
+    torch.manual_seed(1)
+    exemplar, search = torch.rand(1, 3, 63, 63) * 255, torch.rand(1, 3, 127, 127) * 255
+    template = torch.zeros(9, 9)
+    template[4, 4] = 1.0
+    updater.reset(template)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    losses = updater.train(exemplar, search)
+    assert not math.isfinite(losses[-1])
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, before[k]), k

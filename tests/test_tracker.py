@@ -1,0 +1,251 @@
+"""The SiamOT tracker on synthetic sequences made here, plus a short run on real OTB frames."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from pytracking_siamot.boxes import iou_xywh
+from pytracking_siamot.parameters import SiamOTParams, TrackerParams
+from pytracking_siamot.tracker.siamot import SiamOT, get_tracker_class
+from pytracking_siamot.tracker.siamot.cropping import crop_square, normalize_image
+from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, scale_factors
+
+HEIGHT, WIDTH = 240, 320
+
+
+def _texture(rng: np.random.Generator, shape_hw: tuple[int, int], cells: tuple[int, int]) -> np.ndarray:
+    small = rng.integers(0, 256, (*cells, 3)).astype(np.uint8)
+    return cv2.resize(small, (shape_hw[1], shape_hw[0]), interpolation=cv2.INTER_NEAREST)
+
+
+def synthetic_sequence(n_frames: int = 12, seed: int = 0, change_appearance: bool = False
+                       ) -> tuple[list[np.ndarray], np.ndarray]:
+    """A textured target moving right/down over a textured background while growing ~25%.
+
+    With ``change_appearance`` the target's texture is blended into another texture and
+    colour-shifted over the sequence. Returns RGB uint8 frames and ``(N, 4)`` xywh boxes.
+    """
+    rng = np.random.default_rng(seed)
+    background = _texture(rng, (HEIGHT, WIDTH), (30, 40))
+    target_a = _texture(rng, (64, 64), (6, 6))
+    target_b = _texture(rng, (64, 64), (6, 6))
+    frames, boxes = [], []
+    for i in range(n_frames):
+        t = i / max(1, n_frames - 1)
+        size = 40.0 * (1.0 + 0.25 * t)
+        x, y = 90.0 + 5.0 * i, 80.0 + 2.5 * i
+        texture = target_a.astype(np.float32)
+        if change_appearance:
+            texture = (1 - t) * texture + t * (255.0 - target_b.astype(np.float32))
+        patch = cv2.resize(texture, (round(size), round(size)), interpolation=cv2.INTER_LINEAR)
+        frame = background.copy()
+        frame[round(y):round(y) + patch.shape[0], round(x):round(x) + patch.shape[1]] = patch.astype(np.uint8)
+        frames.append(frame)
+        boxes.append([round(x), round(y), patch.shape[1], patch.shape[0]])
+    return frames, np.asarray(boxes, dtype=np.float64)
+
+
+def make_params(online: bool, **overrides) -> TrackerParams:
+    settings = dict(backbone="mobilenet_v2", pretrained=True, online_training=online, device="cpu")
+    settings.update(overrides)
+    return TrackerParams(SiamOTParams(**settings))
+
+
+def run(tracker: SiamOT, frames: list[np.ndarray], init_xywh: np.ndarray) -> tuple[np.ndarray, list[dict]]:
+    tracker.initialize(frames[0], {"init_bbox": list(init_xywh)})
+    outputs = [tracker.track(f) for f in frames[1:]]
+    return np.array([init_xywh] + [o["target_bbox"] for o in outputs]), outputs
+
+
+@pytest.fixture(scope="module")
+def baseline() -> SiamOT:
+    return get_tracker_class()(make_params(online=False))
+
+
+# The paper's T_c = 0.7 is rarely reached on a sequence made to change appearance fast
+# (JCPP 0.2-0.5 here), so these tests lower it to exercise the training path; the 4-iteration
+# SGD itself is checked in test_online.py (depthwise-conv backward is slow on CPU).
+ONLINE_TEST_SETTINGS = dict(confidence_threshold=0.2, train_iterations=1)  # 1 SGD step: CPU time
+
+
+@pytest.fixture(scope="module")
+def online() -> SiamOT:
+    return SiamOT(make_params(online=True, **ONLINE_TEST_SETTINGS))
+
+
+def test_baseline_tracks_moving_scaling_target(baseline):
+    frames, gt = synthetic_sequence()
+    boxes, outputs = run(baseline, frames, gt[0])
+    iou = iou_xywh(boxes, gt)
+    assert (iou[1:] > 0.5).mean() >= 0.8, iou
+    for out in outputs:
+        assert isinstance(out["trained"], bool) and out["trained"] is False and out["template_updated"] is False
+        assert math.isnan(out["jcpp"]) and out["time"] > 0
+        assert len(out["target_bbox"]) == 4 and all(isinstance(v, float) for v in out["target_bbox"])
+
+
+def test_appearance_change_triggers_training_exemplar_image_fixed(online):
+    frames, gt = synthetic_sequence(n_frames=9, change_appearance=True, seed=1)
+    online.initialize(frames[0], {"init_bbox": list(gt[0])})
+    exemplar_image = online._exemplar.clone()
+    pretrained = {k: v.clone() for k, v in online.net.state_dict().items()}
+    features_before = online._exemplar_features.clone()
+    outputs = [online.track(f) for f in frames[1:]]
+    assert any(o["trained"] for o in outputs), [(o["jcpp"], o["loss"]) for o in outputs]
+    assert any(o["template_updated"] for o in outputs)
+    changed = [k for k, v in online.net.state_dict().items() if not torch.equal(v, pretrained[k])]
+    assert changed and all("running" not in k for k in changed)  # BatchNorm statistics frozen
+    assert torch.equal(online._exemplar, exemplar_image)
+    assert not torch.equal(online._exemplar_features, features_before)  # recomputed after training
+    for o in outputs:
+        assert all(np.isfinite([o["peak"], o["psr"], o["jcpp"], o["loss"]]))
+        assert 0.0 <= o["jcpp"] <= 1.0
+
+    # the next sequence starts from the pretrained weights, and tracks as a fresh tracker would
+    frames2, gt2 = synthetic_sequence(n_frames=4, seed=5)
+    boxes_after, _ = run(online, frames2, gt2[0])
+    for k, v in pretrained.items():
+        if "running" in k or k.endswith("num_batches_tracked"):
+            assert torch.equal(online.net.state_dict()[k], v)
+    fresh = SiamOT(make_params(online=True, **ONLINE_TEST_SETTINGS))
+    boxes_fresh, _ = run(fresh, frames2, gt2[0])
+    np.testing.assert_array_equal(boxes_after, boxes_fresh)
+
+
+def test_initialize_restores_weights(online):
+    frames, gt = synthetic_sequence(n_frames=2)
+    pretrained = {k: v.clone() for k, v in online.updater._pretrained.items()}
+    with torch.no_grad():
+        for p in online.net.parameters():
+            p.add_(1.0)
+    online.initialize(frames[0], {"init_bbox": list(gt[0])})
+    for k, v in online.net.state_dict().items():
+        assert torch.equal(v, pretrained[k]), k
+
+
+def test_deterministic_and_debug_gives_identical_boxes(online):
+    frames, gt = synthetic_sequence(n_frames=8, change_appearance=True, seed=2)
+    first, _ = run(online, frames, gt[0])
+    second, _ = run(online, frames, gt[0])
+    np.testing.assert_array_equal(first, second)
+    online.params.debug = 1
+    try:
+        with_debug, outputs = run(online, frames, gt[0])
+    finally:
+        online.params.debug = 0
+    np.testing.assert_array_equal(first, with_debug)
+    out = outputs[-1]
+    assert out["search_crop"].shape == (255, 255, 3) and out["search_crop"].dtype == np.uint8
+    assert out["score_map"].shape == (272, 272) and out["score_map"].dtype == np.float32
+    assert out["current_score_map"].shape == (17, 17) and out["current_score_map"].dtype == np.float32
+    assert out["template_score_map"].shape == (17, 17)
+    assert len(out["search_area_xywh"]) == 4 and out["search_area_xywh"][2] > gt[0, 2]
+
+
+def test_baseline_debug_matches_plain_and_reports_confidence(baseline):
+    frames, gt = synthetic_sequence(n_frames=5)
+    plain, _ = run(baseline, frames, gt[0])
+    baseline.params.debug = 1
+    try:
+        debug, outputs = run(baseline, frames, gt[0])
+    finally:
+        baseline.params.debug = 0
+    np.testing.assert_array_equal(plain, debug)
+    assert all(np.isfinite(o["jcpp"]) and not o["trained"] for o in outputs)
+
+
+def test_grayscale_and_float_inputs(baseline):
+    frames, gt = synthetic_sequence(n_frames=4)
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    reference, _ = run(baseline, [np.repeat(g[:, :, None], 3, axis=2) for g in gray], gt[0])
+    for variant in (gray, [g[:, :, None] for g in gray]):
+        boxes, _ = run(baseline, variant, gt[0])
+        np.testing.assert_array_equal(boxes, reference)
+    boxes_float01, _ = run(baseline, [f.astype(np.float32) / 255.0 for f in frames], gt[0])
+    boxes_float255, _ = run(baseline, [f.astype(np.float64) for f in frames], gt[0])
+    boxes_uint8, _ = run(baseline, frames, gt[0])
+    np.testing.assert_allclose(boxes_float255, boxes_uint8, atol=0.5)
+    np.testing.assert_allclose(boxes_float01, boxes_uint8, atol=0.5)
+
+
+def test_target_partly_outside_the_frame(baseline):
+    frames, _ = synthetic_sequence(n_frames=3)
+    boxes, _ = run(baseline, frames, np.array([-15.0, -10.0, 40.0, 40.0]))
+    assert np.all(np.isfinite(boxes))
+
+
+@pytest.mark.parametrize("bbox", [[10, 10, 0, 20], [10, 10, 20, -5], [np.nan, 10, 20, 20], [10, 10, 20],
+                                  [[10, 10], [20, 20, 1]], [1000, 1000, 20, 20]])
+def test_bad_init_boxes_raise(baseline, bbox):
+    frames, _ = synthetic_sequence(n_frames=1)
+    with pytest.raises(ValueError):
+        baseline.initialize(frames[0], {"init_bbox": bbox})
+
+
+@pytest.mark.parametrize("image", [np.zeros((10, 10, 2), np.uint8), np.zeros((0, 10, 3), np.uint8),
+                                   np.zeros((4, 10, 10, 3), np.uint8), np.zeros(10, np.uint8),
+                                   np.full((10, 10, 3), np.nan, np.float32), "not an image"])
+def test_wrong_images_raise(baseline, image):
+    with pytest.raises(ValueError):
+        baseline.initialize(image, {"init_bbox": [1, 1, 5, 5]})
+
+
+def test_missing_init_bbox_and_track_before_initialize():
+    with pytest.raises(ValueError):
+        normalize_image(np.zeros((5, 5, 4), np.uint8))
+    tracker = SiamOT(make_params(online=False, pretrained=False))
+    with pytest.raises(RuntimeError):
+        tracker.track(np.zeros((50, 50, 3), np.uint8))
+    with pytest.raises(ValueError):
+        tracker.initialize(np.zeros((50, 50, 3), np.uint8), {})
+
+
+def test_profiler_labels(online):
+    frames, gt = synthetic_sequence(n_frames=3, change_appearance=True)
+    online.initialize(frames[0], {"init_bbox": list(gt[0])})
+    settings = online.updater
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        online.track(frames[1])
+        settings.train(online._exemplar, online._crop_batch(frames[1], [online._search_size], 255)[1])
+    names = {e.key for e in prof.key_averages()}
+    for label in ("siamot.crop", "siamot.backbone", "siamot.xcorr", "siamot.upsample_peak", "siamot.online_train"):
+        assert label in names
+
+
+def test_crop_is_centred_and_mean_padded():
+    image = np.zeros((21, 21, 3), np.uint8)
+    image[10, 10] = 255
+    crop = crop_square(image, np.array([10.0, 10.0]), 5.0, 5, (7.0, 7.0, 7.0))
+    assert crop[2, 2].tolist() == [255, 255, 255] and crop.sum() == 255 * 3
+    padded = crop_square(image, np.array([0.0, 0.0]), 5.0, 5, (7.0, 8.0, 9.0))
+    assert padded[0, 0].tolist() == [7, 8, 9]
+
+
+def test_scale_search_maps_peak_to_pixels():
+    search = ScaleSearch(3, 1.0375, 0.9745, 0.0, 16, 17, 8, 255)
+    np.testing.assert_allclose(scale_factors(3, 1.0375), [1 / 1.0375, 1.0, 1.0375])
+    responses = torch.zeros(3, 1, 17, 17)
+    responses[1, 0, 8, 11] = 1.0  # 3 cells right of centre = 24 px in the 255 crop
+    found = search.locate(responses, search_size=510.0)  # crop is 2x the image scale
+    assert found.scale_index == 1
+    np.testing.assert_allclose(found.displacement_xy, [48.0, 0.0], atol=0.6)
+
+
+@pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_lite0"])
+def test_real_otb_frames_short_run(otb2013_dir, backbone):
+    from evaluation.boxes_io import read_boxes_txt
+    from evaluation.data import read_image_rgb
+
+    gt = read_boxes_txt(otb2013_dir / "Crossing" / "groundtruth_rect.txt")[:8]
+    gt[:, :2] -= 1.0
+    frames = [read_image_rgb(p) for p in sorted((otb2013_dir / "Crossing" / "img").glob("*.jpg"))[:8]]
+    params = TrackerParams(dataclasses.replace(make_params(online=True).settings, backbone=backbone))
+    boxes, outputs = run(SiamOT(params), frames, gt[0])
+    assert np.all(np.isfinite(boxes))
+    assert iou_xywh(boxes, gt)[1:].mean() > 0.5
+    assert all(np.isfinite(o["jcpp"]) for o in outputs)
