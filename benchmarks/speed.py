@@ -296,24 +296,8 @@ class MatmulXcorr:
 
 
 def _apply_matmul_xcorr(tracker: Any) -> None:
-    net = tracker.net
-    correlate = MatmulXcorr()
-
-    def score(zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
-        # SiamFC.score with MatmulXcorr in place of siamfc.xcorr (prototype: mirrors its body).
-        if net.border_crop:
-            c = net.border_crop
-            if min(zf.shape[-2:]) <= 2 * c:
-                raise ValueError(f"border_crop {c} leaves no exemplar features of {tuple(zf.shape[-2:])}")
-            zf = zf[..., c:-c, c:-c]
-            xf = xf[..., c:-c, c:-c]
-        if net.center_exemplar:
-            zf = zf - zf.mean(dim=(2, 3), keepdim=True)
-        scale = net.out_scale if net.out_scale is not None else 1.0 / zf[0].numel()
-        return correlate(zf, xf) * scale
-
-    # An instance attribute shadows the method for inference and for training (forward calls self.score).
-    net.score = score
+    # SiamFC.score calls net.correlate for the raw correlation, in inference and in training.
+    tracker.net.correlate = MatmulXcorr()
 
 
 def _apply_channels_last(tracker: Any) -> None:

@@ -23,7 +23,7 @@ import sys
 from typing import Any
 
 from evaluation.data import Sequence, SequenceList
-from evaluation.run_tracker import EXIT_INTERRUPTED, EXIT_SETUP, add_run_arguments, check_run_arguments, execute
+from evaluation.run_tracker import add_run_arguments, check_run_arguments, cli_exit_status, execute
 
 EXPERIMENTS_PACKAGE = "evaluation.experiments"
 
@@ -98,12 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             from evaluation.analyze import main as analyze_main
             status = max(status, analyze_main([args.module, args.function]))
         return status
-    except (LookupError, ValueError, OSError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_SETUP
-    except KeyboardInterrupt:
-        print("interrupted: complete results are kept; run the same command again to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except BaseException as exc:
+        return cli_exit_status(exc)
 
 
 if __name__ == "__main__":

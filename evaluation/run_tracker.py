@@ -136,6 +136,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cli_exit_status(exc: BaseException) -> int:
+    """Exit status and one stderr line for a setup error or Ctrl-C in a run CLI; re-raises anything else.
+
+    LookupError covers unknown tracker/parameter/sequence names; SettingsError is a ValueError.
+    """
+    if isinstance(exc, (LookupError, ValueError, OSError, ImportError)):
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SETUP
+    if isinstance(exc, KeyboardInterrupt):
+        print("interrupted: complete results are kept; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    raise exc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -154,13 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             from evaluation.datasets import get_dataset
             dataset = select_sequences(get_dataset(*args.dataset), args.sequence)
         return execute([tracker], dataset, args)
-    except (LookupError, ValueError, OSError, ImportError) as exc:
-        # LookupError covers unknown tracker/parameter/sequence names; SettingsError is a ValueError.
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_SETUP
-    except KeyboardInterrupt:
-        print("interrupted: complete results are kept; run the same command again to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except BaseException as exc:
+        return cli_exit_status(exc)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from typing import Callable
+
 from ltr.models.backbone import Backbone, build_backbone
+
+Correlation = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def xcorr(zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
@@ -69,6 +73,8 @@ class SiamFC(nn.Module):
         self.out_scale = out_scale
         self.center_exemplar = center_exemplar
         self.border_crop = border_crop
+        # The raw correlation; swappable for an equivalent implementation (benchmarks/speed.py).
+        self.correlate: Correlation = xcorr
 
     @property
     def total_stride(self) -> int:
@@ -93,7 +99,7 @@ class SiamFC(nn.Module):
         if self.center_exemplar:
             zf = zf - zf.mean(dim=(2, 3), keepdim=True)
         scale = self.out_scale if self.out_scale is not None else 1.0 / zf[0].numel()
-        return xcorr(zf, xf) * scale
+        return self.correlate(zf, xf) * scale
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return self.score(self.template(z), self.search(x))
