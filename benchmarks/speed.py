@@ -9,8 +9,10 @@ here) and the benchmark prints, and writes as JSON with ``--json``:
   with / without online training for both;
 * milliseconds per stage from the tracker's ``torch.profiler.record_function`` labels
   (``siamot.crop``, ``siamot.backbone``, ``siamot.xcorr``, ``siamot.upsample_peak``,
-  ``siamot.online_train``), per frame, the online training also per training event, and the
-  Python overhead (frame time minus the labelled stages);
+  ``siamot.current_map`` (only with ``current_map=shifted``), ``siamot.online_train``), per
+  frame, the online training also per training event, the Python overhead (frame time minus
+  the labelled stages) and the fraction of the frame spent outside the network (crop,
+  upsampling/peak search, the shifted ``R_c`` and the Python overhead);
 * FLOPs of one inference frame, of one training event and of ``initialize``
   (``torch.utils.flop_counter.FlopCounterMode``), the achieved GFLOP/s and its fraction of a
   plain float32 matmul measured in the same run on the same device;
@@ -23,11 +25,21 @@ same trajectory): a timed pass without profiler (FPS), a profiled pass (stage ti
 overhead stays out of the FPS), and a FLOP pass that counts one inference frame and the first
 training frame.
 
-``--variant`` applies speed options prototyped here (they are not in the tracker yet), so
-the gain can be measured; ``tests/test_speed_equivalence.py`` checks that they do not change
-the boxes. Only the two backbones with offline ImageNet weights (mobilenet_v2,
-efficientnet_lite0) load them; the paper's four backbones run randomly initialised here,
-which changes neither their FLOPs nor their speed, but does change when training fires.
+``--set NAME=VALUE ...`` changes tracker parameters (``SiamOTParams`` fields; values are
+JSON, bare words are strings, ``True``/``False`` are accepted) for every configuration, so the
+speed options can be compared; they are merged with the ``--always-train`` thresholds. The
+speed options are tracker parameters: ``correlation`` (``auto`` = ``matmul`` on CPU, ``conv``
+on CUDA; ``conv`` = grouped convolution, ``matmul`` = one GEMM plus a gather-sum, the same
+result), ``channels_last`` (NHWC network weights) and ``current_map`` (``recrop``: the paper's
+extra search crop and backbone pass for ``R_c``; ``shifted``: the chosen scale's response
+resampled at the new centre, no extra pass, an approximation). The online training always
+runs the frozen prefix of the backbone once per training event (``OnlineUpdater.train``, the
+same maths). ``tests/test_speed_equivalence.py`` checks that ``correlation``, ``channels_last``
+and the frozen-prefix training do not change the boxes or the weights.
+
+Only the two backbones with offline ImageNet weights (mobilenet_v2, efficientnet_lite0) load
+them; the paper's four backbones run randomly initialised here, which changes neither their
+FLOPs nor their speed, but does change when training fires.
 
 Run ``python benchmarks/speed.py --help`` for the flags.
 """
@@ -61,7 +73,9 @@ DEFAULT_SEQUENCE = REPO_ROOT.parent / "shared" / "otb2013" / "Crossing"
 BACKBONE_NAMES: tuple[str, ...] = ("alexnet", "vgg19", "resnet34", "inception_v3", "mobilenet_v2",
                                    "efficientnet_lite0")
 #: The tracker's profiler labels, in pipeline order.
-STAGES: tuple[str, ...] = ("crop", "backbone", "xcorr", "upsample_peak", "online_train")
+STAGES: tuple[str, ...] = ("crop", "backbone", "xcorr", "upsample_peak", "current_map", "online_train")
+#: Labelled stages outside the network (the ``outside_network_fraction`` adds the Python overhead).
+OUTSIDE_NETWORK_STAGES: tuple[str, ...] = ("crop", "upsample_peak", "current_map")
 
 #: Paper, Table 1 (GTX TITAN X): FPS without / with online training.
 PAPER_FPS: dict[str, tuple[float, float]] = {
@@ -80,7 +94,7 @@ ALWAYS_TRAIN: dict[str, float] = {"confidence_threshold": 0.0, "zero_loss_thresh
 
 
 class BenchmarkError(RuntimeError):
-    """A benchmark input (sequence, device, backbone, variant) is unusable; the message says why."""
+    """A benchmark input (sequence, device, backbone, override) is unusable; the message says why."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,7 +169,7 @@ def load_sequence(path: str | Path | None, use_default: bool = True) -> Sequence
 
 
 # --------------------------------------------------------------------------------------------
-# Tracker construction and speed variants
+# Tracker construction and parameter overrides
 # --------------------------------------------------------------------------------------------
 def has_offline_weights(backbone: str) -> bool:
     """Whether ``pretrained=True`` can load ImageNet weights for ``backbone`` without a download."""
@@ -199,142 +213,59 @@ def build_tracker(backbone: str, online_training: bool, device: str, pretrained:
     use_pretrained = has_offline_weights(backbone) if pretrained is None else pretrained
     settings = dataclasses.replace(params.settings, device=device, pretrained=use_pretrained, **overrides)
     params = type(params)(settings)
-    # Random initialisation is seeded so that every run (and every variant) gets the same network.
+    # Random initialisation is seeded so that every run (and every override) gets the same network.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(RANDOM_INIT_SEED)
         return get_tracker_class()(params)
 
 
-def frozen_prefix_split(features: torch.nn.Sequential) -> int:
-    """Index of the first child of ``features`` with a trainable parameter (len when none)."""
-    for index, child in enumerate(features.children()):
-        if any(p.requires_grad for p in child.parameters()):
-            return index
-    return len(features)
+#: ``SiamOTParams`` fields that the benchmark sets itself (flags), so ``--set`` may not change them.
+RESERVED_OVERRIDES: dict[str, str] = {"backbone": "--backbones", "online_training": "--modes",
+                                      "device": "--device", "pretrained": "--random-init"}
 
 
-def _frozen_prefix_train(tracker: Any) -> Callable[[torch.Tensor, torch.Tensor], tuple[float, ...]]:
-    """``OnlineUpdater.train`` that runs the frozen layers once per event instead of per iteration.
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: JSON (``0.5``, ``true``, ``[1, 2]``), ``True``/``False``, else the bare string."""
+    if text in ("True", "False"):
+        return text == "True"
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text  # a bare word is a string, e.g. correlation=matmul
 
-    Only the last ``trainable_layers`` blocks are fine-tuned, so the activations entering the
-    first trainable block depend on the input alone: the exemplar's are computed once per
-    sequence (the exemplar image never changes) and the search image's once per training event;
-    each SGD iteration then runs the trainable suffix only. The forward maths is the same
-    sequence of operations, so the losses and weights are identical to the reference.
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` items -> ``SiamOTParams`` overrides (same rules as ``benchmarks/otb_subset.py``).
+
+    Raises:
+        BenchmarkError: an item without ``=``, a name that is no ``SiamOTParams`` field, or one
+            of ``RESERVED_OVERRIDES`` (set by the benchmark's own flags).
     """
-    updater = tracker.updater
-    net = updater.net
-    backbone = net.backbone
-    cache: dict[str, Any] = {"exemplar": None, "prefix": None}
+    from pytracking_siamot.parameters import SiamOTParams
 
-    def prefix(images: torch.Tensor, split: int) -> torch.Tensor:
-        # Same normalisation expression as ``Backbone.forward``.
-        return backbone.features[:split]((images - backbone.pixel_mean) / backbone.pixel_std)
-
-    def train(exemplar: torch.Tensor, search: torch.Tensor) -> tuple[float, ...]:
-        from pytracking_siamot.online import functions as fn
-
-        split = frozen_prefix_split(backbone.features)
-        suffix = backbone.features[split:]
-        target = updater._normalize(updater.template_map).detach()
-        losses = []
-        with torch.profiler.record_function("siamot.online_train"):
-            with torch.no_grad():
-                if cache["exemplar"] is not exemplar:
-                    cache["exemplar"], cache["prefix"] = exemplar, prefix(exemplar, split)
-                search_prefix = prefix(search, split)
-            with torch.enable_grad():
-                for _ in range(updater.iterations):
-                    updater._optimizer.zero_grad(set_to_none=True)
-                    score = net.score(suffix(cache["prefix"]), suffix(search_prefix))[0, 0]
-                    loss = fn.kl_loss(target, updater._normalize(score.to(target.dtype)))
-                    loss.backward()
-                    updater._optimizer.step()
-                    losses.append(float(loss.detach()))
-        return tuple(losses)
-
-    return train
+    fields = {f.name for f in dataclasses.fields(SiamOTParams)}
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise BenchmarkError(f"--set expects NAME=VALUE, got '{item}'")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        if key in RESERVED_OVERRIDES:
+            raise BenchmarkError(f"--set {key}=... is not allowed; use {RESERVED_OVERRIDES[key]}")
+        if key not in fields:
+            raise BenchmarkError(f"unknown parameter '{key}' in --set; SiamOTParams fields: "
+                                 f"{', '.join(sorted(fields))}")
+        out[key] = parse_value(value)
+    return out
 
 
-class MatmulXcorr:
-    """Cross-correlation as one matrix product plus a shifted sum (same result as ``siamfc.xcorr``).
-
-    ``R[b, i, j] = sum_{c,u,v} zf[c, u, v] * xf[b, c, i + u, j + v]``. Contracting the channels
-    first gives ``M[b, (u, v), (p, q)] = sum_c zf[c, u, v] * xf[b, c, p, q]``, a GEMM of
-    ``(h*w, C) x (C, H*W)`` that BLAS runs near peak, and ``R[b, i, j]`` is the sum of
-    ``M[b, (u, v), (i + u, j + v)]`` over ``(u, v)``: a gather with a fixed index per shape.
-    It does ~1.5x the multiply-adds of the direct correlation but avoids the grouped
-    convolution with a 14x14 kernel, for which CPU backends have no fast path.
-    """
-
-    def __init__(self) -> None:
-        self._index: dict[tuple[int, int, int, int, str], torch.Tensor] = {}
-
-    def index(self, h: int, w: int, H: int, W: int, device: torch.device) -> torch.Tensor:
-        """Flat positions in ``M`` of every ``(u, v, i, j)``, shape ``(h*w*(H-h+1)*(W-w+1),)``."""
-        key = (h, w, H, W, str(device))
-        if key not in self._index:
-            u = torch.arange(h, device=device).view(h, 1, 1, 1)
-            v = torch.arange(w, device=device).view(1, w, 1, 1)
-            i = torch.arange(H - h + 1, device=device).view(1, 1, -1, 1)
-            j = torch.arange(W - w + 1, device=device).view(1, 1, 1, -1)
-            self._index[key] = ((u * w + v) * (H * W) + (i + u) * W + (j + v)).reshape(-1)
-        return self._index[key]
-
-    def __call__(self, zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
-        """``zf`` (1 or B, C, h, w), ``xf`` (B, C, H, W) -> (B, 1, H-h+1, W-w+1), like ``siamfc.xcorr``."""
-        batch, channels, height, width = xf.shape
-        h, w = zf.shape[-2:]
-        if zf.shape[1] != channels or zf.shape[0] not in (1, batch):
-            raise ValueError(f"xcorr needs (1 or B, C, h, w) and (B, C, H, W), got {tuple(zf.shape)} "
-                             f"and {tuple(xf.shape)}")
-        z = zf.reshape(zf.shape[0], channels, h * w).transpose(1, 2)
-        products = torch.matmul(z, xf.reshape(batch, channels, height * width))  # (B, h*w, H*W)
-        index = self.index(h, w, height, width, xf.device)
-        out = products.reshape(batch, -1)[:, index].reshape(batch, h * w, -1).sum(dim=1)
-        return out.reshape(batch, 1, height - h + 1, width - w + 1)
+def overrides_key(overrides: dict[str, Any]) -> str:
+    """A hashable, order-independent key of an overrides dict (pairs online with baseline rows)."""
+    return json.dumps(overrides, sort_keys=True, default=repr)
 
 
-def _apply_matmul_xcorr(tracker: Any) -> None:
-    # SiamFC.score calls net.correlate for the raw correlation, in inference and in training.
-    tracker.net.correlate = MatmulXcorr()
-
-
-def _apply_channels_last(tracker: Any) -> None:
-    # Parameters keep their memory format through load_state_dict (copy_), so restoring the
-    # pretrained weights at every initialize keeps the NHWC layout.
-    tracker.net.to(memory_format=torch.channels_last)
-
-
-def _apply_frozen_prefix(tracker: Any) -> None:
-    tracker.updater.train = _frozen_prefix_train(tracker)
-
-
-#: Speed options prototyped here, applied to a built tracker. Each must leave boxes unchanged
-#: (within 0.01 px, checked by ``tests/test_speed_equivalence.py``).
-VARIANTS: dict[str, Callable[[Any], None]] = {
-    "channels_last": _apply_channels_last,
-    "frozen_prefix": _apply_frozen_prefix,
-    "matmul_xcorr": _apply_matmul_xcorr,
-}
-
-
-def parse_variants(text: str) -> tuple[str, ...]:
-    """``"none"`` or a comma-separated list of ``VARIANTS`` names."""
-    names = tuple(v.strip() for v in text.split(",") if v.strip() and v.strip() != "none")
-    unknown = [v for v in names if v not in VARIANTS]
-    if unknown:
-        raise BenchmarkError(f"unknown variant(s) {', '.join(unknown)}; known: none, {', '.join(VARIANTS)}")
-    return names
-
-
-def apply_variants(tracker: Any, variants: Iterable[str]) -> Any:
-    """Apply the named speed options to ``tracker`` in place and return it."""
-    for name in variants:
-        if name not in VARIANTS:
-            raise BenchmarkError(f"unknown variant '{name}'; known: {', '.join(VARIANTS)}")
-        VARIANTS[name](tracker)
-    return tracker
+def format_overrides(overrides: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(overrides.items())) or "none"
 
 
 # --------------------------------------------------------------------------------------------
@@ -510,7 +441,7 @@ def _median(values: list[float]) -> float:
 
 
 def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, frames: list[np.ndarray],
-                     device: str, warmup: int, variants: tuple[str, ...], matmul: float,
+                     device: str, warmup: int, matmul: float,
                      pretrained: bool | None = None, profile: bool = True, flops: bool = True,
                      show_progress: bool = True, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """All measurements of one (backbone, online training on/off) pair; see the module docstring.
@@ -525,7 +456,7 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
     reset_ok = reset_peak_rss()
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    tracker = apply_variants(build_tracker(backbone, online_training, device, pretrained, **overrides), variants)
+    tracker = build_tracker(backbone, online_training, device, pretrained, **overrides)
     pretrained_used = bool(tracker.params.pretrained)
 
     timed = run_frames(tracker, sequence, frames, device, progress=f"{label}: timed" if show_progress else None)
@@ -534,8 +465,7 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
     plain_times = [t for t, tr in zip(after, trained_after) if not tr]
     train_times = [t for t, tr in zip(after, trained_after) if tr]
     result: dict[str, Any] = {
-        "backbone": backbone, "mode": mode, "online_training": online_training, "variants": list(variants),
-        "overrides": overrides,
+        "backbone": backbone, "mode": mode, "online_training": online_training, "overrides": overrides,
         "pretrained": pretrained_used, "frames_tracked": len(timed.times_s), "frames_timed": len(after),
         "fps_median": 1.0 / _median(after), "fps_mean": len(after) / sum(after),
         "frame_ms_median": 1e3 * _median(after), "frame_ms_mean": 1e3 * statistics.fmean(after),
@@ -562,8 +492,9 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
                                           if prof["stage_device_ms_total"] is not None else None),
             "online_train_ms_per_event": prof["stage_ms_total"]["online_train"] / events if events else None,
             "python_overhead_ms_per_frame": frame_ms - labelled,
-            # Work outside the network: cropping, upsampling/peak search and unlabelled Python.
-            "outside_network_fraction": (stage_ms["crop"] + stage_ms["upsample_peak"] + frame_ms - labelled)
+            # Work outside the network: cropping, upsampling/peak search, the shifted R_c and
+            # unlabelled Python.
+            "outside_network_fraction": (sum(stage_ms[s] for s in OUTSIDE_NETWORK_STAGES) + frame_ms - labelled)
             / frame_ms,
         })
 
@@ -596,9 +527,9 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
 
 def add_ratios(results: list[dict[str, Any]]) -> None:
     """Online / baseline FPS ratios (median and mean) on every online row with a baseline row."""
-    baselines = {(r["backbone"], tuple(r["variants"])): r for r in results if r["mode"] == "baseline"}
+    baselines = {(r["backbone"], overrides_key(r["overrides"])): r for r in results if r["mode"] == "baseline"}
     for row in results:
-        base = baselines.get((row["backbone"], tuple(row["variants"])))
+        base = baselines.get((row["backbone"], overrides_key(row["overrides"])))
         if row["mode"] == "online" and base is not None:
             row["fps_ratio_median"] = row["fps_median"] / base["fps_median"]
             row["fps_ratio_mean"] = row["fps_mean"] / base["fps_mean"]
@@ -630,7 +561,7 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str) -> 
                      f"{r['trained_frames']:>4}/{r['frames_tracked']:<4}{_fmt(paper_fps, 0):>10}")
     if any("stage_ms_per_frame" in r for r in results):
         lines.append("")
-        head = (f"{'ms per frame':<28}{'crop':>7}{'backbone':>9}{'xcorr':>7}{'upsample':>9}{'train':>8}"
+        head = (f"{'ms per frame':<28}{'crop':>7}{'backbone':>9}{'xcorr':>7}{'upsample':>9}{'R_c':>6}{'train':>8}"
                 f"{'/event':>8}{'python':>8}{'frame':>8}{'outside':>8}")
         lines += [head, "-" * len(head)]
         for r in results:
@@ -638,7 +569,8 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str) -> 
                 continue
             s = r["stage_ms_per_frame"]
             lines.append(f"{r['backbone'] + ' ' + r['mode']:<28}{_fmt(s['crop']):>7}{_fmt(s['backbone']):>9}"
-                         f"{_fmt(s['xcorr'], 2):>7}{_fmt(s['upsample_peak']):>9}{_fmt(s['online_train']):>8}"
+                         f"{_fmt(s['xcorr'], 2):>7}{_fmt(s['upsample_peak']):>9}{_fmt(s['current_map'], 2):>6}"
+                         f"{_fmt(s['online_train']):>8}"
                          f"{_fmt(r['online_train_ms_per_event']):>8}{_fmt(r['python_overhead_ms_per_frame']):>8}"
                          f"{_fmt(r['profiled_frame_ms_mean']):>8}"
                          f"{_fmt(100 * r['outside_network_fraction']) + '%':>8}")
@@ -695,11 +627,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="tracked frames left out of the timings and the profile (default: 5)")
     parser.add_argument("--threads", type=int, default=None, metavar="T",
                         help="torch intra-op threads (default: torch's own choice)")
-    parser.add_argument("--variant", default="none", metavar="LIST",
-                        help=f"speed options to apply, comma-separated: none (default) or {', '.join(VARIANTS)}")
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="SiamOTParams fields to change for every configuration, values as JSON, bare words "
+                             "as strings (e.g. correlation=conv channels_last=true current_map=shifted); "
+                             "merged with --always-train")
     parser.add_argument("--always-train", action="store_true",
                         help="stress test, not the paper's settings: thresholds T_c = T_l = 0 so that online "
-                             "training fires on every frame (measures the cost of a training event)")
+                             "training fires on every frame (measures the cost of a training event); "
+                             "--set values win over these")
     parser.add_argument("--random-init", action="store_true",
                         help="random weights for every backbone (default: ImageNet weights where available offline)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled pass (no ms per stage)")
@@ -722,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.warmup < 0:
             raise BenchmarkError(f"--warmup must be >= 0, got {args.warmup}")
         device = resolve_device(args.device)
-        variants = parse_variants(args.variant)
+        overrides = {**(ALWAYS_TRAIN if args.always_train else {}), **parse_overrides(args.set)}
         if args.synthetic and args.sequence:
             raise BenchmarkError("--synthetic and --sequence exclude each other")
         sequence = load_sequence(args.sequence, use_default=not args.synthetic)
@@ -736,10 +671,10 @@ def main(argv: list[str] | None = None) -> int:
         for backbone in args.backbones:
             for mode in args.modes:
                 results.append(benchmark_config(
-                    backbone, mode == "online", sequence, frames, device, args.warmup, variants, matmul_before,
+                    backbone, mode == "online", sequence, frames, device, args.warmup, matmul_before,
                     pretrained=False if args.random_init else None, profile=not args.no_profile,
                     flops=not args.no_flops, show_progress=not args.quiet,
-                    overrides=ALWAYS_TRAIN if args.always_train else None))
+                    overrides=dict(overrides)))
         matmul_after = matmul_gflops(device, args.matmul_size)
         add_ratios(results)
     except (BenchmarkError, ValueError, OSError, ImportError) as error:
@@ -748,14 +683,14 @@ def main(argv: list[str] | None = None) -> int:
 
     threads = torch.get_num_threads()
     print(f"sequence {sequence.name} ({sequence.dataset}), {count} frames, warm-up {args.warmup}, "
-          f"torch threads {threads}, variants: {', '.join(variants) or 'none'}; "
+          f"torch threads {threads}, overrides: {format_overrides(overrides)}; "
           f"matmul {matmul_before:.1f} GFLOP/s before, {matmul_after:.1f} after the run")
     print(format_tables(results, matmul_before, device))
     if args.json:
         from evaluation.boxes_io import atomic_write_text
 
         report = {"sequence": {"name": sequence.name, "dataset": sequence.dataset, "frames": count},
-                  "device": device, "warmup": args.warmup, "variants": list(variants),
+                  "device": device, "warmup": args.warmup, "overrides": overrides,
                   "always_train": args.always_train,
                   "matmul_gflop_per_s": {"before": matmul_before, "after": matmul_after,
                                          "size": args.matmul_size or (8192 if device == "cuda" else 2048)},

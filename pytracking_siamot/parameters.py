@@ -71,6 +71,14 @@ class SiamOTParams:
             are fine-tuned (``0`` = all of them). BatchNorm statistics stay frozen.
         psr_window: side of the PSR exclusion window on the 17x17 maps; ``0`` scales
             MOSSE's 11x11-of-64x64 to the map size (3x3).
+        confidence_reference: what Eq. 8 divides by: ``'template'`` = the current ``R_t``
+            (updated by Eq. 10, as written in the paper) or ``'first_frame'`` = the first
+            frame's ``R_t`` (fixed per sequence). See the README for why it matters.
+        template_update_max: multiplies ``alpha`` of Eq. 11 (1.0 = the paper).
+        current_map: how ``R_c`` is obtained: ``'recrop'`` (the paper: a new search crop
+            centred on the tracked position, one more backbone pass per frame) or
+            ``'shifted'`` (the chosen scale's response resampled at the new centre, no extra
+            pass; the search image for training is cropped only when training fires).
     """
 
     backbone: str = "mobilenet_v2"
@@ -79,6 +87,8 @@ class SiamOTParams:
     device: Device = "auto"
     exemplar_centering: bool = True
     feature_border_crop: int = 2
+    correlation: Literal["auto", "conv", "matmul"] = "auto"
+    channels_last: bool = False
 
     context: float = 0.5
     exemplar_size: int = 127
@@ -104,10 +114,22 @@ class SiamOTParams:
     train_iterations: int = 4
     trainable_layers: int = 2
     psr_window: int = 0
+    confidence_reference: Literal["template", "first_frame"] = "template"
+    template_update_max: float = 1.0
+    current_map: Literal["recrop", "shifted"] = "recrop"
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        if self.correlation not in ("auto", "conv", "matmul"):
+            raise ValueError(f"correlation must be 'auto', 'conv' or 'matmul', got {self.correlation!r}")
+        if self.current_map not in ("recrop", "shifted"):
+            raise ValueError(f"current_map must be 'recrop' or 'shifted', got {self.current_map!r}")
+        if self.confidence_reference not in ("template", "first_frame"):
+            raise ValueError(f"confidence_reference must be 'template' or 'first_frame', "
+                             f"got {self.confidence_reference!r}")
+        if not 0.0 <= self.template_update_max <= 1.0:
+            raise ValueError(f"template_update_max must be in [0, 1], got {self.template_update_max}")
         if self.normalization not in ("softmax", "shift"):
             raise ValueError(f"normalization must be 'softmax' or 'shift', got {self.normalization!r}")
         if self.scale_num < 1 or self.scale_num % 2 == 0:

@@ -172,3 +172,88 @@ def test_diverging_training_is_rolled_back():
     assert not math.isfinite(losses[-1])
     for k, v in net.state_dict().items():
         assert torch.equal(v, before[k]), k
+
+
+def _assess_pair(reference: str) -> tuple[OnlineUpdater, torch.Tensor]:
+    net = _tiny_siamfc()
+    updater = _updater(net, confidence_reference=reference, confidence_threshold=0.5)
+    first = torch.zeros(5, 5)
+    first[2, 2] = 4.0
+    updater.reset(first)
+    weaker = first * 0.5  # half the peak; same PSR shape
+    return updater, weaker
+
+
+def test_confidence_reference_first_frame_ignores_the_updated_template():
+    # Paper: Eq. 8 divides by the current R_t. After R_t moved towards a weaker map, the same
+    # weak map looks fully confident; with 'first_frame' it stays at half the first peak.
+    for reference, expected_peak_r in (("template", 1.0), ("first_frame", 0.5)):
+        updater, weaker = _assess_pair(reference)
+        updater.set_template_map(weaker)  # as if Eq. 10 had replaced R_t (alpha = 1)
+        assert updater.assess(weaker).peak_r == pytest.approx(expected_peak_r), reference
+    with pytest.raises(ValueError):
+        _updater(_tiny_siamfc(), confidence_reference="bogus")
+
+
+def test_template_update_max_scales_alpha():
+    net = _tiny_siamfc()
+    updater = _updater(net, iterations=0, confidence_threshold=0.5, template_update_max=0.5)
+    first = torch.arange(25.0).view(5, 5) / 25.0
+    first[2, 2] = 4.0
+    updater.reset(first)
+    current = first.clone()
+    current[0, 0] = 0.5
+    assessment = updater.assess(current)
+    assert assessment.jcpp > 0.5
+    result = updater.update(assessment, current, torch.zeros(1, 3, 63, 63), None)
+    expected_alpha = 0.5 * update_rate(assessment.jcpp, 0.5)
+    assert result.alpha == pytest.approx(expected_alpha) and result.template_updated
+    assert torch.allclose(updater.template_map, update_template_map(first, current, expected_alpha))
+    with pytest.raises(ValueError):
+        _updater(_tiny_siamfc(), template_update_max=1.5)
+
+
+def test_update_without_search_image_raises_only_when_it_must_train():
+    net = _tiny_siamfc()
+    updater = _updater(net)  # thresholds 0: every frame trains
+    m = torch.rand(5, 5)
+    updater.reset(m)
+    assessment = updater.assess(m.flip(0))
+    assert updater.should_train(assessment)
+    with pytest.raises(ValueError, match="search image"):
+        updater.update(assessment, m.flip(0), torch.zeros(1, 3, 63, 63), None)
+
+
+def test_frozen_prefix_training_equals_full_forward_training():
+    # OnlineUpdater.train runs the frozen blocks once per event; the result must equal SGD
+    # through net(exemplar, search) on every iteration.
+    torch.manual_seed(3)
+    exemplar = torch.rand(1, 3, 63, 63) * 255
+    search = torch.rand(1, 3, 127, 127) * 255
+    net = _tiny_siamfc()
+    reference = _tiny_siamfc().eval()  # BatchNorm statistics frozen, as in the updater
+    updater = _updater(net, trainable_layers=1)
+    with torch.no_grad():
+        current = net(exemplar, search)[0, 0]
+    template = torch.zeros_like(current)
+    template[1, 1] = 1.0
+    updater.reset(template)
+    losses = updater.train(exemplar, search)
+
+    params = list(reference.backbone.features[5].parameters())
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
+    target = updater._normalize(template)
+    ref_losses = []
+    for _ in range(4):
+        opt.zero_grad()
+        loss = kl_loss(target, updater._normalize(reference(exemplar, search)[0, 0].to(target.dtype)))
+        ref_losses.append(float(loss.detach()))
+        loss.backward()
+        opt.step()
+    assert losses == pytest.approx(ref_losses, rel=1e-5)
+    for mine, theirs in zip(net.backbone.features[5].parameters(), params):
+        assert torch.allclose(mine, theirs, atol=1e-6)

@@ -1,12 +1,17 @@
-"""Optimisations must not change results (issue 6): optimised runs give the reference boxes.
+"""Speed options must not change results (issue 6): optimised runs give the reference boxes.
 
-The speed options live in ``benchmarks/speed.py`` (``--variant``) until they are moved into
-the tracker; this file loads that script by path (it is not a package) and compares a
-reference run with an optimised run on a short synthetic sequence: boxes within 0.01 px.
-A network-level check (batched vs. one-by-one scale evaluation) runs even without the tracker.
+The speed options are tracker parameters (``SiamOTParams.correlation``, ``channels_last``) and
+the frozen-prefix training of ``OnlineUpdater.train``. Trackers are built with
+``benchmarks/speed.py``'s ``build_tracker`` (the script is not a package: it is loaded by
+path) and run on a short synthetic sequence with online training firing on every frame:
+boxes within 0.01 px, the same training flags and the same fine-tuned weights. The
+frozen-prefix training is compared with plain SGD steps on ``net(exemplar, search)``.
+Network-level checks (matmul vs. grouped-convolution correlation, batched vs. one-by-one
+scale evaluation) run even without the tracker. The last tests drive the benchmark's CLI.
 """
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import sys
@@ -17,10 +22,14 @@ import numpy as np
 import pytest
 import torch
 
+from ltr.models.tracking.correlation import MatmulCorrelation, make_correlation, xcorr
 from ltr.models.tracking.siamfc import siamfc
 
 SPEED_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
 BOX_TOLERANCE_PX = 0.01
+WEIGHT_ATOL = 1e-4
+#: The reference settings that each speed option is compared with.
+REFERENCE = {"correlation": "conv", "channels_last": False}
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +45,11 @@ def speed() -> ModuleType:
         yield module
     finally:
         sys.modules.pop(spec.name, None)
+
+
+def _build(speed: ModuleType, **overrides):
+    """An online SiamOT tracker on mobilenet_v2 (CPU) whose update trains on every frame."""
+    return speed.build_tracker("mobilenet_v2", True, "cpu", **{**speed.ALWAYS_TRAIN, **overrides})
 
 
 def _track(tracker, sequence, frames: int) -> tuple[np.ndarray, list[bool]]:
@@ -64,35 +78,88 @@ def _two_sequences(speed: ModuleType, tracker) -> list[tuple[np.ndarray, list[bo
 
 @pytest.fixture(scope="module")
 def reference_run(speed: ModuleType):
-    tracker = speed.build_tracker("mobilenet_v2", True, "cpu", **speed.ALWAYS_TRAIN)
+    tracker = _build(speed, **REFERENCE)
     return _two_sequences(speed, tracker), tracker.net.state_dict()
 
 
-@pytest.mark.parametrize("variant", ["frozen_prefix", "channels_last", "matmul_xcorr"])
-def test_variant_keeps_boxes_and_weights(speed: ModuleType, reference_run, variant: str) -> None:
+@pytest.mark.parametrize(("name", "value"), [("correlation", "matmul"), ("channels_last", True)])
+def test_speed_option_keeps_boxes_and_weights(speed: ModuleType, reference_run, name: str, value) -> None:
     reference, ref_state = reference_run
-    optimised = speed.apply_variants(speed.build_tracker("mobilenet_v2", True, "cpu", **speed.ALWAYS_TRAIN),
-                                     speed.parse_variants(variant))
+    optimised = _build(speed, **{**REFERENCE, name: value})
+    assert getattr(optimised.params, name) == value
+    if name == "correlation":
+        assert isinstance(optimised.net.correlate, MatmulCorrelation)
+    else:
+        conv = next(m for m in optimised.net.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1))
+        assert conv.weight.is_contiguous(memory_format=torch.channels_last)
     runs = _two_sequences(speed, optimised)
 
     for (ref_boxes, ref_trained), (opt_boxes, opt_trained) in zip(reference, runs):
-        assert any(ref_trained), "the settings were meant to make online training fire"
+        assert all(ref_trained), "ALWAYS_TRAIN was meant to make online training fire on every frame"
         assert opt_trained == ref_trained
         np.testing.assert_allclose(opt_boxes, ref_boxes, rtol=0, atol=BOX_TOLERANCE_PX)
     # The fine-tuned weights match too, so later frames would not drift apart.
     opt_state = optimised.net.state_dict()
+    assert set(opt_state) == set(ref_state)
+    for key, value_ in ref_state.items():
+        torch.testing.assert_close(opt_state[key], value_, rtol=1e-4, atol=WEIGHT_ATOL, msg=key)
+
+
+def test_frozen_prefix_training_equals_plain_sgd(speed: ModuleType) -> None:
+    """``OnlineUpdater.train`` (frozen prefix run once per event) = SGD on ``net(exemplar, search)``."""
+    from pytracking_siamot.online.functions import kl_loss
+    from pytracking_siamot.online.updater import frozen_prefix_length
+
+    tracker = _build(speed)
+    updater = tracker.updater
+    sequence = speed.synthetic_sequence(num_frames=3, size_wh=(200, 150), seed=3)
+    tracker.initialize(sequence.image(0), sequence.init_info())
+    # The optimisation must actually skip something: some leading blocks are frozen.
+    assert 0 < frozen_prefix_length(tracker.net.backbone.features) < len(tracker.net.backbone.features)
+    exemplar = tracker._exemplar
+    searches = [tracker._crop_batch(sequence.image(i), [tracker._search_size], tracker.params.instance_size)[1]
+                for i in (1, 2)]
+
+    # Reference: a fresh copy of the (pretrained) network, trained by hand on the full forward.
+    net = copy.deepcopy(tracker.net)
+    names = [n for n, p in tracker.net.named_parameters() if p.requires_grad]
+    assert names and {id(p) for p in updater._trainable} == {id(p) for p in tracker.net.parameters()
+                                                             if p.requires_grad}
+    params = dict(net.named_parameters())
+    optimizer = torch.optim.SGD([params[n] for n in names], lr=updater.learning_rate, momentum=updater.momentum)
+    target = updater._normalize(updater.template_map).detach()
+    pretrained = {n: params[n].detach().clone() for n in names}
+
+    # Two training events: the second reuses the cached exemplar prefix and the momentum.
+    for search in searches:
+        expected = []
+        for _ in range(updater.iterations):
+            optimizer.zero_grad(set_to_none=True)
+            score = net(exemplar, search)[0, 0]
+            loss = kl_loss(target, updater._normalize(score.to(target.dtype)))
+            expected.append(float(loss.detach()))
+            loss.backward()
+            optimizer.step()
+        got = updater.train(exemplar, search)
+        assert len(got) == updater.iterations and all(np.isfinite(got))
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=0)
+
+    trained = dict(tracker.net.named_parameters())
+    for n in names:
+        torch.testing.assert_close(trained[n].detach(), params[n].detach(), rtol=1e-5, atol=1e-8, msg=n)
+    assert any(not torch.equal(params[n], pretrained[n]) for n in names), "training changed no weight"
+    # Frozen parameters and buffers (BatchNorm statistics) stay as they were.
+    ref_state, state = net.state_dict(), tracker.net.state_dict()
     for key, value in ref_state.items():
-        torch.testing.assert_close(opt_state[key], value, rtol=1e-4, atol=1e-6, msg=key)
+        torch.testing.assert_close(state[key], value, rtol=1e-5, atol=1e-8, msg=key)
 
 
 @pytest.mark.parametrize(("exemplars", "searches"), [(1, 3), (1, 1), (2, 2)])
-def test_matmul_xcorr_matches_grouped_convolution(speed: ModuleType, exemplars: int, searches: int) -> None:
-    from ltr.models.tracking.siamfc import xcorr
-
+def test_matmul_correlation_matches_grouped_convolution(exemplars: int, searches: int) -> None:
     generator = torch.Generator().manual_seed(exemplars * 10 + searches)
     zf = torch.randn(exemplars, 32, 6, 5, generator=generator, requires_grad=True)
     xf = torch.randn(searches, 32, 20, 18, generator=generator, requires_grad=True)
-    expected, got = xcorr(zf, xf), speed.MatmulXcorr()(zf, xf)
+    expected, got = xcorr(zf, xf), make_correlation("matmul")(zf, xf)
     assert got.shape == expected.shape == (searches, 1, 15, 14)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-4)
     # Gradients too: online training back-propagates through the correlation.
@@ -135,29 +202,70 @@ def test_batched_scales_equal_one_by_one() -> None:
     np.testing.assert_allclose(a.displacement_xy, b.displacement_xy, rtol=0, atol=BOX_TOLERANCE_PX)
 
 
+def test_parse_overrides(speed: ModuleType) -> None:
+    got = speed.parse_overrides(["correlation=matmul", "channels_last=True", "learning_rate=0.001",
+                                 "exemplar_centering=false", "train_iterations=2"])
+    assert got == {"correlation": "matmul", "channels_last": True, "learning_rate": 0.001,
+                   "exemplar_centering": False, "train_iterations": 2}
+    assert speed.parse_overrides([]) == {}
+    with pytest.raises(speed.BenchmarkError, match="NAME=VALUE"):
+        speed.parse_overrides(["correlation"])
+    with pytest.raises(speed.BenchmarkError, match="unknown parameter"):
+        speed.parse_overrides(["warp_speed=1"])
+    with pytest.raises(speed.BenchmarkError, match="--device"):
+        speed.parse_overrides(["device=cuda"])
+
+
 def test_benchmark_cli_writes_json(speed: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "speed.json"
     code = speed.main(["--backbones", "mobilenet_v2", "--synthetic", "--frames", "3", "--warmup", "1",
-                       "--matmul-size", "256", "--quiet", "--json", str(out)])
+                       "--matmul-size", "256", "--quiet", "--set", "correlation=conv", "--json", str(out)])
     assert code == 0
     report = json.loads(out.read_text())
+    assert report["overrides"] == {"correlation": "conv"}
     rows = {r["mode"]: r for r in report["results"]}
     assert set(rows) == {"baseline", "online"}
     for row in rows.values():
+        assert row["overrides"] == {"correlation": "conv"}
         assert row["frames_timed"] == 1 and row["fps_median"] > 0
-        assert set(row["stage_ms_per_frame"]) == {"crop", "backbone", "xcorr", "upsample_peak", "online_train"}
+        assert set(row["stage_ms_per_frame"]) == set(speed.STAGES)
         assert row["stage_ms_per_frame"]["backbone"] > 0
+        assert row["stage_ms_per_frame"]["current_map"] == 0  # recrop: no shifted R_c
     # mobilenet_v2 on three 255x255 crops: ~3.8 GFLOP. Online frames that all train have no
     # plain-frame count, only the training frame's (which includes the extra R_c crop and SGD).
     assert rows["baseline"]["frame_gflop"] > 1.0
     online_gflop = rows["online"]["frame_gflop"] or rows["online"]["training_frame_gflop"]
     assert online_gflop > rows["baseline"]["frame_gflop"]
     assert "fps_ratio_mean" in rows["online"]
-    assert "ms per frame" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "ms per frame" in printed and "overrides: correlation=conv" in printed
+
+
+def test_benchmark_cli_shifted_current_map_is_a_labelled_stage(speed: ModuleType, tmp_path: Path) -> None:
+    out = tmp_path / "speed.json"
+    code = speed.main(["--backbones", "alexnet", "--modes", "online", "--synthetic", "--frames", "4",
+                       "--warmup", "1", "--matmul-size", "64", "--quiet", "--no-flops", "--random-init",
+                       "--always-train", "--set", "current_map=shifted", "train_iterations=1",
+                       "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["overrides"] == {**speed.ALWAYS_TRAIN, "current_map": "shifted", "train_iterations": 1}
+    (row,) = report["results"]
+    stages = row["stage_ms_per_frame"]
+    assert stages["current_map"] > 0 and stages["online_train"] > 0
+    frame_ms = row["profiled_frame_ms_mean"]
+    outside = stages["crop"] + stages["upsample_peak"] + stages["current_map"] + row["python_overhead_ms_per_frame"]
+    assert row["outside_network_fraction"] == pytest.approx(outside / frame_ms)
+    assert row["python_overhead_ms_per_frame"] == pytest.approx(frame_ms - sum(stages.values()))
 
 
 def test_benchmark_cli_rejects_bad_input(speed: ModuleType, capsys: pytest.CaptureFixture) -> None:
-    assert speed.main(["--variant", "warp_speed", "--synthetic", "--quiet"]) == 1
-    assert "unknown variant" in capsys.readouterr().err
+    assert speed.main(["--set", "warp_speed=1", "--synthetic", "--quiet"]) == 1
+    assert "unknown parameter" in capsys.readouterr().err
+    assert speed.main(["--set", "pretrained=true", "--synthetic", "--quiet"]) == 1
+    assert "--random-init" in capsys.readouterr().err
+    assert speed.main(["--set", "correlation=fast", "--backbones", "alexnet", "--synthetic", "--frames", "3",
+                       "--warmup", "1", "--matmul-size", "64", "--quiet"]) == 1
+    assert "correlation must be" in capsys.readouterr().err
     assert speed.main(["--sequence", "/nonexistent/folder", "--quiet"]) == 1
     assert "cannot load sequence" in capsys.readouterr().err

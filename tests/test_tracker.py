@@ -249,3 +249,55 @@ def test_real_otb_frames_short_run(otb2013_dir, backbone):
     assert np.all(np.isfinite(boxes))
     assert iou_xywh(boxes, gt)[1:].mean() > 0.5
     assert all(np.isfinite(o["jcpp"]) for o in outputs)
+
+
+def test_shift_map_moves_the_centre():
+    from pytracking_siamot.tracker.siamot.scale_search import shift_map
+
+    m = torch.arange(25.0).view(5, 5)
+    assert torch.equal(shift_map(m, (0.0, 0.0)), m)
+    right = shift_map(m, (1.0, 0.0))
+    assert torch.equal(right[:, :4], m[:, 1:]) and torch.equal(right[:, 4], m[:, 4])  # border repeated
+    half_up = shift_map(m, (0.0, -0.5))
+    assert torch.allclose(half_up[1:], (m[1:] + m[:-1]) / 2)
+    with pytest.raises(ValueError):
+        shift_map(torch.zeros(3), (0.0, 0.0))
+
+
+def test_shifted_current_map_approximates_the_recropped_one():
+    # current_map='shifted' resamples the chosen scale's response instead of a second backbone
+    # pass: on the same frame its R_c must look like the paper's recropped R_c.
+    frames, gt = synthetic_sequence(n_frames=3)
+    maps = {}
+    for mode in ("recrop", "shifted"):
+        params = make_params(online=False, current_map=mode)
+        params.debug = 1
+        tracker = SiamOT(params)
+        tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+        out = tracker.track(frames[1])
+        maps[mode] = out["current_score_map"].ravel()
+        assert math.isfinite(out["jcpp"])
+    assert np.corrcoef(maps["recrop"], maps["shifted"])[0, 1] > 0.9
+
+
+def test_shifted_current_map_trains_on_a_recropped_search_image():
+    frames, gt = synthetic_sequence(n_frames=4, change_appearance=True)
+    tracker = SiamOT(make_params(online=True, current_map="shifted", **ONLINE_TEST_SETTINGS))
+    boxes, outputs = run(tracker, frames, gt[0])
+    assert np.all(np.isfinite(boxes))
+    assert any(o["trained"] for o in outputs)
+
+
+@pytest.mark.parametrize("overrides", [dict(correlation="conv"), dict(channels_last=True)])
+def test_speed_options_keep_the_boxes(overrides):
+    frames, gt = synthetic_sequence(n_frames=5, change_appearance=True)
+    reference, _ = run(SiamOT(make_params(online=True, correlation="matmul", **ONLINE_TEST_SETTINGS)), frames, gt[0])
+    other, _ = run(SiamOT(make_params(online=True, **overrides, **ONLINE_TEST_SETTINGS)), frames, gt[0])
+    np.testing.assert_allclose(other, reference, atol=0.01)
+
+
+def test_bad_option_values_raise():
+    for field, value in (("correlation", "fft"), ("current_map", "guess"), ("confidence_reference", "x"),
+                         ("template_update_max", 2.0)):
+        with pytest.raises(ValueError, match=field):
+            SiamOTParams(**{field: value})

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 
 from pytracking_siamot.online import functions as fn
+
+
+ConfidenceReference = Literal["template", "first_frame"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,14 @@ def trainable_parameters(features: nn.Module, last_blocks: int) -> list[nn.Param
     return [p for block in chosen for p in block.parameters()]
 
 
+def frozen_prefix_length(features: nn.Sequential) -> int:
+    """Number of leading children of ``features`` without a trainable parameter."""
+    for index, child in enumerate(features.children()):
+        if any(p.requires_grad for p in child.parameters()):
+            return index
+    return len(features)
+
+
 class OnlineUpdater:
     """Fine-tunes a SiamFC network online from its own score maps.
 
@@ -66,12 +78,21 @@ class OnlineUpdater:
         learning_rate, momentum, iterations: SGD settings.
         trainable_layers: last parameterised blocks of ``net.backbone.features`` to train (0 = all).
         psr_window: PSR exclusion window side on the 17x17 maps (0 = MOSSE's scaled to the map).
+        confidence_reference: the map whose peak and PSR Eq. 8 divides by: ``'template'`` (the
+            current, updated ``R_t``, as written in the paper) or ``'first_frame'`` (the
+            first-frame ``R_t``, fixed per sequence).
+        template_update_max: ``alpha`` of Eq. 11 is multiplied by this (1.0 = the paper).
     """
 
     def __init__(self, net: nn.Module, normalization: fn.Normalization, temperature: float,
                  zero_loss_threshold: float, confidence_threshold: float, jcpp_weight: float,
                  learning_rate: float, momentum: float, iterations: int, trainable_layers: int,
-                 psr_window: int = 0) -> None:
+                 psr_window: int = 0, confidence_reference: ConfidenceReference = "template",
+                 template_update_max: float = 1.0) -> None:
+        if confidence_reference not in ("template", "first_frame"):
+            raise ValueError(f"confidence_reference must be 'template' or 'first_frame', got {confidence_reference!r}")
+        if not 0.0 <= template_update_max <= 1.0:
+            raise ValueError(f"template_update_max must be in [0, 1], got {template_update_max}")
         self.net = net.eval()
         self.normalization = normalization
         self.temperature = temperature
@@ -82,16 +103,25 @@ class OnlineUpdater:
         self.momentum = momentum
         self.iterations = iterations
         self.psr_window = psr_window or None
+        self.confidence_reference = confidence_reference
+        self.template_update_max = template_update_max
         self._pretrained = {k: v.detach().clone() for k, v in net.state_dict().items()}
         self._trainable = trainable_parameters(net.backbone.features, trainable_layers)
         trainable_ids = {id(p) for p in self._trainable}
         for p in net.parameters():
             p.requires_grad_(id(p) in trainable_ids)
         self._optimizer = self._new_optimizer()
+        features = net.backbone.features
+        split = frozen_prefix_length(features) if isinstance(features, nn.Sequential) else 0
+        self._frozen_prefix: nn.Module = features[:split] if split else nn.Identity()
+        self._trainable_suffix: nn.Module = features[split:] if split else features
+        self._exemplar_prefix: tuple[torch.Tensor, torch.Tensor] | None = None  # (exemplar, its activations)
         self.template_map: torch.Tensor | None = None
         self._map_scale = 1.0
         self._template_peak = float("nan")
         self._template_psr = float("nan")
+        self._first_peak = float("nan")
+        self._first_psr = float("nan")
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self._trainable, lr=self.learning_rate, momentum=self.momentum)
@@ -101,12 +131,14 @@ class OnlineUpdater:
         self.net.load_state_dict(self._pretrained)
         self.net.eval()
         self._optimizer = self._new_optimizer()
+        self._exemplar_prefix = None
 
     def reset(self, template_map: torch.Tensor) -> None:
         """Start a sequence: pretrained weights, fresh optimiser, ``R_t`` = ``template_map`` (17x17)."""
         self.restore_pretrained()
         self.set_template_map(template_map)
         self.set_map_scale(template_map)
+        self._first_peak, self._first_psr = self._template_peak, self._template_psr
 
     def set_map_scale(self, template_map: torch.Tensor) -> None:
         """Fix the softmax scale ``s`` = std of the first-frame template map (1 if it is constant)."""
@@ -128,8 +160,12 @@ class OnlineUpdater:
         r_c = current_map.detach().reshape(self.template_map.shape).to(self.template_map.dtype)
         peak_c = fn.peak(r_c)
         psr_c = fn.psr(r_c, self.psr_window)
-        peak_r = fn.relative_ratio(peak_c, self._template_peak)
-        psr_r = fn.relative_ratio(psr_c, self._template_psr)
+        if self.confidence_reference == "first_frame":
+            ref_peak, ref_psr = self._first_peak, self._first_psr
+        else:
+            ref_peak, ref_psr = self._template_peak, self._template_psr
+        peak_r = fn.relative_ratio(peak_c, ref_peak)
+        psr_r = fn.relative_ratio(psr_c, ref_psr)
         loss = float(fn.kl_loss(self._normalize(self.template_map), self._normalize(r_c)))
         return Assessment(peak_c, psr_c, peak_r, psr_r, fn.jcpp(peak_r, psr_r, self.jcpp_weight), loss)
 
@@ -147,15 +183,28 @@ class OnlineUpdater:
 
         Returns the loss before each iteration's step. If a loss or weight becomes non-finite,
         the weights of this call are rolled back (the non-finite loss is the last value).
+
+        Only the last ``trainable_layers`` blocks change, so the activations entering the first
+        trainable block depend on the input alone: they are computed once per training event
+        for the search image and once per sequence for the exemplar (it never changes), and
+        each SGD iteration runs the trainable blocks only. The operations and their order are
+        those of ``net(exemplar, search)``, so losses and weights are the same.
         """
         target = self._normalize(self.template_map).detach()
         snapshot = [p.detach().clone() for p in self._trainable]
         losses = []
+        backbone = self.net.backbone
         with torch.profiler.record_function("siamot.online_train"):
+            with torch.no_grad():
+                if self._exemplar_prefix is None or self._exemplar_prefix[0] is not exemplar:
+                    self._exemplar_prefix = (exemplar, self._frozen_prefix(backbone.normalize(exemplar)))
+                exemplar_in = self._exemplar_prefix[1]
+                search_in = self._frozen_prefix(backbone.normalize(search))
             with torch.enable_grad():
                 for _ in range(self.iterations):
                     self._optimizer.zero_grad(set_to_none=True)
-                    score = self.net(exemplar, search)[0, 0]
+                    score = self.net.score(self._trainable_suffix(exemplar_in),
+                                           self._trainable_suffix(search_in))[0, 0]
                     loss = fn.kl_loss(target, self._normalize(score.to(target.dtype)))
                     losses.append(float(loss.detach()))
                     if not math.isfinite(losses[-1]):
@@ -173,12 +222,17 @@ class OnlineUpdater:
         return tuple(losses)
 
     def update(self, assessment: Assessment, current_map: torch.Tensor, exemplar: torch.Tensor,
-               search: torch.Tensor) -> UpdateResult:
-        """Apply the paper's update for one frame: train (maybe), then ``R_t`` update (Eqs. 10-11)."""
+               search: torch.Tensor | None) -> UpdateResult:
+        """Apply the paper's update for one frame: train (maybe), then ``R_t`` update (Eqs. 10-11).
+
+        ``search`` may be ``None`` only when :meth:`should_train` is false for ``assessment``.
+        """
         losses: tuple[float, ...] = ()
         if self.should_train(assessment):
+            if search is None:
+                raise ValueError("OnlineUpdater.update must train on this frame but got no search image")
             losses = self.train(exemplar, search)
-        alpha = fn.update_rate(assessment.jcpp, self.confidence_threshold)
+        alpha = self.template_update_max * fn.update_rate(assessment.jcpp, self.confidence_threshold)
         if alpha > 0.0:
             r_c = current_map.detach().reshape(self.template_map.shape).to(self.template_map.dtype)
             self.set_template_map(fn.update_template_map(self.template_map, r_c, alpha))

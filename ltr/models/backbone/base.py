@@ -59,7 +59,11 @@ class Backbone(nn.Module):
     def stride(self) -> int:
         return self.spec.stride
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """``(images - mean) / std`` of (B, 3, H, W) RGB values in [0, 255]: the input of ``features``."""
         if images.dim() != 4 or images.shape[1] != 3:
             raise ValueError(f"backbone '{self.spec.name}' expects (B, 3, H, W) images, got {tuple(images.shape)}")
-        return self.features((images - self.pixel_mean) / self.pixel_std)
+        return (images - self.pixel_mean) / self.pixel_std
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.features(self.normalize(images))

@@ -9,38 +9,12 @@ Images are float tensors of RGB values in [0, 255]; the backbone normalises them
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from typing import Callable
-
 from ltr.models.backbone import Backbone, build_backbone
+from ltr.models.tracking.correlation import Correlation, CorrelationName, make_correlation, xcorr
 
-Correlation = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def xcorr(zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
-    """Cross-correlate each exemplar feature map with its search feature map.
-
-    Args:
-        zf: (Bz, C, h, w) exemplar features, with Bz == B or Bz == 1 (one exemplar for every
-            search image, e.g. the 3 scales of one frame).
-        xf: (B, C, H, W) search features.
-
-    Returns:
-        (B, 1, H - h + 1, W - w + 1) raw correlation (no scaling), computed as one grouped
-        convolution over the batch: ``R[b] = sum_c zf[b, c] * xf[b, c]`` ("valid", no padding).
-    """
-    if zf.dim() != 4 or xf.dim() != 4 or zf.shape[1] != xf.shape[1]:
-        raise ValueError(f"xcorr needs (B, C, h, w) and (B, C, H, W) with equal C, "
-                         f"got {tuple(zf.shape)} and {tuple(xf.shape)}")
-    batch, channels, height, width = xf.shape
-    if zf.shape[0] == 1 and batch > 1:
-        zf = zf.expand(batch, -1, -1, -1)
-    elif zf.shape[0] != batch:
-        raise ValueError(f"xcorr batch mismatch: {zf.shape[0]} exemplars for {batch} search images")
-    out = F.conv2d(xf.reshape(1, batch * channels, height, width), zf, groups=batch)
-    return out.reshape(batch, 1, out.shape[-2], out.shape[-1])
+__all__ = ["SiamFC", "siamfc", "xcorr"]
 
 
 class SiamFC(nn.Module):
@@ -62,10 +36,14 @@ class SiamFC(nn.Module):
             of the exemplar match the border of the search map, which puts spurious peaks in
             the corners of ``R``; dropping the same number of cells from both keeps the
             score map's size and centre.
+        correlation: ``'conv'`` (grouped convolution, the reference) or ``'matmul'`` (same
+            result, faster on CPU); see ``ltr.models.tracking.correlation``. The attribute
+            ``correlate`` holds the callable and may be replaced by any equivalent one.
     """
 
     def __init__(self, backbone: Backbone, out_scale: float | None = None,
-                 center_exemplar: bool = False, border_crop: int = 0) -> None:
+                 center_exemplar: bool = False, border_crop: int = 0,
+                 correlation: CorrelationName = "conv") -> None:
         super().__init__()
         if border_crop < 0:
             raise ValueError(f"border_crop must be >= 0, got {border_crop}")
@@ -73,8 +51,7 @@ class SiamFC(nn.Module):
         self.out_scale = out_scale
         self.center_exemplar = center_exemplar
         self.border_crop = border_crop
-        # The raw correlation; swappable for an equivalent implementation (benchmarks/speed.py).
-        self.correlate: Correlation = xcorr
+        self.correlate: Correlation = make_correlation(correlation)
 
     @property
     def total_stride(self) -> int:
@@ -107,8 +84,10 @@ class SiamFC(nn.Module):
 
 def siamfc(backbone_name: str, pretrained: bool = False, weights_path: str | None = None,
            out_scale: float | None = None, download: bool = True,
-           center_exemplar: bool = False, border_crop: int = 0) -> SiamFC:
+           center_exemplar: bool = False, border_crop: int = 0,
+           correlation: CorrelationName = "conv") -> SiamFC:
     """Build a SiamFC network on a named backbone (see ``ltr.models.backbone.BACKBONES``)."""
     backbone = build_backbone(backbone_name, pretrained=pretrained, weights_path=weights_path,
                               download=download)
-    return SiamFC(backbone, out_scale=out_scale, center_exemplar=center_exemplar, border_crop=border_crop)
+    return SiamFC(backbone, out_scale=out_scale, center_exemplar=center_exemplar, border_crop=border_crop,
+                  correlation=correlation)

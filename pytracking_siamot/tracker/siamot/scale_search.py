@@ -99,3 +99,23 @@ class ScaleSearch:
         disp_crop = disp_response * self.total_stride / self.upsample_factor
         disp_image = disp_crop * search_size * self.factors[scale_index] / self.instance_size
         return ScaleSearchResult(scale_index, disp_image, up[scale_index].astype(np.float32), (int(row), int(col)))
+
+
+def shift_map(score_map: torch.Tensor, shift_xy: tuple[float, float]) -> torch.Tensor:
+    """Resample an ``(h, w)`` map so that its centre moves to ``centre + shift_xy`` (in cells).
+
+    ``out[i, j] = map[i + dy, j + dx]``, bilinear between cells, border cells repeated outside
+    the map. Used to approximate the current score map ``R_c`` (search image centred on the
+    new position) from the chosen scale's response without another backbone pass.
+    """
+    if score_map.dim() != 2:
+        raise ValueError(f"shift_map expects an (h, w) map, got {tuple(score_map.shape)}")
+    h, w = score_map.shape
+    dx, dy = float(shift_xy[0]), float(shift_xy[1])
+    ys = torch.arange(h, dtype=torch.float32, device=score_map.device) + dy
+    xs = torch.arange(w, dtype=torch.float32, device=score_map.device) + dx
+    grid_y, grid_x = torch.meshgrid(ys * 2.0 / max(h - 1, 1) - 1.0, xs * 2.0 / max(w - 1, 1) - 1.0, indexing="ij")
+    grid = torch.stack([grid_x, grid_y], dim=-1)[None]
+    out = F.grid_sample(score_map[None, None].float(), grid, mode="bilinear", padding_mode="border",
+                        align_corners=True)
+    return out[0, 0].to(score_map.dtype)

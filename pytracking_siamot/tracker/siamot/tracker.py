@@ -18,7 +18,7 @@ from pytracking_siamot.boxes import cxcywh_to_xywh, validate_init_xywh, xywh_to_
 from pytracking_siamot.online import OnlineUpdater
 from pytracking_siamot.parameters import TrackerParams
 from pytracking_siamot.tracker.siamot.cropping import crop_square, mean_color, normalize_image, to_tensor_batch
-from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch
+from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, shift_map
 
 _record = torch.profiler.record_function
 
@@ -51,9 +51,18 @@ class SiamOT:
     def __init__(self, params: TrackerParams) -> None:
         self.params = params
         self.device = resolve_device(params.device)
+        correlation = params.correlation
+        if correlation == "auto":
+            correlation = "conv" if self.device.type == "cuda" else "matmul"
         net = siamfc(params.backbone, pretrained=params.pretrained, weights_path=params.weights_path,
-                     center_exemplar=params.exemplar_centering, border_crop=params.feature_border_crop)
-        self.net: SiamFC = net.to(self.device).eval()
+                     center_exemplar=params.exemplar_centering, border_crop=params.feature_border_crop,
+                     correlation=correlation)
+        net = net.to(self.device)
+        if params.channels_last:
+            # load_state_dict copies into the existing parameters, so restoring the pretrained
+            # weights at each initialize keeps the NHWC layout.
+            net = net.to(memory_format=torch.channels_last)
+        self.net: SiamFC = net.eval()
         self.response_size = (params.instance_size - params.exemplar_size) // self.net.total_stride + 1
         self.search = ScaleSearch(params.scale_num, params.scale_step, params.scale_penalty, params.window_influence,
                                   params.response_upsample, self.response_size, self.net.total_stride,
@@ -61,7 +70,8 @@ class SiamOT:
         self.updater = OnlineUpdater(self.net, params.normalization, params.softmax_temperature,
                                      params.zero_loss_threshold, params.confidence_threshold, params.jcpp_weight,
                                      params.learning_rate, params.momentum, params.train_iterations,
-                                     params.trainable_layers, params.psr_window)
+                                     params.trainable_layers, params.psr_window,
+                                     params.confidence_reference, params.template_update_max)
         self._exemplar: torch.Tensor | None = None
         self._exemplar_features: torch.Tensor | None = None
 
@@ -151,11 +161,20 @@ class SiamOT:
         template_map = self.updater.template_map
         if params.online_training or debug >= 1:
             # R_c: exemplar against the search image centred on the new position, at the chosen scale.
-            _, current_search = self._crop_batch(frame, [self._search_size], params.instance_size)
-            current_map = self._score(current_search)[0, 0]
+            current_search: torch.Tensor | None = None
+            if params.current_map == "shifted":
+                with _record("siamot.current_map"):
+                    cells = found.displacement_xy * params.instance_size / (
+                        sizes[found.scale_index] * self.net.total_stride)
+                    current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
+            else:
+                _, current_search = self._crop_batch(frame, [self._search_size], params.instance_size)
+                current_map = self._score(current_search)[0, 0]
             assessment = self.updater.assess(current_map)
             out.update(peak=assessment.peak, psr=assessment.psr, jcpp=assessment.jcpp, loss=assessment.loss)
             if params.online_training:
+                if current_search is None and self.updater.should_train(assessment):
+                    _, current_search = self._crop_batch(frame, [self._search_size], params.instance_size)
                 result = self.updater.update(assessment, current_map, self._exemplar, current_search)
                 out.update(trained=result.trained, template_updated=result.template_updated)
                 if result.trained:
