@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from parameter.siamot import BACKBONE_NAMES, PARAMETER_NAMES
-from pytracking_siamot.parameters import PAPER_THRESHOLDS, SiamOTParams, TrackerParams
+from pytracking_siamot.parameters import PAPER_ONLINE, PAPER_THRESHOLDS, SiamOTParams, TrackerParams
 
 
 @pytest.mark.parametrize("name", PARAMETER_NAMES)
@@ -35,6 +35,9 @@ def test_paper_defaults():
     assert s.jcpp_weight == 0.5
     paper = dataclasses.replace(s, **PAPER_THRESHOLDS)
     assert (paper.zero_loss_threshold, paper.confidence_threshold) == (1.0, 0.7)
+    as_written = dataclasses.replace(s, **PAPER_ONLINE)
+    assert (as_written.confidence_reference, as_written.template_update_max) == ("template", 1.0)
+    assert as_written.confidence_threshold == 0.7
     assert (s.momentum, s.train_iterations) == (0.9, 4)
 
 
