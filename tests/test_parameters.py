@@ -37,6 +37,7 @@ def test_paper_defaults():
     assert (paper.zero_loss_threshold, paper.confidence_threshold) == (1.0, 0.7)
     as_written = dataclasses.replace(s, **PAPER_ONLINE)
     assert (as_written.confidence_reference, as_written.template_update_max) == ("template", 1.0)
+    assert as_written.current_map == "recrop"
     assert as_written.confidence_threshold == 0.7
     assert (s.momentum, s.train_iterations) == (0.9, 4)
 

@@ -219,14 +219,15 @@ def test_parse_overrides(speed: ModuleType) -> None:
 def test_benchmark_cli_writes_json(speed: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "speed.json"
     code = speed.main(["--backbones", "mobilenet_v2", "--synthetic", "--frames", "3", "--warmup", "1",
-                       "--matmul-size", "256", "--quiet", "--set", "correlation=conv", "--json", str(out)])
+                       "--matmul-size", "256", "--quiet", "--set", "correlation=conv", "current_map=recrop",
+                       "--json", str(out)])
     assert code == 0
     report = json.loads(out.read_text())
-    assert report["overrides"] == {"correlation": "conv"}
+    assert report["overrides"] == {"correlation": "conv", "current_map": "recrop"}
     rows = {r["mode"]: r for r in report["results"]}
     assert set(rows) == {"baseline", "online"}
     for row in rows.values():
-        assert row["overrides"] == {"correlation": "conv"}
+        assert row["overrides"] == {"correlation": "conv", "current_map": "recrop"}
         assert row["frames_timed"] == 1 and row["fps_median"] > 0
         assert set(row["stage_ms_per_frame"]) == set(speed.STAGES)
         assert row["stage_ms_per_frame"]["backbone"] > 0

@@ -288,6 +288,23 @@ def test_shifted_current_map_trains_on_a_recropped_search_image():
     assert any(o["trained"] for o in outputs)
 
 
+def test_gated_current_map_recrops_only_on_confident_frames():
+    # 'gated' = 'shifted' on frames the shifted JCPP calls unconfident (no update there in the
+    # paper either), the paper's recropped R_c on the others.
+    frames, gt = synthetic_sequence(n_frames=4)
+    outs = {}
+    for mode, threshold in (("recrop", 0.0), ("gated", 0.0), ("shifted", 0.99), ("gated", 0.99)):
+        params = make_params(online=False, current_map=mode, confidence_threshold=threshold)
+        params.debug = 1
+        tracker = SiamOT(params)
+        tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+        outs[mode, threshold] = tracker.track(frames[1])
+    assert outs["shifted", 0.99]["jcpp"] <= 0.99
+    np.testing.assert_array_equal(outs["gated", 0.0]["current_score_map"], outs["recrop", 0.0]["current_score_map"])
+    np.testing.assert_array_equal(outs["gated", 0.99]["current_score_map"],
+                                  outs["shifted", 0.99]["current_score_map"])
+
+
 @pytest.mark.parametrize("overrides", [dict(correlation="conv"), dict(channels_last=True)])
 def test_speed_options_keep_the_boxes(overrides):
     frames, gt = synthetic_sequence(n_frames=5, change_appearance=True)

@@ -162,15 +162,18 @@ class SiamOT:
         if params.online_training or debug >= 1:
             # R_c: exemplar against the search image centred on the new position, at the chosen scale.
             current_search: torch.Tensor | None = None
-            if params.current_map == "shifted":
+            assessment = None
+            if params.current_map in ("shifted", "gated"):
                 with _record("siamot.current_map"):
                     cells = found.displacement_xy * params.instance_size / (
                         sizes[found.scale_index] * self.net.total_stride)
                     current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
-            else:
+                    assessment = self.updater.assess(current_map)
+            if params.current_map == "recrop" or (
+                    params.current_map == "gated" and assessment.jcpp > params.confidence_threshold):
                 _, current_search = self._crop_batch(frame, [self._search_size], params.instance_size)
                 current_map = self._score(current_search)[0, 0]
-            assessment = self.updater.assess(current_map)
+                assessment = self.updater.assess(current_map)
             out.update(peak=assessment.peak, psr=assessment.psr, jcpp=assessment.jcpp, loss=assessment.loss)
             if params.online_training:
                 if current_search is None and self.updater.should_train(assessment):
