@@ -26,7 +26,7 @@ import numpy as np
 from evaluation.boxes_io import read_boxes_txt
 from evaluation.data import read_image_rgb
 from pytracking_siamot.boxes import center_xy, iou_xywh
-from pytracking_siamot.parameters import TrackerParams
+from pytracking_siamot.parameters import TrackerParams, parse_overrides
 from pytracking_siamot.tracker.siamot import get_tracker_class
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "otb2013"
@@ -96,22 +96,6 @@ def run_sequence(tracker: Any, frames: list[Path], gt: np.ndarray, progress: Any
     return {"auc": success_auc(pred, gt), "precision20": precision_20(pred, gt),
             "fps": n / track_time if track_time > 0 else float("nan"),
             "trained_fraction": trained / n if n else 0.0, "frames": len(frames)}
-
-
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"--set expects NAME=VALUE, got '{item}'")
-        key, value = item.split("=", 1)
-        if value in ("True", "False"):
-            out[key] = value == "True"
-            continue
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value  # a bare word is a string, e.g. normalization=shift
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

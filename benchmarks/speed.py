@@ -224,39 +224,24 @@ RESERVED_OVERRIDES: dict[str, str] = {"backbone": "--backbones", "online_trainin
                                       "device": "--device", "pretrained": "--random-init"}
 
 
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: JSON (``0.5``, ``true``, ``[1, 2]``), ``True``/``False``, else the bare string."""
-    if text in ("True", "False"):
-        return text == "True"
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text  # a bare word is a string, e.g. correlation=matmul
-
-
 def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
-    """``NAME=VALUE`` items -> ``SiamOTParams`` overrides (same rules as ``benchmarks/otb_subset.py``).
+    """``--set NAME=VALUE`` items -> ``SiamOTParams`` overrides (``parameters.parse_overrides``).
 
     Raises:
         BenchmarkError: an item without ``=``, a name that is no ``SiamOTParams`` field, or one
             of ``RESERVED_OVERRIDES`` (set by the benchmark's own flags).
     """
-    from pytracking_siamot.parameters import SiamOTParams
+    from pytracking_siamot.parameters import parse_overrides as parse
 
-    fields = {f.name for f in dataclasses.fields(SiamOTParams)}
-    out: dict[str, Any] = {}
+    items = list(items)
     for item in items:
-        if "=" not in item:
-            raise BenchmarkError(f"--set expects NAME=VALUE, got '{item}'")
-        key, value = item.split("=", 1)
-        key = key.strip()
+        key = item.split("=", 1)[0].strip()
         if key in RESERVED_OVERRIDES:
             raise BenchmarkError(f"--set {key}=... is not allowed; use {RESERVED_OVERRIDES[key]}")
-        if key not in fields:
-            raise BenchmarkError(f"unknown parameter '{key}' in --set; SiamOTParams fields: "
-                                 f"{', '.join(sorted(fields))}")
-        out[key] = parse_value(value)
-    return out
+    try:
+        return parse(items)
+    except ValueError as error:
+        raise BenchmarkError(str(error)) from None
 
 
 def overrides_key(overrides: dict[str, Any]) -> str:

@@ -9,8 +9,9 @@ view that gives exactly that without making the settings themselves mutable.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -234,3 +235,28 @@ class TrackerParams:
 def make_parameters(backbone: str, online_training: bool, **overrides: Any) -> TrackerParams:
     """A fresh :class:`TrackerParams` for ``backbone`` (used by every ``parameter/siamot`` file)."""
     return TrackerParams(SiamOTParams(backbone=backbone, online_training=online_training, **overrides))
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` strings (command-line ``--set``) -> ``SiamOTParams`` overrides.
+
+    Values are JSON (``0.5``, ``true``, ``[1, 2]``); ``True``/``False`` are accepted and any
+    other bare word is a string (``current_map=recrop``). Raises ``ValueError`` for an item
+    without ``=`` or a name that is not a ``SiamOTParams`` field.
+    """
+    fields = {f.name for f in dataclasses.fields(SiamOTParams)}
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--set expects NAME=VALUE, got '{item}'")
+        key, text = (part.strip() for part in item.split("=", 1))
+        if key not in fields:
+            raise ValueError(f"unknown parameter '{key}' in --set; SiamOTParams fields: {', '.join(sorted(fields))}")
+        if text in ("True", "False"):
+            out[key] = text == "True"
+            continue
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key] = text
+    return out

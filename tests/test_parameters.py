@@ -78,3 +78,16 @@ def test_view_pickles_for_process_pools():
     q = pickle.loads(pickle.dumps(p))
     assert (q.debug, q.run_id, q.backbone, q.settings) == (1, 3, "alexnet", p.settings)
     assert copy.deepcopy(p).debug == 1
+
+
+def test_parse_overrides_json_bare_words_and_errors():
+    from pytracking_siamot.parameters import parse_overrides
+
+    got = parse_overrides(["learning_rate=0.001", "channels_last=False", "current_map=recrop",
+                           "exemplar_centering=true", "confidence_threshold = 0.6"])
+    assert got == {"learning_rate": 0.001, "channels_last": False, "current_map": "recrop",
+                   "exemplar_centering": True, "confidence_threshold": 0.6}
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_overrides(["learning_rate"])
+    with pytest.raises(ValueError, match="unknown parameter 'lr'"):
+        parse_overrides(["lr=0.1"])
