@@ -6,7 +6,7 @@ Two implementations with the same result (up to float summation order):
 * :class:`MatmulCorrelation`: one matrix product over the channels plus a fixed gather-sum
   over the kernel offsets. CPU backends have no fast path for a grouped convolution with a
   14x14 kernel; this form runs the bulk of the work as a BLAS GEMM (measured on 2 CPU
-  threads, AlexNet shapes, 3 scales: 11.8 ms -> 2.2 ms; see ``benchmarks/speed.py``).
+  threads, AlexNet, 3 scales: 8.7 ms -> 2.3 ms per frame; see ``benchmarks/speed.py``).
 
 :func:`make_correlation` picks one by name (``'conv'``, ``'matmul'``).
 """
