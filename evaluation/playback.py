@@ -25,7 +25,8 @@ from evaluation.visualization.overlay import (
     ColorRGB, draw_box_xywh, draw_legend, draw_text_lines, tracker_color,
 )
 from evaluation.visualization.sinks import PngFramesSink, VideoSink, WindowSink, display_available
-from evaluation.visualization.sources import ResultsSource, boxes_for, load_sequence, load_sources
+from evaluation.visualization.sources import (ResultsSource, add_source_arguments, boxes_for, load_sequence,
+                                               load_sources)
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +84,7 @@ def play(sequence: Sequence, sources: Seq[ResultsSource], sink: VideoSink | Wind
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.playback", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trackers", nargs="+", default=[], metavar="NAME:PARAM[:RUNID]",
-                        help="trackers whose saved results to show, e.g. siamot:mobilenet_v2 (run id optional)")
-    parser.add_argument("--published", nargs="+", default=[], metavar="PATH[:NAME]",
-                        help="folders of published (results-only) results; NAME defaults to the folder name")
-    parser.add_argument("--dataset", default="otb2013", help="dataset name (default: otb2013)")
+    add_source_arguments(parser, "trackers whose saved results to show, e.g. siamot:mobilenet_v2 (run id optional)")
     parser.add_argument("--sequence", required=True, help="sequence name, or its index in the dataset")
     parser.add_argument("--output", type=Path, default=None,
                         help="write an MP4 video here instead of opening a window (a path without .mp4 "

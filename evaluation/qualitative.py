@@ -27,7 +27,7 @@ from matplotlib.patches import Rectangle
 from evaluation.data import Sequence
 from evaluation.visualization.overlay import tracker_color
 from evaluation.visualization.sources import (
-    ResultsSource, boxes_for, is_baseline, load_sequence, load_sources, style_group,
+    ResultsSource, add_source_arguments, boxes_for, is_baseline, load_sequence, load_sources, style_group,
 )
 
 log = logging.getLogger(__name__)
@@ -198,11 +198,7 @@ def _styles_for(sources: Seq[ResultsSource], keys: Seq[str], style_args: Seq[str
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.qualitative", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trackers", nargs="+", default=[], metavar="NAME:PARAM[:RUNID]",
-                        help="trackers whose saved results to draw, e.g. siamot:mobilenet_v2 siamot:mobilenet_v2_baseline")
-    parser.add_argument("--published", nargs="+", default=[], metavar="PATH[:NAME]",
-                        help="folders of published (results-only) results; NAME defaults to the folder name")
-    parser.add_argument("--dataset", default="otb2013", help="dataset name (default: otb2013)")
+    add_source_arguments(parser, "trackers whose saved results to draw, e.g. siamot:mobilenet_v2 siamot:mobilenet_v2_baseline")
     parser.add_argument("--sequences", nargs="+", required=True, help="sequence names, one grid row each")
     parser.add_argument("--frames", nargs="+", default=None, metavar="N|SEQ=N,N,...",
                         help="1-based frame positions in each sequence (1 = its first frame) used for every "

@@ -7,6 +7,8 @@ spec is loaded, so this package works without them.
 """
 from __future__ import annotations
 
+import argparse
+
 import logging
 import re
 from typing import Iterable, Protocol
@@ -107,3 +109,11 @@ def style_group(source: object) -> str:
     """Trackers that differ only by ``_baseline`` share a group (one colour, solid vs dashed, as the paper's Fig. 4)."""
     name = str(getattr(source, "name", "") or "")
     return f"{name}:{_BASELINE.sub('', parameter_name(source))}"
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, trackers_help: str) -> None:
+    """``--trackers``, ``--published`` and ``--dataset``: where a viewer's boxes come from."""
+    parser.add_argument("--trackers", nargs="+", default=[], metavar="NAME:PARAM[:RUNID]", help=trackers_help)
+    parser.add_argument("--published", nargs="+", default=[], metavar="PATH[:NAME]",
+                        help="folders of published (results-only) results; NAME defaults to the folder name")
+    parser.add_argument("--dataset", default="otb2013", help="dataset name (default: otb2013)")
