@@ -21,7 +21,7 @@ PAPER_THRESHOLDS: dict[str, float] = {"zero_loss_threshold": 1.0, "confidence_th
 #: The online update exactly as written in the paper: its thresholds, Eq. 8 relative to the
 #: updated ``R_t`` and the full Eq. 11 update rate (``dataclasses.replace(params, **PAPER_ONLINE)``).
 PAPER_ONLINE: dict[str, Any] = {**PAPER_THRESHOLDS, "confidence_reference": "template", "template_update_max": 1.0,
-                                "current_map": "recrop"}
+                                "current_map": "recrop", "online_method": "backbone"}
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,17 @@ class SiamOTParams:
     confidence_reference: Literal["template", "first_frame"] = "first_frame"
     template_update_max: float = 1.0
     current_map: Literal["recrop", "shifted", "gated"] = "gated"
+    online_method: Literal["adapter", "backbone"] = "adapter"
+    adapter: Literal["channel", "kernel"] = "kernel"
+    training_label: Literal["gaussian", "template"] = "gaussian"
+    label_sigma: float = 1.0
+    train_every: int = 5
+    memory_size: int = 10
+    first_frame_weight: float = 0.3
+    memory_decay: float = 0.8
+    adapter_learning_rate: float = 0.05
+    adapter_iterations: int = 5
+    adapter_regularization: float = 0.1
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):

@@ -153,6 +153,29 @@ class OnlineUpdater:
     def _normalize(self, score_map: torch.Tensor) -> torch.Tensor:
         return fn.normalize_map(score_map, self.normalization, self.temperature * self._map_scale)
 
+    def normalize(self, score_map: torch.Tensor) -> torch.Tensor:
+        """A score map as the distribution the KL loss compares (Eq. 4)."""
+        return self._normalize(score_map)
+
+    @property
+    def temperature_scale(self) -> float:
+        """The softmax temperature in score units: ``temperature * std(first-frame R_t)``."""
+        return self.temperature * self._map_scale
+
+    def set_reference(self, first_frame_map: torch.Tensor) -> None:
+        """Replace the first-frame peak and PSR that ``confidence_reference='first_frame'`` divides by."""
+        m = first_frame_map.detach().reshape(self.template_map.shape).to(self.template_map.dtype)
+        self._first_peak = fn.peak(m)
+        self._first_psr = fn.psr(m, self.psr_window)
+
+    def update_template(self, assessment: Assessment, current_map: torch.Tensor) -> bool:
+        """Eqs. 10-11 alone: move ``R_t`` towards ``R_c`` when ``JCPP > T_c``; returns whether it moved."""
+        alpha = self.template_update_max * fn.update_rate(assessment.jcpp, self.confidence_threshold)
+        if alpha > 0.0:
+            r_c = current_map.detach().reshape(self.template_map.shape).to(self.template_map.dtype)
+            self.set_template_map(fn.update_template_map(self.template_map, r_c, alpha))
+        return alpha > 0.0
+
     def assess(self, current_map: torch.Tensor) -> Assessment:
         """Confidence and loss of the current score map ``R_c`` (17x17) against ``R_t``."""
         if self.template_map is None:

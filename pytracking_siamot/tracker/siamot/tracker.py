@@ -16,6 +16,7 @@ import torch
 from ltr.models.tracking.siamfc import SiamFC, siamfc
 from pytracking_siamot.boxes import cxcywh_to_xywh, validate_init_xywh, xywh_to_cxcywh
 from pytracking_siamot.online import OnlineUpdater
+from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
 from pytracking_siamot.parameters import TrackerParams
 from pytracking_siamot.tracker.siamot.cropping import crop_square, mean_color, normalize_image, to_tensor_batch
 from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, shift_map
@@ -72,8 +73,18 @@ class SiamOT:
                                      params.learning_rate, params.momentum, params.train_iterations,
                                      params.trainable_layers, params.psr_window,
                                      params.confidence_reference, params.template_update_max)
+        self._adapter: AdapterTrainer | None = None
+        if params.online_method == "adapter":
+            for p in self.net.parameters():
+                p.requires_grad_(False)
+            self._adapter = AdapterTrainer(self.net.score, params.adapter, params.memory_size,
+                                           params.first_frame_weight, params.memory_decay,
+                                           params.adapter_learning_rate, params.adapter_iterations,
+                                           params.adapter_regularization)
         self._exemplar: torch.Tensor | None = None
         self._exemplar_features: torch.Tensor | None = None
+        self._search_features: torch.Tensor | None = None
+        self._confident_since_training = 0
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
@@ -85,6 +96,7 @@ class SiamOT:
         with torch.no_grad():
             with _record("siamot.backbone"):
                 xf = self.net.search(search)
+            self._search_features = xf
             with _record("siamot.xcorr"):
                 return self.net.score(self._exemplar_features, xf)
 
@@ -132,7 +144,50 @@ class SiamOT:
         # R_t: first-frame exemplar against the first-frame search image centred on the ground truth.
         _, search = self._crop_batch(frame, [self._search_size], self.params.instance_size)
         self.updater.reset(self._score(search)[0, 0])
+        if self._adapter is not None:
+            centre = (self.response_size - 1) / 2.0
+            self._adapter.reset(self._exemplar_features,
+                                AdapterSample(self._search_features, self._label((centre, centre))))
+            self._confident_since_training = 0
         return {"time": time.perf_counter() - start}
+
+    def _label(self, center_rc: tuple[float, float]) -> torch.Tensor:
+        """Target distribution of an adapter sample whose target sits at ``center_rc`` (cells)."""
+        if self.params.training_label == "gaussian":
+            return gaussian_label(self.response_size, center_rc, self.params.label_sigma).to(self.device)
+        centre = (self.response_size - 1) / 2.0
+        shifted = shift_map(self.updater.template_map, (centre - center_rc[1], centre - center_rc[0]))
+        return self.updater.normalize(shifted).detach()
+
+    def _adapter_step(self, found: Any, responses: torch.Tensor, sizes: list[float]) -> dict[str, Any]:
+        """Confidence on the shifted ``R_c``, ``R_t`` update and adapter training (no extra backbone pass)."""
+        params = self.params
+        cells = found.displacement_xy * params.instance_size / (sizes[found.scale_index] * self.net.total_stride)
+        current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
+        assessment = self.updater.assess(current_map)
+        out: dict[str, Any] = {"peak": assessment.peak, "psr": assessment.psr, "jcpp": assessment.jcpp,
+                               "loss": assessment.loss, "trained": False, "current_map": current_map}
+        result = self.updater.update_template(assessment, current_map)
+        out["template_updated"] = result
+        if assessment.jcpp > params.confidence_threshold:
+            centre = (self.response_size - 1) / 2.0
+            idx = found.scale_index
+            self._adapter.add(AdapterSample(self._search_features[idx:idx + 1].detach(),
+                                            self._label((centre + cells[1], centre + cells[0]))))
+            self._confident_since_training += 1
+            if self._confident_since_training >= max(1, params.train_every):
+                self._confident_since_training = 0
+                losses = self._adapter.train(self.updater.temperature_scale, params.zero_loss_threshold)
+                if len(losses) > 0 and losses[0] > params.zero_loss_threshold:
+                    out["trained"] = True
+                    self._exemplar_features = self._adapter.exemplar_features()
+                    first = self._adapter.samples[0].features
+                    self.updater.set_reference(self._score_features(first)[0, 0])
+        return out
+
+    def _score_features(self, xf: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.net.score(self._exemplar_features, xf)
 
     def track(self, image: np.ndarray, info: dict[str, Any] | None = None) -> dict[str, Any]:
         """Track one frame; see the class docstring for the output keys."""
@@ -159,7 +214,11 @@ class SiamOT:
                                "trained": False, "template_updated": False}
         current_map = None
         template_map = self.updater.template_map
-        if params.online_training or debug >= 1:
+        if params.online_training and self._adapter is not None:
+            step = self._adapter_step(found, responses, sizes)
+            current_map = step.pop("current_map")
+            out.update(step)
+        elif params.online_training or debug >= 1:
             # R_c: exemplar against the search image centred on the new position, at the chosen scale.
             current_search: torch.Tensor | None = None
             assessment = None

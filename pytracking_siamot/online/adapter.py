@@ -1,0 +1,186 @@
+"""Online training of a light adapter on the exemplar features (SiamOT's default online training).
+
+The paper fine-tunes backbone blocks with 4 SGD steps on one frame (kept as the ``_paper``
+variants, :class:`pytracking_siamot.online.OnlineUpdater`). Here the backbone stays frozen and
+the exemplar features ``Zf`` pass through an adapter that starts as the identity:
+
+* ``'channel'``: ``Zf' = w * Zf`` with one weight per channel (``w = 1`` at the start);
+* ``'kernel'``: ``Zf' = Zf + D`` with a free correction of every kernel cell (``D = 0``).
+
+The score map stays ``R = Zf' * Xf`` (paper Eq. 3), which is linear in the adapter, so a
+training event costs a few correlations of stored search features, not a backward pass
+through the CNN. Training minimises the paper's KL loss (Eq. 4) between a target
+distribution and the softmax of ``R`` over a small sample memory: the first frame (kept with
+a minimum weight, so first-frame knowledge is never forgotten) and the most recent confident
+frames, plus ``reg * deviation`` pulling the adapter back towards the identity.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+AdapterKind = Literal["channel", "kernel"]
+
+
+def gaussian_label(size: int, center_rc: tuple[float, float], sigma: float) -> torch.Tensor:
+    """``(size, size)`` Gaussian centred at ``center_rc`` (row, col; cells, may be fractional), sum 1.
+
+    ``sigma`` is in cells and must be > 0.
+    """
+    if sigma <= 0:
+        raise ValueError(f"label sigma must be > 0 cells, got {sigma}")
+    coords = torch.arange(size, dtype=torch.float32)
+    rows = (coords - float(center_rc[0])) ** 2
+    cols = (coords - float(center_rc[1])) ** 2
+    label = torch.exp(-(rows[:, None] + cols[None, :]) / (2.0 * sigma * sigma))
+    return label / label.sum()
+
+
+def memory_weights(count: int, first_frame_weight: float, decay: float) -> torch.Tensor:
+    """Weights of ``count`` memory samples, oldest first (index 0 = first frame), sum 1.
+
+    The first frame gets ``first_frame_weight`` (or all of it when it is alone); the others share
+    the rest with weights ``decay ** age`` (the newest has age 0).
+    """
+    if count < 1:
+        raise ValueError("a sample memory needs at least the first frame")
+    if count == 1:
+        return torch.ones(1)
+    ages = torch.arange(count - 2, -1, -1, dtype=torch.float32)
+    rest = decay ** ages
+    rest = rest / rest.sum() * (1.0 - first_frame_weight)
+    return torch.cat([torch.tensor([first_frame_weight]), rest])
+
+
+def soft_kl(target: torch.Tensor, scores: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Eq. 4 per sample: ``KL(target || softmax(scores / temperature))`` over the last two dims.
+
+    ``target``: (M, h, w) distributions (sum 1 each); ``scores``: (M, h, w) raw maps.
+    Returns (M,) losses, differentiable w.r.t. ``scores``.
+    """
+    log_p = torch.log_softmax(scores.flatten(1) / temperature, dim=1)
+    t = target.flatten(1)
+    terms = torch.where(t > 0, t * (torch.log(t.clamp_min(1e-30)) - log_p), torch.zeros_like(t))
+    return terms.sum(dim=1)
+
+
+class ExemplarAdapter(nn.Module):
+    """Identity-initialised adapter ``Zf -> Zf'`` (see the module docstring for the kinds)."""
+
+    def __init__(self, base: torch.Tensor, kind: AdapterKind) -> None:
+        super().__init__()
+        if kind not in ("channel", "kernel"):
+            raise ValueError(f"adapter kind must be 'channel' or 'kernel', got {kind!r}")
+        self.kind = kind
+        self.register_buffer("base", base.detach().clone())
+        if kind == "channel":
+            self.weight = nn.Parameter(torch.ones(base.shape[1], dtype=base.dtype, device=base.device))
+        else:
+            self.delta = nn.Parameter(torch.zeros_like(self.base))
+        energy = float((base - base.mean(dim=(2, 3), keepdim=True)).pow(2).sum())
+        self._energy = energy if energy > 0 and math.isfinite(energy) else 1.0
+
+    def forward(self) -> torch.Tensor:
+        if self.kind == "channel":
+            return self.base * self.weight.view(1, -1, 1, 1)
+        return self.base + self.delta
+
+    def deviation(self) -> torch.Tensor:
+        """Distance from the identity: mean ``(w - 1)^2`` or ``|D|^2 / |Zf - mean|^2``."""
+        if self.kind == "channel":
+            return (self.weight - 1.0).pow(2).mean()
+        return self.delta.pow(2).sum() / self._energy
+
+
+@dataclass(frozen=True)
+class AdapterSample:
+    """One memory sample: search features ``(1, C, H, W)`` and its target distribution ``(h, w)``."""
+
+    features: torch.Tensor
+    label: torch.Tensor
+
+
+class AdapterTrainer:
+    """Sample memory and training of an :class:`ExemplarAdapter` for one sequence at a time.
+
+    Args:
+        score: ``score(zf, xf) -> (B, 1, h, w)``, the network's correlation head (``SiamFC.score``).
+        kind: adapter kind.
+        memory_size: samples kept besides the first frame (FIFO).
+        first_frame_weight: share of the loss given to the first frame (0..1).
+        decay: weight ratio between a sample and the next newer one.
+        learning_rate, iterations: Adam steps per training event.
+        regularization: weight of :meth:`ExemplarAdapter.deviation` in the loss.
+    """
+
+    def __init__(self, score, kind: AdapterKind, memory_size: int, first_frame_weight: float, decay: float,
+                 learning_rate: float, iterations: int, regularization: float) -> None:
+        self.score = score
+        self.kind = kind
+        self.memory_size = memory_size
+        self.first_frame_weight = first_frame_weight
+        self.decay = decay
+        self.learning_rate = learning_rate
+        self.iterations = iterations
+        self.regularization = regularization
+        self.adapter: ExemplarAdapter | None = None
+        self._first: AdapterSample | None = None
+        self._recent: list[AdapterSample] = []
+
+    def reset(self, exemplar_features: torch.Tensor, first: AdapterSample) -> None:
+        """Start a sequence: identity adapter on ``exemplar_features``, memory = the first frame."""
+        self.adapter = ExemplarAdapter(exemplar_features, self.kind)
+        self._first = first
+        self._recent = []
+
+    def add(self, sample: AdapterSample) -> None:
+        self._recent.append(sample)
+        if len(self._recent) > self.memory_size:
+            self._recent.pop(0)
+
+    @property
+    def samples(self) -> list[AdapterSample]:
+        return [self._first, *self._recent]
+
+    def exemplar_features(self) -> torch.Tensor:
+        """The adapted exemplar features ``Zf'`` (no gradient)."""
+        with torch.no_grad():
+            return self.adapter()
+
+    def loss(self, temperature: float) -> torch.Tensor:
+        samples = self.samples
+        features = torch.cat([s.features for s in samples])
+        labels = torch.stack([s.label for s in samples]).to(features.dtype)
+        weights = memory_weights(len(samples), self.first_frame_weight, self.decay).to(features.dtype)
+        scores = self.score(self.adapter(), features)[:, 0]
+        kl = soft_kl(labels, scores, temperature)
+        return (weights * kl).sum() + self.regularization * self.adapter.deviation()
+
+    def train(self, temperature: float, floor: float = 0.0) -> tuple[float, ...]:
+        """``iterations`` Adam steps on the memory; returns the loss before each step.
+
+        Eq. 5 as a floor: when the first loss is ``<= floor`` no step is taken (one loss is
+        returned). A non-finite loss or weight rolls the adapter back to its state before this call.
+        """
+        params = list(self.adapter.parameters())
+        snapshot = [p.detach().clone() for p in params]
+        optimizer = torch.optim.Adam(params, lr=self.learning_rate)
+        losses: list[float] = []
+        with torch.enable_grad():
+            for _ in range(self.iterations):
+                optimizer.zero_grad(set_to_none=True)
+                loss = self.loss(temperature)
+                losses.append(float(loss.detach()))
+                if not math.isfinite(losses[-1]) or losses[0] <= floor:
+                    break
+                loss.backward()
+                optimizer.step()
+        if not all(math.isfinite(v) for v in losses) or not all(bool(torch.isfinite(p).all()) for p in params):
+            with torch.no_grad():
+                for p, saved in zip(params, snapshot):
+                    p.copy_(saved)
+        return tuple(losses)
