@@ -91,3 +91,44 @@ def test_tracker_with_overrides_pickles_and_runs(fake: None) -> None:
     clone.run_sequence(sequence)
     shift = clone.results_for(sequence)[1:, :2] - plain.results_for(sequence)[1:, :2]
     np.testing.assert_allclose(shift, 4.0, atol=0.01)  # the override reached the tracker object
+
+
+# -- the ablation experiment -------------------------------------------------------------------------
+
+def test_ablation_variants_are_overrides_of_the_backbone_file(isolated_settings: Path) -> None:
+    from evaluation.experiments.ablation import VARIANTS, variant_trackers
+    from pytracking_siamot.parameters import PAPER_ONLINE
+
+    assert list(VARIANTS)[:3] == ["default", "baseline", "paper"]
+    for backbone in ("mobilenet_v2", "efficientnet_lite0"):
+        trackers = {t.display_name.split("@", 1)[1]: t for t in variant_trackers(backbone)}
+        assert list(trackers) == list(VARIANTS)
+        assert len({t.results_dir for t in trackers.values()}) == len(VARIANTS)
+        # No overrides: the plain parameter file and its folder, shared with the other experiments.
+        assert trackers["default"].results_dir == isolated_settings / "results" / "siamot" / backbone
+        assert trackers["default"].get_parameters().settings == Tracker("siamot", backbone).get_parameters().settings
+        # The baseline variant is the <backbone>_baseline parameter file.
+        assert trackers["baseline"].get_parameters().settings == \
+            Tracker("siamot", f"{backbone}_baseline").get_parameters().settings
+        paper = trackers["paper"].get_parameters()
+        assert all(getattr(paper, k) == v for k, v in PAPER_ONLINE.items())
+        assert trackers["paper"].results_dir.name == f"{backbone}@paper"
+
+
+def test_ablation_experiment_on_the_otb2013_targets_on_disk(otb2013_dir: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from evaluation.run_experiment import load_experiment
+
+    monkeypatch.setenv("SIAMOT_OTB2013_PATH", str(otb2013_dir))
+    trackers, dataset = load_experiment("ablation", "mobilenet_v2")
+    assert [t.display_name for t in trackers][:3] == ["mobilenet_v2@default", "mobilenet_v2@baseline",
+                                                      "mobilenet_v2@paper"]
+    assert "Deer" in dataset.names() and len(dataset["Deer"]) == 71
+
+
+def test_ablation_without_otb2013_frames_names_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evaluation.experiments.ablation import efficientnet_lite0
+
+    monkeypatch.setenv("SIAMOT_OTB2013_PATH", str(tmp_path / "nothing"))
+    with pytest.raises((LookupError, OSError), match="OTB2013.*nothing"):
+        efficientnet_lite0()
