@@ -38,7 +38,7 @@ class SiamOTParams:
             SiamFC here (as in the paper), and raw correlation of non-negative (ReLU) or
             high-energy features favours bright, textured regions over the target; centring
             makes the score a covariance between the template pattern and each window. Chosen
-            by measurement (see ``benchmarks/otb_subset.py`` and the README).
+            by measurement (see ``python -m evaluation.run_experiment ablation`` and the README).
         feature_border_crop: feature cells dropped on each side of ``Zf`` and ``Xf`` before
             the correlation (``SiamFC(border_crop=...)``): zero padding makes the border cells
             of both maps match each other, which produced corner peaks that dragged the
