@@ -13,9 +13,6 @@ Result files in ``results_dir = <results_path>/<name>/<parameter_name>[@<variant
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
-import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -34,7 +31,7 @@ class Tracker:
         name: registered tracker name (``siamot``, ``opencv`` or a plugin's name).
         parameter_name: one of the tracker's parameter names (e.g. ``mobilenet_v2``).
         run_id: optional run number; results go to ``<parameter_name>_<run_id:03d>``.
-        display_name: name in tables and legends (default: ``<name>_`` and the results folder's name).
+        display_name: name in tables and legends (default ``<name>_<parameter_name>[_<run_id:03d>]``).
         settings: paths in force (default: :func:`evaluation.settings.load_settings` now).
         check: verify the names against the registry now (unknown names raise
             :class:`evaluation.registry.RegistryError` listing the known ones), and the
@@ -47,7 +44,7 @@ class Tracker:
             (letters, digits, ``.``, ``_``, ``-``). With overrides and no tag, the tag is ``o`` and
             8 hex digits of a hash of the overrides, so different overrides never share a folder;
             without overrides a tag is optional. Keep one tag per set of overrides: the tag alone
-            names the folder.
+            names the folder. The default display name then reads ``<name>_<parameter_name>@<variant>``.
     """
 
     is_results_only = False
@@ -154,13 +151,14 @@ def trackerlist(name: str, parameter_name: str, run_ids: int | Iterable[int] | N
             for run_id in run_ids]
 
 
-_VARIANT_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
 def _variant_tag(variant: str | None, overrides: dict[str, Any]) -> str | None:
     """The checked tag, or the overrides' hash tag (see :class:`Tracker`), or ``None``."""
+    import hashlib
+    import json
+    import re
+
     if variant is not None:
-        if not _VARIANT_TAG.fullmatch(variant):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", variant):
             raise ValueError(f"variant tag {variant!r} must be 1-64 letters, digits, '.', '_' or '-' "
                              f"(starting with a letter or digit)")
         return variant

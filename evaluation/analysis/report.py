@@ -29,9 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence as TypingSequence
 
 from evaluation.analysis.evaluate import Evaluation, evaluate
 from evaluation.analysis.plots import plot_all
-from evaluation.analysis.states import collect_states
-from evaluation.analysis.tables import (Table, attribute_table, confidence_table, per_sequence_table,
-                                        per_sequence_trained_table, summary_table)
+from evaluation.analysis.tables import Table, attribute_table, summary_table
 from evaluation.boxes_io import atomic_write_text
 from evaluation.data import Sequence
 
@@ -89,6 +87,9 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
         gates: confidence name -> threshold for the confidence table's gate columns (default: the
             median of each confidence).
     """
+    from evaluation.analysis.states import collect_states
+    from evaluation.analysis.tables import confidence_table, per_sequence_table, per_sequence_trained_table
+
     report_dir = Path(plots_path).expanduser() / safe_report_name(report_name)
     report_dir.mkdir(parents=True, exist_ok=True)
     evaluation, cache = evaluate(sources, dataset, cache_path=report_dir / CACHE_FILE if use_cache else None,
@@ -100,18 +101,6 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
     tables = write_table(summary, report_dir / "summary")
     plots = plot_all(evaluation.curves(), scores, report_dir, tikz=tikz)
     attribute_tables: list[Table] = []
-    if attributes and evaluation.attributes():
-        attribute_tables = [attribute_table(evaluation, "auc"), attribute_table(evaluation, "precision")]
-        tables += write_table(attribute_tables[0], report_dir / "attributes_auc")
-        tables += write_table(attribute_tables[1], report_dir / "attributes_precision")
-        for attribute in evaluation.attributes():
-            folder = report_dir / "attributes" / safe_report_name(attribute)
-            attr_scores = evaluation.scores(attribute)
-            n = evaluation.n_sequences(attribute)
-            tables += write_table(summary_table(attr_scores, f"{report_name}: {attribute} ({n} sequences)"),
-                                  folder / "summary")
-            plots += plot_all(evaluation.curves(attribute), attr_scores, folder,
-                              title_suffix=f"- {attribute} ({n})", tikz=tikz)
     per_sequence = [per_sequence_table(evaluation, states)]
     tables += write_table(per_sequence[0], report_dir / "per_sequence_auc")
     trained_table = per_sequence_trained_table(evaluation, states)
@@ -126,5 +115,17 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
         plots += plot_confidence(evaluation.trackers, states, report_dir,
                                  f"Confidence vs IoU: {report_name} ({evaluation.n_sequences()} sequences)",
                                  tikz=tikz)
+    if attributes and evaluation.attributes():
+        attribute_tables = [attribute_table(evaluation, "auc"), attribute_table(evaluation, "precision")]
+        tables += write_table(attribute_tables[0], report_dir / "attributes_auc")
+        tables += write_table(attribute_tables[1], report_dir / "attributes_precision")
+        for attribute in evaluation.attributes():
+            folder = report_dir / "attributes" / safe_report_name(attribute)
+            attr_scores = evaluation.scores(attribute)
+            n = evaluation.n_sequences(attribute)
+            tables += write_table(summary_table(attr_scores, f"{report_name}: {attribute} ({n} sequences)"),
+                                  folder / "summary")
+            plots += plot_all(evaluation.curves(attribute), attr_scores, folder,
+                              title_suffix=f"- {attribute} ({n})", tikz=tikz)
     return ReportOutput(report_dir, evaluation, summary, attribute_tables, tables, plots,
                         cache.hits, cache.misses, per_sequence, confidence)
