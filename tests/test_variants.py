@@ -132,3 +132,18 @@ def test_ablation_without_otb2013_frames_names_the_path(tmp_path: Path, monkeypa
     monkeypatch.setenv("SIAMOT_OTB2013_PATH", str(tmp_path / "nothing"))
     with pytest.raises((LookupError, OSError), match="OTB2013.*nothing"):
         efficientnet_lite0()
+
+
+def test_run_experiment_on_some_sequences_then_analyze(fake: None, isolated_settings: Path, capsys) -> None:
+    from evaluation import run_experiment
+
+    args = ["runner_fakes", "fake_experiment", "--sequences", "seq1", "--analyze", "--no-progress"]
+    assert run_experiment.main(args) == 0
+    out = capsys.readouterr().out
+    assert "1 (tracker, sequence) pairs: 1 done" in out
+    assert sorted(p.name for p in Tracker("fake", "centroid").results_dir.glob("seq?.txt")) == ["seq1.txt"]
+    # The fake tracker trains on frames 2, 4, 6 of the 7 after the first and reports peak, psr, jcpp.
+    assert "AUC per sequence (1 sequences)" in out and "42.9" in out
+    assert "Confidence as a predictor of IoU > 0.5" in out
+    assert run_experiment.main(["runner_fakes", "fake_experiment", "--sequences", "seq9"]) == 2
+    assert "unknown sequence seq9" in capsys.readouterr().err
