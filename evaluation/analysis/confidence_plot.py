@@ -18,8 +18,7 @@ from evaluation.analysis.confidence import CONFIDENCE_KEYS, SUCCESS_IOU, binned_
 from evaluation.analysis.plots import save_plot
 from evaluation.analysis.states import TrackerStates
 
-CONFIDENCE_LABELS: dict[str, str] = {"peak": "Peak (max of R_c)", "psr": "PSR", "jcpp": "JCPP (Eq. 9)",
-                                     "apce": "APCE"}
+CONFIDENCE_LABELS: dict[str, str] = {"peak": "Peak", "psr": "PSR", "jcpp": "JCPP", "apce": "APCE"}
 
 
 def draw_confidence_plot(trackers: list[str], states: Mapping[str, TrackerStates], title: str,
@@ -46,12 +45,12 @@ def draw_confidence_plot(trackers: list[str], states: Mapping[str, TrackerStates
                       label=label)
         axes.axhline(SUCCESS_IOU, color="0.4", linestyle="--", linewidth=0.8)
         axes.set_ylim(0.0, 1.0)
-        axes.set_xlabel(CONFIDENCE_LABELS.get(key, key))
+        axes.set_xlabel(f"{CONFIDENCE_LABELS.get(key, key)} (bins of equal frame counts)")
         if panel == 0:
             axes.set_ylabel("IoU (mean, quartiles per bin)")
-        axes.set_title(key.upper() if key != "peak" else "Peak")
+        axes.set_title(CONFIDENCE_LABELS.get(key, key))
         axes.grid(True, linestyle=":", linewidth=0.6)
-        axes.legend(loc="lower right", fontsize="x-small", title="ROC AUC", title_fontsize="x-small")
+        axes.legend(loc="best", fontsize="x-small", title="ROC AUC", title_fontsize="x-small")
     figure.suptitle(title, fontsize="medium")
     figure.tight_layout()
     return figure
