@@ -125,7 +125,7 @@ class SiamOTParams:
     normalization: Literal["softmax", "shift"] = "softmax"
     softmax_temperature: float = 1.0
     zero_loss_threshold: float = 0.3
-    confidence_threshold: float = 0.55
+    confidence_threshold: float = 0.3
     jcpp_weight: float = 0.5
     learning_rate: float = 1e-2
     momentum: float = 0.9
@@ -141,7 +141,7 @@ class SiamOTParams:
     label_sigma: float = 1.0
     train_every: int = 5
     memory_size: int = 10
-    first_frame_weight: float = 0.3
+    first_frame_weight: float = 0.6
     memory_decay: float = 0.8
     adapter_learning_rate: float = 0.05
     adapter_iterations: int = 5
