@@ -27,8 +27,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "baseline": {"online_training": False},
     "paper": dict(PAPER_ONLINE),
-    "tc0.4": {"confidence_threshold": 0.4},
-    "channel": {"adapter": "channel"},
 }
 
 
