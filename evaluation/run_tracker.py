@@ -69,7 +69,9 @@ def execute(trackers: list[Any], dataset: SequenceList, args: argparse.Namespace
     from evaluation.settings import load_settings
 
     level = max(args.debug, 1) if args.save_debug else args.debug
-    factory = debug_observer_factory(args.debug, args.save_debug, load_settings().plots_path)
+    # Only debug videos need the plots path ("not set" is then an error, never the working directory).
+    plots_path = str(load_settings().path("plots_path")) if args.debug or args.save_debug else ""
+    factory = debug_observer_factory(args.debug, args.save_debug, plots_path)
     results = run_dataset(trackers, dataset, debug=level, threads=args.threads, scheduler=args.scheduler,
                           observer_factory=factory, overwrite=args.overwrite,
                           progress=not args.no_progress, torch_threads=args.torch_threads)
@@ -150,9 +152,21 @@ def cli_exit_status(exc: BaseException) -> int:
     raise exc
 
 
+def _join_negative_init_box(argv: list[str]) -> list[str]:
+    """``--init-box -5,0,10,10`` -> ``--init-box=-5,0,10,10``: argparse takes a value starting with
+    ``-`` (other than one plain number) for an option and would report a missing argument."""
+    out: list[str] = []
+    for i, item in enumerate(argv):
+        if i > 0 and argv[i - 1] == "--init-box" and item.startswith("-") and out and out[-1] == "--init-box":
+            out[-1] = f"--init-box={item}"
+        else:
+            out.append(item)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_init_box(list(sys.argv[1:] if argv is None else argv)))
     check_run_arguments(parser, args)
     if (args.video is None) != (args.init_box is None):
         parser.error("--video and --init-box go together")

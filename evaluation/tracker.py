@@ -12,13 +12,14 @@ Result files in ``results_dir = <results_path>/<name>/<parameter_name>[_<run_id:
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
 from evaluation import registry
-from evaluation.boxes_io import read_boxes_txt, read_values_txt
+from evaluation.boxes_io import read_boxes_txt, read_text_file, read_values_txt
 from evaluation.data import Sequence
 from evaluation.settings import Settings, load_settings
 
@@ -31,7 +32,9 @@ class Tracker:
         parameter_name: one of the tracker's parameter names (e.g. ``mobilenet_v2``).
         run_id: optional run number; results go to ``<parameter_name>_<run_id:03d>``.
         display_name: name in tables and legends (default ``<name>_<parameter_name>[_<run_id:03d>]``).
-        settings: paths in force (default: :func:`evaluation.settings.load_settings` now).
+        settings: paths in force (default: :func:`evaluation.settings.load_settings` now). An
+            empty ``results_path`` means "not set" and raises ``SettingsError`` (it never means
+            the working directory).
         check: verify the names against the registry now (unknown names raise
             :class:`evaluation.registry.RegistryError` listing the known ones). Pass ``False``
             to read results of a tracker that is no longer installed.
@@ -52,7 +55,7 @@ class Tracker:
         self.settings = settings if settings is not None else load_settings()
         folder = parameter_name if self.run_id is None else f"{parameter_name}_{self.run_id:03d}"
         # Absolute now: worker processes may run in another working directory.
-        self.results_dir: Path = (Path(self.settings.results_path).expanduser() / name / folder).absolute()
+        self.results_dir: Path = (self.settings.path("results_path") / name / folder).absolute()
         self.display_name = display_name or f"{name}_{folder}"
 
     def __repr__(self) -> str:
@@ -113,8 +116,7 @@ class Tracker:
         path = self.state_file(sequence)
         if not path.is_file():
             return None
-        with path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(io.StringIO(read_text_file(path), newline="")))
         if not rows:
             return {}
         return {key: np.array([float(r[key]) if r[key] != "" else np.nan for r in rows])

@@ -29,7 +29,7 @@ import numpy as np
 
 from evaluation.analysis.metrics import (Curves, Scores, SequenceMetrics, average_curves, average_metrics,
                                          evaluate_sequence, summarize)
-from evaluation.boxes_io import atomic_write_text
+from evaluation.boxes_io import atomic_write_text, read_text_file
 from evaluation.data import Sequence, SequenceList
 from evaluation.datasets.attributes import ATTRIBUTE_NAMES
 from evaluation.peer_results import ResultsAlignmentWarning
@@ -196,7 +196,7 @@ class MetricsCache:
         cache = cls(path)
         if path is not None and path.is_file():
             try:
-                data = json.loads(path.read_text())
+                data = json.loads(read_text_file(path))
             except json.JSONDecodeError as exc:
                 raise ValueError(f"analysis cache {path} is corrupt ({exc}); delete it to recompute") from exc
             if data.get("version") == METRICS_VERSION:
