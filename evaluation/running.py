@@ -10,9 +10,18 @@ presence marks a complete run (a resumed run skips it):
 - ``<seq>_time.txt``: seconds per frame (the tracker's ``time`` or the measured call);
 - ``<seq>.txt``: ``x y w h`` per frame, tab-delimited floats with 2 decimals. Frame 0 is the
   initial box.
+- ``<seq>_run.json``: the run record (what produced the results; see :mod:`evaluation.tracker`),
+  written after the boxes, so a crash in between leaves a record that no longer matches.
+
+Complete results whose run record matches the current inputs are skipped; others are recomputed.
+Before any tracking, :func:`preflight` checks the trackers' parameters, builds each tracker once
+(loading its weights) and checks the results folders.
 
 A sequence that raises is recorded as ``failed`` with its traceback (logged when it comes
-back) and the run goes on; callers turn failures into a non-zero exit. Debug levels and
+back) and the run goes on; callers turn failures into a non-zero exit. Worker processes
+(``threads > 1``, or any run with a watchdog) report every finished frame; a worker that stalls
+for ``frame_timeout_s`` is killed and one that dies (e.g. killed for memory) is replaced: either
+way only its own task fails, with the task and the last finished frame named. Debug levels and
 observers never change the results; results are saved at every debug level, except when an
 observer stops a sequence early (then nothing is saved and the status is ``stopped``).
 
