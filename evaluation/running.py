@@ -374,6 +374,10 @@ def _log_result(result: TaskResult) -> None:
 #: step, building the tracker (loading its network) plus the first frame, takes seconds.
 DEFAULT_FRAME_TIMEOUT_S = 120.0
 
+#: Added to the watchdog's first deadline of a task, before the worker has confirmed it (a new
+#: worker process starts Python and imports the tracker's modules first).
+STARTUP_ALLOWANCE_S = 60.0
+
 
 def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: int = 0,
                 threads: int = 1, scheduler: str | Any | None = None,
@@ -473,6 +477,7 @@ def _worker_main(conn: Any, single_thread: bool, observer_factory: ObserverFacto
             task = conn.recv()
             if task is None:
                 return
+            conn.send(("start", -1))  # unpickled (modules imported): the watchdog's clock starts
             result = run_task(task, observer_factory, torch_threads, progress,
                               heartbeat=lambda index: conn.send(("frame", index)))
             conn.send(("result", result))
@@ -545,7 +550,8 @@ def _run_workers(tasks: list[Task], pending: list[int], n_workers: int, observer
                                          f"{type(exc).__name__}: {exc}"))
             return
         worker.task, worker.frame = index, -1
-        worker.deadline = time.monotonic() + (frame_timeout_s or math.inf)
+        # Until the worker confirms the task, allow for starting Python and importing (slow on a busy machine).
+        worker.deadline = time.monotonic() + (frame_timeout_s + STARTUP_ALLOWANCE_S if frame_timeout_s else math.inf)
 
     def where(worker: _Worker) -> str:
         task = tasks[worker.task] if worker.task is not None else None
@@ -573,7 +579,7 @@ def _run_workers(tasks: list[Task], pending: list[int], n_workers: int, observer
                 try:
                     while worker.task is not None and worker.conn.poll():
                         kind, value = worker.conn.recv()
-                        if kind == "frame":
+                        if kind in ("start", "frame"):
                             worker.frame = value
                             worker.deadline = time.monotonic() + (frame_timeout_s or math.inf)
                         else:
