@@ -31,6 +31,7 @@ File names are matched to sequence names ignoring case, ``-``, ``_`` and spaces
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import warnings
@@ -38,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.boxes_io import read_boxes_txt, read_values_txt
+from evaluation.boxes_io import read_boxes_txt, read_text_file, read_values_txt
 from evaluation.data import Sequence
 
 LAYOUTS = ("auto", "otb", "got10k", "pytracking")
@@ -117,7 +118,7 @@ class PublishedResults:
         if not meta_path.is_file():
             raise ValueError(f"{self.path}: layout 'otb' needs {META_FILE} with per-target start frames")
         try:
-            raw = json.loads(meta_path.read_text())
+            raw = json.loads(read_text_file(meta_path))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{meta_path}: invalid JSON: {exc}") from exc
         if not isinstance(raw, dict):
@@ -171,7 +172,12 @@ class PublishedResults:
             return sequence.start_frame
         entry = self._meta.get(name_key(sequence.name), {})
         start = entry.get("startFrame")
-        return sequence.start_frame if start is None else int(start)  # type: ignore[arg-type]
+        if start is None:
+            return sequence.start_frame
+        if isinstance(start, bool) or not isinstance(start, (int, float)) or start != int(start) or start < 1:
+            raise ValueError(f"{self.path / META_FILE}: '{sequence.name}': startFrame must be a 1-based "
+                             f"integer frame number, got {start!r}")
+        return int(start)
 
     def aligned_results_for(self, sequence: Sequence) -> tuple[np.ndarray, np.ndarray]:
         """Predictions aligned with the sequence's frames.
@@ -228,7 +234,9 @@ class PublishedResults:
         """Per-frame seconds: the ``_time.txt`` file, or ``1 / fps`` per frame from ``_meta.json``; else None."""
         if self.layout == "otb":
             fps = self._meta.get(name_key(sequence.name), {}).get("fps")
-            if fps is None or not float(fps) > 0:  # type: ignore[arg-type]
+            if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float))):
+                raise ValueError(f"{self.path / META_FILE}: '{sequence.name}': fps must be a number, got {fps!r}")
+            if fps is None or not float(fps) > 0:
                 return None
             rows = len(read_boxes_txt(self.results_file(sequence)))
             return np.full(rows, 1.0 / float(fps))  # type: ignore[arg-type]
@@ -236,7 +244,10 @@ class PublishedResults:
         if time_file is None:
             return None
         if self.layout == "got10k":
-            table = np.loadtxt(time_file, delimiter=",", ndmin=2)
+            try:
+                table = np.loadtxt(io.StringIO(read_text_file(time_file)), delimiter=",", ndmin=2)
+            except ValueError as exc:
+                raise ValueError(f"{time_file}: {exc}" if str(time_file) not in str(exc) else str(exc)) from exc
             column = min((self.run or 1) - 1, table.shape[1] - 1)
             return table[:, column]
         return read_values_txt(time_file)
