@@ -142,8 +142,19 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, s
     return code, captured.out, captured.err
 
 
+def tree_env(root: Path, **extra: str) -> dict[str, str]:
+    """Environment for code run "inside pytracking": the checkout ``root`` first on the path, then SiamOT.
+
+    SiamOT's folder comes after the checkout, as its editable install (a finder after the path
+    entries) does, so the checkout's own 'ltr' wins; naming it makes these subprocesses use
+    the SiamOT code under test, not whichever copy is installed.
+    """
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), str(compat.install_root())]),
+                PYTHONDONTWRITEBYTECODE="1", **extra)
+
+
 def run_in_tree(root: Path, args: list[str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
+    env = tree_env(root)
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
