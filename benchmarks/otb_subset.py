@@ -73,9 +73,8 @@ def precision_20(pred_xywh: np.ndarray, gt_xywh: np.ndarray) -> float:
 def load_params(name: str, overrides: dict[str, Any]) -> TrackerParams:
     module = importlib.import_module(f"parameter.siamot.{name}")
     params = module.parameters()
-    if overrides:
-        params = TrackerParams(dataclasses.replace(params.settings, **overrides))
-    return params
+    # torch's thread count is this benchmark's --threads (set once), not the trackers' default.
+    return TrackerParams(dataclasses.replace(params.settings, **{"torch_threads": None, **overrides}))
 
 
 def run_sequence(tracker: Any, frames: list[Path], gt: np.ndarray, progress: Any) -> dict[str, Any]:

@@ -50,6 +50,13 @@ class SiamOTParams:
         channels_last: run the network in NHWC memory format (same result up to float
             summation order). On CPU it was faster for all six backbones (2 threads, Crossing:
             x1.1 ResNet-34 to x1.8 EfficientNet-Lite0; README, Speed); not measured on a GPU.
+        torch_threads: torch's CPU thread count (``torch.set_num_threads``), set by
+            ``initialize``; torch has one process-wide setting, so it stays after the sequence.
+            ``None`` leaves the caller's setting. Default 1: pytracking's runner does not pin
+            threads (on a loaded 2-core machine Deer ran at 1.15 FPS with torch's default, 5.87
+            with one thread, same boxes), pool workers (pytracking's and SiamOT's ``--threads N``)
+            need one thread each, and SiamOT's runner pins 1 too (``--torch-threads``), which keeps
+            serial and parallel result files bit-identical. Callers timing other counts pass theirs.
 
     SiamFC inference (Bertinetto et al. / siamfc-pytorch values):
         context, exemplar_size, instance_size, scale_num, scale_step, scale_penalty,
@@ -118,6 +125,7 @@ class SiamOTParams:
     feature_border_crop: int = 2
     correlation: Literal["auto", "conv", "matmul"] = "auto"
     channels_last: bool = True
+    torch_threads: int | None = 1
 
     context: float = 0.5
     exemplar_size: int = 127
@@ -165,6 +173,8 @@ class SiamOTParams:
             raise ValueError(f"scale_num must be a positive odd number, got {self.scale_num}")
         if self.train_iterations < 0 or self.trainable_layers < 0:
             raise ValueError("train_iterations and trainable_layers must be >= 0")
+        if self.torch_threads is not None and self.torch_threads < 1:
+            raise ValueError(f"torch_threads must be >= 1 or None, got {self.torch_threads}")
         if not 0.0 <= self.confidence_threshold < 1.0:
             raise ValueError(f"confidence_threshold must be in [0, 1), got {self.confidence_threshold}")
 
