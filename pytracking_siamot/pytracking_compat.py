@@ -3,9 +3,10 @@
 pytracking has no plugin hook: ``Tracker('siamot', 'mobilenet_v2')`` imports
 ``pytracking.tracker.siamot`` (a package whose ``__init__`` has ``get_tracker_class()``) and
 ``pytracking.parameter.siamot.mobilenet_v2`` (a module with ``parameters()``). This module
-writes the text of those small shim modules (plus an OTB2013 dataset class and an
-experiment module) and holds the run-time helpers the shims delegate to, so the shims stay
-one import long and every fix lands here, not in the user's checkout.
+writes the text of those small shim modules (plus an OTB2013 dataset class, an experiment
+module and the two lines that register ``otb2013`` in pytracking's ``evaluation/datasets.py``)
+and holds the run-time helpers the shims delegate to, so the shims stay one import long and
+every fix lands here, not in the user's checkout.
 ``pytracking_siamot.integrate`` writes and removes the files safely.
 
 Name clashes (why the run-time helpers check where packages come from): pytracking's
@@ -482,6 +483,7 @@ def experiments_text(parameter_names: Iterable[str], with_otb2013: bool) -> str:
     if not names:
         raise ValueError("no SiamOT parameter names to write experiments for")
     listed = "".join(f"    {name!r},\n" for name in names)
+    check = "    _check_results(trackers, dataset)\n" if with_otb2013 else ""
     text = f'''{MARKER}
 """SiamOT experiments for pytracking: ``python run_experiment.py {TRACKER_NAME} <function>``.
 
@@ -497,11 +499,10 @@ def otb_all():
     """Every SiamOT parameter file on pytracking's OTB-100."""
     trackers = [Tracker({TRACKER_NAME!r}, name) for name in PARAMETER_NAMES]
     dataset = get_dataset("otb")
-    {"_check_results(trackers, dataset)" if with_otb2013 else "pass"}
-    return trackers, dataset
+{check}    return trackers, dataset
 '''
     if not with_otb2013:
-        return text.replace("\n    pass\n", "\n")
+        return text
     text += f'''
 
 def _check_results(trackers, dataset):

@@ -1,8 +1,8 @@
 """``python -m pytracking_siamot.integrate``: shims in a pytracking-like tree, safety, removal, interop.
 
 Each test builds a minimal tree with pytracking's module layout in ``tmp_path`` and runs code
-"inside pytracking" in a subprocess whose ``PYTHONPATH`` is that tree (the real pytracking
-is never needed).
+"inside pytracking" in a subprocess whose ``PYTHONPATH`` is that tree, then SiamOT (the real
+pytracking is never needed here; ``test_pytracking_checkout.py`` runs it).
 """
 from __future__ import annotations
 
