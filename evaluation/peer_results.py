@@ -114,7 +114,8 @@ class PublishedResults:
                         _add_unique(files, name_key(folder.name), file)
         else:
             for file in sorted(self.path.glob("*.txt")):
-                if not file.stem.endswith("_time"):
+                # pytracking's runner also writes <seq>_object_presence_scores.txt beside the boxes.
+                if not file.stem.endswith(("_time", "_object_presence_scores")):
                     _add_unique(files, name_key(file.stem), file)
         if not files:
             raise ValueError(f"{self.path}: no result files found for layout '{self.layout}'")

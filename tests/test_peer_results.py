@@ -178,6 +178,8 @@ def test_pytracking_written_results_are_aligned_to_our_0_based_sequences(tmp_pat
     theirs.mkdir()
     one_based = np.floor(seq.ground_truth_rect + np.array([1.0, 1.0, 0, 0])).astype(int)
     np.savetxt(theirs / "Crossing.txt", one_based, delimiter="\t", fmt="%d")  # pytracking's _save_tracker_output
+    np.savetxt(theirs / "Crossing_time.txt", np.full(6, 0.01), delimiter="\t", fmt="%f")
+    np.savetxt(theirs / "Crossing_object_presence_scores.txt", np.ones(6), delimiter="\t", fmt="%f")
     source = PublishedResults("pt", theirs)
     assert source.layout == "pytracking" and source.one_based
     np.testing.assert_array_equal(source.results_for(seq), one_based - np.array([1, 1, 0, 0]))
