@@ -211,7 +211,9 @@ def build_tracker(backbone: str, online_training: bool, device: str, pretrained:
         raise BenchmarkError(f"no parameter file parameter/siamot/{name}.py for backbone '{backbone}'") from error
     params = module.parameters()
     use_pretrained = has_offline_weights(backbone) if pretrained is None else pretrained
-    settings = dataclasses.replace(params.settings, device=device, pretrained=use_pretrained, **overrides)
+    # torch_threads=None: the thread count is the benchmark's (--threads, or torch's default), not the tracker's.
+    settings = dataclasses.replace(params.settings, device=device, pretrained=use_pretrained,
+                                   **{"torch_threads": None, **overrides})
     params = type(params)(settings)
     # Random initialisation is seeded so that every run (and every override) gets the same network.
     with torch.random.fork_rng(devices=[]):
