@@ -272,7 +272,10 @@ def _index_text(files: list[tuple[Path, str]], notes: list[str], styles: dict[st
              "Written by `python -m evaluation.paper`. TikZ files need `\\usepackage{pgfplots}` and "
              "`\\pgfplotsset{compat=newest}`; `table1.tex` needs `\\usepackage{booktabs}`.", "",
              "| file | what |", "|:---|:---|"]
-    lines += [f"| `{path.name}` | {what} |" for path, what in files]
+    by_stem: dict[str, tuple[list[str], str]] = {}
+    for path, what in files:
+        by_stem.setdefault(path.stem, ([], what))[0].append(f"`{path.name}`")
+    lines += [f"| {', '.join(names)} | {what} |" for names, what in by_stem.values()]
     lines += ["", "## Tracker styles (the same in every figure)", "", "| tracker | colour | line |", "|:---|:---|:---|"]
     lines += [f"| {name} | `{s.color}` | `{s.linestyle}` |" for name, s in styles.items()]
     if notes:
@@ -362,8 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     for note in output.notes:
         print(f"note: {note}")
     print(f"{output.folder}:")
+    by_stem: dict[str, tuple[list[str], str]] = {}
     for path, what in output.files:
-        print(f"  {path.name:<16} {what}")
+        by_stem.setdefault(path.stem, ([], what))[0].append(path.suffix)
+    for stem, (suffixes, what) in by_stem.items():
+        print(f"  {stem + '{' + ','.join(suffixes) + '}' if len(suffixes) > 1 else stem + suffixes[0]:<26} {what}")
     return 0
 
 
