@@ -20,7 +20,7 @@ whose saved results are read; nothing is run) it writes into one folder
   afresh); ``eval_cache.json``, the analysis cache.
 
 Figures come as PNG, PDF and TikZ ``.tex`` (PGFPlots, one ``tikzpicture`` per panel; the header
-comment names the preamble). ``fig4.tex`` places ``fig4.pdf`` with ``\includegraphics`` (photos are
+comment names the preamble; ``--width``, ``--legend-font``). ``fig4.tex`` places ``fig4.pdf`` with ``\includegraphics`` (photos are
 not vector graphics). Every tracker keeps one style in all figures; ``--style`` overrides it.
 """
 from __future__ import annotations
@@ -39,15 +39,13 @@ import numpy as np
 PAPER_ATTRIBUTES: tuple[str, ...] = ("IV", "DEF", "OPR", "IPR")
 #: The paper's Fig. 4 sequences (used when the dataset has them).
 PAPER_SEQUENCES: tuple[str, ...] = ("MotorRolling", "Football", "Basketball", "Bolt")
-#: Default TikZ width of one panel: two panels fill a line.
-DEFAULT_WIDTH = r"0.48\linewidth"
 STYLES_FILE = "styles.json"
 INDEX_FILE = "index.md"
 
 
 @dataclass(frozen=True)
 class PaperOptions:
-    """What :func:`make_paper` draws.
+    r"""What :func:`make_paper` draws.
 
     Attributes:
         attributes: Fig. 3's attributes (None: the paper's four, those absent from the dataset left out).
@@ -57,7 +55,9 @@ class PaperOptions:
         num_frames: Fig. 4's columns when ``frames`` is None.
         fig4_trackers: display names drawn in Fig. 4 (None: the trackers of backbone pairs, else all
             trackers that have results).
-        width: TikZ width of one panel (a TeX length).
+        width: TikZ width of one panel (a TeX length; None: pgfplots' 240pt, one column of a two-column
+            paper, where the legend takes about the share of the plot it has in the PNG).
+        legend_font: TikZ legend font (a LaTeX size such as ``\scriptsize``; None: as in the PNG).
         paper_fps: add the paper's TITAN X FPS to Table 1.
         styles: explicit styles by display name (``--style``).
         strict: fail on missing results instead of skipping those sequences.
@@ -69,7 +69,8 @@ class PaperOptions:
     frames: tuple[str, ...] | None = None
     num_frames: int = 4
     fig4_trackers: tuple[str, ...] | None = None
-    width: str = DEFAULT_WIDTH
+    width: str | None = None
+    legend_font: str | None = None
     paper_fps: bool = False
     styles: dict[str, Any] = field(default_factory=dict)
     strict: bool = False
@@ -105,7 +106,7 @@ def _join_tikz(codes: list[str], columns: int) -> str:
 
 
 def _panel_grid(evaluation: Any, panels: list[tuple[str | None, str, str]], styles: dict[str, Any],
-                stem: Path, columns: int, width: str, description: str) -> list[Path]:
+                stem: Path, columns: int, options: PaperOptions, description: str) -> list[Path]:
     """A figure of plot panels ``(attribute or None, kind, title)``: PNG and PDF of the grid, TikZ with
     one ``tikzpicture`` per panel."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -126,7 +127,7 @@ def _panel_grid(evaluation: Any, panels: list[tuple[str | None, str, str]], styl
     figure.savefig(paths[0], dpi=150)
     figure.savefig(paths[1])
     codes = [tikz_code(draw_plot(evaluation.curves(a), evaluation.scores(a), kind, title, styles),
-                       f"{description}, panel {i + 1}: {title}", width)
+                       f"{description}, panel {i + 1}: {title}", options.width, options.legend_font)
              for i, (a, kind, title) in enumerate(panels)]
     paths.append(stem.with_suffix(".tex"))
     paths[-1].write_text(_join_tikz(codes, columns))
@@ -212,7 +213,7 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
     for step in iterator:
         if step == "fig2":
             panels = [(None, kind, f"{PLOT_KINDS[kind].title} - {label}({n})") for kind in ("success", "precision")]
-            paths = _panel_grid(evaluation, panels, styles, folder / "fig2", 2, options.width,
+            paths = _panel_grid(evaluation, panels, styles, folder / "fig2", 2, options,
                                 "Fig. 2: overall success and precision plots")
             files += [(p, f"Fig. 2: overall success and precision plots on {label}({n} sequences)") for p in paths]
         elif step == "fig3":
@@ -224,7 +225,7 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
             if skipped:
                 notes.append(f"Fig. 3: {', '.join(skipped)} left out (no evaluated sequence has them)")
             panels = [(a, "success", f"{_attribute_title(a, evaluation.n_sequences(a))}") for a in attributes]
-            paths = _panel_grid(evaluation, panels, styles, folder / "fig3", 2, options.width,
+            paths = _panel_grid(evaluation, panels, styles, folder / "fig3", 2, options,
                                 "Fig. 3: success plots per attribute")
             files += [(p, f"Fig. 3: success plots per attribute ({', '.join(attributes)})") for p in paths]
         elif step == "fig4":
@@ -311,9 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a tracker's style in every figure: NAME its display name, COLOR a matplotlib colour, "
                              "LINESTYLE solid|dashed|dotted|dashdot (default: chosen once, kept in styles.json; "
                              "a backbone and its baseline share a colour, the baseline dashed)")
-    parser.add_argument("--width", default=DEFAULT_WIDTH, metavar="LENGTH",
-                        help="TikZ width of one plot panel, a TeX length (default: 0.48\\linewidth, two panels "
-                             "per line; e.g. '\\columnwidth' for one panel per column of a two-column paper)")
+    parser.add_argument("--width", default=None, metavar="LENGTH",
+                        help="TikZ width of one plot panel, a TeX length, e.g. '0.48\\linewidth' for two panels "
+                             "per line (default: pgfplots' 240pt, one column of a two-column paper; panels "
+                             "wrap to the next line when they do not fit). LaTeX text keeps its size, so in narrow "
+                             "panels the legend covers more of the plot than in the PNG: add --legend-font")
+    parser.add_argument("--legend-font", default=None, metavar="SIZE",
+                        help="TikZ legend font, a LaTeX size: tiny, scriptsize, footnotesize, small, normalsize "
+                             "(default: the size closest to the PNG's, footnotesize)")
     parser.add_argument("--dataset-label", default=None, metavar="TEXT",
                         help="the dataset's name in plot titles (default: the sequences' dataset, e.g. otb2013)")
     parser.add_argument("--paper-fps", action="store_true",
@@ -333,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            from evaluation.analysis.plots import check_latex_size
             from evaluation.analysis.styles import parse_style_override
             from evaluation.run_experiment import load_experiment
 
@@ -344,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                 sequences=tuple(args.sequences) if args.sequences else None,
                 frames=tuple(args.frames) if args.frames else None, num_frames=args.num_frames,
                 fig4_trackers=tuple(args.fig4_trackers) if args.fig4_trackers else None, width=args.width,
+                legend_font=check_latex_size(args.legend_font) if args.legend_font else None,
                 paper_fps=args.paper_fps, styles=overrides, strict=args.strict, use_cache=not args.no_cache)
             sources, dataset = load_experiment(args.module, args.function)
             folder = args.output

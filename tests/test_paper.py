@@ -152,7 +152,8 @@ def paper_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("paper")
     dataset = make_dataset()
     output = make_paper(make_sources(root / "results", dataset), dataset, root / "out",
-                        PaperOptions(num_frames=2, paper_fps=True), dataset_label="toyset")
+                        PaperOptions(num_frames=2, paper_fps=True, width="0.48\\linewidth"),
+                        dataset_label="toyset")
     assert output.notes == []
     return output.folder
 
@@ -276,13 +277,17 @@ def test_cli_writes_the_folder_and_fails_with_one_line(tmp_path: Path, monkeypat
     monkeypatch.syspath_prepend(str(tmp_path))
     out = tmp_path / "out"
     assert main([name, "toy", "--output", str(out), "--attributes", "IV", "SV", "--num-frames", "1",
-                 "--style", "MIL_v1=black,dotted", "--no-progress"]) == 0
+                 "--style", "MIL_v1=black,dotted", "--legend-font", "scriptsize", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert str(out) in printed and "fig3" in printed
-    assert (out / "fig3.tex").read_text().count("\\begin{tikzpicture}") == 2
+    fig3 = (out / "fig3.tex").read_text()
+    assert fig3.count("\\begin{tikzpicture}") == 2 and fig3.count("legend style={font=\\scriptsize}") == 2
+    assert re.search(r"(?<!line )width=", fig3) is None  # no --width: pgfplots' default
     assert load_styles(out / "styles.json")["MIL_v1"] == TrackerStyle("#000000", ":")
     assert main([name, "toy", "--output", str(out), "--attributes", "LR", "--no-progress"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: --attributes not flagged on any evaluated sequence: LR (present: IV, SV, DEF, IPR, OPR)"]
+    assert main([name, "toy", "--output", str(out), "--legend-font", "huge", "--no-progress"]) == 1
+    assert capsys.readouterr().err.startswith("error: legend font 'huge' is not a LaTeX size")
     assert main(["no_such_experiment_module", "f"]) == 1
     assert "experiment module 'no_such_experiment_module' not found" in capsys.readouterr().err

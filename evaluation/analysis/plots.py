@@ -132,6 +132,15 @@ def latex_font_size(points: float) -> str:
     return next(command for threshold, command in _LATEX_SIZES if ratio >= threshold)
 
 
+def check_latex_size(command: str) -> str:
+    r"""``command`` (``\small`` or ``small``) as a LaTeX size command; ``ValueError`` when it is not one."""
+    name = command.lstrip("\\")
+    sizes = [c for _, c in _LATEX_SIZES]
+    if "\\" + name not in sizes:
+        raise ValueError(f"legend font '{command}' is not a LaTeX size (use one of: {', '.join(sizes)})")
+    return "\\" + name
+
+
 _TIKZ_DASHES = {"--": "dashed", ":": "dotted", "-.": "dashdotted"}
 
 
@@ -139,12 +148,14 @@ class TikzExportError(ValueError):
     """The exporter's output does not have the structure :func:`finish_tikz` edits."""
 
 
-def finish_tikz(code: str, axes: Any, description: str, width: str | None = None) -> str:
+def finish_tikz(code: str, axes: Any, description: str, width: str | None = None,
+                legend_font: str | None = None) -> str:
     r"""Restore in ``code`` (``matplot2tikz`` output of a figure whose only axes is ``axes``) what the
     exporter drops, and prepend a header comment.
 
     - the legend title (an empty-image first legend entry, as pgfplots has no legend title) and the
-      legend font size;
+      legend font size (the LaTeX size closest to the PNG's relative size, or ``legend_font``, e.g.
+      ``\scriptsize`` for narrow panels);
     - the grid's line style and width; the curves' line widths (``line width`` of each ``\addplot``);
     - with ``width`` (a TeX length such as ``0.48\linewidth``): the axis width, height ``0.75 *`` it.
 
@@ -164,8 +175,9 @@ def finish_tikz(code: str, axes: Any, description: str, width: str | None = None
         options.append(f"grid style={{{dash}, line width={grid.get_linewidth():g}pt}}")
     if legend is not None:
         texts = legend.get_texts()
-        if texts:
-            options.append(f"legend style={{font={latex_font_size(texts[0].get_fontsize())}}}")
+        if texts or legend_font:
+            font = check_latex_size(legend_font) if legend_font else latex_font_size(texts[0].get_fontsize())
+            options.append(f"legend style={{font={font}}}")
     if width:
         options.append(f"width={width}, height={TIKZ_ASPECT:g}*({width})")
     # Appended last, so these keys win over the exporter's (pgfplots' "style" keys append).
@@ -214,7 +226,7 @@ def _options_end(code: str) -> int:
     raise TikzExportError("unterminated option list of the axis environment")
 
 
-def tikz_code(figure: Figure, description: str, width: str | None = None) -> str:
+def tikz_code(figure: Figure, description: str, width: str | None = None, legend_font: str | None = None) -> str:
     """The finished TikZ code of a single-axes ``figure`` (see :func:`finish_tikz`).
 
     Legend entries are escaped for LaTeX in place (write the PNG/PDF first).
@@ -233,7 +245,7 @@ def tikz_code(figure: Figure, description: str, width: str | None = None) -> str
     for text in legend.get_texts() if legend is not None else []:
         text.set_text(latex_escape(text.get_text()))
     code = matplot2tikz.get_tikz_code(figure=figure, strict=False)
-    return finish_tikz(code, axes, description, width)
+    return finish_tikz(code, axes, description, width, legend_font)
 
 
 def save_plot(figure: Figure, out_stem: Path, tikz: bool = True, tikz_width: str | None = None) -> list[Path]:
