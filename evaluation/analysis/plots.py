@@ -11,9 +11,9 @@ line widths) and adds a header naming the preamble the file needs.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-import re
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -77,7 +77,7 @@ def name_styles(names: list[str]) -> dict[str, "TrackerStyle"]:
 
 
 def draw_axes(axes: Any, curves: dict[str, Curves], scores: dict[str, Scores], kind: str, title: str,
-              styles: dict[str, "TrackerStyle"] | None = None, legend_fontsize: str = "small") -> None:
+              styles: dict[str, "TrackerStyle"] | None = None) -> None:
     """One plot into ``axes``: a curve per tracker in its style, legend ``name [score]`` titled with the score."""
     plot = PLOT_KINDS[kind]
     styles = styles if styles is not None else name_styles(list(scores))
@@ -93,8 +93,8 @@ def draw_axes(axes: Any, curves: dict[str, Curves], scores: dict[str, Scores], k
     axes.set_ylabel(plot.ylabel)
     axes.set_title(title)
     axes.grid(True, linestyle=":", linewidth=GRID_LINE_WIDTH)
-    axes.legend(loc="lower left" if kind == "success" else "lower right", fontsize=legend_fontsize,
-                title=plot.score_label, title_fontsize=legend_fontsize)
+    axes.legend(loc="lower left" if kind == "success" else "lower right", fontsize="small",
+                title=plot.score_label, title_fontsize="small")
 
 
 def draw_plot(curves: dict[str, Curves], scores: dict[str, Scores], kind: str, title: str,
