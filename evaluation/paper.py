@@ -2,7 +2,8 @@ r"""The paper's figures and table in one command, paper-ready (PNG, PDF, TikZ, L
 
     python -m evaluation.paper demo demo
     python -m evaluation.paper otb2013_offline otb2013_offline_available --paper-fps
-    python -m evaluation.paper otb2013_paper otb2013_paper --attributes IV DEF OPR IPR SV --width '\linewidth'
+    python -m evaluation.paper otb2013_paper otb2013_paper --attributes IV DEF OPR IPR SV \
+        --width '0.48\linewidth' --legend-font scriptsize
 
 For the experiment's trackers and dataset (``MODULE FUNCTION`` as in ``evaluation.run_experiment``,
 whose saved results are read; nothing is run) it writes into one folder
@@ -19,9 +20,10 @@ whose saved results are read; nothing is run) it writes into one folder
   a tracker keeps its colour and line style when others are added or removed; delete it to choose
   afresh); ``eval_cache.json``, the analysis cache.
 
-Figures come as PNG, PDF and TikZ ``.tex`` (PGFPlots, one ``tikzpicture`` per panel; the header
-comment names the preamble; ``--width``, ``--legend-font``). ``fig4.tex`` places ``fig4.pdf`` with ``\includegraphics`` (photos are
-not vector graphics). Every tracker keeps one style in all figures; ``--style`` overrides it.
+Figures come as PNG, PDF and TikZ ``.tex`` (PGFPlots, one ``tikzpicture`` per panel, the header
+comment names the preamble; ``--width``, ``--legend-font``). ``fig4.tex`` places ``fig4.pdf`` with
+``\includegraphics`` (photos are not vector graphics). Every tracker keeps one style in all figures;
+``--style`` overrides it.
 """
 from __future__ import annotations
 
