@@ -95,18 +95,6 @@ def _attribute_title(attribute: str, n: int) -> str:
     return f"{full} ({n})"
 
 
-def _join_tikz(codes: list[str], columns: int) -> str:
-    r"""Panels side by side (``\hfill``), ``columns`` per row; each panel keeps its own header comment."""
-    parts = []
-    for i, code in enumerate(codes):
-        if i and i % columns == 0:
-            parts.append("\\par\\medskip\n")
-        elif i:
-            parts.append("\\hfill\n")
-        parts.append(code.rstrip("\n") + "%\n")
-    return "".join(parts)
-
-
 def _panel_grid(evaluation: Any, panels: list[tuple[str | None, str, str]], styles: dict[str, Any],
                 stem: Path, columns: int, options: PaperOptions, description: str) -> list[Path]:
     """A figure of plot panels ``(attribute or None, kind, title)``: PNG and PDF of the grid, TikZ with
@@ -114,7 +102,7 @@ def _panel_grid(evaluation: Any, panels: list[tuple[str | None, str, str]], styl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from evaluation.analysis.plots import draw_axes, draw_plot, tikz_code
+    from evaluation.analysis.plots import draw_axes, draw_plot, join_tikz, tikz_code
 
     rows = math.ceil(len(panels) / columns)
     cols = min(columns, len(panels))
@@ -132,7 +120,7 @@ def _panel_grid(evaluation: Any, panels: list[tuple[str | None, str, str]], styl
                        f"{description}, panel {i + 1}: {title}", options.width, options.legend_font)
              for i, (a, kind, title) in enumerate(panels)]
     paths.append(stem.with_suffix(".tex"))
-    paths[-1].write_text(_join_tikz(codes, columns))
+    paths[-1].write_text(join_tikz(codes, columns))
     return paths
 
 

@@ -248,6 +248,18 @@ def tikz_code(figure: Figure, description: str, width: str | None = None, legend
     return finish_tikz(code, axes, description, width, legend_font)
 
 
+def join_tikz(codes: list[str], columns: int) -> str:
+    r"""Panels side by side (``\hfill``), ``columns`` per row; each panel keeps its own header comment."""
+    parts = []
+    for i, code in enumerate(codes):
+        if i and i % columns == 0:
+            parts.append("\\par\\medskip\n")
+        elif i:
+            parts.append("\\hfill\n")
+        parts.append(code.rstrip("\n") + "%\n")
+    return "".join(parts)
+
+
 def save_plot(figure: Figure, out_stem: Path, tikz: bool = True, tikz_width: str | None = None) -> list[Path]:
     """Write ``<out_stem>.png``, ``.pdf`` and (with ``tikz``) ``.tex``; returns the paths.
 
