@@ -370,7 +370,9 @@ def test_synthetic_is_deterministic_and_fast():
     start = time.perf_counter()
     frames = [first.image(i) for i in range(20)]
     per_frame = (time.perf_counter() - start) / 20
-    assert per_frame < 0.02, f"{per_frame * 1e3:.1f} ms per frame"
+    # A guard against pathological slowness only (frame rendering takes 2-4 ms on one idle core;
+    # speed figures belong in benchmarks/): generous enough for a loaded 2-core CI machine.
+    assert per_frame < 0.25, f"{per_frame * 1e3:.1f} ms per frame"
     assert frames[0].shape == (240, 320, 3) and frames[0].dtype == np.uint8
     assert not np.array_equal(frames[0], frames[10])
 
