@@ -89,7 +89,7 @@ class SyntheticSpec:
         return self.morph_hue_deg != 0.0 or self.morph_texture
 
 
-#: The sequences of the ``synthetic`` dataset (750 frames in all).
+#: The sequences of the ``synthetic`` dataset (1,140 frames in all).
 SYNTHETIC_SPECS: tuple[SyntheticSpec, ...] = (
     SyntheticSpec("Cruise", seed=1101, num_frames=80),
     SyntheticSpec("Zoom", seed=1202, num_frames=90, target_wh=(34.0, 28.0), scale_peak=2.5, attributes=("SV",)),
@@ -104,6 +104,13 @@ SYNTHETIC_SPECS: tuple[SyntheticSpec, ...] = (
     SyntheticSpec("Storm", seed=1808, num_frames=120, target_wh=(40.0, 32.0), scale_peak=2.3, rotation_deg=30.0,
                   deformation=0.2, illumination=0.4, occlusions=1, distractors=3, similar_distractors=True,
                   attributes=("IV", "SV", "OCC", "DEF", "IPR", "BC")),
+    # The showcase: the target's appearance morphs, then a ghost of its first-frame look passes by.
+    SyntheticSpec("Chameleon", seed=1909, num_frames=130, morph_hue_deg=180.0, morph_span=(0.08, 0.45),
+                  ghost_pass=0.72, attributes=("IV", "BC")),
+    SyntheticSpec("Molt", seed=2010, num_frames=130, deformation=0.12, morph_texture=True, morph_span=(0.08, 0.45),
+                  ghost_pass=0.72, attributes=("DEF", "BC")),
+    SyntheticSpec("Changeling", seed=2111, num_frames=130, morph_hue_deg=180.0, morph_texture=True,
+                  morph_span=(0.08, 0.45), ghost_pass=0.72, attributes=("IV", "DEF", "BC")),
 )
 
 _CORNER = 0.25          # corner radius as a fraction of the smaller half-side
