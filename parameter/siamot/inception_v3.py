@@ -1,4 +1,4 @@
-"""SiamOT on inception_v3 with the paper's online training (Sections 2.3-2.5)."""
+"""SiamOT on inception_v3 with SiamOT's default online training (see ``pytracking_siamot.parameters``)."""
 from pytracking_siamot.parameters import TrackerParams, make_parameters
 
 

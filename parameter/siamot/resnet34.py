@@ -1,4 +1,4 @@
-"""SiamOT on resnet34 with the paper's online training (Sections 2.3-2.5)."""
+"""SiamOT on resnet34 with SiamOT's default online training (see ``pytracking_siamot.parameters``)."""
 from pytracking_siamot.parameters import TrackerParams, make_parameters
 
 

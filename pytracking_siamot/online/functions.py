@@ -12,6 +12,7 @@ Equations:
 - Eq. 5, :func:`thresholded_loss`: a loss below ``T_l`` counts as zero.
 - Eq. 8, :func:`relative_ratio`: ``min(1, a / b)``, clamped to [0, 1].
 - Eq. 9, :func:`jcpp`: ``lambda * Peak_r + (1 - lambda) * PSR_r``.
+- (not in the paper) :func:`apce`, a third confidence reported for the confidence analysis.
 - Eq. 11, :func:`update_rate`: ``alpha = (JCPP - T_c) / (1 - T_c)`` (0 when JCPP <= T_c).
 - Eq. 10, :func:`update_template_map`: ``R_t <- (1 - alpha) R_t + alpha R_c``.
 """
@@ -118,6 +119,20 @@ def psr(score_map: torch.Tensor, window: int | None = None) -> float:
     if std == 0.0:
         return 0.0
     return (float(m[row, col]) - float(sidelobe.mean())) / std
+
+
+def apce(score_map: torch.Tensor) -> float:
+    """Average peak-to-correlation energy (Wang et al., CVPR 2017; not in the paper):
+    ``(max - min)^2 / mean((r - min)^2)``. 0.0 for a constant map.
+
+    Reported beside peak, PSR and JCPP so the confidence analysis can compare them.
+    """
+    m = score_map.detach().double()
+    low = m.min()
+    energy = float(((m - low) ** 2).mean())
+    if energy == 0.0:
+        return 0.0
+    return float((m.max() - low) ** 2) / energy
 
 
 def relative_ratio(current: float, template: float) -> float:

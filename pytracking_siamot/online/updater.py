@@ -24,7 +24,8 @@ ConfidenceReference = Literal["template", "first_frame"]
 
 @dataclass(frozen=True)
 class Assessment:
-    """Confidence of one frame: raw and relative peak / PSR (Eq. 8), JCPP (Eq. 9), KL loss (Eq. 4)."""
+    """Confidence of one frame: raw and relative peak / PSR (Eq. 8), JCPP (Eq. 9), KL loss (Eq. 4),
+    and APCE (not in the paper; reported for the confidence analysis)."""
 
     peak: float
     psr: float
@@ -32,6 +33,7 @@ class Assessment:
     psr_r: float
     jcpp: float
     loss: float
+    apce: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,8 @@ class OnlineUpdater:
         peak_r = fn.relative_ratio(peak_c, ref_peak)
         psr_r = fn.relative_ratio(psr_c, ref_psr)
         loss = float(fn.kl_loss(self._normalize(self.template_map), self._normalize(r_c)))
-        return Assessment(peak_c, psr_c, peak_r, psr_r, fn.jcpp(peak_r, psr_r, self.jcpp_weight), loss)
+        return Assessment(peak_c, psr_c, peak_r, psr_r, fn.jcpp(peak_r, psr_r, self.jcpp_weight), loss,
+                          fn.apce(r_c))
 
     def should_train(self, assessment: Assessment) -> bool:
         """Train only when confident (``JCPP > T_c``) and the loss survives Eq. 5 (``> T_l``)."""

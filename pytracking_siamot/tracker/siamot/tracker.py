@@ -166,7 +166,8 @@ class SiamOT:
         current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
         assessment = self.updater.assess(current_map)
         out: dict[str, Any] = {"peak": assessment.peak, "psr": assessment.psr, "jcpp": assessment.jcpp,
-                               "loss": assessment.loss, "trained": False, "current_map": current_map}
+                               "apce": assessment.apce, "loss": assessment.loss, "trained": False,
+                               "current_map": current_map}
         result = self.updater.update_template(assessment, current_map)
         out["template_updated"] = result
         if assessment.jcpp > params.confidence_threshold:
@@ -211,7 +212,7 @@ class SiamOT:
         self._clamp_size()
 
         out: dict[str, Any] = {"peak": math.nan, "psr": math.nan, "jcpp": math.nan, "loss": math.nan,
-                               "trained": False, "template_updated": False}
+                               "apce": math.nan, "trained": False, "template_updated": False}
         current_map = None
         template_map = self.updater.template_map
         if params.online_training and self._adapter is not None:
@@ -233,7 +234,8 @@ class SiamOT:
                 _, current_search = self._crop_batch(frame, [self._search_size], params.instance_size)
                 current_map = self._score(current_search)[0, 0]
                 assessment = self.updater.assess(current_map)
-            out.update(peak=assessment.peak, psr=assessment.psr, jcpp=assessment.jcpp, loss=assessment.loss)
+            out.update(peak=assessment.peak, psr=assessment.psr, jcpp=assessment.jcpp, loss=assessment.loss,
+                       apce=assessment.apce)
             if params.online_training:
                 if current_search is None and self.updater.should_train(assessment):
                     _, current_search = self._crop_batch(frame, [self._search_size], params.instance_size)

@@ -1,0 +1,6 @@
+"""SiamOT on inception_v3 with the paper's online training exactly as written (``PAPER_ONLINE``)."""
+from pytracking_siamot.parameters import PAPER_ONLINE, TrackerParams, make_parameters
+
+
+def parameters() -> TrackerParams:
+    return make_parameters("inception_v3", online_training=True, **PAPER_ONLINE)
