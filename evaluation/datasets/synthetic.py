@@ -1,18 +1,18 @@
 """The built-in synthetic dataset: deterministic sequences rendered on the fly, no download.
 
-Each of the first eight sequences shows a distinctive textured target (a rounded rectangle
-with a colour field, stripes, spots and a dark rim) moving over a static cluttered background
-with textured distractor objects of other patterns. Per sequence, the challenges named by its attributes
-are switched on: scale change (SV), in-plane rotation (IPR), shape change (DEF),
+Each of the first eight sequences shows a distinctive textured target (a rounded rectangle with
+a colour field, stripes, spots and a dark rim) moving over a static cluttered background with
+textured distractor objects of other patterns. Per sequence, the challenges named by its
+attributes are switched on: scale change (SV), in-plane rotation (IPR), shape change (DEF),
 illumination change (IV: global gain plus a moving light ramp), partial occlusion by a
-foreground bar (OCC), distractors sharing the target's colours (BC), fast motion (FM) and
-motion blur (MB).
+foreground bar (OCC), distractors sharing the target's colours (BC), fast motion (FM) and motion
+blur (MB).
 
 Three more sequences are the showcase of online training (the paper's motivation: an
 appearance change that a fixed first-frame template cannot follow). The target's appearance
 morphs gradually (smoothstep from 8 % to 45 % of the sequence, about 48 frames), then a *ghost*
--- the first-frame target copied pixel for pixel (same texture, size and angle) -- passes close
-to it:
+-- a copy of the first-frame target (its texture, size and angle, unmorphed) -- passes close to
+it:
 
 * ``Chameleon`` (IV, BC): every hue of the target turns by 180 degrees; the pattern is kept.
 * ``Molt`` (DEF, BC): the pattern fades into an unrelated pattern (other stripes, field and
@@ -20,13 +20,14 @@ to it:
 * ``Changeling`` (IV, DEF, BC): both, the pattern fades and the hues turn.
 
 The ghost fades in (over 6 frames, when the morph is over 90 % done) 2.5 first-frame target
-sides ahead of the target, outside SiamFC's search region (about 170 px wide here); it overtakes the target at 3 px/frame
-relative to it, at a fixed sideways offset that leaves 8 px between the two boxes at the
-closest pass (72 % of the sequence), never overlapping it, and drifts away. A tracker that
-matches only the first-frame template finds the ghost a better match than the morphed target
-and jumps to it; one that has updated its appearance model on the recent frames keeps the
-target. OTB has no attribute for a change of the target's own colours or pattern: the flags
-are the nearest ones (IV for the colour change, DEF for the pattern change, BC for the ghost).
+sides ahead of the target, outside SiamFC's search region (about 170 px wide here); it overtakes
+the target at 3 px/frame relative to it, at a fixed sideways offset that leaves 8 px between the
+two boxes at the closest pass (72 % of the sequence), never overlapping it, and drifts away. A
+tracker that matches only the first-frame template finds the ghost a better match than the
+morphed target and jumps to it; one that has updated its appearance model on the recent frames
+keeps the target. OTB has no attribute for a change of the target's own colours or pattern: the
+flags are the nearest ones (IV for the colour change, DEF for the pattern change, BC for the
+ghost).
 
 Determinism: the whole motion is computed from the sequence's fixed seed when the dataset is
 built (``numpy.random.default_rng(seed)``, no global RNG, no ``hash()``), and frame ``i`` is a
