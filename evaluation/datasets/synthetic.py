@@ -9,21 +9,23 @@ foreground bar (OCC), distractors sharing the target's colours (BC), fast motion
 blur (MB).
 
 Three more sequences are the showcase of online training (the paper's motivation: an
-appearance change that a fixed first-frame template cannot follow). The target's appearance
-morphs gradually (smoothstep from 8 % to 45 % of the sequence, about 48 frames), then a *ghost*
--- a copy of the first-frame target (its texture, size and angle, unmorphed) -- passes close to
-it:
+appearance change that a fixed first-frame template cannot follow). A flat target (56x30 px)
+morphs gradually (smoothstep from 5 % to 45 % of the sequence, frames 6-58 of 130), then a
+*ghost* -- a copy of the first-frame target (its texture, size and angle, unmorphed) -- passes
+close to it:
 
 * ``Chameleon`` (IV, BC): every hue of the target turns by 180 degrees; the pattern is kept.
 * ``Molt`` (DEF, BC): the pattern fades into an unrelated pattern (other stripes, field and
   spots) of the same colours, while the aspect ratio wobbles by +-12 %.
 * ``Changeling`` (IV, DEF, BC): both, the pattern fades and the hues turn.
 
-The ghost fades in (over 6 frames, when the morph is over 90 % done) 2.5 first-frame target
-sides ahead of the target, outside SiamFC's search region (about 170 px wide here); it overtakes
-the target at 3 px/frame relative to it, at a fixed sideways offset that leaves 8 px between the
-two boxes at the closest pass (72 % of the sequence), never overlapping it, and drifts away. A
-tracker that matches only the first-frame template finds the ghost a better match than the
+The ghost fades in (over 6 frames, from frame 54, when the morph is over 95 % done) 2.5 target
+lengths ahead of the target, outside SiamFC's search region; it overtakes the target at 3
+px/frame relative to it, alongside its long side with 4 px between the two boxes (never
+overlapping it; closest at frame 101), and drifts away. Its centre then passes 34-36 px from
+the target's, within the reach of SiamFC's score map (+-43 px here: 64/127 of the exemplar's
+context side); a pass along the short sides (>= 60 px) would stay out of its reach.
+A tracker that matches only the first-frame template finds the ghost a better match than the
 morphed target and jumps to it; one that has updated its appearance model on the recent frames
 keeps the target. OTB has no attribute for a change of the target's own colours or pattern: the
 flags are the nearest ones (IV for the colour change, DEF for the pattern change, BC for the
@@ -126,18 +128,18 @@ SYNTHETIC_SPECS: tuple[SyntheticSpec, ...] = (
                   deformation=0.2, illumination=0.4, occlusions=1, distractors=3, similar_distractors=True,
                   attributes=("IV", "SV", "OCC", "DEF", "IPR", "BC")),
     # The showcase: the target's appearance morphs, then a ghost of its first-frame look passes by.
-    SyntheticSpec("Chameleon", seed=1909, num_frames=130, morph_hue_deg=180.0, morph_span=(0.08, 0.45),
-                  ghost_pass=0.72, attributes=("IV", "BC")),
-    SyntheticSpec("Molt", seed=2010, num_frames=130, deformation=0.12, morph_texture=True, morph_span=(0.08, 0.45),
-                  ghost_pass=0.72, attributes=("DEF", "BC")),
-    SyntheticSpec("Changeling", seed=2111, num_frames=130, morph_hue_deg=180.0, morph_texture=True,
-                  morph_span=(0.08, 0.45), ghost_pass=0.72, attributes=("IV", "DEF", "BC")),
+    SyntheticSpec("Chameleon", seed=1909, num_frames=130, target_wh=(56.0, 30.0), morph_hue_deg=180.0,
+                  morph_span=(0.05, 0.45), ghost_pass=0.78, attributes=("IV", "BC")),
+    SyntheticSpec("Molt", seed=2010, num_frames=130, target_wh=(56.0, 30.0), deformation=0.12, morph_texture=True,
+                  morph_span=(0.05, 0.45), ghost_pass=0.78, attributes=("DEF", "BC")),
+    SyntheticSpec("Changeling", seed=2111, num_frames=130, target_wh=(56.0, 30.0), morph_hue_deg=180.0,
+                  morph_texture=True, morph_span=(0.05, 0.45), ghost_pass=0.78, attributes=("IV", "DEF", "BC")),
 )
 
 _CORNER = 0.25          # corner radius as a fraction of the smaller half-side
 _FM_SPEED = (24.0, 32.0)  # px/frame in fast-motion bursts (OTB's FM threshold is 20)
 _GHOST_SPEED = 3.0        # px/frame: the ghost's speed relative to the target
-_GHOST_GAP = 8.0          # px between the ghost's and the target's boxes at the closest pass
+_GHOST_GAP = 4.0          # px between the ghost's and the target's boxes at the closest pass
 _GHOST_APPEAR = 2.5       # the ghost fades in this many first-frame target sides away ...
 _GHOST_FADE = 6           # ... over this many frames
 
@@ -316,25 +318,27 @@ def _ghost_track(spec: SyntheticSpec, rng: np.random.Generator, target: ObjectTr
                  target_half: np.ndarray) -> tuple[ObjectTrack, np.ndarray]:
     """The ghost's poses and opacity (N,): a copy of the first-frame target that overtakes the target.
 
-    It moves with the target plus a constant relative velocity ``_GHOST_SPEED`` along ``u``, at a
-    fixed offset ``gap`` along ``v`` (perpendicular to ``u``, pointing roughly to the image centre
-    at the closest pass, so the ghost is in view there). ``gap`` exceeds the two boxes' support in
-    direction ``v`` by ``_GHOST_GAP``, so ``v`` separates the boxes in every frame: the ghost never
-    overlaps the target. It fades in ``_GHOST_APPEAR`` target sides ahead of the target (outside
-    the trackers' search region) and drifts away after the pass.
+    It moves with the target plus a constant relative velocity ``_GHOST_SPEED`` along the target's
+    long axis ``u``, at a fixed offset ``gap`` across its short side ``v`` (towards the image
+    centre, so the ghost is in view at the closest pass). ``gap`` exceeds the two boxes' extent
+    along ``v`` by ``_GHOST_GAP``, so the ghost never overlaps the target; passing along the short
+    side brings its centre within reach of a SiamFC score map (which spans about +-0.75 target
+    lengths for a 56x30 target). It fades in ``_GHOST_APPEAR`` target sides ahead of the target (outside the trackers'
+    search region) and drifts away after the pass.
     """
     n = target.center_xy.shape[0]
     closest = int(round(spec.ghost_pass * (n - 1)))
     size_wh = target.size_wh[0]
     ghost_half = rotated_rounded_rect_half_extent(size_wh[None], target.angle[:1], target.canvas_wh)[0]
-    towards = np.asarray(spec.image_wh, dtype=np.float64) / 2.0 - target.center_xy[closest]
-    heading = np.arctan2(towards[1], towards[0]) if np.hypot(*towards) > 1.0 else rng.uniform(0, 2 * np.pi)
-    heading += rng.uniform(-0.5, 0.5)
-    v = np.array([np.cos(heading), np.sin(heading)])
-    u = np.array([-v[1], v[0]]) * rng.choice([-1.0, 1.0])
-    support = (target_half @ np.abs(v)).max() + ghost_half @ np.abs(v)
+    across = 1 if size_wh[0] >= size_wh[1] else 0
+    towards = spec.image_wh[across] / 2.0 - target.center_xy[closest, across]
+    v = np.zeros(2)
+    v[across] = np.sign(towards) if towards != 0 else rng.choice([-1.0, 1.0])
+    u = np.zeros(2)
+    u[1 - across] = rng.choice([-1.0, 1.0])
+    gap = target_half[:, across].max() + ghost_half[across] + _GHOST_GAP
     along = _GHOST_SPEED * (closest - np.arange(n))  # > 0 ahead of the target, < 0 after the pass
-    center = target.center_xy + v * (support + _GHOST_GAP) + along[:, None] * u
+    center = target.center_xy + v * gap + along[:, None] * u
     first = closest - int(np.ceil(_GHOST_APPEAR * max(spec.target_wh) / _GHOST_SPEED))
     if first < 1:
         raise ValueError(f"{spec.name}: ghost_pass={spec.ghost_pass} is too early: the ghost would be "
