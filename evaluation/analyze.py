@@ -6,11 +6,20 @@ Two ways to say what to analyse:
     python -m evaluation.analyze --trackers siamot:mobilenet_v2 siamot:mobilenet_v2_baseline \\
         --dataset otb2013 --published ../shared/otb2013/peer_results/SiamFC-3s_cfnetrelease:SiamFC-3s
 
-It prints the table (Tracker, AUC, OP50, OP75, Precision, Norm. precision, FPS) and writes, under
-``<plots_path>/<report name>/``: ``summary.csv``/``.md``, ``success``/``precision``/``norm_precision``
-plots as PNG, PDF and TikZ ``.tex``, per-attribute tables and plots, and ``eval_cache.json`` (metrics of
-each (run, sequence) keyed by a hash of the result files' sizes/mtimes and the ground truth; only what
-changed is recomputed). The plot paths are printed at the end.
+It prints the table (Tracker, AUC, OP50, OP75, Precision, Norm. precision, FPS, and "Trained %": the
+frames where online training ran, mean over sequences, for trackers whose per-frame state has it) and
+writes, under ``<plots_path>/<report name>/``: ``summary.csv``/``.md``, ``success``/``precision``/
+``norm_precision`` plots as PNG, PDF and TikZ ``.tex``, per-attribute tables and plots,
+``per_sequence_auc.csv``/``.md`` (AUC per sequence and tracker; printed with ``--per-sequence``), and
+``eval_cache.json`` (metrics of each (run, sequence) keyed by a hash of the result files' sizes/mtimes
+and the ground truth; only what changed is recomputed). The plot paths are printed at the end.
+
+Confidence analysis: for trackers whose per-frame state (``<seq>_state.csv``) has confidences
+(``peak``, ``psr``, ``jcpp``, ``apce``), it prints and writes ``confidence.csv``/``.md`` (ROC AUC of each
+confidence for the event IoU > 0.5, frames pooled per tracker over the dataset, the first frame and
+frames without valid ground truth excluded; and, for a gate ``confidence > threshold`` given with
+``--gate`` or else at the median, the fraction of frames above and their fraction with IoU > 0.5) and
+the plot ``confidence.{png,pdf,tex}`` (IoU against each confidence).
 
 Missing results: by default, sequences that some tracker has no results for are skipped for all
 trackers, with a warning listing them; ``--strict`` makes that an error (exit status 1).
@@ -57,7 +66,51 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-tikz", action="store_true", help="skip the TikZ (.tex) export of the plots")
     parser.add_argument("--no-cache", action="store_true",
                         help="recompute every metric and do not write eval_cache.json")
+    parser.add_argument("--sequences", nargs="+", metavar="NAME", default=None,
+                        help="analyse only these sequences of the dataset (names; an unknown name is an error); "
+                             "the report folder is the same as without it unless --name is given")
+    parser.add_argument("--per-sequence", action="store_true",
+                        help="also print the AUC per sequence and tracker (with mean AUC, mean precision and "
+                             "%% frames trained) and the %% of frames trained per sequence; the files "
+                             "per_sequence_*.csv/.md are always written")
+    parser.add_argument("--gate", nargs="+", metavar="CONFIDENCE=THRESHOLD", default=[],
+                        help="thresholds for the confidence table's gate columns, e.g. jcpp=0.55 psr=8 "
+                             "(default: the median of each confidence)")
     return parser
+
+
+def parse_gates(items: list[str]) -> dict[str, float]:
+    """``['jcpp=0.55', ...]`` -> ``{'jcpp': 0.55}``; ``ValueError`` names a bad item."""
+    from evaluation.analysis.confidence import CONFIDENCE_KEYS
+
+    gates: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or name not in CONFIDENCE_KEYS:
+                raise ValueError
+            gates[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--gate '{item}' must be CONFIDENCE=NUMBER with CONFIDENCE one of "
+                             f"{', '.join(CONFIDENCE_KEYS)}") from None
+    return gates
+
+
+def select_named(dataset: Any, names: list[str] | None) -> Any:
+    """The sequences of ``dataset`` named in ``names`` (in the dataset's order); all when ``names`` is None.
+
+    Raises:
+        ValueError: a name is not in the dataset (the message lists it and the known names).
+    """
+    if names is None:
+        return dataset
+    from evaluation.data import SequenceList
+
+    known = [s.name for s in dataset]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown sequence {', '.join(unknown)} (the dataset has: {', '.join(known)})")
+    return SequenceList(s for s in dataset if s.name in names)
 
 
 def parse_tracker_spec(spec: str) -> tuple[str, str, list[int | None], str | None]:
@@ -110,7 +163,7 @@ def collect_inputs(args: argparse.Namespace) -> tuple[list[Any], Any, str]:
         dataset = get_dataset(*names)
         name = args.name or "report_" + "_".join(names)
     sources += [parse_published_spec(spec) for spec in args.published]
-    return sources, dataset, name
+    return sources, select_named(dataset, args.sequences), name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             plots_path = args.plots_path or load_settings().path("plots_path")
             output = generate_report(sources, dataset, name, plots_path, strict=args.strict,
                                      attributes=not args.no_attributes, tikz=not args.no_tikz,
-                                     progress=True, use_cache=not args.no_cache)
+                                     progress=True, use_cache=not args.no_cache,
+                                     gates=parse_gates(args.gate))
         except (LookupError, ValueError, OSError, ImportError) as exc:
             _print_warnings(caught)
             print(f"error: {exc}", file=sys.stderr)
@@ -134,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     print(output.summary.to_text())
     if output.attribute_tables:
         print(output.attribute_tables[0].to_text())
+    if args.per_sequence:
+        for table in output.per_sequence:
+            print(table.to_text())
+    if output.confidence is not None:
+        print(output.confidence.to_text())
     print(f"cache: {output.cache_hits} reused, {output.cache_misses} computed "
           f"({output.report_dir / 'eval_cache.json'})")
     print("tables:")

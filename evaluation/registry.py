@@ -30,6 +30,7 @@ so tests and long sessions see what is installed now.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.metadata
 import importlib.util
@@ -60,12 +61,17 @@ class TrackerSpec:
             pytracking contract (``initialize(image, info) -> dict``,
             ``track(image, info=None) -> dict`` with ``target_bbox`` ``[x, y, w, h]``).
         description: one line for listings.
+        apply_overrides: ``(params, overrides) -> params``, the parameters with the values of
+            ``overrides`` (a dict, field name -> value) in place of the parameter file's; it must raise
+            ``ValueError`` naming an unknown field. ``None``: parameters that are a dataclass get
+            ``dataclasses.replace`` (see :func:`replace_fields`), others take no overrides.
     """
 
     parameter_names: Callable[[], list[str]]
     make_parameters: Callable[[str, Settings], Any]
     tracker_class: Callable[[], type]
     description: str = ""
+    apply_overrides: Callable[[Any, dict[str, Any]], Any] | None = None
 
 
 # --------------------------------------------------------------------------- built-ins
@@ -97,6 +103,29 @@ def _siamot_class() -> type:
     return module.get_tracker_class()
 
 
+def _siamot_overrides(params: Any, overrides: dict[str, Any]) -> Any:
+    """A new pytracking view on ``dataclasses.replace`` of the frozen ``SiamOTParams``."""
+    from pytracking_siamot.parameters import TrackerParams
+    return TrackerParams(replace_fields(params.settings, overrides))
+
+
+def replace_fields(params: Any, overrides: dict[str, Any]) -> Any:
+    """``dataclasses.replace(params, **overrides)`` after checking every name is a field of ``params``.
+
+    Raises:
+        ValueError: ``params`` is not a dataclass, or a name is not one of its fields (the message
+            names it and lists the fields).
+    """
+    if not (dataclasses.is_dataclass(params) and not isinstance(params, type)):
+        raise ValueError(f"parameters of type {type(params).__name__} take no overrides (not a dataclass)")
+    fields = sorted(f.name for f in dataclasses.fields(params))
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown parameter override {', '.join(repr(n) for n in unknown)}: "
+                         f"{type(params).__name__} fields are {', '.join(fields)}")
+    return dataclasses.replace(params, **overrides)
+
+
 def _opencv_parameter_names() -> list[str]:
     from evaluation.opencv_trackers import OPENCV_TRACKERS
     return list(OPENCV_TRACKERS)
@@ -114,7 +143,8 @@ def _opencv_class() -> type:
 
 BUILTIN_TRACKERS: dict[str, TrackerSpec] = {
     "siamot": TrackerSpec(_siamot_parameter_names, _siamot_parameters, _siamot_class,
-                          "SiamFC with the paper's online training (parameter/siamot/*)"),
+                          "SiamFC with the paper's online training (parameter/siamot/*)",
+                          apply_overrides=_siamot_overrides),
     "opencv": TrackerSpec(_opencv_parameter_names, _opencv_parameters, _opencv_class,
                           "OpenCV peers: MIL, NanoTrack v2, VitTrack, KCF/CSRT (opencv-contrib-python)"),
 }
@@ -187,9 +217,18 @@ def check_parameter(name: str, parameter_name: str) -> TrackerSpec:
     return spec
 
 
-def make_parameters(name: str, parameter_name: str, settings: Settings, debug: int = 0) -> Any:
-    """A fresh parameters object for one sequence, with ``debug`` and ``visualization`` set."""
-    params = check_parameter(name, parameter_name).make_parameters(parameter_name, settings)
+def make_parameters(name: str, parameter_name: str, settings: Settings, debug: int = 0,
+                    overrides: dict[str, Any] | None = None) -> Any:
+    """A fresh parameters object for one sequence, with ``overrides`` applied (see
+    :attr:`TrackerSpec.apply_overrides`; an unknown field raises ``ValueError`` naming the tracker,
+    parameter and field) and ``debug`` and ``visualization`` set."""
+    spec = check_parameter(name, parameter_name)
+    params = spec.make_parameters(parameter_name, settings)
+    if overrides:
+        try:
+            params = (spec.apply_overrides or replace_fields)(params, dict(overrides))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}:{parameter_name}: {exc}") from exc
     params.debug = debug
     params.visualization = debug > 0
     return params

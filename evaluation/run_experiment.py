@@ -1,14 +1,17 @@
 """Run an experiment: a function returning ``(trackers, dataset)``.
 
 ``MODULE`` is a module of ``evaluation/experiments/`` (``demo``, ``otb2013_paper``,
-``otb2013_offline``) or any importable dotted path (``mylab.experiments``); ``FUNCTION`` is
+``otb2013_offline``, ``ablation``) or any importable dotted path (``mylab.experiments``); ``FUNCTION`` is
 called without arguments. Examples::
 
     python -m evaluation.run_experiment demo demo --threads 2 --analyze
     python -m evaluation.run_experiment otb2013_paper otb2013_paper --scheduler tcp://host:8786
     python -m evaluation.run_experiment otb2013_offline otb2013_offline_available --threads 2
+    python -m evaluation.run_experiment ablation mobilenet_v2 --threads 2 --analyze
+    python -m evaluation.run_experiment ablation mobilenet_v2 --sequences Deer --analyze
 
-(``otb2013_offline_available``: the OTB2013 targets whose frames are on disk.)
+(``otb2013_offline_available``: the OTB2013 targets whose frames are on disk; ``ablation``: the
+parameter variants of :mod:`evaluation.experiments.ablation` on them.)
 
 Results-only trackers in the list (published results) are not run; the analysis
 (``python -m evaluation.analyze MODULE FUNCTION``) plots them beside the others. Complete
@@ -77,12 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.run_experiment", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("module", help="experiment module: a name in evaluation/experiments/ "
-                                       "(demo, otb2013_paper, otb2013_offline) or a dotted import path")
+                                       "(demo, otb2013_paper, otb2013_offline, ablation) or a dotted import path")
     parser.add_argument("function", help="function in the module returning (trackers, dataset)")
     add_run_arguments(parser)
+    parser.add_argument("--sequences", nargs="+", metavar="NAME", default=None,
+                        help="run (and analyse) only these sequences of the experiment's dataset, by name")
     parser.add_argument("--analyze", action="store_true",
                         help="after running, analyse the experiment (python -m evaluation.analyze MODULE "
-                             "FUNCTION): print the table and write plots under the plots path")
+                             "FUNCTION [--sequences ...] --per-sequence): print the tables and write plots "
+                             "under the plots path")
     return parser
 
 
@@ -92,11 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     check_run_arguments(parser, args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
+        from evaluation.analyze import main as analyze_main, select_named
+
         trackers, dataset = load_experiment(args.module, args.function)
-        status = execute(trackers, dataset, args)
+        status = execute(trackers, select_named(dataset, args.sequences), args)
         if args.analyze:
-            from evaluation.analyze import main as analyze_main
-            status = max(status, analyze_main([args.module, args.function]))
+            selection = [] if args.sequences is None else ["--sequences", *args.sequences]
+            status = max(status, analyze_main([args.module, args.function, *selection, "--per-sequence"]))
         return status
     except BaseException as exc:
         return cli_exit_status(exc)

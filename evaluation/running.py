@@ -5,7 +5,7 @@ Result files per (tracker, sequence), all written atomically, the boxes last so 
 presence marks a complete run (a resumed run skips it):
 
 - ``<seq>_state.csv``: per-frame online state (``frame``, 0-based, and those of ``peak``, ``psr``,
-  ``jcpp``, ``loss``, ``trained``, ``template_updated``, ``score`` that the tracker reports;
+  ``jcpp``, ``apce``, ``loss``, ``trained``, ``template_updated``, ``score`` that the tracker reports;
   booleans as 0/1, a missing value as an empty cell), only for trackers that report any;
 - ``<seq>_time.txt``: seconds per frame (the tracker's ``time`` or the measured call);
 - ``<seq>.txt``: ``x y w h`` per frame, tab-delimited floats with 2 decimals. Frame 0 is the
@@ -49,7 +49,7 @@ from evaluation.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
-STATE_KEYS: tuple[str, ...] = ("peak", "psr", "jcpp", "loss", "trained", "template_updated", "score")
+STATE_KEYS: tuple[str, ...] = ("peak", "psr", "jcpp", "apce", "loss", "trained", "template_updated", "score")
 
 Status = Literal["done", "skipped", "stopped", "failed"]
 

@@ -26,88 +26,77 @@ PAPER_ONLINE: dict[str, Any] = {**PAPER_THRESHOLDS, "confidence_reference": "tem
 
 @dataclass(frozen=True)
 class SiamOTParams:
-    """All SiamOT settings and their defaults.
+    """All SiamOT settings and their defaults (measured figures behind them: ``docs/online_training.md``).
 
     Network:
         backbone: name in ``ltr.models.backbone.BACKBONES``.
         pretrained: load ImageNet weights (offline for mobilenet_v2 / efficientnet_lite0).
         weights_path: a state-dict file to load instead (full network keys), or ``None``.
         device: ``'auto'`` (CUDA when available), ``'cpu'`` or ``'cuda'``.
-        exemplar_centering: subtract the per-channel spatial mean of the exemplar features
-            ``Zf`` before the cross-correlation. ImageNet features are never trained for
-            SiamFC here (as in the paper), and raw correlation of non-negative (ReLU) or
-            high-energy features favours bright, textured regions over the target; centring
-            makes the score a covariance between the template pattern and each window. Chosen
-            by measurement (see ``benchmarks/otb_subset.py`` and the README).
-        feature_border_crop: feature cells dropped on each side of ``Zf`` and ``Xf`` before
-            the correlation (``SiamFC(border_crop=...)``): zero padding makes the border cells
-            of both maps match each other, which produced corner peaks that dragged the
-            target off on every backbone we tried; the score map keeps its size.
-        correlation: implementation of the cross-correlation, same result up to float
-            summation order: ``'conv'`` (grouped convolution), ``'matmul'`` (one GEMM plus a
-            gather-sum; on CPU 3-4x faster, e.g. AlexNet 3 scales 6.3 -> 1.7 ms) or
-            ``'auto'`` (matmul on CPU, conv on CUDA).
-        channels_last: run the network in NHWC memory format (same result up to float
-            summation order). On CPU it was faster for all six backbones (2 threads, Crossing:
-            x1.1 ResNet-34 to x1.8 EfficientNet-Lite0; README, Speed); not measured on a GPU.
+        exemplar_centering: subtract the per-channel spatial mean of ``Zf`` before the
+            cross-correlation (scores become covariances; raw correlation of untrained ImageNet
+            features favours bright, textured regions over the target).
+        feature_border_crop: feature cells dropped on each side of ``Zf`` and ``Xf`` before the
+            correlation (``SiamFC(border_crop=...)``): zero padding makes border cells of both
+            maps match and puts spurious peaks in the map's corners; the map keeps its size.
+        correlation: ``'conv'`` (grouped convolution), ``'matmul'`` (GEMM plus gather-sum, faster
+            on CPU) or ``'auto'`` (matmul on CPU, conv on CUDA); same result up to float order.
+        channels_last: run the network in NHWC memory format (same result up to float order).
 
     SiamFC inference (Bertinetto et al. / siamfc-pytorch values):
         context, exemplar_size, instance_size, scale_num, scale_step, scale_penalty,
         scale_damping (the scale learning rate), window_influence, response_upsample.
         min_scale_factor / max_scale_factor: the target size is clamped to this range times
-            the initial size (a SiamFC scale drift would otherwise be unbounded).
-        min_target_size: absolute minimum width/height in pixels.
+            the initial size. min_target_size: absolute minimum width/height in pixels.
 
-    Online training (paper Sections 2.3-2.5):
-        online_training: run the online update (``False`` is the SiamFC baseline).
-        normalization: ``'softmax'`` (with ``softmax_temperature``) or ``'shift'``
-            (shift-and-divide) to turn score maps into distributions for the KL loss (Eq. 4).
-            Softmax is the default: on real OTB frames and the synthetic appearance change,
-            shift-and-divide gave KL 0.05-0.27, never above ``T_l = 1``, so the paper's
-            zero-loss threshold would switch training off for good.
-        softmax_temperature: relative to the std of the first-frame template map (see
-            ``OnlineUpdater``); 1.0 gave KL 0.3-1.7 on drifting real frames (0.5: 0.1-1.1,
-            0.25: <= 0.2, lower temperatures make both maps one-hot on the same cell: KL ~ 0).
-        zero_loss_threshold: ``T_l`` of Eq. 5. The paper uses 1.0 (see ``PAPER_THRESHOLDS``)
-            with its own, unstated map normalisation.
-        confidence_threshold: ``T_c``, JCPP must exceed it to train and update ``R_t``; the
-            paper uses 0.7. With ImageNet features (no SiamFC offline training) JCPP on
-            correctly tracked OTB frames is mostly 0.4-0.7, and with the paper's pair
-            (0.7, 1.0) online training never ran on Couple, Deer, Football1 and Tiger1: "with
-            OT" was the baseline. 0.55 (with ``T_l`` 0.3) was chosen over 0.5 and 0.6 on the
-            nine OTB2013 targets with both offline backbones (README, "The tracker and its
-            measured results"); the subset is not held out.
-        jcpp_weight: ``lambda`` of Eq. 9.
-        learning_rate, momentum, train_iterations: SGD settings (4 iterations, momentum 0.9).
-            The paper gives no learning rate; 1e-2 was chosen over 1e-3 and 1e-4 on Football1
-            and Deer with mobilenet_v2 (mean AUC 0.700 / 0.685 / 0.535, baseline 0.687).
-        trainable_layers: number of last parameterised blocks of ``backbone.features`` that
-            are fine-tuned (``0`` = all of them). BatchNorm statistics stay frozen.
-        psr_window: side of the PSR exclusion window on the 17x17 maps; ``0`` scales
-            MOSSE's 11x11-of-64x64 to the map size (3x3).
-        confidence_reference: what Eq. 8 divides by: ``'first_frame'`` (default) = the first
-            frame's ``R_t``, fixed per sequence, or ``'template'`` = the current ``R_t`` as
-            written in the paper. With ``'template'``, Eq. 10 moves ``R_t`` to ``R_c`` whenever
-            JCPP > T_c, so after a few frames ``R_t`` is the last frame's map and JCPP ~ 1 on
-            every frame, also after the tracker drifted onto background (Tiger1, MobileNetV2:
-            JCPP 0.87-1.0 on frames 29-54 at IoU 0-0.2). The confidence then measures
-            frame-to-frame similarity, and training reinforces drift (Tiger1 AUC 0.28 vs 0.46
-            baseline). Measured against the first frame, the same frames score 0.2-0.3.
+    Confidence and template score map (paper Sections 2.4-2.5, used by both online methods):
+        normalization: ``'softmax'`` (temperature ``softmax_temperature`` times the std of the
+            first-frame template map) or ``'shift'`` (shift-and-divide) to turn score maps into
+            distributions for the KL loss (Eq. 4).
+        zero_loss_threshold: ``T_l`` of Eq. 5 (the paper: 1.0, ``PAPER_THRESHOLDS``). With the
+            adapter it is a floor: a training event whose memory loss is ``<= T_l`` takes no step.
+        confidence_threshold: ``T_c``; a frame is confident when JCPP > ``T_c`` (the paper: 0.7).
+        jcpp_weight: ``lambda`` of Eq. 9. psr_window: PSR exclusion window on the 17x17 maps
+            (0 = MOSSE's 11x11-of-64x64 scaled to the map: 3x3).
+        confidence_reference: what Eq. 8 divides by: ``'first_frame'`` (the first frame's
+            ``R_t``, fixed per sequence) or ``'template'`` (the current, updated ``R_t``, as
+            written in the paper; Eq. 10 then pulls ``R_t`` to the last confident map and JCPP
+            drifts to ~1 even on background).
         template_update_max: multiplies ``alpha`` of Eq. 11 (1.0 = the paper).
-        current_map: how ``R_c`` is obtained: ``'recrop'`` (the paper: a new search crop
-            centred on the tracked position, one more backbone pass per frame) or
-            ``'shifted'`` (the chosen scale's response resampled at the new centre, no extra
-            pass; the search image for training is cropped only when training fires).
-            ``'shifted'`` makes online training almost free on frames without a training event
-            (CPU FPS ratio 0.97-1.05 instead of 0.71-0.79) but is an approximation: OTB subset
-            mean AUC 0.685 / 0.660 (MobileNetV2 / EfficientNet-Lite0) against 0.694 / 0.679.
-            ``'gated'`` (default): the shifted map first; only when its JCPP exceeds ``T_c``
-            (the frames where the paper would update ``R_t`` or train) the paper's recropped
-            ``R_c`` is computed and used for the decision, the loss, training and the update.
-            Frames the shifted map calls unconfident change nothing in the paper either, so
-            only a frame whose shifted JCPP is <= T_c while the recropped one is > T_c is
-            handled differently. OTB subset: mean AUC 0.699 / 0.673 (recrop 0.694 / 0.679),
-            FPS ratio to the baseline 0.86 (recrop 0.70) for MobileNetV2 on 2 CPU threads.
+
+    Online training:
+        online_training: run it (``False`` is the SiamFC baseline).
+        online_method: ``'adapter'`` (default; ``pytracking_siamot.online.adapter``): the backbone
+            stays frozen and an identity-initialised adapter on ``Zf`` is trained on a sample
+            memory; ``'backbone'`` (the paper, ``OnlineUpdater.train``): the last
+            ``trainable_layers`` blocks are fine-tuned on the current frame when JCPP > ``T_c``
+            and loss > ``T_l`` (Eq. 5).
+
+    The paper's backbone fine-tuning (``online_method='backbone'``):
+        learning_rate, momentum, train_iterations: SGD (the paper: momentum 0.9, 4 iterations;
+            it gives no learning rate). trainable_layers: last parameterised blocks of
+            ``backbone.features`` fine-tuned (0 = all); BatchNorm statistics stay frozen.
+        current_map: how ``R_c`` is obtained: ``'recrop'`` (the paper: a search crop centred on
+            the tracked position, one more backbone pass per frame), ``'shifted'`` (the chosen
+            scale's response resampled at the new centre, no extra pass) or ``'gated'`` (the
+            shifted map first, the recropped one only when its JCPP exceeds ``T_c``).
+
+    The adapter (``online_method='adapter'``):
+        adapter: ``'kernel'`` (a free correction of every ``Zf`` cell, in units of the RMS of the
+            centred ``Zf``) or ``'channel'`` (one weight per channel).
+        adapter_confidence: the map JCPP is computed on: ``'first_frame_template'`` (the
+            un-adapted first-frame ``Zf`` against the current search features at the tracked
+            position: an independent check that cannot be inflated by the adapter's own training)
+            or ``'adapted'`` (the adapted map, relative to the first frame under the same adapter).
+        training_label: target distribution of a sample: ``'gaussian'`` (``label_sigma`` cells,
+            centred on the tracked position) or ``'template'`` (``R_t`` re-centred there).
+        train_every: train after every ``train_every`` confident frames (each confident frame
+            adds a sample; unconfident frames add nothing).
+        memory_size: samples kept besides the first frame (FIFO).
+        first_frame_weight: the first frame's share of the loss (never forgotten).
+        memory_decay: weight ratio of a sample to the next newer one.
+        adapter_learning_rate, adapter_iterations: Adam steps per training event (relative units).
+        adapter_regularization: weight of the squared distance to the identity adapter.
     """
 
     backbone: str = "mobilenet_v2"
@@ -157,6 +146,7 @@ class SiamOTParams:
     adapter_learning_rate: float = 0.05
     adapter_iterations: int = 5
     adapter_regularization: float = 0.1
+    adapter_confidence: Literal["first_frame_template", "adapted"] = "first_frame_template"
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):

@@ -58,11 +58,11 @@ def group_runs(sources: Iterable[Any]) -> list[TrackerEntry]:
     """Group results sources into report entries (order of first appearance kept).
 
     A source with a non-empty ``runs`` list is one entry over those runs. Live trackers with the same
-    ``name`` and ``parameter_name`` and different ``run_id`` form one entry (display name: their common
-    ``display_name`` or ``<name>_<parameter_name>``).
+    ``name``, ``parameter_name`` and ``variant`` and different ``run_id`` form one entry (display name:
+    their common ``display_name`` or ``<name>_<parameter_name>[@<variant>]``).
     """
     entries: list[TrackerEntry] = []
-    by_config: dict[tuple[str, str], TrackerEntry] = {}
+    by_config: dict[tuple[str, str, str | None], TrackerEntry] = {}
     for source in sources:
         runs = getattr(source, "runs", None)
         if isinstance(runs, list) and runs:
@@ -71,12 +71,13 @@ def group_runs(sources: Iterable[Any]) -> list[TrackerEntry]:
         run_id = getattr(source, "run_id", None)
         parameter_name = getattr(source, "parameter_name", None)
         if run_id is not None and parameter_name is not None:
-            config = (source.name, parameter_name)
+            variant = getattr(source, "variant", None)
+            config = (source.name, parameter_name, variant)
             entry = by_config.get(config)
             if entry is not None:
                 entry.runs.append(source)
                 if entry.display_name != source.display_name:
-                    entry.display_name = f"{source.name}_{parameter_name}"
+                    entry.display_name = f"{source.name}_{parameter_name}" + (f"@{variant}" if variant else "")
                 continue
             entry = TrackerEntry(source.display_name, [source])
             by_config[config] = entry

@@ -167,16 +167,7 @@ def evaluate_sequence(pred_xywh: np.ndarray, gt_xywh: np.ndarray, has_prediction
         ValueError: shapes differ, a present prediction has NaN or a negative size (file and row
             named), or the sequence has no frame with valid ground truth.
     """
-    gt = np.asarray(gt_xywh, dtype=np.float64)
-    pred = np.asarray(pred_xywh, dtype=np.float64)
-    if pred.shape != gt.shape:
-        raise ValueError(f"{source}: {pred.shape[0]} predictions for {gt.shape[0]} ground-truth frames")
-    present = np.ones(len(gt), dtype=bool) if has_prediction is None else np.asarray(has_prediction, dtype=bool)
-    checked = pred.copy()
-    checked[~present] = 1.0  # placeholder boxes, never used
-    check_prediction_rows(checked, source)
-    boxes, present = fill_predictions(checked, gt, present)
-    valid = valid_gt_mask(gt)
+    boxes, gt, present, valid = _apply_frame_rules(pred_xywh, gt_xywh, has_prediction, source)
     if not valid.any():
         raise ValueError(f"{source}: the sequence has no frame with a valid ground-truth box")
     boxes, gt_valid, present = boxes[valid], gt[valid], present[valid]
@@ -186,6 +177,39 @@ def evaluate_sequence(pred_xywh: np.ndarray, gt_xywh: np.ndarray, has_prediction
     return SequenceMetrics(success=success_curve(ious), precision=precision_curve(errors),
                            norm_precision=precision_curve(norm_errors, NORM_PRECISION_THRESHOLDS),
                            n_frames=int(valid.sum()), n_missing=int((~present).sum()))
+
+
+def _apply_frame_rules(pred_xywh: np.ndarray, gt_xywh: np.ndarray, has_prediction: np.ndarray | None,
+                       source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(boxes, gt, has_prediction, valid_gt)`` of all N frames after the module's frame rules."""
+    gt = np.asarray(gt_xywh, dtype=np.float64)
+    pred = np.asarray(pred_xywh, dtype=np.float64)
+    if pred.shape != gt.shape:
+        raise ValueError(f"{source}: {pred.shape[0]} predictions for {gt.shape[0]} ground-truth frames")
+    present = np.ones(len(gt), dtype=bool) if has_prediction is None else np.asarray(has_prediction, dtype=bool)
+    checked = pred.copy()
+    checked[~present] = 1.0  # placeholder boxes, never used
+    check_prediction_rows(checked, source)
+    boxes, present = fill_predictions(checked, gt, present)
+    return boxes, gt, present, valid_gt_mask(gt)
+
+
+def frame_ious(pred_xywh: np.ndarray, gt_xywh: np.ndarray, has_prediction: np.ndarray | None = None,
+               source: str = "predictions") -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame IoU under the module's frame rules, as the success curve counts it.
+
+    Returns:
+        ``(ious (N,), valid (N,))``: IoU of every frame (0 for a frame without a prediction; frame 0
+        is the ground truth, IoU 1) and the mask of frames with valid ground truth (the others' IoU
+        is NaN and they count nowhere).
+
+    Raises:
+        ValueError: as :func:`evaluate_sequence` for bad predictions.
+    """
+    boxes, gt, present, valid = _apply_frame_rules(pred_xywh, gt_xywh, has_prediction, source)
+    ious = np.full(len(gt), np.nan)
+    ious[valid] = np.where(present[valid], iou_xywh(boxes[valid], gt[valid]), 0.0)
+    return ious, valid
 
 
 def average_metrics(runs: list[SequenceMetrics]) -> SequenceMetrics:

@@ -5,5 +5,6 @@ Each module has a function returning ``(trackers, dataset)``: a list of
 :class:`evaluation.peer_results.PublishedResults`) and a
 :class:`evaluation.data.SequenceList`. Modules: ``demo`` (no data needed),
 ``otb2013_paper`` (the paper's four backbones), ``otb2013_offline`` (the backbones with
-offline ImageNet weights, OpenCV peers and published results).
+offline ImageNet weights, OpenCV peers and published results), ``ablation`` (parameter
+variants of one backbone, e.g. ``ablation mobilenet_v2``, on the OTB2013 targets on disk).
 """

@@ -81,19 +81,21 @@ class ExemplarAdapter(nn.Module):
             self.weight = nn.Parameter(torch.ones(base.shape[1], dtype=base.dtype, device=base.device))
         else:
             self.delta = nn.Parameter(torch.zeros_like(self.base))
-        energy = float((base - base.mean(dim=(2, 3), keepdim=True)).pow(2).sum())
-        self._energy = energy if energy > 0 and math.isfinite(energy) else 1.0
+        # The kernel correction is held in units of the RMS of the centred exemplar features, so
+        # a learning rate means the same relative step on every backbone (as it does for ``w``).
+        rms = float((base - base.mean(dim=(2, 3), keepdim=True)).pow(2).mean().sqrt())
+        self._unit = rms if rms > 0 and math.isfinite(rms) else 1.0
 
     def forward(self) -> torch.Tensor:
         if self.kind == "channel":
             return self.base * self.weight.view(1, -1, 1, 1)
-        return self.base + self.delta
+        return self.base + self._unit * self.delta
 
     def deviation(self) -> torch.Tensor:
-        """Distance from the identity: mean ``(w - 1)^2`` or ``|D|^2 / |Zf - mean|^2``."""
+        """Distance from the identity: mean ``(w - 1)^2``, or mean ``D^2`` with ``D`` in RMS units of ``Zf``."""
         if self.kind == "channel":
             return (self.weight - 1.0).pow(2).mean()
-        return self.delta.pow(2).sum() / self._energy
+        return self.delta.pow(2).mean()
 
 
 @dataclass(frozen=True)

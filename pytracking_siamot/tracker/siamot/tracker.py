@@ -85,6 +85,7 @@ class SiamOT:
         self._exemplar_features: torch.Tensor | None = None
         self._search_features: torch.Tensor | None = None
         self._confident_since_training = 0
+        self._adapter_trained = False
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
@@ -149,6 +150,7 @@ class SiamOT:
             self._adapter.reset(self._exemplar_features,
                                 AdapterSample(self._search_features, self._label((centre, centre))))
             self._confident_since_training = 0
+            self._adapter_trained = False
         return {"time": time.perf_counter() - start}
 
     def _label(self, center_rc: tuple[float, float]) -> torch.Tensor:
@@ -164,7 +166,12 @@ class SiamOT:
         params = self.params
         cells = found.displacement_xy * params.instance_size / (sizes[found.scale_index] * self.net.total_stride)
         current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
-        assessment = self.updater.assess(current_map)
+        if params.adapter_confidence == "first_frame_template":
+            idx = found.scale_index
+            base_map = self._score_with(self._adapter.adapter.base, self._search_features[idx:idx + 1])[0, 0]
+            assessment = self.updater.assess(shift_map(base_map, (cells[0], cells[1])))
+        else:
+            assessment = self.updater.assess(current_map)
         out: dict[str, Any] = {"peak": assessment.peak, "psr": assessment.psr, "jcpp": assessment.jcpp,
                                "apce": assessment.apce, "loss": assessment.loss, "trained": False,
                                "current_map": current_map}
@@ -182,13 +189,15 @@ class SiamOT:
                 if len(losses) > 0 and losses[0] > params.zero_loss_threshold:
                     out["trained"] = True
                     self._exemplar_features = self._adapter.exemplar_features()
-                    first = self._adapter.samples[0].features
-                    self.updater.set_reference(self._score_features(first)[0, 0])
+                    self._adapter_trained = True
+                    if params.adapter_confidence == "adapted":
+                        first = self._adapter.samples[0].features
+                        self.updater.set_reference(self._score_with(self._exemplar_features, first)[0, 0])
         return out
 
-    def _score_features(self, xf: torch.Tensor) -> torch.Tensor:
+    def _score_with(self, zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return self.net.score(self._exemplar_features, xf)
+            return self.net.score(zf, xf)
 
     def track(self, image: np.ndarray, info: dict[str, Any] | None = None) -> dict[str, Any]:
         """Track one frame; see the class docstring for the output keys."""

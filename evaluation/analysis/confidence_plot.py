@@ -1,0 +1,63 @@
+"""Confidence against IoU: one panel per confidence, one binned curve per tracker (PNG, PDF, TikZ).
+
+Each curve is the mean IoU in equal-count confidence bins (:func:`evaluation.analysis.confidence.binned_iou`)
+with the bins' IoU quartiles as a band; the dashed line is the success threshold IoU = 0.5. Legends read
+``name [ROC AUC]`` (``-`` when undefined). Drawn like the other report plots (``Figure`` on the Agg
+canvas) and written with :func:`evaluation.analysis.plots.save_plot`.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Mapping
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from evaluation.analysis.confidence import CONFIDENCE_KEYS, SUCCESS_IOU, binned_iou, roc_auc
+from evaluation.analysis.plots import save_plot
+from evaluation.analysis.states import TrackerStates
+
+CONFIDENCE_LABELS: dict[str, str] = {"peak": "Peak", "psr": "PSR", "jcpp": "JCPP", "apce": "APCE"}
+
+
+def draw_confidence_plot(trackers: list[str], states: Mapping[str, TrackerStates], title: str,
+                         n_bins: int = 10) -> Figure | None:
+    """The figure (``None`` when no tracker has confidences); trackers keep the order given."""
+    shown = [t for t in trackers if t in states and states[t].confidence_keys()]
+    keys = [k for k in CONFIDENCE_KEYS if any(k in states[t].confidence_keys() for t in shown)]
+    if not keys:
+        return None
+    figure = Figure(figsize=(3.3 * len(keys), 3.6))
+    FigureCanvasAgg(figure)
+    for panel, key in enumerate(keys):
+        axes = figure.add_subplot(1, len(keys), panel + 1)
+        for i, tracker in enumerate(shown):
+            values, ious = states[tracker].pooled(key)
+            if len(values) == 0:
+                continue
+            bins = binned_iou(values, ious, n_bins)
+            auc = roc_auc(values, ious > SUCCESS_IOU).value
+            label = f"{tracker} [{'-' if math.isnan(auc) else f'{auc:.3f}'}]"
+            color = f"C{i % 10}"
+            axes.fill_between(bins.confidence, bins.q25, bins.q75, color=color, alpha=0.15, linewidth=0)
+            axes.plot(bins.confidence, bins.mean, marker="o", markersize=3, linewidth=1.4, color=color,
+                      label=label)
+        axes.axhline(SUCCESS_IOU, color="0.4", linestyle="--", linewidth=0.8)
+        axes.set_ylim(0.0, 1.0)
+        axes.set_xlabel(f"{CONFIDENCE_LABELS.get(key, key)} (bins of equal frame counts)")
+        if panel == 0:
+            axes.set_ylabel("IoU (mean, quartiles per bin)")
+        axes.set_title(CONFIDENCE_LABELS.get(key, key))
+        axes.grid(True, linestyle=":", linewidth=0.6)
+        axes.legend(loc="best", fontsize="x-small", title="ROC AUC", title_fontsize="x-small")
+    figure.suptitle(title, fontsize="medium")
+    figure.tight_layout()
+    return figure
+
+
+def plot_confidence(trackers: list[str], states: Mapping[str, TrackerStates], out_dir: Path, title: str,
+                    tikz: bool = True) -> list[Path]:
+    """``out_dir/confidence.{png,pdf,tex}``; no files (empty list) when no tracker has confidences."""
+    figure = draw_confidence_plot(trackers, states, title)
+    return [] if figure is None else save_plot(figure, out_dir / "confidence", tikz=tikz)
