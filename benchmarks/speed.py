@@ -65,6 +65,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from evaluation.analysis.speed_table import PAPER_FPS  # the paper's Table 1 (GTX TITAN X)
 from evaluation.data import Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -76,14 +77,6 @@ BACKBONE_NAMES: tuple[str, ...] = ("alexnet", "vgg19", "resnet34", "inception_v3
 STAGES: tuple[str, ...] = ("crop", "backbone", "xcorr", "upsample_peak", "current_map", "online_train")
 #: Labelled stages outside the network (the ``outside_network_fraction`` adds the Python overhead).
 OUTSIDE_NETWORK_STAGES: tuple[str, ...] = ("crop", "upsample_peak", "current_map")
-
-#: Paper, Table 1 (GTX TITAN X): FPS without / with online training.
-PAPER_FPS: dict[str, tuple[float, float]] = {
-    "alexnet": (121.0, 103.0),
-    "inception_v3": (100.0, 84.0),
-    "resnet34": (93.0, 81.0),
-    "vgg19": (67.0, 59.0),
-}
 
 
 #: Seed of the random initialisation of backbones without offline weights.
@@ -211,7 +204,9 @@ def build_tracker(backbone: str, online_training: bool, device: str, pretrained:
         raise BenchmarkError(f"no parameter file parameter/siamot/{name}.py for backbone '{backbone}'") from error
     params = module.parameters()
     use_pretrained = has_offline_weights(backbone) if pretrained is None else pretrained
-    settings = dataclasses.replace(params.settings, device=device, pretrained=use_pretrained, **overrides)
+    # torch_threads=None: the thread count is the benchmark's (--threads, or torch's default), not the tracker's.
+    settings = dataclasses.replace(params.settings, device=device, pretrained=use_pretrained,
+                                   **{"torch_threads": None, **overrides})
     params = type(params)(settings)
     # Random initialisation is seeded so that every run (and every override) gets the same network.
     with torch.random.fork_rng(devices=[]):

@@ -22,7 +22,10 @@ frames without valid ground truth excluded; and, for a gate ``confidence > thres
 the plot ``confidence.{png,pdf,tex}`` (IoU against each confidence).
 
 Missing results: by default, sequences that some tracker has no results for are skipped for all
-trackers, with a warning listing them; ``--strict`` makes that an error (exit status 1).
+trackers, with a warning listing them; ``--strict`` makes that an error (exit status 1). Sequences
+without ground truth after their first frame (a ``--video`` run, a folder whose
+``groundtruth_rect.txt`` has one row) cannot be scored and are excluded with a warning (an error
+with ``--strict``).
 Published results shorter than a sequence count their missing frames as failures (see
 ``evaluation.peer_results``).
 """
@@ -60,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plots-path", type=Path, default=None,
                         help="where reports go (default: the settings' plots_path, env SIAMOT_PLOTS_PATH)")
     parser.add_argument("--strict", action="store_true",
-                        help="fail when a tracker lacks results for a sequence (default: skip such sequences "
-                             "for all trackers with a warning listing them)")
+                        help="fail when a tracker lacks results for a sequence or a sequence has no ground "
+                             "truth after its first frame (default: skip such sequences for all trackers with "
+                             "a warning listing them)")
     parser.add_argument("--no-attributes", action="store_true", help="skip per-attribute tables and plots")
     parser.add_argument("--no-tikz", action="store_true", help="skip the TikZ (.tex) export of the plots")
     parser.add_argument("--no-cache", action="store_true",

@@ -25,13 +25,14 @@ def read_boxes_txt(path: str | Path, columns: int = 4) -> np.ndarray:
 
     Raises:
         FileNotFoundError: the file is missing (message names the path).
-        ValueError: a row has another number of values or a non-numeric value (names file and line).
+        ValueError: a row has another number of values or a non-numeric value, or the file is not
+            UTF-8 text (names file and line).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"box file not found: {path}")
     rows: list[list[float]] = []
-    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+    for line_no, line in enumerate(read_text_file(path).splitlines(), start=1):
         text = line.strip()
         if not text:
             continue
@@ -43,6 +44,20 @@ def read_boxes_txt(path: str | Path, columns: int = 4) -> np.ndarray:
         except ValueError as exc:
             raise ValueError(f"{path}:{line_no}: non-numeric value in {text!r}") from exc
     return np.asarray(rows, dtype=np.float64).reshape(-1, columns)
+
+
+def read_text_file(path: str | Path) -> str:
+    """The UTF-8 text of ``path``; a binary or otherwise non-UTF-8 file raises ``ValueError`` naming it
+    (and the line of the first bad byte), a folder ``IsADirectoryError`` naming it."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, expected a text file")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ValueError(f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

@@ -20,15 +20,38 @@ FrameLoader = Callable[[int], np.ndarray]
 def read_image_rgb(path: str | Path) -> np.ndarray:
     """Read an image file as an H x W x 3 uint8 RGB array (grayscale files are expanded to 3 channels).
 
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for one OpenCV cannot decode.
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for one OpenCV cannot decode
+    or a truncated JPEG or PNG (OpenCV would decode it with a grey bottom and only a warning).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"frame not found: {path}")
+    check_complete_image(path)
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"cannot decode frame (corrupt or not an image): {path}")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+_JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+_PNG_START, _PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
+
+
+def check_complete_image(path: Path) -> None:
+    """Raise ``ValueError`` naming ``path`` when a JPEG lacks its end marker or a PNG its ``IEND`` chunk.
+
+    Reads the first and last bytes only. Padding after the end marker (zeros, or a few bytes some
+    cameras append) is allowed within the last 64 bytes.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(8)
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - 64))
+        tail = handle.read()
+    if head.startswith(_JPEG_START) and _JPEG_END not in tail:
+        raise ValueError(f"truncated JPEG frame (no end-of-image marker): {path}")
+    if head.startswith(_PNG_START) and _PNG_END not in tail:
+        raise ValueError(f"truncated PNG frame (no IEND chunk): {path}")
 
 
 @dataclass

@@ -4,7 +4,9 @@ Parameter names:
 
 - ``mil``: ``cv2.TrackerMIL`` (no model file). Not reproducible run to run: OpenCV's MIL
   sampler draws random samples from a generator the caller cannot seed (two runs on the
-  same frames differ even after ``cv2.setRNGSeed``).
+  same frames differ even after ``cv2.setRNGSeed``). Its ``init`` never returns on a box of
+  4x4 px or smaller: such an initial box is a ``ValueError`` (see :data:`MIL_MIN_SIDE`);
+  other hangs are caught by the runner's watchdog (``--frame-timeout``).
 - ``nano``: NanoTrack v2, ``cv2.TrackerNano`` with the ONNX backbone and neck/head from the
   settings keys ``nanotrack_backbone`` and ``nanotrack_head``.
 - ``vit``: VitTrack, ``cv2.TrackerVit`` with the ONNX net from ``vittrack_net``; each frame's
@@ -39,6 +41,10 @@ OPENCV_TRACKERS: dict[str, str] = {
 }
 
 _CONTRIB = {"kcf": "TrackerKCF", "csrt": "TrackerCSRT"}
+
+#: cv2.TrackerMIL.init hangs forever on a box whose sides are both smaller than this (4x4 hangs,
+#: 4x10 and 5x5 work; OpenCV 5.0): such boxes are refused with a clear error instead.
+MIL_MIN_SIDE = 5
 
 
 @dataclass
@@ -151,6 +157,10 @@ class OpenCVTracker:
         # OpenCV wants an integer rectangle; round to the nearest pixel, at least 1x1.
         rect = tuple(int(round(v)) for v in bbox_xywh[:2]) + tuple(max(1, int(round(v)))
                                                                      for v in bbox_xywh[2:])
+        if self.params.kind == "mil" and max(rect[2:]) <= MIL_MIN_SIDE - 1:
+            raise ValueError(f"OpenCV MIL cannot start on a {rect[2]}x{rect[3]} px box (cv2.TrackerMIL.init "
+                             f"never returns when both sides are below {MIL_MIN_SIDE} px); initial box "
+                             f"{[float(v) for v in bbox_xywh]}")
         self._tracker.init(bgr, rect)
         self._bbox_xywh = [float(v) for v in bbox_xywh]
         return {"time": time.perf_counter() - start}

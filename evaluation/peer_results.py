@@ -24,13 +24,19 @@ such case emits a ``ResultsAlignmentWarning`` naming tracker, target and frames.
 always counts with the ground truth.
 
 Coordinates: OTB-toolkit results (``otb`` layout) are 1-based like OTB's annotations and are shifted
-to our 0-based convention; other layouts are taken as 0-based unless ``one_based=True``.
+to our 0-based convention. So are results written by pytracking's own runner: it keeps the dataset
+files' coordinates (1-based for OTB, see pytracking's ``otb`` dataset and the ``otb2013`` one
+``pytracking_siamot.integrate`` adds) and writes tab-delimited integer boxes (``%d``), while this
+toolkit writes floats (``%.2f``): a ``pytracking``-layout folder whose box files hold only
+tab-delimited integers is taken as pytracking's and shifted. Other folders are taken as 0-based;
+``one_based=True/False`` overrides.
 
 File names are matched to sequence names ignoring case, ``-``, ``_`` and spaces
 (``jogging_1.txt`` matches ``Jogging-1``).
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import warnings
@@ -38,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.boxes_io import read_boxes_txt, read_values_txt
+from evaluation.boxes_io import read_boxes_txt, read_text_file, read_values_txt
 from evaluation.data import Sequence
 
 LAYOUTS = ("auto", "otb", "got10k", "pytracking")
@@ -67,8 +73,9 @@ class PublishedResults:
             listed in ``runs``.
         one_based: the boxes are in 1-based pixel coordinates (MATLAB / the OTB toolkit, and any tool
             that kept OTB's annotation coordinates) and are shifted by -1 in x and y to match our 0-based
-            sequences. None = True for the ``otb`` layout, False otherwise (results written by this
-            toolkit are 0-based). IoU and centre errors only need both sides on the same basis, but a
+            sequences. None = True for the ``otb`` layout and for a ``pytracking``-layout folder written
+            by pytracking's runner (tab-delimited integers only), False otherwise (results written by this
+            toolkit are 0-based floats). IoU and centre errors only need both sides on the same basis, but a
             mismatch moves every box by one pixel.
 
     Raises:
@@ -87,8 +94,10 @@ class PublishedResults:
             raise FileNotFoundError(f"published results folder not found: {self.path}")
         self.layout = _detect_layout(self.path) if layout == "auto" else layout
         self.run = run
-        self.one_based = (self.layout == "otb") if one_based is None else one_based
         self._files = self._index()
+        if one_based is None:
+            one_based = self.layout == "otb" or (self.layout == "pytracking" and _integer_boxes(self._files.values()))
+        self.one_based = one_based
         self._meta = self._read_meta() if self.layout == "otb" else {}
 
     def __repr__(self) -> str:
@@ -106,7 +115,8 @@ class PublishedResults:
                         _add_unique(files, name_key(folder.name), file)
         else:
             for file in sorted(self.path.glob("*.txt")):
-                if not file.stem.endswith("_time"):
+                # pytracking's runner also writes <seq>_object_presence_scores.txt beside the boxes.
+                if not file.stem.endswith(("_time", "_object_presence_scores")):
                     _add_unique(files, name_key(file.stem), file)
         if not files:
             raise ValueError(f"{self.path}: no result files found for layout '{self.layout}'")
@@ -117,7 +127,7 @@ class PublishedResults:
         if not meta_path.is_file():
             raise ValueError(f"{self.path}: layout 'otb' needs {META_FILE} with per-target start frames")
         try:
-            raw = json.loads(meta_path.read_text())
+            raw = json.loads(read_text_file(meta_path))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{meta_path}: invalid JSON: {exc}") from exc
         if not isinstance(raw, dict):
@@ -171,7 +181,12 @@ class PublishedResults:
             return sequence.start_frame
         entry = self._meta.get(name_key(sequence.name), {})
         start = entry.get("startFrame")
-        return sequence.start_frame if start is None else int(start)  # type: ignore[arg-type]
+        if start is None:
+            return sequence.start_frame
+        if isinstance(start, bool) or not isinstance(start, (int, float)) or start != int(start) or start < 1:
+            raise ValueError(f"{self.path / META_FILE}: '{sequence.name}': startFrame must be a 1-based "
+                             f"integer frame number, got {start!r}")
+        return int(start)
 
     def aligned_results_for(self, sequence: Sequence) -> tuple[np.ndarray, np.ndarray]:
         """Predictions aligned with the sequence's frames.
@@ -228,7 +243,9 @@ class PublishedResults:
         """Per-frame seconds: the ``_time.txt`` file, or ``1 / fps`` per frame from ``_meta.json``; else None."""
         if self.layout == "otb":
             fps = self._meta.get(name_key(sequence.name), {}).get("fps")
-            if fps is None or not float(fps) > 0:  # type: ignore[arg-type]
+            if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float))):
+                raise ValueError(f"{self.path / META_FILE}: '{sequence.name}': fps must be a number, got {fps!r}")
+            if fps is None or not float(fps) > 0:
                 return None
             rows = len(read_boxes_txt(self.results_file(sequence)))
             return np.full(rows, 1.0 / float(fps))  # type: ignore[arg-type]
@@ -236,7 +253,10 @@ class PublishedResults:
         if time_file is None:
             return None
         if self.layout == "got10k":
-            table = np.loadtxt(time_file, delimiter=",", ndmin=2)
+            try:
+                table = np.loadtxt(io.StringIO(read_text_file(time_file)), delimiter=",", ndmin=2)
+            except ValueError as exc:
+                raise ValueError(f"{time_file}: {exc}" if str(time_file) not in str(exc) else str(exc)) from exc
             column = min((self.run or 1) - 1, table.shape[1] - 1)
             return table[:, column]
         return read_values_txt(time_file)
@@ -247,6 +267,16 @@ def _add_unique(files: dict[str, Path], key: str, file: Path) -> None:
         raise ValueError(f"ambiguous result files {files[key].name} and {file.name} in {file.parent} "
                          "(names are compared ignoring case, '-', '_')")
     files[key] = file
+
+
+_PYTRACKING_ROW = re.compile(r"-?\d+\t-?\d+\t-?\d+\t-?\d+")
+
+
+def _integer_boxes(files) -> bool:
+    """Whether every box file is in pytracking runner's format: tab-delimited integers
+    (``np.savetxt(..., astype(int), delimiter='\\t', fmt='%d')``)."""
+    return all(all(_PYTRACKING_ROW.fullmatch(line) for line in file.read_text().split("\n") if line.strip())
+               for file in files)
 
 
 def _detect_layout(path: Path) -> str:

@@ -163,7 +163,9 @@ def save_figure(fig: Figure, stem: Path, dpi: int = 200) -> list[Path]:
     return paths
 
 
-def _frames_by_sequence(sequences: Seq[Sequence], frame_args: Seq[str] | None, num_frames: int) -> dict[str, list[int]]:
+def frames_by_sequence(sequences: Seq[Sequence], frame_args: Seq[str] | None, num_frames: int) -> dict[str, list[int]]:
+    """0-based frame indices per sequence name from ``--frames`` tokens (``N`` for every sequence or
+    ``SEQ=N,N,...``, 1-based) or ``num_frames`` evenly spaced frames (see :func:`resolve_frames`)."""
     common: list[int] | None = None
     per_sequence: dict[str, list[int]] = {}
     for token in frame_args or []:
@@ -222,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         keys = list(args.trackers) + list(args.published)
         styles = _styles_for(sources, keys, args.style)
         sequences = [load_sequence(args.dataset, name) for name in args.sequences]
-        frames = _frames_by_sequence(sequences, args.frames, args.num_frames)
+        frames = frames_by_sequence(sequences, args.frames, args.num_frames)
         stem = args.output
         if stem is None:
             from evaluation.settings import load_settings

@@ -36,6 +36,7 @@ import importlib.metadata
 import importlib.util
 import pkgutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from evaluation.settings import Settings
@@ -94,8 +95,18 @@ def _siamot_parameter_names() -> list[str]:
 
 
 def _siamot_parameters(parameter_name: str, settings: Settings) -> Any:
+    """The parameter file's ``parameters()``; a relative ``weights_path`` is resolved in the
+    ``network_path`` setting when that is set (else it stays relative to the working directory)."""
     module = importlib.import_module(f"parameter.siamot.{parameter_name}")
-    return module.parameters()
+    params = module.parameters()
+    weights_path = getattr(params, "weights_path", None)
+    if weights_path and settings.network_path and not Path(weights_path).expanduser().is_absolute():
+        import dataclasses
+        from pytracking_siamot.parameters import TrackerParams
+
+        resolved = str(settings.path("network_path") / weights_path)
+        params = TrackerParams(dataclasses.replace(params.settings, weights_path=resolved))
+    return params
 
 
 def _siamot_class() -> type:

@@ -7,9 +7,12 @@ Examples::
     python -m evaluation.run_tracker siamot mobilenet_v2 --video clip.mp4 --init-box 10,20,40,60
 
 Results go to ``<results_path>/<name>/<param>[_<runid:03d>]/`` (see
-``python -m evaluation.settings show``); complete results are skipped, so an interrupted
-run resumes. The exit code is non-zero when any sequence failed (each failure is logged with
-its traceback and listed at the end).
+``python -m evaluation.settings show``); complete results made from the same inputs are
+skipped, so an interrupted run resumes (results whose initial box, frame count or parameters
+changed are recomputed). Setup problems (names, settings, weights, the results folder) stop the
+run before any tracking with one ``error:`` line (exit code 2). A pair whose tracker stalls
+(``--frame-timeout``) or whose worker process dies fails alone; the exit code is 1 when any
+pair failed (each failure is logged and listed at the end).
 """
 from __future__ import annotations
 
@@ -47,8 +50,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="send the (sequence, tracker) pairs to a Dask distributed scheduler, e.g. "
                              "tcp://host:8786 (needs pip install 'dask[distributed]'); the workers must "
                              "reach the frames and the results folder")
+    parser.add_argument("--frame-timeout", type=float, default=None, metavar="S",
+                        help="watchdog: fail a (sequence, tracker) pair, killing its worker process, when no "
+                             "frame finishes for S seconds (building the tracker counts with the first frame); "
+                             "per frame, so long sequences are fine. Tasks then run in a child process also "
+                             "without --threads. 0 turns it off (default: 120; not applied with --scheduler)")
     parser.add_argument("--overwrite", action="store_true",
-                        help="rerun pairs whose results are already complete (default: skip them)")
+                        help="rerun pairs whose results are already complete (default: skip them; results "
+                             "whose initial box, frame count or parameters changed are recomputed)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -59,20 +68,26 @@ def check_run_arguments(parser: argparse.ArgumentParser, args: argparse.Namespac
         parser.error("--threads must be >= 1")
     if args.torch_threads < 1:
         parser.error("--torch-threads must be >= 1")
+    if args.frame_timeout is not None and args.frame_timeout < 0:
+        parser.error("--frame-timeout must be >= 0 (0 turns the watchdog off)")
     if args.scheduler and args.threads > 1:
         parser.error("--threads and --scheduler exclude each other (Dask workers set their own parallelism)")
 
 
 def execute(trackers: list[Any], dataset: SequenceList, args: argparse.Namespace) -> int:
     """Run and report; returns the exit code (non-zero when any pair failed)."""
-    from evaluation.running import debug_observer_factory, failures, run_dataset, summary_line
+    from evaluation.running import (DEFAULT_FRAME_TIMEOUT_S, debug_observer_factory, failures, run_dataset,
+                                    summary_line)
     from evaluation.settings import load_settings
 
     level = max(args.debug, 1) if args.save_debug else args.debug
-    factory = debug_observer_factory(args.debug, args.save_debug, load_settings().plots_path)
+    # Only debug videos need the plots path ("not set" is then an error, never the working directory).
+    plots_path = str(load_settings().path("plots_path")) if args.debug or args.save_debug else ""
+    factory = debug_observer_factory(args.debug, args.save_debug, plots_path)
     results = run_dataset(trackers, dataset, debug=level, threads=args.threads, scheduler=args.scheduler,
                           observer_factory=factory, overwrite=args.overwrite,
-                          progress=not args.no_progress, torch_threads=args.torch_threads)
+                          progress=not args.no_progress, torch_threads=args.torch_threads,
+                          frame_timeout_s=frame_timeout_s(args, DEFAULT_FRAME_TIMEOUT_S))
     print(summary_line(results))
     folders = sorted({str(t.results_dir) for t in trackers if hasattr(t, "results_dir")})
     for folder in folders:
@@ -84,6 +99,14 @@ def execute(trackers: list[Any], dataset: SequenceList, args: argparse.Namespace
               file=sys.stderr)
         return EXIT_FAILURES
     return 0
+
+
+def frame_timeout_s(args: argparse.Namespace, default: float) -> float | None:
+    """``--frame-timeout`` in seconds for ``run_dataset`` (``None``: off, also under ``--scheduler``)."""
+    if args.scheduler:
+        return None
+    value = default if args.frame_timeout is None else args.frame_timeout
+    return value if value > 0 else None
 
 
 def parse_init_box(text: str) -> list[float]:
@@ -150,9 +173,21 @@ def cli_exit_status(exc: BaseException) -> int:
     raise exc
 
 
+def _join_negative_init_box(argv: list[str]) -> list[str]:
+    """``--init-box -5,0,10,10`` -> ``--init-box=-5,0,10,10``: argparse takes a value starting with
+    ``-`` (other than one plain number) for an option and would report a missing argument."""
+    out: list[str] = []
+    for i, item in enumerate(argv):
+        if i > 0 and argv[i - 1] == "--init-box" and item.startswith("-") and out and out[-1] == "--init-box":
+            out[-1] = f"--init-box={item}"
+        else:
+            out.append(item)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_init_box(list(sys.argv[1:] if argv is None else argv)))
     check_run_arguments(parser, args)
     if (args.video is None) != (args.init_box is None):
         parser.error("--video and --init-box go together")

@@ -10,9 +10,18 @@ presence marks a complete run (a resumed run skips it):
 - ``<seq>_time.txt``: seconds per frame (the tracker's ``time`` or the measured call);
 - ``<seq>.txt``: ``x y w h`` per frame, tab-delimited floats with 2 decimals. Frame 0 is the
   initial box.
+- ``<seq>_run.json``: the run record (what produced the results; see :mod:`evaluation.tracker`),
+  written after the boxes, so a crash in between leaves a record that no longer matches.
+
+Complete results whose run record matches the current inputs are skipped; others are recomputed.
+Before any tracking, :func:`preflight` checks the trackers' parameters, builds each tracker once
+(loading its weights) and checks the results folders.
 
 A sequence that raises is recorded as ``failed`` with its traceback (logged when it comes
-back) and the run goes on; callers turn failures into a non-zero exit. Debug levels and
+back) and the run goes on; callers turn failures into a non-zero exit. Worker processes
+(``threads > 1``, or any run with a watchdog) report every finished frame; a worker that stalls
+for ``frame_timeout_s`` is killed and one that dies (e.g. killed for memory) is replaced: either
+way only its own task fails, with the task and the last finished frame named. Debug levels and
 observers never change the results; results are saved at every debug level, except when an
 observer stops a sequence early (then nothing is saved and the status is ``stopped``).
 
@@ -32,10 +41,13 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
+import socket
+import struct
 import sys
+import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, Sequence as Seq
@@ -139,7 +151,8 @@ def format_state_csv(rows: list[dict[str, Any]]) -> str | None:
 
 def run_sequence(tracker: Tracker, sequence: Sequence, *, debug: int = 0,
                  observers: Iterable[Observer] = (), overwrite: bool = False,
-                 progress: bool = False, torch_threads: int | None = None) -> TaskResult:
+                 progress: bool = False, torch_threads: int | None = None,
+                 heartbeat: Callable[[int], None] | None = None) -> TaskResult:
     """Track ``sequence`` with a fresh tracker object and save the result files.
 
     Args:
@@ -152,25 +165,40 @@ def run_sequence(tracker: Tracker, sequence: Sequence, *, debug: int = 0,
         progress: show a per-frame progress bar (removed when the sequence ends).
         torch_threads: torch threads while tracking (set once the tracker is built, so trackers
             that do not use torch do not load it); ``None`` leaves torch's setting.
+        heartbeat: called with the frame index after every tracked frame (the watchdog's sign
+            of progress).
 
     Returns:
         A :class:`TaskResult` with status ``done``, ``skipped`` or ``stopped``.
 
     Raises:
-        Whatever the tracker or the frame loader raises; nothing is saved then.
+        Whatever the tracker or the frame loader raises (also ``ValueError`` naming the frame
+        when frames differ in size); nothing is saved then.
     """
-    if not overwrite and tracker.has_complete_results(sequence):
+    if not overwrite and tracker.stale_reason(sequence) is None:
         return TaskResult(tracker.display_name, sequence.name, "skipped")
     if len(sequence) == 0:
         raise ValueError(f"sequence '{sequence.name}' has no frames")
     observers = list(observers)
     trk = tracker.create(debug=debug)
     with torch_thread_count(torch_threads):
-        return _track_and_save(tracker, sequence, trk, observers, progress)
+        return _track_and_save(tracker, sequence, trk, observers, progress, heartbeat)
+
+
+def _log_recompute(tracker: Tracker, sequence: Sequence, reason: str) -> None:
+    if tracker.result_file(sequence).exists():
+        log.info("%s on %s: recomputing the results on disk: %s", tracker.display_name, sequence.name, reason)
+
+
+def _check_frame_size(image: np.ndarray, first_shape: tuple[int, ...], index: int, sequence: Sequence) -> None:
+    if image.shape[:2] != first_shape[:2]:
+        raise ValueError(f"sequence '{sequence.name}': frame {index} ({sequence.frames[index]}) is "
+                         f"{image.shape[1]}x{image.shape[0]} but frame 0 is {first_shape[1]}x{first_shape[0]}: "
+                         f"all frames of a sequence must have one size")
 
 
 def _track_and_save(tracker: Tracker, sequence: Sequence, trk: Any, observers: list[Observer],
-                    progress: bool) -> TaskResult:
+                    progress: bool, heartbeat: Callable[[int], None] | None = None) -> TaskResult:
     n_frames = len(sequence)
     boxes = np.zeros((n_frames, 4), dtype=np.float64)
     times = np.zeros(n_frames, dtype=np.float64)
@@ -183,6 +211,10 @@ def _track_and_save(tracker: Tracker, sequence: Sequence, trk: Any, observers: l
         for index in tqdm(range(n_frames), desc=f"{tracker.display_name} / {sequence.name}", unit="frame",
                           leave=False, disable=not progress, file=sys.stderr):
             image = sequence.image(index)
+            if index == 0:
+                first_shape = image.shape
+            else:
+                _check_frame_size(image, first_shape, index, sequence)
             info = sequence.frame_info(index)
             tic = time.perf_counter()
             if index == 0:
@@ -198,6 +230,8 @@ def _track_and_save(tracker: Tracker, sequence: Sequence, trk: Any, observers: l
             times[index] = float(output.get("time", elapsed))
             states.append(_state_row(index, output))
             previous = output
+            if heartbeat is not None:
+                heartbeat(index)
             gt = sequence.ground_truth_rect[index] if index < len(sequence.ground_truth_rect) else None
             # Every observer sees every frame, even after one asked to stop.
             keep_going = [obs.frame(index, image, output, gt) for obs in observers]
@@ -215,19 +249,23 @@ def _track_and_save(tracker: Tracker, sequence: Sequence, trk: Any, observers: l
         atomic_write_text(tracker.state_file(sequence), state_text)
     write_values_txt(tracker.time_file(sequence), times)
     write_boxes_txt(tracker.result_file(sequence), boxes)
+    # Last: a crash before this leaves the previous record, which no longer matches -> recomputed.
+    tracker.write_run_record(sequence)
     return TaskResult(tracker.display_name, sequence.name, "done", n_frames, seconds)
 
 
 def run_task(task: Task, observer_factory: ObserverFactory | None = None,
-             torch_threads: int | None = 1, progress: bool = False) -> TaskResult:
+             torch_threads: int | None = 1, progress: bool = False,
+             heartbeat: Callable[[int], None] | None = None) -> TaskResult:
     """Run one task and turn an exception into a ``failed`` result carrying the traceback.
 
-    This is what every mode executes (serially, in pool workers and on Dask workers).
+    This is what every mode executes (serially, in worker processes and on Dask workers).
     """
     try:
         observers = observer_factory(task.tracker) if observer_factory is not None else ()
         return run_sequence(task.tracker, task.sequence, debug=task.debug, observers=observers,
-                            overwrite=task.overwrite, progress=progress, torch_threads=torch_threads)
+                            overwrite=task.overwrite, progress=progress, torch_threads=torch_threads,
+                            heartbeat=heartbeat)
     except Exception as exc:  # recorded with its traceback and reported by the caller
         return TaskResult(task.tracker.display_name, task.sequence.name, "failed",
                           error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
@@ -273,12 +311,57 @@ def make_tasks(trackers: Iterable[Any], dataset: Iterable[Sequence], debug: int 
     return [Task(t, seq, debug, overwrite) for seq in dataset for t in live]
 
 
-def preflight(trackers: Iterable[Any]) -> None:
-    """Build each live tracker's parameters once, so a configuration error (unknown name, a
-    missing model file) stops the run before any work instead of failing every sequence."""
-    for tracker in trackers:
-        if isinstance(tracker, Tracker):
-            tracker.get_parameters()
+def preflight(trackers: Iterable[Any], tasks: Iterable[Task] = (), build: bool = True) -> None:
+    """Find setup errors before any tracking instead of once per sequence.
+
+    Builds each live tracker's parameters (unknown names, missing model files). For the trackers
+    that have ``tasks`` to run it also checks that the results folder can be created and written
+    (a file where a folder should be, no permission) and that no result file path is a folder,
+    and, with ``build``, builds the tracker once, which loads its network weights (a missing,
+    truncated or NaN weights file stops the run here).
+
+    Raises:
+        OSError: the results folder is not usable (one line naming it).
+        Whatever building the parameters or the tracker raises (messages name the file).
+    """
+    tasks = list(tasks)
+    live = [t for t in trackers if isinstance(t, Tracker)]
+    for tracker in live:
+        tracker.get_parameters()
+    busy = {id(task.tracker): task.tracker for task in tasks}
+    for tracker in busy.values():
+        check_results_dir(tracker.results_dir)
+    for task in tasks:
+        for path in (task.tracker.result_file(task.sequence), task.tracker.time_file(task.sequence),
+                     task.tracker.state_file(task.sequence), task.tracker.run_record_file(task.sequence)):
+            if path.is_dir():
+                raise IsADirectoryError(f"{path} is a folder where a result file should go: move it away")
+    if build:
+        built: set[tuple[str, str]] = set()
+        for tracker in busy.values():
+            if (tracker.name, tracker.parameter_name) not in built:
+                built.add((tracker.name, tracker.parameter_name))
+                tracker.create()
+
+
+def check_results_dir(folder: Path) -> None:
+    """Create ``folder`` if needed and write (then remove) a probe file in it.
+
+    Raises:
+        OSError: one line naming the folder (or the file in its way) and the reason.
+    """
+    for parent in [folder, *folder.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"results folder {folder} cannot be created: {parent} is a file")
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write_probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise PermissionError(f"results folder {folder} is not writable: {exc.strerror or exc}") from exc
 
 
 def _log_result(result: TaskResult) -> None:
@@ -286,43 +369,74 @@ def _log_result(result: TaskResult) -> None:
         log.error("%s on %s failed: %s", result.tracker, result.sequence, result.error)
 
 
+#: Default watchdog of the command-line tools (``--frame-timeout``): a task fails when no frame
+#: finishes for this many seconds. Generous, so that a slow machine never trips it: the longest
+#: step, building the tracker (loading its network) plus the first frame, takes seconds.
+DEFAULT_FRAME_TIMEOUT_S = 120.0
+
+#: Added to the watchdog's first deadline of a task, before the worker has confirmed it (a new
+#: worker process starts Python and imports the tracker's modules first).
+STARTUP_ALLOWANCE_S = 60.0
+
+
 def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: int = 0,
                 threads: int = 1, scheduler: str | Any | None = None,
                 observer_factory: ObserverFactory | None = None, overwrite: bool = False,
-                progress: bool = True, torch_threads: int | None = 1) -> list[TaskResult]:
+                progress: bool = True, torch_threads: int | None = 1,
+                frame_timeout_s: float | None = None) -> list[TaskResult]:
     """Run every live tracker on every sequence; results-only trackers are skipped.
 
     Args:
         trackers: :class:`Tracker` objects (others, e.g. published results, are ignored).
         dataset: the sequences.
         debug: debug level for the trackers' parameters.
-        threads: ``1`` runs serially in this process; ``N > 1`` runs the pairs in a pool of
-            ``N`` spawned processes, each building its own trackers.
+        threads: ``1`` runs serially; ``N > 1`` runs the pairs in ``N`` spawned worker processes,
+            each building its own trackers. A worker that dies (e.g. killed for memory) fails
+            only the task it was running, named in the error, and is replaced by a fresh one;
+            the other tasks go on.
         scheduler: a Dask scheduler address (``tcp://host:8786``) or a ``dask.distributed``
             cluster object: the tasks run on its workers, each writing its result files
-            (the results folder must be reachable from the workers).
+            (the results folder must be reachable from the workers). An address is checked
+            first (:func:`check_scheduler_address`): no hang on something that is not a scheduler.
         observer_factory: builds observers per task (see :data:`ObserverFactory`).
         overwrite: rerun pairs that already have complete results.
         progress: show a tqdm progress bar (on stderr).
         torch_threads: torch threads per task in every mode (default 1: serial, pool and Dask
             runs give bit-identical files; more speeds up one sequence on a many-core machine,
             with differences in the last digits). ``None`` leaves torch's setting.
+        frame_timeout_s: watchdog: a task fails (``failed``, its worker process killed) when
+            no frame finishes for this many seconds; building the tracker counts with the first
+            frame. Per frame, so a long sequence never trips it. The task then runs in a child
+            process also when ``threads == 1`` (a hung OpenCV call cannot be interrupted in a
+            thread), so tasks and observer factories must pickle. ``None`` (the default here;
+            the CLIs use :data:`DEFAULT_FRAME_TIMEOUT_S`): no watchdog, a serial run stays in this
+            process. Not applied on Dask.
 
     Returns:
         One :class:`TaskResult` per pair, in (sequence, tracker) order. Failures are logged
         with their tracebacks as they come back.
+
+    Raises:
+        Setup errors found by :func:`preflight` before any tracking (nothing is written then).
     """
+    if frame_timeout_s is not None and not frame_timeout_s > 0:
+        raise ValueError(f"frame_timeout_s must be > 0 or None, got {frame_timeout_s!r}")
     trackers = list(trackers)
-    preflight(trackers)
     tasks = make_tasks(trackers, dataset, debug, overwrite)
     results: list[TaskResult | None] = [None] * len(tasks)
     pending = []
     for i, task in enumerate(tasks):
         # Cheap check here: finished pairs are not shipped to workers at all.
-        if not overwrite and task.tracker.has_complete_results(task.sequence):
+        reason = None if overwrite else task.tracker.stale_reason(task.sequence)
+        if not overwrite and reason is None:
             results[i] = TaskResult(task.tracker.display_name, task.sequence.name, "skipped")
         else:
+            if reason is not None:
+                _log_recompute(task.tracker, task.sequence, reason)
             pending.append(i)
+    preflight(trackers, [tasks[i] for i in pending], build=scheduler is None)
+    if isinstance(scheduler, str) and pending:
+        check_scheduler_address(scheduler)
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(pending), desc="tracking", unit="seq",
                disable=not progress, file=sys.stderr)
 
@@ -336,13 +450,219 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
         if scheduler is not None:
             _run_dask(tasks, pending, scheduler, observer_factory, torch_threads, done)
         elif threads > 1 and len(pending) > 1:
-            _run_pool(tasks, pending, threads, observer_factory, torch_threads, done)
+            _run_workers(tasks, pending, min(threads, len(pending)), observer_factory, torch_threads,
+                         frame_timeout_s, True, False, done)
+        elif frame_timeout_s is not None and pending:
+            _run_workers(tasks, pending, 1, observer_factory, torch_threads, frame_timeout_s, False,
+                         progress, done)
         else:
             for i in pending:
                 done(i, run_task(tasks[i], observer_factory, torch_threads, progress))
     finally:
         bar.close()
     return [r for r in results if r is not None]
+
+
+# --------------------------------------------------------------------------- worker processes
+
+
+def _worker_main(conn: Any, single_thread: bool, observer_factory: ObserverFactory | None,
+                 torch_threads: int | None, progress: bool) -> None:
+    """A worker process: run the tasks received on ``conn`` one by one, sending ``("frame", i)``
+    after every frame and ``("result", TaskResult)`` at the end of each; ``None`` ends it."""
+    if single_thread:
+        _init_worker()
+    try:
+        while True:
+            task = conn.recv()
+            if task is None:
+                return
+            conn.send(("start", -1))  # unpickled (modules imported): the watchdog's clock starts
+            result = run_task(task, observer_factory, torch_threads, progress,
+                              heartbeat=lambda index: conn.send(("frame", index)))
+            conn.send(("result", result))
+    except (KeyboardInterrupt, EOFError, BrokenPipeError):
+        return  # Ctrl-C or the parent went away: nothing half-written (atomic writes)
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    task: int | None = None
+    frame: int = -1
+    deadline: float = math.inf
+
+
+def _exit_description(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (killed; out of memory?)" if -code == signal.SIGKILL else ""
+        return f"by {name}{hint}"
+    return f"with exit code {code}"
+
+
+def _run_workers(tasks: list[Task], pending: list[int], n_workers: int, observer_factory: ObserverFactory | None,
+                 torch_threads: int | None, frame_timeout_s: float | None, single_thread: bool, progress: bool,
+                 done: Callable[[int, TaskResult], None]) -> None:
+    """Run ``pending`` tasks in ``n_workers`` spawned processes with a per-frame watchdog.
+
+    A worker that dies or stalls for ``frame_timeout_s`` fails its own task (named, with the last
+    finished frame) and is replaced; tasks not yet started are unaffected.
+    """
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("spawn")  # fork is unsafe with torch/OpenCV threads
+    queue = list(pending)
+    workers: list[_Worker] = []
+
+    def start_worker() -> _Worker:
+        parent_end, child_end = context.Pipe()
+        process = context.Process(target=_worker_main, name="siamot-worker", daemon=True,
+                                  args=(child_end, single_thread, observer_factory, torch_threads, progress))
+        process.start()
+        child_end.close()
+        worker = _Worker(process, parent_end)
+        workers.append(worker)
+        return worker
+
+    def retire(worker: _Worker, error: str) -> None:
+        index, worker.task = worker.task, None
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join()
+        worker.conn.close()
+        workers.remove(worker)
+        if index is not None:
+            task = tasks[index]
+            done(index, TaskResult(task.tracker.display_name, task.sequence.name, "failed", error=error))
+
+    def assign(worker: _Worker, index: int) -> None:
+        task = tasks[index]
+        try:
+            worker.conn.send(task)
+        except Exception as exc:  # a task that does not pickle fails alone
+            done(index, TaskResult(task.tracker.display_name, task.sequence.name, "failed",
+                                   error=f"worker error: cannot send the task to a worker process: "
+                                         f"{type(exc).__name__}: {exc}"))
+            return
+        worker.task, worker.frame = index, -1
+        # Until the worker confirms the task, allow for starting Python and importing (slow on a busy machine).
+        worker.deadline = time.monotonic() + (frame_timeout_s + STARTUP_ALLOWANCE_S if frame_timeout_s else math.inf)
+
+    def where(worker: _Worker) -> str:
+        task = tasks[worker.task] if worker.task is not None else None
+        name = f"{task.tracker.display_name} on {task.sequence.name}" if task else "?"
+        step = "while building the tracker or on frame 0" if worker.frame < 0 else \
+            f"after frame {worker.frame} of {len(task.sequence) if task else '?'}"
+        return f"{name} {step}"
+
+    try:
+        while queue or any(w.task is not None for w in workers):
+            for worker in [w for w in workers if w.task is None]:
+                while queue and worker.task is None:
+                    assign(worker, queue.pop(0))
+            while queue and len(workers) < n_workers:
+                worker = start_worker()
+                while queue and worker.task is None:
+                    assign(worker, queue.pop(0))
+            busy = [w for w in workers if w.task is not None]
+            if not busy:
+                continue
+            timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            wait([w.conn for w in busy] + [w.process.sentinel for w in busy],
+                 None if math.isinf(timeout) else timeout)
+            for worker in busy:
+                try:
+                    while worker.task is not None and worker.conn.poll():
+                        kind, value = worker.conn.recv()
+                        if kind in ("start", "frame"):
+                            worker.frame = value
+                            worker.deadline = time.monotonic() + (frame_timeout_s or math.inf)
+                        else:
+                            index, worker.task = worker.task, None
+                            done(index, value)
+                except (EOFError, OSError):
+                    pass  # the process died: reported below
+                if worker.task is None:
+                    continue
+                if not worker.process.is_alive():
+                    worker.process.join()
+                    retire(worker, f"worker error: the worker process running {where(worker)} died "
+                                   f"{_exit_description(worker.process.exitcode)}; the other tasks go on "
+                                   f"in a fresh process")
+                elif time.monotonic() > worker.deadline:
+                    retire(worker, f"watchdog: no frame finished for {frame_timeout_s:g} s ({where(worker)}): "
+                                   f"the task's process was killed (a hung tracker call; see --frame-timeout)")
+    finally:
+        for worker in list(workers):
+            if worker.task is None and worker.process.is_alive():
+                try:
+                    worker.conn.send(None)
+                except OSError:
+                    pass
+                worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+
+
+def check_scheduler_address(address: str, timeout_s: float = 5.0) -> None:
+    """Check that a Dask scheduler answers at ``address`` before handing it to ``dask.distributed``.
+
+    ``tcp://`` addresses (and bare ``host:port``) are probed: connect, then read the handshake a
+    Dask scheduler sends first (an 8-byte length and a small msgpack message). Other schemes
+    (``tls://``, ``inproc://``, ...) are passed on unchecked.
+
+    Raises:
+        ConnectionError: one line naming the address: nothing listens, no answer within
+            ``timeout_s`` (e.g. an HTTP server), or an answer that is not Dask's.
+    """
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme != "tcp":
+        return
+    host, _, port_text = rest.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if not host or not port_text.isdigit():
+        raise ValueError(f"--scheduler {address!r}: expected tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host, int(port_text)), timeout=timeout_s) as sock:
+            sock.settimeout(timeout_s)
+            header = _recv_exactly(sock, 8)
+            (length,) = struct.unpack("<Q", header)
+            if not 0 < length <= 1 << 20:
+                raise ConnectionError(f"--scheduler {address}: the service there is not a Dask scheduler "
+                                      f"(it answered {header!r})")
+            payload = _recv_exactly(sock, length)
+    except socket.timeout as exc:
+        raise ConnectionError(f"--scheduler {address}: no Dask scheduler answer within {timeout_s:g} s "
+                              f"(something else listens there?)") from exc
+    except ConnectionError as exc:
+        if str(exc).startswith("--scheduler"):
+            raise
+        raise ConnectionError(f"--scheduler {address}: cannot connect ({exc.strerror or exc}); "
+                              f"is the scheduler running?") from exc
+    except OSError as exc:
+        raise ConnectionError(f"--scheduler {address}: cannot connect ({exc.strerror or exc})") from exc
+    if b"pickle-protocol" not in payload and b"compression" not in payload:
+        raise ConnectionError(f"--scheduler {address}: the service there is not a Dask scheduler "
+                              f"(unexpected handshake)")
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionResetError(f"connection closed after {len(data)} bytes")
+        data += chunk
+    return data
 
 
 def _result_or_failure(future: Any, task: Task) -> TaskResult:
@@ -355,27 +675,13 @@ def _result_or_failure(future: Any, task: Task) -> TaskResult:
                           error=f"worker error: {type(exc).__name__}: {exc}")
 
 
-def _run_pool(tasks: list[Task], pending: list[int], threads: int, observer_factory: ObserverFactory | None,
-              torch_threads: int | None, done: Callable[[int, TaskResult], None]) -> None:
-    context = multiprocessing.get_context("spawn")  # fork is unsafe with torch/OpenCV threads
-    with ProcessPoolExecutor(max_workers=min(threads, len(pending)), mp_context=context,
-                             initializer=_init_worker) as pool:
-        futures = {pool.submit(run_task, tasks[i], observer_factory, torch_threads): i for i in pending}
-        try:
-            for future in as_completed(futures):
-                done(futures[future], _result_or_failure(future, tasks[futures[future]]))
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-
-
 def _run_dask(tasks: list[Task], pending: list[int], scheduler: str | Any, observer_factory: ObserverFactory | None,
               torch_threads: int | None, done: Callable[[int, TaskResult], None]) -> None:
     try:
         from dask.distributed import Client, as_completed as dask_as_completed
     except ImportError as exc:
         raise ImportError("--scheduler needs Dask distributed: pip install 'dask[distributed]'") from exc
-    client = Client(scheduler)
+    client = Client(scheduler, timeout="10s")
     try:
         futures = {client.submit(run_task, tasks[i], observer_factory, torch_threads, pure=False): i for i in pending}
         for future in dask_as_completed(list(futures)):

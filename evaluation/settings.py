@@ -36,7 +36,8 @@ class Settings:
         peer_results_path: folder of published raw results (``<Tracker>/<Target>.txt``).
         nanotrack_backbone, nanotrack_head: ONNX files for ``cv2.TrackerNano``.
         vittrack_net: ONNX file for ``cv2.TrackerVit``.
-        network_path: folder searched for backbone weight files given by name.
+        network_path: folder that a relative ``weights_path`` (a SiamOT parameter, e.g.
+            ``--set weights_path=my_alexnet.pth``) is resolved in; unset: the working directory.
     """
 
     results_path: str = "~/siamot/results"
@@ -122,10 +123,17 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     environ = os.environ if environ is None else environ
     values: dict[str, str] = {}
     if path.exists():
+        if not path.is_file():
+            raise SettingsError(f"{path} is not a file (the settings file must be a TOML file; "
+                                f"SIAMOT_SETTINGS names another)")
         try:
-            data = tomllib.loads(path.read_text())
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{path}: {exc} (fix or delete the file; it is never overwritten)") from exc
+        except UnicodeDecodeError as exc:
+            raise SettingsError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot read the settings file: {exc.strerror or exc}") from exc
         known = {f.name for f in fields(Settings)}
         for key, value in data.items():
             if key not in known:

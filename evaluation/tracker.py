@@ -8,18 +8,29 @@ It is also a *results source* for the analysis (``display_name``, ``results_for`
 Result files in ``results_dir = <results_path>/<name>/<parameter_name>[@<variant>][_<run_id:03d>]``
 (``@<variant>`` for a tracker with parameter overrides or a variant tag, see :class:`Tracker`):
 ``<seq>.txt`` (one ``x y w h`` row per frame, tab-delimited floats), ``<seq>_time.txt``
-(seconds per frame) and, for trackers that report an online state, ``<seq>_state.csv``.
+(seconds per frame), for trackers that report an online state ``<seq>_state.csv``, and
+``<seq>_run.json``, the *run record*: what produced the results (tracker and parameter names,
+the parameters' values, the initial box, the frame count).
+
+Resume: results count as complete only when ``<seq>.txt`` has one row per frame and the run
+record matches the current inputs; otherwise they are recomputed (:meth:`Tracker.stale_reason`
+says why). Results written before run records existed (no ``<seq>_run.json``) are kept when
+their row count matches and their first row is the current initial box (to the 2 written
+decimals); their parameters cannot be checked (rerun with ``--overwrite`` after changing them).
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
+import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from evaluation import registry
-from evaluation.boxes_io import read_boxes_txt, read_values_txt
+from evaluation.boxes_io import atomic_write_text, read_boxes_txt, read_text_file, read_values_txt
 from evaluation.data import Sequence
 from evaluation.settings import Settings, load_settings
 
@@ -32,7 +43,9 @@ class Tracker:
         parameter_name: one of the tracker's parameter names (e.g. ``mobilenet_v2``).
         run_id: optional run number; results go to ``<parameter_name>_<run_id:03d>``.
         display_name: name in tables and legends (default ``<name>_<parameter_name>[_<run_id:03d>]``).
-        settings: paths in force (default: :func:`evaluation.settings.load_settings` now).
+        settings: paths in force (default: :func:`evaluation.settings.load_settings` now). An
+            empty ``results_path`` means "not set" and raises ``SettingsError`` (it never means
+            the working directory).
         check: verify the names against the registry now (unknown names raise
             :class:`evaluation.registry.RegistryError` listing the known ones), and the
             overrides (an unknown field raises ``ValueError`` naming it). Pass ``False``
@@ -68,8 +81,9 @@ class Tracker:
         stem = parameter_name if self.variant is None else f"{parameter_name}@{self.variant}"
         folder = stem if self.run_id is None else f"{stem}_{self.run_id:03d}"
         # Absolute now: worker processes may run in another working directory.
-        self.results_dir: Path = (Path(self.settings.results_path).expanduser() / name / folder).absolute()
+        self.results_dir: Path = (self.settings.path("results_path") / name / folder).absolute()
         self.display_name = display_name or f"{name}_{folder}"
+        self._parameters_record: Any = None  # filled on first use by run_record
 
     def __repr__(self) -> str:
         run = "" if self.run_id is None else f", run_id={self.run_id}"
@@ -105,15 +119,61 @@ class Tracker:
     def state_file(self, sequence: Sequence | str) -> Path:
         return self.results_dir / f"{_name(sequence)}_state.csv"
 
-    def has_complete_results(self, sequence: Sequence) -> bool:
-        """Whether ``<seq>.txt`` exists with one row per frame (it is written last, atomically)."""
+    def run_record_file(self, sequence: Sequence | str) -> Path:
+        return self.results_dir / f"{_name(sequence)}_run.json"
+
+    def run_record(self, sequence: Sequence) -> dict[str, Any]:
+        """What the results of ``sequence`` depend on (JSON values): names, parameters, initial box, frames."""
+        if self._parameters_record is None:
+            self._parameters_record = parameters_record(self.get_parameters())
+        return {"tracker": self.name, "parameter_name": self.parameter_name,
+                "parameters": self._parameters_record,
+                "init_bbox_xywh": [float(v) for v in sequence.ground_truth_rect[0]],
+                "frames": len(sequence)}
+
+    def write_run_record(self, sequence: Sequence) -> None:
+        """Write ``<seq>_run.json`` (after the result files: see :mod:`evaluation.running`)."""
+        atomic_write_text(self.run_record_file(sequence), json.dumps(self.run_record(sequence), indent=1) + "\n")
+
+    def stale_reason(self, sequence: Sequence) -> str | None:
+        """``None`` when complete results made from the current inputs exist, else why they must be
+        (re)computed: missing, wrong row count, or a run record that differs (the first differing
+        field is named). See the module doc for results without a run record."""
         path = self.result_file(sequence)
         if not path.is_file():
-            return False
+            return "no results"
         try:
-            return len(read_boxes_txt(path)) == len(sequence)
-        except ValueError:
-            return False
+            rows = read_boxes_txt(path)
+        except ValueError as exc:
+            return f"unreadable results ({exc})"
+        if len(rows) != len(sequence):
+            return f"{len(rows)} rows for {len(sequence)} frames"
+        current = self.run_record(sequence)
+        record_path = self.run_record_file(sequence)
+        if not record_path.is_file():  # written before run records existed
+            if len(rows) and np.allclose(rows[0], current["init_bbox_xywh"], rtol=0, atol=0.0051):
+                return None
+            return f"first row {rows[0].tolist() if len(rows) else []} is not the initial box " \
+                   f"{current['init_bbox_xywh']} (no run record)"
+        try:
+            recorded = json.loads(read_text_file(record_path))
+        except ValueError as exc:
+            return f"unreadable run record {record_path.name} ({exc})"
+        if not isinstance(recorded, dict):
+            return f"unreadable run record {record_path.name}"
+        for key, value in _json_normalised(current).items():
+            old = recorded.get(key)
+            if old == value:
+                continue
+            if isinstance(old, dict) and isinstance(value, dict):
+                sub = next(k for k in sorted(set(old) | set(value)) if old.get(k) != value.get(k))
+                key, old, value = f"{key}.{sub}", old.get(sub), value.get(sub)
+            return f"{key} changed (recorded {_short(old)}, now {_short(value)})"
+        return None
+
+    def has_complete_results(self, sequence: Sequence) -> bool:
+        """Whether complete results made from the current inputs exist (:meth:`stale_reason` is None)."""
+        return self.stale_reason(sequence) is None
 
     def results_for(self, sequence: Sequence) -> np.ndarray:
         """(N, 4) float64 ``[x, y, w, h]`` boxes; ``FileNotFoundError`` names a missing file."""
@@ -132,8 +192,7 @@ class Tracker:
         path = self.state_file(sequence)
         if not path.is_file():
             return None
-        with path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(io.StringIO(read_text_file(path), newline="")))
         if not rows:
             return {}
         return {key: np.array([float(r[key]) if r[key] != "" else np.nan for r in rows])
@@ -166,6 +225,30 @@ def _variant_tag(variant: str | None, overrides: dict[str, Any]) -> str | None:
         return None
     text = json.dumps(overrides, sort_keys=True, default=repr)
     return "o" + hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+def parameters_record(params: Any) -> Any:
+    """A JSON view of a parameters object for run records: the fields of a dataclass (or of the frozen
+    dataclass behind a pytracking view's ``settings``) without ``debug``/``visualization``, which never
+    change results; else its ``repr`` (its type name when that repr is the default, address-bearing one)."""
+    values = getattr(params, "settings", params)
+    if dataclasses.is_dataclass(values) and not isinstance(values, type):
+        fields = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)
+                  if f.name not in ("debug", "visualization")}
+        return _json_normalised(fields)
+    if type(params).__repr__ is object.__repr__:
+        return type(params).__qualname__
+    return repr(params)
+
+
+def _json_normalised(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists, other objects their ``str``)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _name(sequence: Sequence | str) -> str:

@@ -9,7 +9,10 @@ there (texts in :mod:`pytracking_siamot.pytracking_compat`):
 - ``pytracking/parameter/siamot/<name>.py``: ``parameters()`` for every file in SiamOT's
   ``parameter/siamot`` (listed now: re-run after adding one);
 - ``pytracking/evaluation/otb2013dataset.py``: the OTB2013 (51 targets) dataset pytracking lacks;
-- ``pytracking/experiments/siamot.py``: experiments for ``run_experiment.py siamot <function>``.
+- ``pytracking/experiments/siamot.py``: experiments for ``run_experiment.py siamot <function>``;
+- two lines appended to pytracking's ``pytracking/evaluation/datasets.py`` that register
+  ``otb2013`` for ``run_tracker.py --dataset_name otb2013`` (the original is kept in the
+  manifest; ``--remove`` takes the lines out, or puts the original back byte for byte).
 
 Safety: every written file starts with a marker line, and ``pytracking/.siamot-integration.json``
 (the manifest) records each file's SHA-256 and the folders created. A file SiamOT did not
@@ -36,9 +39,10 @@ from pytracking_siamot import pytracking_compat as compat
 MANIFEST_NAME = ".siamot-integration.json"
 MANIFEST_FORMAT = 1
 
-Action = Literal["mkdir", "create", "update", "overwrite", "unchanged", "delete", "restore", "gone",
-                 "rmdir", "keep-dir"]
-_CHANGING: frozenset[str] = frozenset({"mkdir", "create", "update", "overwrite", "delete", "restore", "rmdir"})
+Action = Literal["mkdir", "create", "update", "overwrite", "patch", "unchanged", "delete", "restore", "unpatch",
+                 "gone", "rmdir", "keep-dir"]
+_CHANGING: frozenset[str] = frozenset({"mkdir", "create", "update", "overwrite", "patch", "delete", "restore",
+                                       "unpatch", "rmdir"})
 
 
 class IntegrationError(RuntimeError):
@@ -88,11 +92,16 @@ def sha256(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class FileRecord:
-    """A file SiamOT wrote: its hash, and the file it replaced under ``--force`` (base64 + mode)."""
+    """A file SiamOT wrote: its hash, and the file it replaced under ``--force`` (base64 + mode).
+
+    For a file of pytracking's that SiamOT only appended to (``evaluation/datasets.py``),
+    ``appended`` is the text added and ``backup`` the file before.
+    """
 
     sha256: str
     backup: str | None = None
     backup_mode: int | None = None
+    appended: str | None = None
 
 
 @dataclass
@@ -149,6 +158,13 @@ class Plan:
     conflicts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    removing: bool = False  # a --remove plan (changes the wording of refusals)
+
+    def refusal(self) -> str:
+        """One line: the files refused and what ``--force`` would do with them."""
+        what = ("delete them anyway (files SiamOT replaced are put back)" if self.removing else
+                "replace them (files SiamOT did not write are restored by --remove)")
+        return f"{len(self.conflicts)} file(s): {'; '.join(self.conflicts)}; re-run with --force to {what}"
 
     @property
     def changes(self) -> bool:
@@ -236,12 +252,25 @@ def desired_files(checkout: Checkout, parameter_names: list[str] | None = None,
     return files
 
 
-def plan_integrate(checkout: Checkout, files: dict[str, str], force: bool = False) -> Plan:
-    """The steps that make ``checkout`` hold exactly ``files`` (and forget files no longer wanted)."""
+def plan_integrate(checkout: Checkout, files: dict[str, str], force: bool = False,
+                   appends: dict[str, str] | None = None) -> Plan:
+    """The steps that make ``checkout`` hold exactly ``files`` (and forget files no longer wanted).
+
+    ``appends`` (package-relative path -> text) are existing files of pytracking's that get
+    ``text`` appended once (see :func:`plan_append`).
+    """
     old = Manifest.load(checkout.manifest_path) or Manifest()
     new = Manifest()
     steps: list[Step] = []
     conflicts: list[str] = []
+    notes = name_clash_notes(checkout) + settings_notes(checkout)
+    for rel, text in sorted((appends or {}).items()):
+        step, record, conflict, note = plan_append(checkout, rel, text, old.files.get(rel))
+        steps += [step] if step else []
+        conflicts += [conflict] if conflict else []
+        notes += [note] if note else []
+        if record is not None:
+            new.files[rel] = record
     mkdirs = _missing_dirs(checkout.package, sorted(files))
     steps += [Step("mkdir", d) for d in mkdirs]
     new.dirs = sorted({d for d in old.dirs if (checkout.package / d).is_dir()} | set(mkdirs))
@@ -269,11 +298,68 @@ def plan_integrate(checkout: Checkout, files: dict[str, str], force: bool = Fals
         new.files[rel] = keep
 
     for rel, record in sorted(old.files.items()):
-        if rel not in files:  # written by an earlier run, no longer wanted (e.g. a parameter file was deleted)
+        if rel not in files and rel not in new.files:
+            # written by an earlier run, no longer wanted (e.g. a parameter file was deleted)
             file_steps, conflict = _undo_file(checkout, rel, record)
             steps += file_steps
             conflicts += [conflict] if conflict else []
-    return _forced(Plan(checkout, steps, new, conflicts, notes=name_clash_notes(checkout)), force, "replacing")
+    return _forced(Plan(checkout, steps, new, conflicts, notes=notes), force, "replacing")
+
+
+def plan_append(checkout: Checkout, rel: str, text: str,
+                record: FileRecord | None) -> tuple[Step | None, FileRecord | None, str | None, str | None]:
+    """Appending ``text`` to pytracking's file ``rel``: (step, record to keep, conflict, note).
+
+    Only ``evaluation/datasets.py`` is appended to (``text`` registers ``otb2013``); the
+    file as it was is kept in the record. Nothing is done, with a note, when the file is
+    missing, already registers ``otb2013`` by other means (e.g. a hand edit) or does not
+    define pytracking's dataset table.
+    """
+    target = checkout.package / rel
+    _require_regular(checkout, rel)
+    if not target.exists():
+        if record is not None:
+            return Step("gone", rel), None, None, None
+        return None, None, None, f"{checkout.display(rel)} not found: run_tracker.py --dataset_name otb2013 " \
+                                  f"is not registered (experiments still work)"
+    current = target.read_bytes()
+    mode = target.stat().st_mode & 0o7777
+    if record is not None and record.backup is not None:
+        original = base64.b64decode(record.backup)
+        wanted = original + text.encode()
+        if sha256(current) == record.sha256:
+            if current == wanted:
+                return Step("unchanged", rel), record, None, None
+            return (Step("update", rel, wanted, mode),
+                    FileRecord(sha256(wanted), record.backup, record.backup_mode, text), None, None)
+    status = compat.registration_status(current.decode(errors="replace"))
+    if status == "ours" and current.endswith(text.encode()):
+        # Appended by us (an earlier run), perhaps with pytracking's own lines changed since: adopt.
+        original = current[:-len(text.encode())]
+        return (Step("unchanged", rel),
+                FileRecord(sha256(current), base64.b64encode(original).decode(), mode, text), None, None)
+    conflict = f"{checkout.display(rel)} (edited since SiamOT wrote it)" if record is not None else None
+    if status == "registered" and conflict is None:
+        return None, None, None, f"{checkout.display(rel)} already registers otb2013 (left as it is)"
+    if status == "unknown" and conflict is None:
+        return None, None, None, (f"{checkout.display(rel)} has no dataset_dict/DatasetInfo: otb2013 is not "
+                                  f"registered for run_tracker.py --dataset_name (experiments still work)")
+    wanted = current + text.encode()
+    return (Step("patch", rel, wanted, mode),
+            FileRecord(sha256(wanted), base64.b64encode(current).decode(), mode, text), conflict, None)
+
+
+def settings_notes(checkout: Checkout) -> list[str]:
+    """What pytracking's ``local.py`` lacks for SiamOT's OTB2013 dataset (read as text, never imported)."""
+    local = checkout.package / "evaluation" / "local.py"
+    text = local.read_text(errors="replace") if local.is_file() else ""
+    wanted = [name for name in ("otb2013_path", "otb2013_anno_path") if f"settings.{name}" not in text]
+    if not wanted:
+        return []
+    lines = "; ".join(f"settings.{name} = '...'" for name in wanted)
+    return [f"for the otb2013 dataset, add to {local.relative_to(checkout.root).as_posix()} "
+            f"(local_env_settings): {lines} (the folder holding <Sequence>/img/, and the official "
+            f"cvpr13_anno folder; otb2013_path falls back to otb_path)"]
 
 
 def _forced(plan: Plan, force: bool, verb: str) -> Plan:
@@ -299,9 +385,16 @@ def _undo_file(checkout: Checkout, rel: str, record: FileRecord) -> tuple[list[S
     restore = (Step("restore", rel, base64.b64decode(record.backup), record.backup_mode)
                if record.backup is not None else None)
     if not target.exists():
+        if record.appended is not None:  # pytracking's own file, gone: nothing of ours to take out
+            return [Step("gone", rel)], None
         return ([restore] if restore else [Step("gone", rel)]), None
-    if sha256(target.read_bytes()) == record.sha256:
+    current = target.read_bytes()
+    if sha256(current) == record.sha256:
         return [restore or Step("delete", rel)], None
+    if record.appended is not None and current.endswith(record.appended.encode()):
+        # pytracking's file changed above our lines (e.g. a git pull): take out only our lines.
+        return [Step("unpatch", rel, current[:-len(record.appended.encode())],
+                     target.stat().st_mode & 0o7777)], None
     conflict = f"{checkout.display(rel)} (edited since SiamOT wrote it)"
     return [restore or Step("delete", rel)], conflict
 
@@ -320,7 +413,7 @@ def plan_remove(checkout: Checkout, force: bool = False) -> Plan:
             conflicts.append(conflict)
     # Deepest first, so a parent is tried after its children.
     steps += [Step("rmdir", d) for d in sorted(manifest.dirs, key=lambda d: (-d.count("/"), d))]
-    return _forced(Plan(checkout, steps, None, conflicts), force, "deleting")
+    return _forced(Plan(checkout, steps, None, conflicts, removing=True), force, "deleting")
 
 
 def _remove_bytecode(source: Path) -> None:
@@ -340,16 +433,14 @@ def apply(plan: Plan) -> list[Step]:
     Raises ``IntegrationError`` (before touching anything) when the plan has conflicts.
     """
     if plan.conflicts:
-        raise IntegrationError(
-            f"refusing to change {len(plan.conflicts)} file(s): {'; '.join(plan.conflicts)}; "
-            f"re-run with --force to replace them (files SiamOT did not write are restored by --remove)")
+        raise IntegrationError(f"refusing to change {plan.refusal()}")
     package = plan.checkout.package
     done: list[Step] = []
     for step in plan.steps:
         target = package / step.rel
         if step.action == "mkdir":
             target.mkdir()
-        elif step.action in ("create", "update", "overwrite", "restore"):
+        elif step.action in ("create", "update", "overwrite", "patch", "restore", "unpatch"):
             assert step.data is not None
             _write_atomic(target, step.data, step.mode)
         elif step.action == "delete":
@@ -412,23 +503,28 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             verb, noop = "removed SiamOT from", "SiamOT is already removed from"
         else:
-            plan = plan_integrate(checkout, desired_files(checkout), force=args.force)
+            plan = plan_integrate(checkout, desired_files(checkout), force=args.force,
+                                  appends={compat.DATASETS_PATH: compat.DATASET_REGISTRATION})
             verb, noop = "integrated SiamOT into", "SiamOT is already integrated into"
         for warning in plan.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         for note in plan.notes:
             print(f"note: {note}")
         if args.dry_run:
-            print(_report(plan, plan.steps, plan.changes, verb, noop, dry_run=True))
-            if plan.conflicts:
-                print(f"error: would refuse to change: {'; '.join(plan.conflicts)} (use --force)", file=sys.stderr)
+            if plan.conflicts:  # apply() would refuse the whole plan: list nothing as if it would happen
+                for conflict in plan.conflicts:
+                    print(f"  would refuse     {conflict}")
+                print(f"nothing would change in {checkout.package}")
+                print(f"error: would refuse to change {plan.refusal()}", file=sys.stderr)
                 return 1
+            print(_report(plan, plan.steps, plan.changes, verb, noop, dry_run=True))
             return 0
         changed = plan.changes
         steps = apply(plan)
         print(_report(plan, steps, changed, verb, noop, dry_run=False))
         if not args.remove and changed:
-            print(f"run: cd {checkout.package} && python run_tracker.py siamot mobilenet_v2 --dataset_name otb "
+            dataset = "otb2013" if compat.DATASETS_PATH in (plan.manifest.files if plan.manifest else {}) else "otb"
+            print(f"run: cd {checkout.package} && python run_tracker.py siamot mobilenet_v2 --dataset_name {dataset} "
                   f"--sequence Crossing")
     except (IntegrationError, OSError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)

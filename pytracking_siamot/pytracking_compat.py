@@ -3,9 +3,10 @@
 pytracking has no plugin hook: ``Tracker('siamot', 'mobilenet_v2')`` imports
 ``pytracking.tracker.siamot`` (a package whose ``__init__`` has ``get_tracker_class()``) and
 ``pytracking.parameter.siamot.mobilenet_v2`` (a module with ``parameters()``). This module
-writes the text of those small shim modules (plus an OTB2013 dataset class and an
-experiment module) and holds the run-time helpers the shims delegate to, so the shims stay
-one import long and every fix lands here, not in the user's checkout.
+writes the text of those small shim modules (plus an OTB2013 dataset class, an experiment
+module and the two lines that register ``otb2013`` in pytracking's ``evaluation/datasets.py``)
+and holds the run-time helpers the shims delegate to, so the shims stay one import long and
+every fix lands here, not in the user's checkout.
 ``pytracking_siamot.integrate`` writes and removes the files safely.
 
 Name clashes (why the run-time helpers check where packages come from): pytracking's
@@ -17,9 +18,11 @@ privately for the tracker (:func:`get_tracker_class` explains how).
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import pkgutil
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -141,6 +144,11 @@ def import_with_own_packages(module_name: str, packages: Sequence[str]) -> Modul
         sys.modules.update(set_aside)
 
 
+# The name under which get_tracker_class()'s class is pickled (see there).
+_PICKLED_CLASS_NAME = "SiamOTTracker"
+_tracker_class: type | None = None
+
+
 def get_tracker_class() -> type:
     """SiamOT's tracker class, for ``pytracking/tracker/siamot/__init__.py``.
 
@@ -149,12 +157,34 @@ def get_tracker_class() -> type:
     imports SiamOT's tracker module through :func:`import_with_own_packages`: while it is
     imported, ``ltr`` is SiamOT's; afterwards ``sys.modules['ltr']`` (and every ``ltr.*``) is
     pytracking's again, exactly as before, and SiamOT's copy lives on under ``_siamot_ltr*``.
-    No ``sys.path`` entry is added or reordered. Later calls reuse the imported module.
+    No ``sys.path`` entry is added or reordered.
+
+    The class returned is a subclass without code of its own, named
+    ``pytracking_siamot.pytracking_compat.SiamOTTracker``: pytracking's ``--threads N`` pickles
+    its ``Tracker`` objects (which hold this class) *by reference* into spawned workers. Under
+    the tracker module's own name a worker would import it with pytracking's ``ltr``
+    (``No module named 'ltr.models.tracking.siamfc'``) and pytracking's pool would wait forever
+    for the lost task; under this name the worker's lookup runs this function (module
+    ``__getattr__``), i.e. the same private import. Later calls return the same class.
     """
-    module = sys.modules.get(_TRACKER_MODULE)
-    if module is None:
-        module = import_with_own_packages(_TRACKER_MODULE, _TRACKER_TOP_LEVEL_PACKAGES)
-    return module.get_tracker_class()
+    global _tracker_class
+    if _tracker_class is None:
+        module = sys.modules.get(_TRACKER_MODULE)
+        if module is None:
+            module = import_with_own_packages(_TRACKER_MODULE, _TRACKER_TOP_LEVEL_PACKAGES)
+        base = module.get_tracker_class()
+        _tracker_class = type(_PICKLED_CLASS_NAME, (base,),
+                              {"__module__": __name__, "__qualname__": _PICKLED_CLASS_NAME,
+                               "__doc__": f"{base.__doc__ or ''}\n\n(pytracking's picklable name for "
+                                          f"{base.__module__}.{base.__qualname__}.)"})
+    return _tracker_class
+
+
+def __getattr__(name: str) -> Any:
+    # pickle's lookup of the tracker class in a spawned worker (see get_tracker_class).
+    if name == _PICKLED_CLASS_NAME:
+        return get_tracker_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parameter_names() -> list[str]:
@@ -199,6 +229,10 @@ def load_parameters(name: str) -> Any:
     if missing:
         raise TypeError(f"SiamOT parameter file '{name}' returned a {type(params).__name__} without "
                         f"{', '.join(missing)} (pytracking's runner calls them)")
+    settings = getattr(params, "settings", None)
+    if dataclasses.is_dataclass(settings) and getattr(settings, "torch_threads", 1) is None:
+        # pytracking's runner pins no thread count; one thread per tracker (see SiamOTParams).
+        params = type(params)(dataclasses.replace(settings, torch_threads=1))
     params.set_default_values({"tracker_name": TRACKER_NAME, "param_name": name})
     return params
 
@@ -279,26 +313,29 @@ class OtbEntry:
 _OTB2013_TEMPLATE = r'''@MARKER@
 """OTB2013 (CVPR 2013 benchmark, @COUNT@ targets) for pytracking, which ships only OTB-100.
 
-Frames are read from ``<root>/<folder>/img/`` where ``root`` is ``otb2013_path`` when your
-``local.py`` sets it (``settings.otb2013_path = '/data/otb2013'``), else ``otb_path`` (an
-OTB-100 download holds every OTB2013 sequence). Ground truth: the official annotation
-``<otb2013_anno_path>/<name>.txt`` when ``local.py`` sets ``otb2013_anno_path`` (needed for
-Tiger1 from an OTB-100 download, whose boxes differ), else ``<root>/<folder>/<gt file>``.
-Boxes become 0-based (x - 1, y - 1) as in SiamOT's toolkit, so result files written here and
-there are scored against the same ground truth.
+Settings (in ``pytracking/evaluation/local.py``; ``python -m pytracking_siamot.integrate`` says
+when they are missing): frames are read from ``<root>/<folder>/img/`` where ``root`` is
+``settings.otb2013_path`` when set, else ``settings.otb_path`` (an OTB-100 download holds every
+OTB2013 sequence). Ground truth: the official annotation ``<otb2013_anno_path>/<name>.txt`` when
+``settings.otb2013_anno_path`` is set (needed for Tiger1 from an OTB-100 download, whose boxes
+differ), else ``<root>/<folder>/<gt file>``.
 
-Use it in an experiment module (``pytracking/experiments/siamot.py`` does)::
+Coordinates: boxes stay as in the files (1-based), as in pytracking's own ``otb`` dataset, so
+pytracking's runner and analysis see OTB2013 exactly as they see OTB-100 (SiamOT's own toolkit
+shifts them to 0-based and aligns pytracking's result files when it reads them).
+
+Only the targets whose first frame and ground truth are on disk are listed (a partial
+download runs on what it has); one line names the others.
+
+``run_tracker.py ... --dataset_name otb2013`` works once ``integrate`` has registered this
+module in ``pytracking/evaluation/datasets.py``; in an experiment module::
 
     from pytracking.evaluation.otb2013dataset import OTB2013Dataset
     dataset = OTB2013Dataset().get_sequence_list()        # or OTB2013Dataset("OCC") for one attribute
-
-To use ``run_tracker.py ... --dataset_name otb2013``, add this entry to the dataset dict in
-``pytracking/evaluation/datasets.py`` (SiamOT does not edit pytracking's own files)::
-
-    otb2013=DatasetInfo(module=pt % "otb2013", class_name="OTB2013Dataset", kwargs=dict()),
 """
 import os
 import re
+import sys
 
 import numpy as np
 
@@ -334,8 +371,49 @@ def _find_annotation(folder, stem):
     return None
 
 
+def _count_rows(path):
+    with open(path) as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def check_results(sequences, results_dirs):
+    """Warn (one line) about result files in ``results_dirs`` whose row count is not a sequence's frame count.
+
+    pytracking's results folder ``<results_path>/<tracker>/<param>/<sequence>.txt`` does not
+    separate datasets, and its runner skips a sequence whose file exists: results written for
+    another dataset with the same sequence name (e.g. OTB-100's Tiger1, which starts at frame 6)
+    would be kept and scored here. Returns the files named.
+    """
+    mismatched = []
+    for folder in results_dirs:
+        for seq in sequences:
+            path = os.path.join(folder, seq.name + ".txt")
+            if os.path.isfile(path):
+                rows = _count_rows(path)
+                if rows != len(seq.frames):
+                    mismatched.append("{} ({} rows, {} frames)".format(path, rows, len(seq.frames)))
+    if mismatched:
+        print("warning: {} result file(s) do not match this dataset's frame counts (written for another dataset? "
+              "pytracking's results folder does not separate datasets and its runner would skip these sequences; "
+              "move the files away): {}".format(len(mismatched), "; ".join(mismatched)), file=sys.stderr)
+    return mismatched
+
+
+def _tracker_results_dirs(results_path):
+    """Every ``<results_path>/<tracker>/<param>`` folder."""
+    if not results_path or not os.path.isdir(results_path):
+        return []
+    dirs = []
+    for tracker in sorted(os.listdir(results_path)):
+        tracker_dir = os.path.join(results_path, tracker)
+        if os.path.isdir(tracker_dir):
+            dirs += [os.path.join(tracker_dir, p) for p in sorted(os.listdir(tracker_dir))
+                     if os.path.isdir(os.path.join(tracker_dir, p))]
+    return dirs
+
+
 class OTB2013Dataset(BaseDataset):
-    """The OTB2013 targets; ``attribute`` keeps only those flagged with it (e.g. ``'OCC'``)."""
+    """The OTB2013 targets on disk; ``attribute`` keeps only those flagged with it (e.g. ``'OCC'``)."""
 
     def __init__(self, attribute=None):
         super().__init__()
@@ -343,10 +421,28 @@ class OTB2013Dataset(BaseDataset):
             raise ValueError("unknown OTB attribute {!r} (known: {})".format(attribute, ", ".join(ATTRIBUTES)))
         self.base_path = getattr(self.env_settings, "otb2013_path", "") or self.env_settings.otb_path
         self.anno_path = getattr(self.env_settings, "otb2013_anno_path", "")
-        self.sequence_info = [s for s in SEQUENCES if attribute is None or attribute in s[9]]
+        if not self.base_path:
+            raise RuntimeError("OTB2013: set settings.otb2013_path (or settings.otb_path) in "
+                               "pytracking/evaluation/local.py to the folder holding <Sequence>/img/")
+        wanted = [s for s in SEQUENCES if attribute is None or attribute in s[9]]
+        self.sequence_info = [s for s in wanted if self._available(s)]
+        missing = [s[0] for s in wanted if s not in self.sequence_info]
+        if missing:
+            print("OTB2013: {} of {} targets have no frames or ground truth under {} and are left out: {}".format(
+                len(missing), len(wanted), self.base_path, ", ".join(missing)), file=sys.stderr)
 
     def get_sequence_list(self):
-        return SequenceList([self._construct_sequence(info) for info in self.sequence_info])
+        sequences = SequenceList([self._construct_sequence(info) for info in self.sequence_info])
+        check_results(sequences, _tracker_results_dirs(getattr(self.env_settings, "results_path", "")))
+        return sequences
+
+    def _frame_path(self, folder, number, nz, ext):
+        return os.path.join(self.base_path, folder, "img", "{:0{}d}.{}".format(number, nz, ext))
+
+    def _available(self, info):
+        name, folder, start, _end, nz, ext, gt_file, anno_name = info[:8]
+        return (os.path.isfile(self._frame_path(folder, start, nz, ext))
+                and os.path.isfile(self._ground_truth_path(folder, gt_file, anno_name)))
 
     def _ground_truth_path(self, folder, gt_file, anno_name):
         if self.anno_path and anno_name:
@@ -357,8 +453,7 @@ class OTB2013Dataset(BaseDataset):
 
     def _construct_sequence(self, info):
         name, folder, start, end, nz, ext, gt_file, anno_name, object_class, _attributes = info
-        frames = [os.path.join(self.base_path, folder, "img", "{:0{}d}.{}".format(n, nz, ext))
-                  for n in range(start, end + 1)]
+        frames = [self._frame_path(folder, n, nz, ext) for n in range(start, end + 1)]
         gt_path = self._ground_truth_path(folder, gt_file, anno_name)
         boxes = _read_boxes(gt_path)
         # A file holds the evaluated frames only, or every frame of the video (then select them).
@@ -367,7 +462,6 @@ class OTB2013Dataset(BaseDataset):
                 raise ValueError("OTB2013 {}: {} has {} rows for frames {}-{}".format(
                     name, gt_path, len(boxes), start, end))
             boxes = boxes[start - 1:end]
-        boxes[:, :2] -= 1.0
         return Sequence(name, frames, "otb2013", boxes, object_class=object_class or None)
 
     def __len__(self):
@@ -394,6 +488,7 @@ def experiments_text(parameter_names: Iterable[str], with_otb2013: bool) -> str:
     if not names:
         raise ValueError("no SiamOT parameter names to write experiments for")
     listed = "".join(f"    {name!r},\n" for name in names)
+    check = "    _check_results(trackers, dataset)\n" if with_otb2013 else ""
     text = f'''{MARKER}
 """SiamOT experiments for pytracking: ``python run_experiment.py {TRACKER_NAME} <function>``.
 
@@ -407,11 +502,20 @@ PARAMETER_NAMES = (
 
 def otb_all():
     """Every SiamOT parameter file on pytracking's OTB-100."""
-    return [Tracker({TRACKER_NAME!r}, name) for name in PARAMETER_NAMES], get_dataset("otb")
+    trackers = [Tracker({TRACKER_NAME!r}, name) for name in PARAMETER_NAMES]
+    dataset = get_dataset("otb")
+{check}    return trackers, dataset
 '''
     if not with_otb2013:
         return text
     text += f'''
+
+def _check_results(trackers, dataset):
+    """Warn about result files written for another dataset (OTB2013 and OTB-100 share names)."""
+    from pytracking.evaluation.otb2013dataset import check_results
+
+    check_results(dataset, [tracker.results_dir for tracker in trackers])
+
 
 def _otb2013():
     from pytracking.evaluation.otb2013dataset import OTB2013Dataset
@@ -432,6 +536,32 @@ def otb2013_{name}():
     return [Tracker({TRACKER_NAME!r}, {name!r}), Tracker({TRACKER_NAME!r}, {name + "_baseline"!r})], _otb2013()
 '''
     return text
+
+
+DATASETS_PATH = "evaluation/datasets.py"
+
+# Appended to pytracking's ``evaluation/datasets.py`` so that ``--dataset_name otb2013`` works;
+# ``integrate --remove`` takes exactly these lines out again.
+DATASET_REGISTRATION = (
+    "\n# Added by SiamOT (python -m pytracking_siamot.integrate); --remove takes these lines out.\n"
+    "dataset_dict[\"otb2013\"] = DatasetInfo(module=\"pytracking.evaluation.otb2013dataset\", "
+    "class_name=\"OTB2013Dataset\", kwargs=dict())\n")
+
+_REGISTRY_DEFINITIONS = (re.compile(r"^dataset_dict\s*=", re.M), re.compile(r"^DatasetInfo\s*=", re.M))
+_OTB2013_REGISTERED = re.compile(r"""(\botb2013\s*=\s*DatasetInfo|\[\s*["']otb2013["']\s*\]\s*=)""")
+
+
+def registration_status(datasets_text: str) -> str:
+    """How pytracking's ``evaluation/datasets.py`` text stands: ``'ours'`` (ends with
+    :data:`DATASET_REGISTRATION`), ``'registered'`` (``otb2013`` registered otherwise, e.g. by
+    hand), ``'possible'`` (it defines ``dataset_dict`` and ``DatasetInfo``) or ``'unknown'``."""
+    if datasets_text.endswith(DATASET_REGISTRATION):
+        return "ours"
+    if _OTB2013_REGISTERED.search(datasets_text):
+        return "registered"
+    if all(pattern.search(datasets_text) for pattern in _REGISTRY_DEFINITIONS):
+        return "possible"
+    return "unknown"
 
 
 def planned_files(parameter_names: Sequence[str], otb2013: Sequence[OtbEntry] | None,

@@ -7,6 +7,9 @@ which pytest extends with ``tests/``), so sequences and trackers pickle by refer
 """
 from __future__ import annotations
 
+import os
+import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,8 @@ class MovingSquare:
     size: int = 96
     seed: int = 0
     fail_at: int | None = None
+    hang_at: int | None = None  # never returns from this frame (a hung call; only under a watchdog)
+    die_at: int | None = None  # the process kills itself here, like an OOM kill (only in workers)
 
     def top_left(self, index: int) -> tuple[int, int]:
         return 10 + STEP_XY[0] * index, 12 + STEP_XY[1] * index
@@ -36,6 +41,11 @@ class MovingSquare:
     def __call__(self, index: int) -> np.ndarray:
         if self.fail_at is not None and index >= self.fail_at:
             raise OSError(f"synthetic frame {index} cannot be read (test failure)")
+        if self.hang_at is not None and index >= self.hang_at:
+            while True:
+                time.sleep(60)
+        if self.die_at is not None and index >= self.die_at:
+            os.kill(os.getpid(), signal.SIGKILL)
         rng = np.random.default_rng(self.seed)
         image = rng.integers(0, 150, (self.size, self.size, 3), dtype=np.uint8)
         x, y = self.top_left(index)
@@ -44,9 +54,10 @@ class MovingSquare:
 
 
 def make_sequence(name: str = "square", n_frames: int = 8, seed: int = 0,
-                  fail_at: int | None = None) -> Sequence:
-    """An ``n_frames`` x 96x96 sequence with exact ground truth; ``fail_at`` makes that frame raise."""
-    loader = MovingSquare(seed=seed, fail_at=fail_at)
+                  fail_at: int | None = None, hang_at: int | None = None, die_at: int | None = None) -> Sequence:
+    """An ``n_frames`` x 96x96 sequence with exact ground truth; ``fail_at`` makes that frame raise,
+    ``hang_at`` hang and ``die_at`` kill its process (see :class:`MovingSquare`)."""
+    loader = MovingSquare(seed=seed, fail_at=fail_at, hang_at=hang_at, die_at=die_at)
     gt = np.array([[*loader.top_left(i), TARGET_SIZE, TARGET_SIZE] for i in range(n_frames)], dtype=np.float64)
     return Sequence(name=name, frames=[f"{i:04d}" for i in range(n_frames)], dataset="test",
                     ground_truth_rect=gt, frame_loader=loader)

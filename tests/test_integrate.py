@@ -1,8 +1,8 @@
 """``python -m pytracking_siamot.integrate``: shims in a pytracking-like tree, safety, removal, interop.
 
 Each test builds a minimal tree with pytracking's module layout in ``tmp_path`` and runs code
-"inside pytracking" in a subprocess whose ``PYTHONPATH`` is that tree (the real pytracking
-is never needed).
+"inside pytracking" in a subprocess whose ``PYTHONPATH`` is that tree, then SiamOT (the real
+pytracking is never needed here; ``test_pytracking_checkout.py`` runs it).
 """
 from __future__ import annotations
 
@@ -57,6 +57,13 @@ def synthetic_sequence(num_frames=8, height=144, width=192):
     return frames, np.asarray(boxes, dtype=np.float64)
 
 
+def class_in_worker(tracker_class):
+    """Run in a spawned worker: the class arrived by pickle (as pytracking's --threads sends it)."""
+    return {"class": tracker_class.__module__ + "." + tracker_class.__qualname__,
+            "siamfc": getattr(sys.modules.get("_siamot_ltr.models.tracking.siamfc"), "__file__", None),
+            "ltr": getattr(sys.modules.get("ltr"), "__file__", None)}
+
+
 def main(name, parameter_name, results_dir):
     # pytracking's evaluation/tracker.py imports its own top-level 'ltr' before any tracker loads.
     from ltr.data.bounding_box_utils import rect_area
@@ -100,7 +107,10 @@ def main(name, parameter_name, results_dir):
     if ltr_now == pytracking_ltr and importlib.import_module("ltr.data.bounding_box_utils").rect_area([1, 2, 3, 4]) == 12:
         print("PYTRACKING-LTR-INTACT " + sys.modules["ltr"].__file__)
     own = sys.modules.get("_siamot_ltr.models.tracking.siamfc")
-    print(json.dumps({"boxes": boxes, "ground_truth": ground_truth.tolist(), "checks": checks,
+    import multiprocessing
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # pytracking's --threads N uses spawn
+        worker = pool.apply_async(class_in_worker, (tracker_class,)).get(timeout=120)
+    print(json.dumps({"worker": worker, "boxes": boxes, "ground_truth": ground_truth.tolist(), "checks": checks,
                       "parameter_package": spec.origin if spec else None,
                       "siamot_siamfc": getattr(own, "__file__", None)}))
 
@@ -142,8 +152,19 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, s
     return code, captured.out, captured.err
 
 
+def tree_env(root: Path, **extra: str) -> dict[str, str]:
+    """Environment for code run "inside pytracking": the checkout ``root`` first on the path, then SiamOT.
+
+    SiamOT's folder comes after the checkout, as its editable install (a finder after the path
+    entries) does, so the checkout's own 'ltr' wins; naming it makes these subprocesses use
+    the SiamOT code under test, not whichever copy is installed.
+    """
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), str(compat.install_root())]),
+                PYTHONDONTWRITEBYTECODE="1", **extra)
+
+
 def run_in_tree(root: Path, args: list[str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
+    env = tree_env(root)
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -442,6 +463,9 @@ def test_tracker_runs_through_pytracking_contract_and_tree_is_restored(tmp_path,
     # pytracking's 'ltr' was imported first and is pytracking's again after SiamOT ran on its own 'ltr'.
     assert f"PYTRACKING-LTR-INTACT {root / 'ltr' / '__init__.py'}" in result.stdout.splitlines()
     assert report["siamot_siamfc"] == str(compat.install_root() / "ltr" / "models" / "tracking" / "siamfc.py")
+    # A spawned worker unpickles the class by its picklable name, with SiamOT's 'ltr' imported privately.
+    assert report["worker"] == {"class": "pytracking_siamot.pytracking_compat.SiamOTTracker",
+                                "siamfc": report["siamot_siamfc"], "ltr": None}
     boxes, gt = np.asarray(report["boxes"]), np.asarray(report["ground_truth"])
     assert boxes.shape == gt.shape == (8, 4) and np.isfinite(boxes).all()
     assert np.mean([iou_xywh(b, g) for b, g in zip(boxes, gt)]) > 0.5
@@ -474,6 +498,7 @@ class SequenceList(list):
 class Settings:
     otb_path = os.environ["FAKE_OTB_PATH"]
     otb2013_anno_path = os.environ.get("FAKE_ANNO_PATH", "")
+    results_path = os.environ.get("FAKE_RESULTS_PATH", "")
 
 
 class BaseDataset:
@@ -482,12 +507,24 @@ class BaseDataset:
 '''
 
 FAKE_EVALUATION_INIT = '''
-def Tracker(name, parameter_name):
-    return (name, parameter_name)
+import os
+
+
+class Tracker(tuple):
+    def __new__(cls, name, parameter_name):
+        tracker = super().__new__(cls, (name, parameter_name))
+        tracker.results_dir = os.path.join(os.environ["FAKE_RESULTS_PATH"], name, parameter_name)
+        return tracker
+
+
+class _Sequence:
+    def __init__(self, name, n_frames):
+        self.name, self.frames = name, [str(i) for i in range(n_frames)]
 
 
 def get_dataset(*names):
-    return list(names)
+    """OTB-100 stand-in: 'Walk-1' with 5 frames, 'Walk-2' with 4."""
+    return [_Sequence("Walk-1", 5), _Sequence("Walk-2", 4)] if names == ("otb",) else []
 '''
 
 DATASET_PROBE = '''
@@ -505,7 +542,7 @@ print(json.dumps({
     "classes": {s.name: s.object_class for s in sequences},
     "occ": [s.name for s in OTB2013Dataset("OCC").get_sequence_list()],
     "trackers": trackers, "dataset": [s.name for s in dataset],
-    "otb": siamot.otb_all()[1],
+    "otb": [s.name for s in siamot.otb_all()[1]],
 }))
 '''
 
@@ -515,7 +552,9 @@ def test_generated_otb2013_dataset_builds_pytracking_sequences(tmp_path, capsys)
     (root / "pytracking" / "evaluation" / "__init__.py").write_text(FAKE_EVALUATION_INIT)
     (root / "pytracking" / "evaluation" / "data.py").write_text(FAKE_EVALUATION)
     otb = tmp_path / "otb"
-    (otb / "Walk").mkdir(parents=True)
+    (otb / "Walk" / "img").mkdir(parents=True)
+    for frame in ("0002.jpg", "00003.png"):  # the first frame of each target
+        (otb / "Walk" / "img" / frame).write_bytes(b"")
     (otb / "Walk" / "groundtruth_rect.1.txt").write_text("11,21,5,6\n12\t22\t5\t6\n13 23 5 6\n14,24,5,6\n")
     (otb / "Walk" / "groundtruth_rect.2.txt").write_text("1,1,3,3\n2,2,3,3\n3,3,3,3\n4,4,3,3\n")
     anno = tmp_path / "anno"
@@ -524,29 +563,42 @@ def test_generated_otb2013_dataset_builds_pytracking_sequences(tmp_path, capsys)
     entries = [
         compat.OtbEntry("Walk-1", "Walk", 2, 4, 4, "jpg", "groundtruth_rect.1.txt", "", "person", ("OCC", "SV")),
         compat.OtbEntry("Walk-2", "Walk", 3, 4, 5, "png", "groundtruth_rect.2.txt", "walkb", "", ("IV",)),
+        compat.OtbEntry("Run", "Run", 1, 9, 4, "jpg", "groundtruth_rect.txt", "", "", ("IV",)),  # not on disk
     ]
+    # A result file of another dataset's 'Walk-1' (5 rows, this one has 3 frames) in pytracking's results folder.
+    results = tmp_path / "results"
+    (results / "siamot" / "mobilenet_v2").mkdir(parents=True)
+    (results / "siamot" / "mobilenet_v2" / "Walk-1.txt").write_text("1\t1\t2\t2\n" * 5)
+    (results / "siamot" / "mobilenet_v2" / "Walk-2.txt").write_text("1\t1\t2\t2\n" * 2)
     checkout = integrate.find_checkout(root)
     integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["mobilenet_v2", "mobilenet_v2_baseline"], entries)))
 
-    env_root = str(root)
-    env = dict(os.environ, PYTHONPATH=env_root, PYTHONDONTWRITEBYTECODE="1", FAKE_OTB_PATH=str(otb),
-               FAKE_ANNO_PATH=str(anno))
+    env = tree_env(root, FAKE_OTB_PATH=str(otb), FAKE_ANNO_PATH=str(anno), FAKE_RESULTS_PATH=str(results))
     result = subprocess.run([sys.executable, "-c", DATASET_PROBE], cwd=root, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["names"] == ["Walk-1", "Walk-2"]
-    # Frames 2-4 of a whole-video annotation: rows selected, 1-based -> 0-based.
+    # The absent target: one line (per list built), the others run.
+    assert f"OTB2013: 1 of 3 targets have no frames or ground truth under {otb} and are left out: Run\n" \
+        in result.stderr
+    # Result files of the other dataset are named, in both directions (pytracking's runner would skip
+    # those sequences and keep the boxes); files that fit are not.
+    warnings = "\n".join(line for line in result.stderr.splitlines() if line.startswith("warning:"))
+    assert "Walk-1.txt (5 rows, 3 frames)" in warnings  # OTB2013 lists
+    assert "Walk-2.txt (2 rows, 4 frames)" in warnings  # otb_all on OTB-100
+    assert "Walk-2.txt (2 rows, 2 frames)" not in warnings and "Walk-1.txt (5 rows, 5 frames)" not in warnings
+    # Frames 2-4 of a whole-video annotation: rows selected, 1-based as in the file (pytracking's convention).
     assert out["frames"]["Walk-1"] == [f"{otb}/Walk/img/{n:04d}.jpg" for n in (2, 3, 4)]
-    assert out["gt"]["Walk-1"] == [[11, 21, 5, 6], [12, 22, 5, 6], [13, 23, 5, 6]]
+    assert out["gt"]["Walk-1"] == [[12, 22, 5, 6], [13, 23, 5, 6], [14, 24, 5, 6]]
     # The official annotation (matched case-insensitively) wins over the folder's file.
     assert out["frames"]["Walk-2"] == [f"{otb}/Walk/img/{n:05d}.png" for n in (3, 4)]
-    assert out["gt"]["Walk-2"] == [[6, 6, 2, 2], [7, 7, 2, 2]]
+    assert out["gt"]["Walk-2"] == [[7, 7, 2, 2], [8, 8, 2, 2]]
     assert out["classes"] == {"Walk-1": "person", "Walk-2": None}
     assert out["occ"] == ["Walk-1"]
     assert out["trackers"] == [["siamot", "mobilenet_v2"], ["siamot", "mobilenet_v2_baseline"]]
     assert out["pair"] == out["trackers"] and out["dataset"] == ["Walk-1", "Walk-2"]
-    assert out["otb"] == ["otb"]
+    assert out["otb"] == ["Walk-1", "Walk-2"]
 
 
 SUBSET_PROBE = '''
@@ -559,7 +611,8 @@ print(json.dumps({s.name: {"frames": s.frames, "gt": s.ground_truth_rect.tolist(
 
 
 def test_generated_otb2013_dataset_matches_siamot_loader_on_real_subset(tmp_path, otb2013_dir):
-    """pytracking (through the generated module) and SiamOT's toolkit see the same frames and boxes."""
+    """pytracking (through the generated module) and SiamOT's toolkit see the same frames, and the same
+    boxes in their own conventions: 1-based as in the files (pytracking), 0-based (SiamOT)."""
     from evaluation.datasets.otb import otb2013_dataset
     from evaluation.settings import Settings
 
@@ -571,8 +624,7 @@ def test_generated_otb2013_dataset_matches_siamot_loader_on_real_subset(tmp_path
     (root / "pytracking" / "evaluation" / "data.py").write_text(FAKE_EVALUATION)
     checkout = integrate.find_checkout(root)
     integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["mobilenet_v2"], entries)))
-    env = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", FAKE_OTB_PATH=str(otb2013_dir),
-               FAKE_ANNO_PATH=str(anno))
+    env = tree_env(root, FAKE_OTB_PATH=str(otb2013_dir), FAKE_ANNO_PATH=str(anno))
     result = subprocess.run([sys.executable, "-c", SUBSET_PROBE], cwd=root, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -581,7 +633,7 @@ def test_generated_otb2013_dataset_matches_siamot_loader_on_real_subset(tmp_path
     assert sorted(theirs) == sorted(e.name for e in entries)
     for name, sequence in theirs.items():
         assert sequence["frames"] == [str(Path(f)) for f in ours[name].frames], name
-        np.testing.assert_allclose(sequence["gt"], ours[name].ground_truth_rect, err_msg=name)
+        np.testing.assert_allclose(sequence["gt"], ours[name].ground_truth_rect + [1, 1, 0, 0], err_msg=name)
 
 
 def test_otb2013_entries_come_from_the_dataset_table():
@@ -618,3 +670,117 @@ def test_result_files_interoperate_with_pytracking(tmp_path):
     comma = tmp_path / "comma.txt"
     comma.write_text("1,2,3,4\n5,6,7,8\n")
     np.testing.assert_array_equal(read_boxes_txt(comma), [[1, 2, 3, 4], [5, 6, 7, 8]])
+
+
+# ---------------------------------------------------------------------------------------------
+# Registering otb2013 in pytracking's evaluation/datasets.py
+# ---------------------------------------------------------------------------------------------
+
+# The shape of pytracking's datasets.py (which, like this text, ends without a newline).
+DATASETS_PY = '''from collections import namedtuple
+
+DatasetInfo = namedtuple("DatasetInfo", ["module", "class_name", "kwargs"])
+pt = "pytracking.evaluation.%sdataset"
+dataset_dict = dict(
+    otb=DatasetInfo(module=pt % "otb", class_name="OTBDataset", kwargs=dict()),
+)
+
+
+def load_dataset(name):
+    return dataset_dict[name]'''
+
+
+def tree_with_datasets(root: Path, text: str = DATASETS_PY) -> Path:
+    make_tree(root)
+    datasets = root / "pytracking" / "evaluation" / "datasets.py"
+    datasets.write_text(text)
+    datasets.chmod(0o640)
+    return datasets
+
+
+def registered(datasets: Path) -> dict:
+    namespace: dict = {}
+    exec(compile(datasets.read_text(), str(datasets), "exec"), namespace)
+    return namespace["dataset_dict"]
+
+
+def test_otb2013_is_registered_in_datasets_py_and_removed_byte_for_byte(tmp_path, capsys):
+    datasets = tree_with_datasets(tmp_path / "checkout")
+    root = tmp_path / "checkout"
+    original = snapshot(root)
+    code, out, _ = run_cli([root], capsys)
+    assert code == 0 and "patch            pytracking/evaluation/datasets.py" in out
+    assert "--dataset_name otb2013" in out
+    entry = registered(datasets)["otb2013"]
+    assert (entry.module, entry.class_name) == ("pytracking.evaluation.otb2013dataset", "OTB2013Dataset")
+    assert datasets.read_text() == DATASETS_PY + compat.DATASET_REGISTRATION
+    assert datasets.stat().st_mode & 0o7777 == 0o640
+    record = json.loads((root / "pytracking" / integrate.MANIFEST_NAME).read_text())["files"]["evaluation/datasets.py"]
+    assert record["appended"] == compat.DATASET_REGISTRATION
+    patched = snapshot(root)
+    assert run_cli([root], capsys)[1].count("nothing changed") == 1
+    assert snapshot(root) == patched
+
+    code, out, _ = run_cli([root, "--remove"], capsys)
+    assert code == 0 and "restore" in out
+    assert snapshot(root) == original
+
+
+def test_registration_is_taken_out_after_pytracking_changed_its_file(tmp_path, capsys):
+    datasets = tree_with_datasets(tmp_path / "checkout")
+    root = tmp_path / "checkout"
+    run_cli([root], capsys)
+    upstream = "# a newer pytracking\n" + DATASETS_PY
+    datasets.write_text("# a newer pytracking\n" + datasets.read_text())  # e.g. git pull, above our lines
+    code, out, _ = run_cli([root, "--remove", "--dry-run"], capsys)
+    assert code == 0 and "would unpatch" in out
+    code, out, err = run_cli([root, "--remove"], capsys)
+    assert code == 0 and err == ""
+    assert datasets.read_text() == upstream
+    assert not (root / "pytracking" / integrate.MANIFEST_NAME).exists()
+
+
+def test_hand_registered_otb2013_is_left_alone(tmp_path, capsys):
+    text = DATASETS_PY.replace("    otb=", '    otb2013=DatasetInfo(module="mine", class_name="Mine", kwargs=dict()),\n'
+                                          "    otb=")
+    datasets = tree_with_datasets(tmp_path / "checkout", text)
+    root = tmp_path / "checkout"
+    code, out, _ = run_cli([root], capsys)
+    assert code == 0 and "note: pytracking/evaluation/datasets.py already registers otb2013" in out
+    assert datasets.read_text() == text
+    assert "evaluation/datasets.py" not in json.loads((root / "pytracking" / integrate.MANIFEST_NAME).read_text())["files"]
+
+
+def test_missing_local_settings_are_named_once_present_they_are_not(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    code, out, _ = run_cli([root, "--dry-run"], capsys)
+    assert code == 0
+    assert ("note: for the otb2013 dataset, add to pytracking/evaluation/local.py (local_env_settings): "
+            "settings.otb2013_path = '...'; settings.otb2013_anno_path = '...'") in out
+    (root / "pytracking" / "evaluation" / "local.py").write_text(
+        "def local_env_settings():\n    settings.otb2013_path = '/d'\n    settings.otb2013_anno_path = '/a'\n")
+    assert "local.py" not in run_cli([root, "--dry-run"], capsys)[1]
+
+
+def test_dry_run_remove_with_an_edited_shim_lists_only_the_refusal(tmp_path, capsys):
+    root = make_tree(tmp_path / "checkout")
+    run_cli([root], capsys)
+    shim = root / "pytracking" / "parameter" / "siamot" / "alexnet.py"
+    shim.write_text(shim.read_text() + "# mine\n")
+    edited = snapshot(root)
+    code, out, err = run_cli([root, "--remove", "--dry-run"], capsys)
+    assert code == 1
+    assert "would delete" not in out and "would refuse     pytracking/parameter/siamot/alexnet.py" in out
+    assert err.startswith("error: would refuse to change 1 file(s)") and "--force to delete them anyway" in err
+    code, _, err = run_cli([root, "--remove"], capsys)
+    assert code == 1 and "re-run with --force to delete them anyway" in err and "replace them" not in err
+    assert snapshot(root) == edited
+
+
+def test_pytracking_parameters_pin_one_torch_thread_unless_set():
+    # pytracking's runner pins no thread count: the shims' parameters use one thread, while
+    # SiamOT's own parameter files leave the caller's setting (its runners pin --torch-threads).
+    from parameter.siamot import mobilenet_v2
+
+    assert mobilenet_v2.parameters().settings.torch_threads is None
+    assert compat.load_parameters("mobilenet_v2").settings.torch_threads == 1

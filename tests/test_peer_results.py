@@ -169,3 +169,22 @@ def test_reproduces_published_otb2013_scores(otb2013_dir: Path, folder: str, auc
     assert scores.auc == pytest.approx(auc, abs=0.0015)
     assert scores.precision == pytest.approx(precision, abs=0.0015)
     assert summarize(list(evaluation.metrics[folder].values())) == scores
+
+
+def test_pytracking_written_results_are_aligned_to_our_0_based_sequences(tmp_path: Path) -> None:
+    """pytracking keeps OTB's 1-based coordinates and writes integers; our own files are 0-based floats."""
+    seq = make_sequence("Crossing", 6)  # 0-based ground truth, as our OTB loaders give
+    theirs = tmp_path / "pytracking"
+    theirs.mkdir()
+    one_based = np.floor(seq.ground_truth_rect + np.array([1.0, 1.0, 0, 0])).astype(int)
+    np.savetxt(theirs / "Crossing.txt", one_based, delimiter="\t", fmt="%d")  # pytracking's _save_tracker_output
+    np.savetxt(theirs / "Crossing_time.txt", np.full(6, 0.01), delimiter="\t", fmt="%f")
+    np.savetxt(theirs / "Crossing_object_presence_scores.txt", np.ones(6), delimiter="\t", fmt="%f")
+    source = PublishedResults("pt", theirs)
+    assert source.layout == "pytracking" and source.one_based
+    np.testing.assert_array_equal(source.results_for(seq), one_based - np.array([1, 1, 0, 0]))
+    assert not PublishedResults("pt", theirs, one_based=False).one_based
+
+    ours = tmp_path / "ours"
+    write_boxes_txt(ours / "Crossing.txt", np.floor(seq.ground_truth_rect))  # "12.00": written by this toolkit
+    assert not PublishedResults("ours", ours).one_based

@@ -59,9 +59,10 @@ def test_results_source_reads_files() -> None:
         tracker.results_for(sequence)
     assert tracker.times_for(sequence) is None
     tracker.results_dir.mkdir(parents=True)
-    tracker.result_file(sequence).write_text("1.5\t2\t3\t4\n1,2,3,4\n1 2 3 4\n")
+    # Row 0 is the initial box: results without a run record count as complete only then.
+    tracker.result_file(sequence).write_text("10\t12\t16\t16\n1.5,2,3,4\n1 2 3 4\n")
     tracker.time_file(sequence).write_text("0.1\n0.2\n0.3\n")
-    np.testing.assert_allclose(tracker.results_for(sequence)[0], [1.5, 2, 3, 4])
+    np.testing.assert_allclose(tracker.results_for(sequence)[1], [1.5, 2, 3, 4])
     np.testing.assert_allclose(tracker.times_for(sequence), [0.1, 0.2, 0.3])
     assert tracker.has_complete_results(sequence)
     assert not tracker.has_complete_results(make_sequence(n_frames=4))

@@ -151,7 +151,7 @@ def test_process_pool_matches_serial(fake: Path) -> None:
     results = run_dataset(pooled, dataset, threads=2, progress=False)
     assert [r.status for r in results] == ["done"] * 6
     for a, b in zip(serial, pooled):
-        assert _files(a.results_dir) == _files(b.results_dir) and len(_files(a.results_dir)) == 6
+        assert _files(a.results_dir) == _files(b.results_dir) and len(_files(a.results_dir)) == 9  # boxes, state, run record
     again = run_dataset(pooled, dataset, threads=2, progress=False)
     assert {r.status for r in again} == {"skipped"}
 

@@ -351,3 +351,17 @@ def test_bad_option_values_raise():
                          ("template_update_max", 2.0)):
         with pytest.raises(ValueError, match=field):
             SiamOTParams(**{field: value})
+
+
+def test_initialize_sets_the_parameters_torch_thread_count():
+    frames, gt = synthetic_sequence(n_frames=2)
+    before = torch.get_num_threads()
+    try:
+        for threads, expected in ((1, 1), (2, 2), (None, 2)):  # None: the caller's setting stays
+            tracker = SiamOT(make_params(online=False, backbone="alexnet", pretrained=False, torch_threads=threads))
+            tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+            assert torch.get_num_threads() == expected, threads
+        with pytest.raises(ValueError, match="torch_threads"):
+            SiamOTParams(torch_threads=0)
+    finally:
+        torch.set_num_threads(before)

@@ -120,6 +120,7 @@ def test_ablation_experiment_on_the_otb2013_targets_on_disk(otb2013_dir: Path,
     from evaluation.run_experiment import load_experiment
 
     monkeypatch.setenv("SIAMOT_OTB2013_PATH", str(otb2013_dir))
+    monkeypatch.setenv("SIAMOT_OTB2013_ANNO_PATH", str(otb2013_dir / "annotations" / "cvpr13_anno"))
     trackers, dataset = load_experiment("ablation", "mobilenet_v2")
     assert [t.display_name for t in trackers][:3] == ["mobilenet_v2@default", "mobilenet_v2@baseline",
                                                       "mobilenet_v2@paper"]

@@ -28,8 +28,8 @@ from typing import Any, Iterable, Sequence as TypingSequence
 import numpy as np
 
 from evaluation.analysis.metrics import (Curves, Scores, SequenceMetrics, average_curves, average_metrics,
-                                         evaluate_sequence, summarize)
-from evaluation.boxes_io import atomic_write_text
+                                         evaluate_sequence, summarize, valid_gt_mask)
+from evaluation.boxes_io import atomic_write_text, read_text_file
 from evaluation.data import Sequence, SequenceList
 from evaluation.datasets.attributes import ATTRIBUTE_NAMES
 from evaluation.peer_results import ResultsAlignmentWarning
@@ -44,6 +44,21 @@ class MissingResultsError(FileNotFoundError):
 
 class MissingResultsWarning(UserWarning):
     """Sequences skipped because some tracker has no results for them."""
+
+
+class UnevaluableSequenceError(ValueError):
+    """Sequences without ground truth after their first frame (raised with ``strict=True``)."""
+
+
+class UnevaluableSequenceWarning(UserWarning):
+    """Sequences excluded because no frame after the first has a ground-truth box."""
+
+
+def evaluable(sequence: Sequence) -> bool:
+    """Whether a frame after the first has a valid ground-truth box. Frame 0 is the tracker's initial
+    box (always a perfect match), so a sequence annotated only there (a ``--video`` run, a folder
+    with one ground-truth row) would score a meaningless AUC near 1."""
+    return bool(valid_gt_mask(sequence.ground_truth_rect[1:]).any())
 
 
 @dataclass
@@ -197,7 +212,7 @@ class MetricsCache:
         cache = cls(path)
         if path is not None and path.is_file():
             try:
-                data = json.loads(path.read_text())
+                data = json.loads(read_text_file(path))
             except json.JSONDecodeError as exc:
                 raise ValueError(f"analysis cache {path} is corrupt ({exc}); delete it to recompute") from exc
             if data.get("version") == METRICS_VERSION:
@@ -271,7 +286,9 @@ def evaluate(sources: TypingSequence[Any], dataset: Iterable[Sequence], cache_pa
 
     Sequences some tracker has no results for are skipped for **all** trackers (so every tracker is
     scored on the same sequences) with a ``MissingResultsWarning`` listing them; ``strict=True`` raises
-    ``MissingResultsError`` instead.
+    ``MissingResultsError`` instead. Sequences without ground truth after their first frame (see
+    :func:`evaluable`) are excluded with an ``UnevaluableSequenceWarning``; ``strict=True`` raises
+    ``UnevaluableSequenceError``.
 
     Returns:
         ``(evaluation, cache)``; the cache is saved to ``cache_path`` (when given) and reports hits.
@@ -286,6 +303,18 @@ def evaluate(sources: TypingSequence[Any], dataset: Iterable[Sequence], cache_pa
         raise ValueError("no trackers to analyse")
     if not sequences:
         raise ValueError("the dataset has no sequences")
+    unannotated = [s.name for s in sequences if not evaluable(s)]
+    if unannotated:
+        message = (f"sequences without ground truth after the first frame cannot be evaluated: "
+                   f"{_short_list(unannotated)}")
+        if strict:
+            raise UnevaluableSequenceError(message)
+        warnings.warn(f"{message}; excluded", UnevaluableSequenceWarning, stacklevel=2)
+        sequences = SequenceList(s for s in sequences if evaluable(s))
+        if not sequences:
+            raise UnevaluableSequenceError("no sequence has ground truth after its first frame: nothing to "
+                                           "evaluate (a --video run or a one-row groundtruth_rect.txt only "
+                                           "gives the initial box)")
     cache = MetricsCache.open(cache_path)
     metrics: dict[str, dict[str, SequenceMetrics]] = {e.display_name: {} for e in entries}
     skipped: dict[str, list[str]] = {e.display_name: [] for e in entries}

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence as TypingSequence
 
-from evaluation.analysis.evaluate import Evaluation, evaluate
+from evaluation.analysis.evaluate import Evaluation, evaluate, group_runs
 from evaluation.analysis.plots import plot_all
+from evaluation.analysis.styles import assign_styles
 from evaluation.analysis.tables import Table, attribute_table, summary_table
 from evaluation.boxes_io import atomic_write_text
 from evaluation.data import Sequence
@@ -94,12 +95,13 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
     report_dir.mkdir(parents=True, exist_ok=True)
     evaluation, cache = evaluate(sources, dataset, cache_path=report_dir / CACHE_FILE if use_cache else None,
                                  strict=strict, progress=progress)
+    styles = assign_styles(group_runs(sources))  # one style per tracker in every plot
     scores = evaluation.scores()
     states = collect_states(sources, evaluation)
     trained = {t: s.mean_trained_fraction(evaluation.sequences.names()) for t, s in states.items()}
     summary = summary_table(scores, f"{report_name} ({evaluation.n_sequences()} sequences)", trained)
     tables = write_table(summary, report_dir / "summary")
-    plots = plot_all(evaluation.curves(), scores, report_dir, tikz=tikz)
+    plots = plot_all(evaluation.curves(), scores, report_dir, tikz=tikz, styles=styles)
     attribute_tables: list[Table] = []
     per_sequence = [per_sequence_table(evaluation, states)]
     tables += write_table(per_sequence[0], report_dir / "per_sequence_auc")
@@ -126,6 +128,6 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
             tables += write_table(summary_table(attr_scores, f"{report_name}: {attribute} ({n} sequences)"),
                                   folder / "summary")
             plots += plot_all(evaluation.curves(attribute), attr_scores, folder,
-                              title_suffix=f"- {attribute} ({n})", tikz=tikz)
+                              title_suffix=f"- {attribute} ({n})", tikz=tikz, styles=styles)
     return ReportOutput(report_dir, evaluation, summary, attribute_tables, tables, plots,
                         cache.hits, cache.misses, per_sequence, confidence)

@@ -16,6 +16,17 @@ import numpy as np
 from evaluation.data import Sequence
 from evaluation.datasets._common import DatasetNotFoundError
 
+#: Still-image suffixes; OpenCV (FFmpeg's image demuxer) would open such a file as a one-frame "video".
+IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm")
+_IMAGE_MAGIC: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG", b"BM", b"GIF8", b"II*\x00", b"MM\x00*")
+
+
+def _is_still_image(path: Path) -> bool:
+    """Whether the file starts like a JPEG, PNG, BMP, GIF, TIFF or WebP image (whatever its name)."""
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    return head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
 
 class VideoFrameLoader:
     """``index -> RGB uint8 frame`` of a video file, efficient for increasing indices.
@@ -96,11 +107,15 @@ def video_sequence(path: str | Path, init_bbox_xywh: list[float] | tuple[float, 
 
     Raises:
         DatasetNotFoundError: the file is missing.
-        ValueError: the box is not 4 finite numbers with w, h > 0, or the video has no frame.
+        ValueError: the box is not 4 finite numbers with w, h > 0, the file is a still image, or
+            the video has no frame.
     """
     video = Path(path).expanduser()
     if not video.is_file():
         raise DatasetNotFoundError(f"video not found: {video}")
+    if video.suffix.lower() in IMAGE_SUFFIXES or _is_still_image(video):
+        raise ValueError(f"{video} is an image, not a video: put the frames in a folder with "
+                         f"groundtruth_rect.txt and use --dataset folder:PATH")
     box = np.asarray(init_bbox_xywh, dtype=np.float64).reshape(-1)
     if box.shape != (4,) or not np.all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
         raise ValueError(f"initial box must be x,y,w,h with w, h > 0, got {list(np.atleast_1d(box))}")

@@ -33,16 +33,27 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
 
     Raises:
         WeightsNotFoundError: the file does not exist.
-        ValueError: the file does not hold a mapping of names to tensors.
+        ValueError: one line naming the file: it cannot be read as a torch file (empty,
+            truncated, pickled code), does not hold a mapping of names to tensors, or a tensor
+            holds NaN or infinity (which would make every tracked box drift silently).
     """
     path = Path(path).expanduser()
     if not path.is_file():
         raise WeightsNotFoundError(f"weights file not found: {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds (EOFError, RuntimeError, UnpicklingError)
+        # torch's messages run to paragraphs: keep the first sentence.
+        first = (str(exc).strip().splitlines() or [""])[0].split(". ")[0][:160]
+        raise ValueError(f"{path}: cannot read weights ({type(exc).__name__}{': ' + first if first else ''}); "
+                         f"expected a state dict saved with torch.save (empty or truncated file?)") from exc
     if isinstance(state, Mapping) and "state_dict" in state and isinstance(state["state_dict"], Mapping):
         state = state["state_dict"]
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path} does not hold a plain state dict (a mapping of parameter names to tensors)")
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"{path}: tensor '{name}' holds NaN or infinite values (corrupt weights file)")
     return dict(state)
 
 

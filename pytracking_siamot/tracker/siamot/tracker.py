@@ -127,6 +127,8 @@ class SiamOT:
         Raises ``ValueError`` for a bad image or box (see ``normalize_image`` and
         ``boxes.validate_init_xywh``).
         """
+        if self.params.torch_threads is not None:  # pytracking's runner does not pin threads
+            torch.set_num_threads(self.params.torch_threads)
         start = time.perf_counter()
         if not isinstance(info, dict) or "init_bbox" not in info:
             raise ValueError("initialize needs info={'init_bbox': [x, y, w, h]}")

@@ -1,0 +1,147 @@
+"""The paper's Table 1: FPS without / with online training per backbone, and whether each is real time.
+
+Our FPS are the analysis' (frames / summed per-frame tracking time that the runners recorded, see
+:mod:`evaluation.analysis.evaluate`), so the table needs no extra run. A backbone is a pair of live
+trackers that differ only by ``_baseline`` in their parameter name (``mobilenet_v2`` /
+``mobilenet_v2_baseline``, :func:`evaluation.visualization.sources.style_group`). This module owns
+the paper's own figures (:data:`PAPER_FPS`, GTX TITAN X), which ``benchmarks/speed.py`` prints too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from evaluation.analysis.metrics import Scores
+from evaluation.analysis.tables import Table
+from evaluation.visualization.sources import is_baseline, parameter_name, style_group
+
+#: Paper, Table 1 (GTX TITAN X): FPS without / with online training, by backbone parameter name, in
+#: the paper's row order.
+PAPER_FPS: dict[str, tuple[float, float]] = {
+    "alexnet": (121.0, 103.0),
+    "inception_v3": (100.0, 84.0),
+    "resnet34": (93.0, 81.0),
+    "vgg19": (67.0, 59.0),
+}
+
+#: "Real time" in the paper: strictly more than this many frames per second.
+REAL_TIME_FPS = 25.0
+
+
+@dataclass(frozen=True)
+class SpeedRow:
+    """One backbone: our FPS without / with online training (None: not run or no times), the paper's."""
+
+    backbone: str
+    label: str
+    fps_without: float | None
+    fps_with: float | None
+    paper_without: float | None = None
+    paper_with: float | None = None
+
+
+def is_real_time(fps: float | None) -> bool | None:
+    """``fps > 25`` (the paper's criterion); None when the FPS is unknown."""
+    return None if fps is None else fps > REAL_TIME_FPS
+
+
+def _common_label(online: str, baseline: str, fallback: str) -> str:
+    """``SiamOT-MobileNetV2`` / ``SiamFC-MobileNetV2`` -> ``MobileNetV2`` (their common suffix)."""
+    n = 0
+    while n < min(len(online), len(baseline)) and online[-1 - n] == baseline[-1 - n]:
+        n += 1
+    suffix = online[len(online) - n:].lstrip(" -_:")
+    return suffix or fallback
+
+
+def speed_rows(entries: Iterable[Any], scores: Mapping[str, Scores], paper: bool = False) -> list[SpeedRow]:
+    """Rows of Table 1 from report entries (objects with ``display_name``, optionally ``runs``) and
+    the analysis' scores by display name.
+
+    Only groups with a ``_baseline`` member are backbones (a lone tracker has nothing to compare).
+    With ``paper``, each row also gets the paper's TITAN X figures, and the paper's backbones we did
+    not run are added after ours (our cells empty).
+
+    Raises:
+        ValueError: no backbone pair among the trackers and ``paper`` is False.
+    """
+    entries = list(entries)
+    groups: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        runs = getattr(entry, "runs", None)
+        source = runs[0] if isinstance(runs, list) and runs else entry
+        mode = "without" if is_baseline(source) else "with"
+        group = groups.setdefault(style_group(source), {})
+        group.setdefault(mode, (entry.display_name, source))
+    rows = []
+    for members in groups.values():
+        if "without" not in members or "with" not in members:
+            continue
+        (online_name, online), (baseline_name, _) = members["with"], members["without"]
+        backbone = parameter_name(online)
+        paper_fps = PAPER_FPS.get(backbone, (None, None)) if paper else (None, None)
+        rows.append(SpeedRow(backbone, _common_label(online_name, baseline_name, backbone),
+                             scores[baseline_name].fps, scores[online_name].fps, *paper_fps))
+    if paper:
+        from evaluation.experiments.otb2013_paper import PAPER_BACKBONES  # the backbones' names
+
+        ours = {r.backbone for r in rows}
+        rows += [SpeedRow(b, PAPER_BACKBONES.get(b, b), None, None, *PAPER_FPS[b]) for b in PAPER_FPS if b not in ours]
+    if not rows:
+        names = ", ".join(e.display_name for e in entries)
+        raise ValueError(f"Table 1 needs <backbone> / <backbone>_baseline tracker pairs; none among {names}")
+    return rows
+
+
+def _fps(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _yes_no(value: float | None) -> str:
+    real_time = is_real_time(value)
+    return "-" if real_time is None else ("yes" if real_time else "no")
+
+
+def speed_table(rows: list[SpeedRow], title: str) -> Table:
+    """Table 1 as a :class:`Table` (Markdown, CSV, text); the paper's columns when any row has them."""
+    paper = any(r.paper_without is not None for r in rows)
+    header = ["Backbone", "FPS without OT", "Real time without OT", "FPS with OT", "Real time with OT"]
+    if paper:
+        header += ["Paper FPS without OT (TITAN X)", "Paper FPS with OT (TITAN X)"]
+    body = []
+    for r in rows:
+        cells = [r.label, _fps(r.fps_without), _yes_no(r.fps_without), _fps(r.fps_with), _yes_no(r.fps_with)]
+        if paper:
+            cells += [_fps(r.paper_without), _fps(r.paper_with)]
+        body.append(tuple(cells))
+    return Table(title, tuple(header), body)
+
+
+def speed_table_latex(rows: list[SpeedRow], caption_note: str = "") -> str:
+    r"""Table 1 as a booktabs ``tabular`` (``\usepackage{booktabs}``), grouped like the paper's:
+    without / with online training, each FPS and real time; the paper's FPS as a third group."""
+    from evaluation.analysis.plots import latex_escape
+
+    paper = any(r.paper_without is not None for r in rows)
+    columns = "l" + "rc" * 2 + ("rr" if paper else "")
+    groups = [r"\multicolumn{2}{c}{Without online training}", r"\multicolumn{2}{c}{With online training}"]
+    rules = [r"\cmidrule(lr){2-3}", r"\cmidrule(lr){4-5}"]
+    sub = ["FPS", "Real time", "FPS", "Real time"]
+    if paper:
+        groups.append(r"\multicolumn{2}{c}{Paper (TITAN X)}")
+        rules.append(r"\cmidrule(lr){6-7}")
+        sub += ["w/o OT", "with OT"]
+    note = " ".join(caption_note.split())
+    lines = [r"% Table 1: FPS without / with online training. " + note,
+             r"% Needs in the preamble: \usepackage{booktabs}",
+             rf"\begin{{tabular}}{{{columns}}}", r"\toprule",
+             " & ".join([""] + groups) + r" \\", " ".join(rules),
+             " & ".join(["Backbone"] + sub) + r" \\", r"\midrule"]
+    for r in rows:
+        cells = [latex_escape(r.label), _fps(r.fps_without), _yes_no(r.fps_without), _fps(r.fps_with),
+                 _yes_no(r.fps_with)]
+        if paper:
+            cells += [_fps(r.paper_without), _fps(r.paper_with)]
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
