@@ -337,10 +337,10 @@ def test_video_sequence_errors(tmp_path):
 
 def test_synthetic_dataset_shape_and_attributes():
     dataset = get_dataset("synthetic")
-    assert 6 <= len(dataset) <= 8 and len(set(dataset.names())) == len(dataset)
+    assert 6 <= len(dataset) <= 11 and len(set(dataset.names())) == len(dataset)
     covered = set()
     for seq in dataset:
-        assert 60 <= len(seq) <= 120 and seq.ground_truth_rect.shape == (len(seq), 4)
+        assert 60 <= len(seq) <= 150 and seq.ground_truth_rect.shape == (len(seq), 4)
         assert seq.dataset == "synthetic" and set(seq.attributes) <= set(ATTRIBUTE_NAMES)
         covered |= set(seq.attributes)
         gt = seq.ground_truth_rect

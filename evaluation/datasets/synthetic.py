@@ -1,12 +1,35 @@
 """The built-in synthetic dataset: deterministic sequences rendered on the fly, no download.
 
-Each sequence shows a distinctive textured target (a rounded rectangle with a colour field,
-stripes, spots and a dark rim) moving over a static cluttered background with textured
-distractor objects of other patterns. Per sequence, the challenges named by its attributes
-are switched on: scale change (SV), in-plane rotation (IPR), shape change (DEF),
+Each of the first eight sequences shows a distinctive textured target (a rounded rectangle with
+a colour field, stripes, spots and a dark rim) moving over a static cluttered background with
+textured distractor objects of other patterns. Per sequence, the challenges named by its
+attributes are switched on: scale change (SV), in-plane rotation (IPR), shape change (DEF),
 illumination change (IV: global gain plus a moving light ramp), partial occlusion by a
-foreground bar (OCC), distractors sharing the target's colours (BC), fast motion (FM) and
-motion blur (MB).
+foreground bar (OCC), distractors sharing the target's colours (BC), fast motion (FM) and motion
+blur (MB).
+
+Three more sequences are the showcase of online training (the paper's motivation: an
+appearance change that a fixed first-frame template cannot follow). A flat target (56x30 px)
+morphs gradually (smoothstep from 5 % to 45 % of the sequence, frames 6-58 of 130), then a
+*ghost* -- a copy of the first-frame target (its texture, size and angle, unmorphed) -- passes
+close to it:
+
+* ``Chameleon`` (IV, BC): every hue of the target turns by 180 degrees; the pattern is kept.
+* ``Molt`` (DEF, BC): the pattern fades into an unrelated pattern (other stripes, field and
+  spots) of the same colours, while the aspect ratio wobbles by +-12 %.
+* ``Changeling`` (IV, DEF, BC): both, the pattern fades and the hues turn.
+
+The ghost fades in (over 6 frames, from frame 54, when the morph is over 95 % done) 2.5 target
+lengths ahead of the target, outside SiamFC's search region; it overtakes the target at 3
+px/frame relative to it, alongside its long side with 4 px between the two boxes (never
+overlapping it; closest at frame 101), and drifts away. Its centre then passes 34-36 px from
+the target's, within the reach of SiamFC's score map (+-43 px here: 64/127 of the exemplar's
+context side); a pass along the short sides (>= 60 px) would stay out of its reach.
+A tracker that matches only the first-frame template finds the ghost a better match than the
+morphed target and jumps to it; one that has updated its appearance model on the recent frames
+keeps the target. OTB has no attribute for a change of the target's own colours or pattern: the
+flags are the nearest ones (IV for the colour change, DEF for the pattern change, BC for the
+ghost).
 
 Determinism: the whole motion is computed from the sequence's fixed seed when the dataset is
 built (``numpy.random.default_rng(seed)``, no global RNG, no ``hash()``), and frame ``i`` is a
@@ -46,6 +69,13 @@ class SyntheticSpec:
         similar_distractors: distractors share the target's colours and one stays near it.
         fast_motion: bursts of motion faster than 20 px/frame.
         motion_blur: blur the target along its motion during fast frames.
+        morph_hue_deg: colour morph: the target's hues turn by this many degrees (0 = none).
+        morph_texture: texture morph: the target's pattern fades into a second, unrelated pattern
+            of the same colours.
+        morph_span: (start, end) of the morph as fractions of the sequence (smoothstep in between);
+            only used with a morph.
+        ghost_pass: with a value, a ghost -- a copy of the *first-frame* target -- appears and
+            passes the target closest at this fraction of the sequence (None = no ghost).
         attributes: the OTB attributes this sequence exhibits.
     """
 
@@ -64,10 +94,25 @@ class SyntheticSpec:
     similar_distractors: bool = False
     fast_motion: bool = False
     motion_blur: bool = False
+    morph_hue_deg: float = 0.0
+    morph_texture: bool = False
+    morph_span: tuple[float, float] = (0.1, 0.5)
+    ghost_pass: float | None = None
     attributes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        start, end = self.morph_span
+        if not 0.0 <= start < end <= 1.0:
+            raise ValueError(f"{self.name}: morph_span must satisfy 0 <= start < end <= 1, got {self.morph_span}")
+        if self.ghost_pass is not None and not 0.0 < self.ghost_pass < 1.0:
+            raise ValueError(f"{self.name}: ghost_pass must lie in (0, 1), got {self.ghost_pass}")
 
-#: The sequences of the ``synthetic`` dataset (750 frames in all).
+    @property
+    def has_morph(self) -> bool:
+        return self.morph_hue_deg != 0.0 or self.morph_texture
+
+
+#: The sequences of the ``synthetic`` dataset (1,140 frames in all).
 SYNTHETIC_SPECS: tuple[SyntheticSpec, ...] = (
     SyntheticSpec("Cruise", seed=1101, num_frames=80),
     SyntheticSpec("Zoom", seed=1202, num_frames=90, target_wh=(34.0, 28.0), scale_peak=2.5, attributes=("SV",)),
@@ -82,10 +127,21 @@ SYNTHETIC_SPECS: tuple[SyntheticSpec, ...] = (
     SyntheticSpec("Storm", seed=1808, num_frames=120, target_wh=(40.0, 32.0), scale_peak=2.3, rotation_deg=30.0,
                   deformation=0.2, illumination=0.4, occlusions=1, distractors=3, similar_distractors=True,
                   attributes=("IV", "SV", "OCC", "DEF", "IPR", "BC")),
+    # The showcase: the target's appearance morphs, then a ghost of its first-frame look passes by.
+    SyntheticSpec("Chameleon", seed=1909, num_frames=130, target_wh=(56.0, 30.0), morph_hue_deg=180.0,
+                  morph_span=(0.05, 0.45), ghost_pass=0.78, attributes=("IV", "BC")),
+    SyntheticSpec("Molt", seed=2010, num_frames=130, target_wh=(56.0, 30.0), deformation=0.12, morph_texture=True,
+                  morph_span=(0.05, 0.45), ghost_pass=0.78, attributes=("DEF", "BC")),
+    SyntheticSpec("Changeling", seed=2111, num_frames=130, target_wh=(56.0, 30.0), morph_hue_deg=180.0,
+                  morph_texture=True, morph_span=(0.05, 0.45), ghost_pass=0.78, attributes=("IV", "DEF", "BC")),
 )
 
 _CORNER = 0.25          # corner radius as a fraction of the smaller half-side
 _FM_SPEED = (24.0, 32.0)  # px/frame in fast-motion bursts (OTB's FM threshold is 20)
+_GHOST_SPEED = 3.0        # px/frame: the ghost's speed relative to the target
+_GHOST_GAP = 4.0          # px between the ghost's and the target's boxes at the closest pass
+_GHOST_APPEAR = 2.5       # the ghost fades in this many first-frame target sides away ...
+_GHOST_FADE = 6           # ... over this many frames
 
 
 @dataclass(frozen=True)
@@ -109,6 +165,9 @@ class SyntheticPlan:
         gain: (N,) global brightness; ramp: (N,) slope of the horizontal light ramp.
         blur_xy: (N, 2) motion-blur vector of the target (zeros where none).
         ground_truth_xywh: (N, 4) the target's axis-aligned box, 0-based.
+        morph: (N,) progress of the target's appearance morph, 0 (first frame) .. 1 (morphed).
+        ghost: the ghost's poses (a copy of the first-frame target), or None.
+        ghost_opacity: (N,) the ghost's opacity, 0 where it is absent.
     """
 
     spec: SyntheticSpec
@@ -119,6 +178,9 @@ class SyntheticPlan:
     ramp: np.ndarray
     blur_xy: np.ndarray
     ground_truth_xywh: np.ndarray
+    morph: np.ndarray
+    ghost: ObjectTrack | None
+    ghost_opacity: np.ndarray
 
 
 def rotated_rounded_rect_half_extent(size_wh: np.ndarray, angle: np.ndarray,
@@ -243,6 +305,49 @@ def _occluder_boxes(spec: SyntheticSpec, rng: np.random.Generator, target: Objec
     return boxes
 
 
+def _morph_progress(spec: SyntheticSpec, t: np.ndarray) -> np.ndarray:
+    """(N,) smoothstep from 0 to 1 over ``spec.morph_span``; zeros without a morph."""
+    if not spec.has_morph:
+        return np.zeros_like(t)
+    start, end = spec.morph_span
+    x = np.clip((t - start) / (end - start), 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _ghost_track(spec: SyntheticSpec, rng: np.random.Generator, target: ObjectTrack,
+                 target_half: np.ndarray) -> tuple[ObjectTrack, np.ndarray]:
+    """The ghost's poses and opacity (N,): a copy of the first-frame target that overtakes the target.
+
+    It moves with the target plus a constant relative velocity ``_GHOST_SPEED`` along the target's
+    long axis ``u``, at a fixed offset ``gap`` across its short side ``v`` (towards the image
+    centre, so the ghost is in view at the closest pass). ``gap`` exceeds the two boxes' extent
+    along ``v`` by ``_GHOST_GAP``, so the ghost never overlaps the target; passing along the short
+    side brings its centre within reach of a SiamFC score map (which spans about +-0.75 target
+    lengths for a 56x30 target). It fades in ``_GHOST_APPEAR`` target sides ahead of the target (outside the trackers'
+    search region) and drifts away after the pass.
+    """
+    n = target.center_xy.shape[0]
+    closest = int(round(spec.ghost_pass * (n - 1)))
+    size_wh = target.size_wh[0]
+    ghost_half = rotated_rounded_rect_half_extent(size_wh[None], target.angle[:1], target.canvas_wh)[0]
+    across = 1 if size_wh[0] >= size_wh[1] else 0
+    towards = spec.image_wh[across] / 2.0 - target.center_xy[closest, across]
+    v = np.zeros(2)
+    v[across] = np.sign(towards) if towards != 0 else rng.choice([-1.0, 1.0])
+    u = np.zeros(2)
+    u[1 - across] = rng.choice([-1.0, 1.0])
+    gap = target_half[:, across].max() + ghost_half[across] + _GHOST_GAP
+    along = _GHOST_SPEED * (closest - np.arange(n))  # > 0 ahead of the target, < 0 after the pass
+    center = target.center_xy + v * gap + along[:, None] * u
+    first = closest - int(np.ceil(_GHOST_APPEAR * max(spec.target_wh) / _GHOST_SPEED))
+    if first < 1:
+        raise ValueError(f"{spec.name}: ghost_pass={spec.ghost_pass} is too early: the ghost would be "
+                         f"in the first frame (it needs {closest - first} frames to approach)")
+    opacity = np.clip((np.arange(n) - first + 1) / _GHOST_FADE, 0.0, 1.0)
+    ghost = ObjectTrack(center, np.tile(size_wh, (n, 1)), np.full(n, target.angle[0]), target.canvas_wh)
+    return ghost, opacity
+
+
 def plan_sequence(spec: SyntheticSpec) -> SyntheticPlan:
     """The deterministic motion, lighting and ground truth of ``spec``."""
     rng = np.random.default_rng(spec.seed)
@@ -250,6 +355,9 @@ def plan_sequence(spec: SyntheticSpec) -> SyntheticPlan:
     target, half = _target_track(spec, rng, t)
     distractors = _distractor_tracks(spec, rng, t, target, half)
     occluder = _occluder_boxes(spec, rng, target, half)
+    # Drawn last from the motion stream, and only with a ghost: the other sequences keep their motion.
+    ghost, ghost_opacity = (_ghost_track(spec, rng, target, half) if spec.ghost_pass is not None
+                            else (None, np.zeros(spec.num_frames)))
     # Lighting (IV): a global gain and the slope of a horizontal light ramp, both oscillating.
     gain = 1.0 + spec.illumination * np.sin(2 * np.pi * 1.5 * t) * np.minimum(1.0, 4 * t)
     ramp = 0.6 * spec.illumination * np.sin(2 * np.pi * 0.7 * t + 1.0)
@@ -257,7 +365,8 @@ def plan_sequence(spec: SyntheticSpec) -> SyntheticPlan:
     blur_xy = velocity * 0.6 if spec.motion_blur else np.zeros_like(velocity)
     blur_xy[np.linalg.norm(velocity, axis=1) < 12.0] = 0.0  # MB only in the fast frames
     gt = np.concatenate([target.center_xy - half + 0.5, 2.0 * half], axis=1)
-    return SyntheticPlan(spec, target, distractors, occluder, gain, ramp, blur_xy, gt)
+    return SyntheticPlan(spec, target, distractors, occluder, gain, ramp, blur_xy, gt, _morph_progress(spec, t),
+                         ghost, ghost_opacity)
 
 
 def _palette(rng: np.random.Generator, hue: float | None = None) -> np.ndarray:
@@ -313,10 +422,18 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
     return np.clip(cv2.GaussianBlur(image, (3, 3), 0) + grain, 0, 255)
 
 
+def _rotate_hue(texture: np.ndarray, degrees: float) -> np.ndarray:
+    """An RGB float32 (0..255) texture with every hue turned by ``degrees`` (saturation, value kept)."""
+    hsv = cv2.cvtColor(texture / 255.0, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = np.mod(hsv[..., 0] + degrees, 360.0)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB) * 255.0
+
+
 @dataclass
 class _Assets:
     background: np.ndarray
     target: tuple[np.ndarray, np.ndarray]
+    target_end: np.ndarray | None  # the texture-morph's final pattern (same alpha as ``target``)
     distractors: list[tuple[np.ndarray, np.ndarray]]
     occluder: tuple[np.ndarray, np.ndarray]
     noise: list[np.ndarray]
@@ -410,7 +527,23 @@ class SyntheticFrameLoader:
         occluder = (bar + rng.normal(0, 8, bar.shape).astype(np.float32), np.ones((64, 32), np.float32))
         noise = [rng.normal(0, 3.0, (height, width, 3)).astype(np.float32) for _ in range(3)]
         columns = np.linspace(-1.0, 1.0, width, dtype=np.float32)
-        return _Assets(_background(rng, width, height), target, distractors, occluder, noise, columns)
+        background = _background(rng, width, height)
+        target_end = None
+        if spec.morph_texture:  # its own stream: the assets above stay those of a sequence without morph
+            target_end = _object_texture(np.random.default_rng([spec.seed, 2]), int(tex_wh[0]), int(tex_wh[1]),
+                                         target_palette)[0]
+        return _Assets(background, target, target_end, distractors, occluder, noise, columns)
+
+    def _target_texture(self, index: int) -> np.ndarray:
+        """The target's texture in frame ``index``: the first-frame one, morphed by ``plan.morph``."""
+        texture = self._assets.target[0]
+        progress = float(self.plan.morph[index])
+        if progress > 0.0:
+            if self._assets.target_end is not None:
+                texture = texture + (self._assets.target_end - texture) * np.float32(progress)
+            if self.plan.spec.morph_hue_deg:
+                texture = _rotate_hue(texture, progress * self.plan.spec.morph_hue_deg)
+        return texture
 
     def render(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Frame ``index`` (H, W, 3 uint8 RGB) and the target's visible alpha (H, W float32 in [0, 1])."""
@@ -425,10 +558,14 @@ class SyntheticFrameLoader:
         for track, (texture, alpha) in zip(plan.distractors, assets.distractors):
             _blend(frame, None, texture, alpha, track.center_xy[index], track.size_wh[index],
                    float(track.angle[index]))
+        if plan.ghost is not None and plan.ghost_opacity[index] > 0.0:
+            texture, alpha = assets.target  # exactly the first-frame target
+            _blend(frame, None, texture, alpha * np.float32(plan.ghost_opacity[index]), plan.ghost.center_xy[index],
+                   plan.ghost.size_wh[index], float(plan.ghost.angle[index]))
         visible = np.zeros(frame.shape[:2], np.float32)
         target = plan.target
-        _blend(frame, visible, *assets.target, target.center_xy[index], target.size_wh[index],
-               float(target.angle[index]), plan.blur_xy[index])
+        _blend(frame, visible, self._target_texture(index), assets.target[1], target.center_xy[index],
+               target.size_wh[index], float(target.angle[index]), plan.blur_xy[index])
         bar = plan.occluder[index]
         if np.all(np.isfinite(bar)):
             cover = np.zeros_like(visible)
