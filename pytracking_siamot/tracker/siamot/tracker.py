@@ -167,13 +167,14 @@ class SiamOT:
         """Confidence on the shifted ``R_c``, ``R_t`` update and adapter training (no extra backbone pass)."""
         params = self.params
         cells = found.displacement_xy * params.instance_size / (sizes[found.scale_index] * self.net.total_stride)
-        current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
-        if params.adapter_confidence == "first_frame_template":
-            idx = found.scale_index
-            base_map = self._score_with(self._adapter.adapter.base, self._search_features[idx:idx + 1])[0, 0]
-            assessment = self.updater.assess(shift_map(base_map, (cells[0], cells[1])))
-        else:
-            assessment = self.updater.assess(current_map)
+        with _record("siamot.current_map"):
+            current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
+            if params.adapter_confidence == "first_frame_template":
+                idx = found.scale_index
+                base_map = self._score_with(self._adapter.adapter.base, self._search_features[idx:idx + 1])[0, 0]
+                assessment = self.updater.assess(shift_map(base_map, (cells[0], cells[1])))
+            else:
+                assessment = self.updater.assess(current_map)
         out: dict[str, Any] = {"peak": assessment.peak, "psr": assessment.psr, "jcpp": assessment.jcpp,
                                "apce": assessment.apce, "loss": assessment.loss, "trained": False,
                                "current_map": current_map}
@@ -187,7 +188,8 @@ class SiamOT:
             self._confident_since_training += 1
             if self._confident_since_training >= max(1, params.train_every):
                 self._confident_since_training = 0
-                losses = self._adapter.train(self.updater.temperature_scale, params.zero_loss_threshold)
+                with _record("siamot.online_train"):
+                    losses = self._adapter.train(self.updater.temperature_scale, params.zero_loss_threshold)
                 if len(losses) > 0 and losses[0] > params.zero_loss_threshold:
                     out["trained"] = True
                     self._exemplar_features = self._adapter.exemplar_features()
