@@ -453,8 +453,9 @@ def test_tracker_runs_through_pytracking_contract_and_tree_is_restored(tmp_path,
     results.mkdir()
     assert run_cli([root], capsys)[0] == 0
 
+    # A hang guard only (~30-60 s on two idle cores; the spawned worker re-imports torch and SiamOT).
     result = run_in_tree(root, ["run_contract.py", "siamot", "mobilenet_v2_baseline", str(results)],
-                         cwd=root / "pytracking")
+                         cwd=root / "pytracking", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert all(report["checks"].values()), report["checks"]
