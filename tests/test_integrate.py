@@ -109,7 +109,7 @@ def main(name, parameter_name, results_dir):
     own = sys.modules.get("_siamot_ltr.models.tracking.siamfc")
     import multiprocessing
     with multiprocessing.get_context("spawn").Pool(1) as pool:  # pytracking's --threads N uses spawn
-        worker = pool.apply_async(class_in_worker, (tracker_class,)).get(timeout=120)
+        worker = pool.apply_async(class_in_worker, (tracker_class,)).get(timeout=400)
     print(json.dumps({"worker": worker, "boxes": boxes, "ground_truth": ground_truth.tolist(), "checks": checks,
                       "parameter_package": spec.origin if spec else None,
                       "siamot_siamfc": getattr(own, "__file__", None)}))
