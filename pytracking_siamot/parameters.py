@@ -50,6 +50,16 @@ class SiamOTParams:
         channels_last: run the network in NHWC memory format (same result up to float
             summation order). On CPU it was faster for all six backbones (2 threads, Crossing:
             x1.1 ResNet-34 to x1.8 EfficientNet-Lite0; README, Speed); not measured on a GPU.
+        precision: numeric type of the backbone's inference (``ltr.inference.engine``):
+            ``'auto'`` (default) = bfloat16 where the hardware has bf16 units (CPU flags
+            ``amx_bf16``/``avx512_bf16``; CUDA bf16, else float16), float32 elsewhere (said
+            once); ``'fp32'`` or ``'bf16'`` to force one. Features come back as float32: the
+            correlation, score maps and the online maths stay float32, and online training
+            (its backward pass) runs in float32.
+        engine: what runs the frozen part of the backbone (the leading blocks online training
+            never changes, all of it when nothing is trainable): ``'auto'`` (default) =
+            OpenVINO on CPU when installed, else torch; ``'torch'``; ``'openvino'`` (CPU only).
+            The trainable blocks always run in torch.
 
     SiamFC inference (Bertinetto et al. / siamfc-pytorch values):
         context, exemplar_size, instance_size, scale_num, scale_step, scale_penalty,
@@ -118,6 +128,8 @@ class SiamOTParams:
     feature_border_crop: int = 2
     correlation: Literal["auto", "conv", "matmul"] = "auto"
     channels_last: bool = True
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    engine: Literal["auto", "torch", "openvino"] = "auto"
 
     context: float = 0.5
     exemplar_size: int = 127
@@ -152,6 +164,10 @@ class SiamOTParams:
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
         if self.correlation not in ("auto", "conv", "matmul"):
             raise ValueError(f"correlation must be 'auto', 'conv' or 'matmul', got {self.correlation!r}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
+        if self.engine not in ("auto", "torch", "openvino"):
+            raise ValueError(f"engine must be 'auto', 'torch' or 'openvino', got {self.engine!r}")
         if self.current_map not in ("recrop", "shifted", "gated"):
             raise ValueError(f"current_map must be 'recrop', 'shifted' or 'gated', got {self.current_map!r}")
         if self.confidence_reference not in ("template", "first_frame"):

@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from ltr.inference import InferenceBackbone
 from ltr.models.tracking.siamfc import SiamFC, siamfc
 from pytracking_siamot.boxes import cxcywh_to_xywh, validate_init_xywh, xywh_to_cxcywh
 from pytracking_siamot.online import OnlineUpdater
+from pytracking_siamot.online.updater import frozen_prefix_length
 from pytracking_siamot.parameters import TrackerParams
 from pytracking_siamot.tracker.siamot.cropping import crop_square, mean_color, normalize_image, to_tensor_batch
 from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, shift_map
@@ -72,6 +74,9 @@ class SiamOT:
                                      params.learning_rate, params.momentum, params.train_iterations,
                                      params.trainable_layers, params.psr_window,
                                      params.confidence_reference, params.template_update_max)
+        # Inference of the backbone (precision, engine for the blocks the updater froze above).
+        self.features = InferenceBackbone(self.net.backbone, frozen_prefix_length(self.net.backbone.features),
+                                          params.precision, params.engine, self.device)
         self._exemplar: torch.Tensor | None = None
         self._exemplar_features: torch.Tensor | None = None
 
@@ -84,13 +89,13 @@ class SiamOT:
     def _score(self, search: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
             with _record("siamot.backbone"):
-                xf = self.net.search(search)
+                xf = self.features(search)
             with _record("siamot.xcorr"):
                 return self.net.score(self._exemplar_features, xf)
 
     def _refresh_exemplar_features(self) -> None:
         with torch.no_grad(), _record("siamot.backbone"):
-            self._exemplar_features = self.net.template(self._exemplar)
+            self._exemplar_features = self.features(self._exemplar)
 
     def _clamp_size(self) -> None:
         low = np.maximum(self._init_size_wh * self.params.min_scale_factor, self.params.min_target_size)
@@ -127,6 +132,7 @@ class SiamOT:
         self._pad_color = mean_color(frame)
 
         self.updater.restore_pretrained()  # before the exemplar features: no leak from the last sequence
+        self.features.check_frozen()
         _, self._exemplar = self._crop_batch(frame, [self._context_size()], self.params.exemplar_size)
         self._refresh_exemplar_features()
         # R_t: first-frame exemplar against the first-frame search image centred on the ground truth.
