@@ -14,8 +14,15 @@ here) and the benchmark prints, and writes as JSON with ``--json``:
   the labelled stages) and the fraction of the frame spent outside the network (crop,
   upsampling/peak search, the shifted ``R_c`` and the Python overhead);
 * FLOPs of one inference frame, of one training event and of ``initialize``
-  (``torch.utils.flop_counter.FlopCounterMode``), the achieved GFLOP/s and its fraction of a
-  plain float32 matmul measured in the same run on the same device;
+  (``torch.utils.flop_counter.FlopCounterMode``, counted on a float32 torch copy of the
+  configuration: an inference engine's FLOPs are invisible to torch), the achieved GFLOP/s and
+  its fraction of a plain float32 matmul and of a bfloat16 matmul, both measured in the same
+  run on the same device (with bf16 units the bf16 matmul is the machine's real limit);
+* the precision and engine the backbone ran with (``SiamOTParams.precision`` / ``engine``,
+  ``ltr.inference.engine``);
+* a NanoTrack row: OpenCV's ``cv2.TrackerNano`` on the same decoded frames (its ONNX files
+  from the settings ``nanotrack_backbone``/``nanotrack_head`` or ``../shared/models``), and
+  each SiamOT row's median FPS as a ratio to it (``/nano``);
 * peak memory (resident set size of the process; ``torch.cuda.max_memory_allocated`` on a GPU);
 * how often online training fired.
 

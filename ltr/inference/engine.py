@@ -162,7 +162,8 @@ def _openvino_request(module: _NormalizedPrefix, key: tuple[Any, ...], shape: tu
     if request is None:
         import openvino as ov
 
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # convert_model traces with torch.jit.trace
             model = ov.convert_model(module, example_input=torch.zeros(shape))
         config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
                   "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
