@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,7 +49,9 @@ _DTYPES: dict[str, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16
 BF16_CPU_FLAGS: frozenset[str] = frozenset({"amx_bf16", "avx512_bf16", "bf16"})
 
 _announced: set[str] = set()
-_compiled: dict[tuple[Any, ...], Any] = {}
+#: Compiled models (infer requests) kept per process, least recently used dropped first.
+MAX_COMPILED = 32
+_compiled: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
 
 def announce_once(message: str) -> None:
@@ -169,6 +172,10 @@ def _openvino_request(module: _NormalizedPrefix, key: tuple[Any, ...], shape: tu
                   "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
         request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
         _compiled[key] = request
+        while len(_compiled) > MAX_COMPILED:
+            _compiled.popitem(last=False)
+    else:
+        _compiled.move_to_end(key)
     return request
 
 
