@@ -14,8 +14,15 @@ here) and the benchmark prints, and writes as JSON with ``--json``:
   the labelled stages) and the fraction of the frame spent outside the network (crop,
   upsampling/peak search, the shifted ``R_c`` and the Python overhead);
 * FLOPs of one inference frame, of one training event and of ``initialize``
-  (``torch.utils.flop_counter.FlopCounterMode``), the achieved GFLOP/s and its fraction of a
-  plain float32 matmul measured in the same run on the same device;
+  (``torch.utils.flop_counter.FlopCounterMode``, counted on a float32 torch copy of the
+  configuration: an inference engine's FLOPs are invisible to torch), the achieved GFLOP/s and
+  its fraction of a plain float32 matmul and of a bfloat16 matmul, both measured in the same
+  run on the same device (with bf16 units the bf16 matmul is the machine's real limit);
+* the precision and engine the backbone ran with (``SiamOTParams.precision`` / ``engine``,
+  ``ltr.inference.engine``);
+* a NanoTrack row: OpenCV's ``cv2.TrackerNano`` on the same decoded frames (its ONNX files
+  from the settings ``nanotrack_backbone``/``nanotrack_head`` or ``../shared/models``), and
+  each SiamOT row's median FPS as a ratio to it (``/nano``);
 * peak memory (resident set size of the process; ``torch.cuda.max_memory_allocated`` on a GPU);
 * how often online training fired.
 
@@ -256,12 +263,13 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def matmul_gflops(device: str, size: int | None = None, repeats: int = 5) -> float:
-    """Best float32 ``size x size`` matmul throughput in GFLOP/s (``2 n^3`` FLOPs per product)."""
+def matmul_gflops(device: str, size: int | None = None, repeats: int = 5,
+                  dtype: torch.dtype = torch.float32) -> float:
+    """Best ``size x size`` matmul throughput in GFLOP/s (``2 n^3`` FLOPs per product) in ``dtype``."""
     n = size or (8192 if device == "cuda" else 2048)
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(n, n, generator=generator).to(device)
-    b = torch.randn(n, n, generator=generator).to(device)
+    a = torch.randn(n, n, generator=generator).to(device, dtype)
+    b = torch.randn(n, n, generator=generator).to(device, dtype)
     torch.matmul(a, b)
     synchronize(device)
     best = math.inf
@@ -385,29 +393,26 @@ def _flops_of(call: Callable[[], Any]) -> tuple[int, int]:
 def count_flops(tracker: Any, sequence: Sequence, frames: list[np.ndarray], trained: list[bool]) -> dict[str, Any]:
     """FLOPs of ``initialize``, of the first non-training frame and of the first training frame.
 
-    ``trained[i]`` tells whether ``track`` on ``frames[i + 1]`` trained in the timed pass; the
-    tracker is deterministic, so frames are replayed up to the first training frame.
+    ``trained[i]`` tells whether ``track`` on ``frames[i + 1]`` trained in the timed pass: a
+    training frame is looked for only when the timed pass had one. ``tracker`` should run the
+    network in torch (an inference engine's FLOPs are invisible to torch's counter), so it may be
+    a float32 torch copy of the timed configuration whose training frames fall elsewhere; its
+    own ``trained`` flags decide which frame is which.
     """
     init_flops, _ = _flops_of(lambda: tracker.initialize(frames[0], sequence.init_info()))
-    first_plain = next((i for i, t in enumerate(trained) if not t), None)
-    first_train = next((i for i, t in enumerate(trained) if t), None)
-    wanted = {i for i in (first_plain, first_train) if i is not None}
     out: dict[str, Any] = {"init_flops": init_flops, "frame_flops": None, "frame_backbone_flops": None,
                            "training_frame_flops": None, "training_event_flops": None}
-    for i in range(max(wanted) + 1 if wanted else 0):
-        if i not in wanted:
-            result = tracker.track(frames[i + 1])
-        else:
-            holder: dict[str, Any] = {}
-            total, backbone = _flops_of(lambda: holder.update(result=tracker.track(frames[i + 1])))
-            result = holder["result"]
-            if i == first_plain:
-                out["frame_flops"], out["frame_backbone_flops"] = total, backbone
-            if i == first_train:
+    want_training = any(trained)
+    for i in range(len(frames) - 1):
+        if out["frame_flops"] is not None and (out["training_frame_flops"] is not None or not want_training):
+            break
+        holder: dict[str, Any] = {}
+        total, backbone = _flops_of(lambda: holder.update(result=tracker.track(frames[i + 1])))
+        if bool(holder["result"].get("trained", False)):
+            if out["training_frame_flops"] is None:
                 out["training_frame_flops"] = total
-        if bool(result.get("trained", False)) != trained[i]:
-            raise BenchmarkError(f"frame {i + 1}: the FLOP pass diverged from the timed pass "
-                                 f"(trained={result.get('trained')}); the tracker is not deterministic")
+        elif out["frame_flops"] is None:
+            out["frame_flops"], out["frame_backbone_flops"] = total, backbone
     if out["training_frame_flops"] is not None and out["frame_flops"] is not None:
         out["training_event_flops"] = out["training_frame_flops"] - out["frame_flops"]
     return out
@@ -423,10 +428,12 @@ def _median(values: list[float]) -> float:
 def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, frames: list[np.ndarray],
                      device: str, warmup: int, matmul: float,
                      pretrained: bool | None = None, profile: bool = True, flops: bool = True,
-                     show_progress: bool = True, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+                     show_progress: bool = True, overrides: dict[str, Any] | None = None,
+                     matmul_bf16: float | None = None) -> dict[str, Any]:
     """All measurements of one (backbone, online training on/off) pair; see the module docstring.
 
     ``overrides`` are ``SiamOTParams`` fields changed for this run (see :func:`build_tracker`).
+    ``matmul`` / ``matmul_bf16``: float32 / bfloat16 matmul GFLOP/s of this run (the limits).
     """
     overrides = overrides or {}
     if len(frames) < warmup + 2:
@@ -438,6 +445,7 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
         torch.cuda.reset_peak_memory_stats()
     tracker = build_tracker(backbone, online_training, device, pretrained, **overrides)
     pretrained_used = bool(tracker.params.pretrained)
+    features = getattr(tracker, "features", None)
 
     timed = run_frames(tracker, sequence, frames, device, progress=f"{label}: timed" if show_progress else None)
     after = timed.times_s[warmup:]
@@ -446,7 +454,9 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
     train_times = [t for t, tr in zip(after, trained_after) if tr]
     result: dict[str, Any] = {
         "backbone": backbone, "mode": mode, "online_training": online_training, "overrides": overrides,
-        "pretrained": pretrained_used, "frames_tracked": len(timed.times_s), "frames_timed": len(after),
+        "pretrained": pretrained_used,
+        "precision": getattr(features, "precision", "fp32"), "engine": getattr(features, "engine", "torch"),
+        "frames_tracked": len(timed.times_s), "frames_timed": len(after),
         "fps_median": 1.0 / _median(after), "fps_mean": len(after) / sum(after),
         "frame_ms_median": 1e3 * _median(after), "frame_ms_mean": 1e3 * statistics.fmean(after),
         "plain_frame_ms_median": 1e3 * _median(plain_times),
@@ -479,13 +489,18 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
         })
 
     if flops:
-        counted = count_flops(tracker, sequence, frames, timed.trained)
+        # FLOPs are counted in torch: a float32 torch copy of this configuration.
+        counter = build_tracker(backbone, online_training, device, pretrained,
+                                **{**overrides, "precision": "fp32", "engine": "torch"})
+        counted = count_flops(counter, sequence, frames, timed.trained)
         result.update({f"{k[:-len('flops')]}gflop": (v / 1e9 if v is not None else None) for k, v in counted.items()})
         frame_flops = counted["frame_flops"]
         if frame_flops is not None and plain_times:
             achieved = frame_flops / _median(plain_times) / 1e9
             result["frame_gflop_per_s"] = achieved
             result["frame_fraction_of_matmul"] = achieved / matmul
+            if matmul_bf16:
+                result["frame_fraction_of_bf16_matmul"] = achieved / matmul_bf16
         if profile and counted["frame_backbone_flops"] and result["stage_ms_per_frame"]["backbone"] > 0:
             # Network throughput of inference frames: backbone FLOPs over the backbone stage time.
             stage_ms = result["stage_ms_per_frame"]
@@ -494,6 +509,8 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
                 network_gflop_s = counted["frame_backbone_flops"] / (backbone_ms / 1e3) / 1e9
                 result["backbone_gflop_per_s"] = network_gflop_s
                 result["backbone_fraction_of_matmul"] = network_gflop_s / matmul
+                if matmul_bf16:
+                    result["backbone_fraction_of_bf16_matmul"] = network_gflop_s / matmul_bf16
         if counted["training_event_flops"] is not None and result.get("online_train_ms_per_event"):
             result["training_gflop_per_s"] = (counted["training_event_flops"] / 1e9
                                               / (result["online_train_ms_per_event"] / 1e3))
@@ -505,7 +522,30 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
     return result
 
 
-def add_ratios(results: list[dict[str, Any]]) -> None:
+def benchmark_nanotrack(sequence: Sequence, frames: list[np.ndarray], warmup: int,
+                       show_progress: bool = True) -> dict[str, Any] | None:
+    """FPS of OpenCV's NanoTrack v2 (``cv2.TrackerNano``) on the same decoded frames, or ``None``
+    when its ONNX files are found neither in the settings nor in ``../shared/models``."""
+    from evaluation.opencv_trackers import OpenCVTracker, model_paths_present, opencv_parameters
+    from evaluation.settings import Settings, SettingsError, detect_shared, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError:
+        settings = Settings()
+    if not model_paths_present(settings, "nano"):
+        settings = dataclasses.replace(Settings(), **detect_shared(REPO_ROOT))
+        if not model_paths_present(settings, "nano"):
+            return None
+    tracker = OpenCVTracker(opencv_parameters("nano", settings))
+    timed = run_frames(tracker, sequence, frames, "cpu", progress="nanotrack: timed" if show_progress else None)
+    after = timed.times_s[warmup:]
+    return {"tracker": "nanotrack", "opencv": cv2.__version__, "opencv_threads": cv2.getNumThreads(),
+            "fps_median": 1.0 / _median(after), "fps_mean": len(after) / sum(after),
+            "frame_ms_median": 1e3 * _median(after), "boxes_xywh": timed.boxes_xywh}
+
+
+def add_ratios(results: list[dict[str, Any]], nanotrack: dict[str, Any] | None = None) -> None:
     """Online / baseline FPS ratios (median and mean) on every online row with a baseline row."""
     baselines = {(r["backbone"], overrides_key(r["overrides"])): r for r in results if r["mode"] == "baseline"}
     for row in results:
@@ -513,6 +553,8 @@ def add_ratios(results: list[dict[str, Any]]) -> None:
         if row["mode"] == "online" and base is not None:
             row["fps_ratio_median"] = row["fps_median"] / base["fps_median"]
             row["fps_ratio_mean"] = row["fps_mean"] / base["fps_mean"]
+        if nanotrack is not None:
+            row["fps_ratio_to_nanotrack"] = row["fps_median"] / nanotrack["fps_median"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,19 +568,27 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-def format_tables(results: list[dict[str, Any]], matmul: float, device: str) -> str:
-    """Three plain-text tables: speed, ms per stage, compute and memory."""
-    lines = [f"device {device}, float32 matmul {matmul:.1f} GFLOP/s"]
+def format_tables(results: list[dict[str, Any]], matmul: float, device: str, matmul_bf16: float | None = None,
+                  nanotrack: dict[str, Any] | None = None) -> str:
+    """Three plain-text tables: speed (with the NanoTrack row), ms per stage, compute and memory."""
+    lines = [f"device {device}, float32 matmul {matmul:.1f} GFLOP/s"
+             + (f", bfloat16 matmul {matmul_bf16:.1f} GFLOP/s" if matmul_bf16 else "")]
     lines.append("")
-    head = (f"{'backbone':<19}{'mode':<9}{'FPS med':>8}{'FPS mean':>9}{'ratio med':>10}{'ratio mean':>11}"
-            f"{'trained':>9}{'paper FPS':>10}")
+    head = (f"{'backbone':<19}{'mode':<9}{'network':<15}{'FPS med':>8}{'FPS mean':>9}{'ratio med':>10}"
+            f"{'ratio mean':>11}{'/nano':>7}{'trained':>9}{'paper FPS':>10}")
     lines += [head, "-" * len(head)]
     for r in results:
         paper = PAPER_FPS.get(r["backbone"])
         paper_fps = paper[1 if r["online_training"] else 0] if paper else None
-        lines.append(f"{r['backbone']:<19}{r['mode']:<9}{_fmt(r['fps_median']):>8}{_fmt(r['fps_mean']):>9}"
+        network = f"{r.get('precision', 'fp32')} {r.get('engine', 'torch')}"
+        lines.append(f"{r['backbone']:<19}{r['mode']:<9}{network:<15}{_fmt(r['fps_median']):>8}"
+                     f"{_fmt(r['fps_mean']):>9}"
                      f"{_fmt(r.get('fps_ratio_median'), 2):>10}{_fmt(r.get('fps_ratio_mean'), 2):>11}"
+                     f"{_fmt(r.get('fps_ratio_to_nanotrack'), 2):>7}"
                      f"{r['trained_frames']:>4}/{r['frames_tracked']:<4}{_fmt(paper_fps, 0):>10}")
+    if nanotrack is not None:
+        lines.append(f"{'nanotrack (OpenCV)':<28}{'onnx opencv':<15}{_fmt(nanotrack['fps_median']):>8}"
+                     f"{_fmt(nanotrack['fps_mean']):>9}{'-':>10}{'-':>11}{'1.00':>7}{'-':>9}{'-':>10}")
     if any("stage_ms_per_frame" in r for r in results):
         lines.append("")
         head = (f"{'ms per frame':<28}{'crop':>7}{'backbone':>9}{'xcorr':>7}{'upsample':>9}{'R_c':>6}{'train':>8}"
@@ -556,19 +606,23 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str) -> 
                          f"{_fmt(100 * r['outside_network_fraction']) + '%':>8}")
     if any("frame_gflop" in r for r in results):
         lines.append("")
-        head = (f"{'compute':<28}{'GFLOP/frame':>12}{'GFLOP/event':>12}{'GFLOP/s':>9}{'%matmul':>8}"
-                f"{'bb GFLOP/s':>11}{'bb %mm':>7}{'peak RSS MB':>12}")
+        head = (f"{'compute':<28}{'GFLOP/frame':>12}{'GFLOP/event':>12}{'GFLOP/s':>9}{'%matmul':>8}{'%bf16':>7}"
+                f"{'bb GFLOP/s':>11}{'bb %mm':>7}{'bb %bf16':>9}{'peak RSS MB':>12}")
         lines += [head, "-" * len(head)]
         for r in results:
             if "frame_gflop" not in r:
                 continue
             pct = r.get("frame_fraction_of_matmul")
             bb_pct = r.get("backbone_fraction_of_matmul")
+            pct16 = r.get("frame_fraction_of_bf16_matmul")
+            bb_pct16 = r.get("backbone_fraction_of_bf16_matmul")
             lines.append(f"{r['backbone'] + ' ' + r['mode']:<28}{_fmt(r['frame_gflop'], 2):>12}"
                          f"{_fmt(r['training_event_gflop'], 2):>12}{_fmt(r.get('frame_gflop_per_s')):>9}"
                          f"{_fmt(100 * pct if pct is not None else None) :>8}"
+                         f"{_fmt(100 * pct16 if pct16 is not None else None):>7}"
                          f"{_fmt(r.get('backbone_gflop_per_s')):>11}"
                          f"{_fmt(100 * bb_pct if bb_pct is not None else None):>7}"
+                         f"{_fmt(100 * bb_pct16 if bb_pct16 is not None else None):>9}"
                          f"{_fmt(r['peak_rss_mb'], 0):>12}")
     return "\n".join(lines)
 
@@ -619,8 +673,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="random weights for every backbone (default: ImageNet weights where available offline)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled pass (no ms per stage)")
     parser.add_argument("--no-flops", action="store_true", help="skip the FLOP-counting pass")
+    parser.add_argument("--no-nanotrack", action="store_true",
+                        help="skip the NanoTrack row (OpenCV cv2.TrackerNano on the same frames; its ONNX files "
+                             "come from the settings nanotrack_backbone/nanotrack_head or ../shared/models)")
     parser.add_argument("--matmul-size", type=int, default=None, metavar="N",
-                        help="side of the square float32 matmul used as the machine's limit "
+                        help="side of the square float32 and bfloat16 matmuls used as the machine's limits "
                              "(default: 2048 on CPU, 8192 on CUDA)")
     parser.add_argument("--json", default=None, metavar="OUT", help="also write all results to this JSON file")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -634,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.threads < 1:
                 raise BenchmarkError(f"--threads must be >= 1, got {args.threads}")
             torch.set_num_threads(args.threads)
+            cv2.setNumThreads(args.threads)  # crops and NanoTrack
         if args.warmup < 0:
             raise BenchmarkError(f"--warmup must be >= 0, got {args.warmup}")
         device = resolve_device(args.device)
@@ -647,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
         frames = [sequence.image(i) for i in range(count)]  # decoded once: JPEG decoding is not tracking
 
         matmul_before = matmul_gflops(device, args.matmul_size)
+        matmul_bf16 = matmul_gflops(device, args.matmul_size, dtype=torch.bfloat16)
         results = []
         for backbone in args.backbones:
             for mode in args.modes:
@@ -654,9 +713,11 @@ def main(argv: list[str] | None = None) -> int:
                     backbone, mode == "online", sequence, frames, device, args.warmup, matmul_before,
                     pretrained=False if args.random_init else None, profile=not args.no_profile,
                     flops=not args.no_flops, show_progress=not args.quiet,
-                    overrides=dict(overrides)))
+                    overrides=dict(overrides), matmul_bf16=matmul_bf16))
+        nanotrack = None if args.no_nanotrack else benchmark_nanotrack(sequence, frames, args.warmup,
+                                                                       show_progress=not args.quiet)
         matmul_after = matmul_gflops(device, args.matmul_size)
-        add_ratios(results)
+        add_ratios(results, nanotrack)
     except (BenchmarkError, ValueError, OSError, ImportError) as error:
         print(f"speed.py: error: {error}", file=sys.stderr)
         return 1
@@ -665,17 +726,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sequence {sequence.name} ({sequence.dataset}), {count} frames, warm-up {args.warmup}, "
           f"torch threads {threads}, overrides: {format_overrides(overrides)}; "
           f"matmul {matmul_before:.1f} GFLOP/s before, {matmul_after:.1f} after the run")
-    print(format_tables(results, matmul_before, device))
+    if nanotrack is None and not args.no_nanotrack:
+        print("NanoTrack row left out: its ONNX files are neither in the settings nor in ../shared/models")
+    print(format_tables(results, matmul_before, device, matmul_bf16, nanotrack))
     if args.json:
         from evaluation.boxes_io import atomic_write_text
 
         report = {"sequence": {"name": sequence.name, "dataset": sequence.dataset, "frames": count},
                   "device": device, "warmup": args.warmup, "overrides": overrides,
                   "always_train": args.always_train,
-                  "matmul_gflop_per_s": {"before": matmul_before, "after": matmul_after,
+                  "matmul_gflop_per_s": {"before": matmul_before, "after": matmul_after, "bf16": matmul_bf16,
                                          "size": args.matmul_size or (8192 if device == "cuda" else 2048)},
                   "environment": environment_info(device, threads), "paper_fps_titan_x": PAPER_FPS,
-                  "results": results}
+                  "results": results, "nanotrack": nanotrack}
         atomic_write_text(args.json, json.dumps(report, indent=1))
         print(f"wrote {args.json}")
     return 0

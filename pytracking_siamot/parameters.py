@@ -49,6 +49,16 @@ class SiamOTParams:
             whose runner pins nothing, the parameter shims use 1 when it is ``None``
             (``pytracking_compat.load_parameters``): on a loaded 2-core machine Deer ran at 1.15
             FPS with torch's default and 5.87 FPS with one thread, same boxes.
+        precision: numeric type of the backbone's inference (``ltr.inference.engine``):
+            ``'auto'`` (default) = bfloat16 where the hardware has bf16 units (CPU flags
+            ``amx_bf16``/``avx512_bf16``; CUDA bf16, else float16), float32 elsewhere (said
+            once); ``'fp32'`` or ``'bf16'`` to force one. Features come back as float32: the
+            correlation, score maps and the online maths stay float32, and online training
+            (its backward pass) runs in float32.
+        engine: what runs the frozen part of the backbone (the leading blocks online training
+            never changes, all of it when nothing is trainable): ``'auto'`` (default) =
+            OpenVINO on CPU when installed, else torch; ``'torch'``; ``'openvino'`` (CPU only).
+            The trainable blocks always run in torch.
 
     SiamFC inference (Bertinetto et al. / siamfc-pytorch values):
         context, exemplar_size, instance_size, scale_num, scale_step, scale_penalty,
@@ -115,6 +125,8 @@ class SiamOTParams:
     correlation: Literal["auto", "conv", "matmul"] = "auto"
     channels_last: bool = True
     torch_threads: int | None = None
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    engine: Literal["auto", "torch", "openvino"] = "auto"
 
     context: float = 0.5
     exemplar_size: int = 127
@@ -161,6 +173,10 @@ class SiamOTParams:
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
         if self.correlation not in ("auto", "conv", "matmul"):
             raise ValueError(f"correlation must be 'auto', 'conv' or 'matmul', got {self.correlation!r}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
+        if self.engine not in ("auto", "torch", "openvino"):
+            raise ValueError(f"engine must be 'auto', 'torch' or 'openvino', got {self.engine!r}")
         if self.current_map not in ("recrop", "shifted", "gated"):
             raise ValueError(f"current_map must be 'recrop', 'shifted' or 'gated', got {self.current_map!r}")
         if self.confidence_reference not in ("template", "first_frame"):

@@ -29,7 +29,7 @@ SPEED_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
 BOX_TOLERANCE_PX = 0.01
 WEIGHT_ATOL = 1e-4
 #: The reference settings that each speed option is compared with.
-REFERENCE = {"correlation": "conv", "channels_last": False}
+REFERENCE = {"correlation": "conv", "channels_last": False, "precision": "fp32", "engine": "torch"}
 
 
 @pytest.fixture(scope="module")
@@ -272,3 +272,18 @@ def test_benchmark_cli_rejects_bad_input(speed: ModuleType, capsys: pytest.Captu
     assert "correlation must be" in capsys.readouterr().err
     assert speed.main(["--sequence", "/nonexistent/folder", "--quiet"]) == 1
     assert "cannot load sequence" in capsys.readouterr().err
+
+
+def test_upsample_matrix_equals_bicubic_interpolation() -> None:
+    """``ScaleSearch.locate`` upsamples with two matrix products: the same maps and peak."""
+    from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, upsample, upsample_matrix
+
+    generator = torch.Generator().manual_seed(0)
+    responses = torch.randn(3, 1, 17, 17, generator=generator) * 3
+    matrix = upsample_matrix(17, 16)
+    expected = upsample(responses, 16)[:, 0].numpy()
+    np.testing.assert_allclose(matrix @ responses[:, 0].numpy() @ matrix.T, expected, rtol=0, atol=1e-5)
+    found = ScaleSearch(3, 1.0375, 0.9745, 0.176, 16, 17, 8, 255).locate(responses, 200.0)
+    np.testing.assert_allclose(found.response, expected[found.scale_index], rtol=0, atol=1e-5)
+    penalised = expected * np.array([0.9745, 1.0, 0.9745])[:, None, None]
+    assert found.scale_index == int(np.argmax(penalised.reshape(3, -1).max(axis=1)))

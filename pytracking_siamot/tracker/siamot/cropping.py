@@ -77,4 +77,5 @@ def to_tensor_batch(crops: list[np.ndarray]):
     """Stack H x W x 3 crops into a float32 ``(B, 3, H, W)`` tensor of [0, 255] RGB values."""
     import torch
 
-    return torch.from_numpy(np.stack(crops).astype(np.float32)).permute(0, 3, 1, 2).contiguous()
+    # One conversion pass (dtype and layout together) instead of a float copy plus a transpose.
+    return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).to(torch.float32, memory_format=torch.contiguous_format)

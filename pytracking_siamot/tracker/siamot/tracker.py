@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ltr.inference import InferenceBackbone
 from ltr.models.tracking.siamfc import SiamFC, siamfc
 from pytracking_siamot.boxes import cxcywh_to_xywh, validate_init_xywh, xywh_to_cxcywh
 from pytracking_siamot.online import OnlineUpdater
 from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
+from pytracking_siamot.online.updater import frozen_prefix_length
 from pytracking_siamot.parameters import TrackerParams
 from pytracking_siamot.tracker.siamot.cropping import crop_square, mean_color, normalize_image, to_tensor_batch
 from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, shift_map
@@ -81,6 +83,9 @@ class SiamOT:
                                            params.first_frame_weight, params.memory_decay,
                                            params.adapter_learning_rate, params.adapter_iterations,
                                            params.adapter_regularization)
+        # Inference of the backbone (precision, engine for the blocks the updater froze above).
+        self.features = InferenceBackbone(self.net.backbone, frozen_prefix_length(self.net.backbone.features),
+                                          params.precision, params.engine, self.device)
         self._exemplar: torch.Tensor | None = None
         self._exemplar_features: torch.Tensor | None = None
         self._search_features: torch.Tensor | None = None
@@ -96,14 +101,14 @@ class SiamOT:
     def _score(self, search: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
             with _record("siamot.backbone"):
-                xf = self.net.search(search)
+                xf = self.features(search)
             self._search_features = xf
             with _record("siamot.xcorr"):
                 return self.net.score(self._exemplar_features, xf)
 
     def _refresh_exemplar_features(self) -> None:
         with torch.no_grad(), _record("siamot.backbone"):
-            self._exemplar_features = self.net.template(self._exemplar)
+            self._exemplar_features = self.features(self._exemplar)
 
     def _clamp_size(self) -> None:
         low = np.maximum(self._init_size_wh * self.params.min_scale_factor, self.params.min_target_size)
@@ -142,6 +147,7 @@ class SiamOT:
         self._pad_color = mean_color(frame)
 
         self.updater.restore_pretrained()  # before the exemplar features: no leak from the last sequence
+        self.features.check_frozen()
         _, self._exemplar = self._crop_batch(frame, [self._context_size()], self.params.exemplar_size)
         self._refresh_exemplar_features()
         # R_t: first-frame exemplar against the first-frame search image centred on the ground truth.
