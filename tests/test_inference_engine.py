@@ -118,7 +118,8 @@ def test_openvino_tracker_equals_torch_and_trains_only_the_trainable_blocks() ->
     """fp32 OpenVINO = fp32 torch (boxes, training flags, fine-tuned weights), the frozen
     prefix never changes, and a second sequence starts from the pretrained weights."""
     frames, gt = synthetic_sequence(n_frames=5, change_appearance=True, seed=1)
-    settings = dict(precision="fp32", confidence_threshold=0.0, zero_loss_threshold=0.0, train_iterations=1)
+    settings = dict(precision="fp32", online_method="backbone", confidence_threshold=0.0, zero_loss_threshold=0.0,
+                    train_iterations=1)
     reference = SiamOT(make_params(online=True, engine="torch", **settings))
     tracker = SiamOT(make_params(online=True, engine="openvino", **settings))
     assert tracker.features.engine == "openvino"
@@ -159,3 +160,17 @@ def test_check_frozen_refuses_a_trainable_prefix() -> None:
     next(net.backbone.features[0].parameters()).requires_grad_(True)
     with pytest.raises(ValueError, match="trainable parameters"):
         runner.check_frozen()
+
+
+@needs_openvino
+def test_adapter_default_runs_the_whole_backbone_in_the_engine() -> None:
+    # The default online training (the adapter) never changes the backbone: all of it is frozen,
+    # so all of it runs in the inference engine, and the adapter still trains.
+    tracker = SiamOT(make_params(online=True, engine="openvino", precision="fp32", confidence_threshold=0.1,
+                                 train_every=1))
+    features = tracker.net.backbone.features
+    assert frozen_prefix_length(features) == len(features)
+    assert tracker.features.engine == "openvino"
+    frames, gt = synthetic_sequence(n_frames=5, change_appearance=True, seed=1)
+    _, outputs = run(tracker, frames, gt[0])
+    assert any(o["trained"] for o in outputs)
