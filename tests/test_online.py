@@ -257,3 +257,60 @@ def test_frozen_prefix_training_equals_full_forward_training():
     assert losses == pytest.approx(ref_losses, rel=1e-5)
     for mine, theirs in zip(net.backbone.features[5].parameters(), params):
         assert torch.allclose(mine, theirs, atol=1e-6)
+
+
+# --- SiamOT's adapter (pytracking_siamot.online.adapter) ------------------------------------
+
+
+def test_gaussian_label_and_memory_weights():
+    from pytracking_siamot.online.adapter import gaussian_label, memory_weights
+
+    label = gaussian_label(17, (8.0, 10.0), 1.0)
+    assert label.shape == (17, 17) and torch.isclose(label.sum(), torch.tensor(1.0))
+    assert divmod(int(torch.argmax(label)), 17) == (8, 10)
+    with pytest.raises(ValueError):
+        gaussian_label(17, (8.0, 8.0), 0.0)
+    weights = memory_weights(4, 0.6, 0.5)
+    assert torch.isclose(weights.sum(), torch.tensor(1.0)) and float(weights[0]) == pytest.approx(0.6)
+    assert weights[3] > weights[2] > weights[1]  # the newest sample weighs most after the first frame
+    assert torch.equal(memory_weights(1, 0.6, 0.5), torch.ones(1))
+
+
+def test_soft_kl_is_the_kl_of_eq4_on_softmax_maps():
+    from pytracking_siamot.online.adapter import soft_kl
+
+    torch.manual_seed(0)
+    target = torch.softmax(torch.randn(2, 17 * 17), dim=1).view(2, 17, 17)
+    scores = torch.randn(2, 17, 17)
+    expected = torch.stack([kl_loss(target[i], torch.softmax(scores[i].flatten() / 0.5, 0).view(17, 17))
+                            for i in range(2)])
+    torch.testing.assert_close(soft_kl(target, scores, 0.5), expected)
+    assert float(soft_kl(target, torch.log(target) * 0.5, 0.5).abs().max()) < 1e-5  # equal maps: 0
+
+
+@pytest.mark.parametrize("kind", ["kernel", "channel"])
+def test_adapter_starts_as_identity_and_training_lowers_the_memory_loss(kind):
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, ExemplarAdapter, gaussian_label
+    from pytracking_siamot.parameters import SiamOTParams
+
+    net = _tiny_siamfc()
+    torch.manual_seed(2)
+    with torch.no_grad():
+        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
+        xfs = [net.search(torch.rand(1, 3, 127, 127) * 255) for _ in range(3)]
+    assert torch.equal(ExemplarAdapter(zf, kind)(), zf)  # the identity at the start
+    size = net.score(zf, xfs[0]).shape[-1]
+    centre = (size - 1) / 2.0
+    settings = SiamOTParams(adapter=kind, adapter_iterations=20, adapter_learning_rate=0.05,
+                            adapter_regularization=0.0)
+    trainer = AdapterTrainer(net.score, settings)
+    trainer.reset(zf, AdapterSample(xfs[0], gaussian_label(size, (centre, centre), 1.0)))
+    for xf in xfs[1:]:
+        trainer.add(AdapterSample(xf, gaussian_label(size, (centre, centre), 1.0)))
+    losses = trainer.train(temperature=float(net.score(zf, xfs[0]).std()))
+    assert len(losses) == 20 and losses[-1] < losses[0]
+    assert not torch.equal(trainer.exemplar_features(), zf)
+    # Eq. 5 as a floor: no step when the loss is already below it.
+    before = trainer.exemplar_features().clone()
+    assert len(trainer.train(temperature=1.0, floor=1e9)) == 1
+    assert torch.equal(trainer.exemplar_features(), before)

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from pytracking_siamot.parameters import SiamOTParams
 
 AdapterKind = Literal["channel", "kernel"]
 
@@ -111,37 +114,29 @@ class AdapterTrainer:
 
     Args:
         score: ``score(zf, xf) -> (B, 1, h, w)``, the network's correlation head (``SiamFC.score``).
-        kind: adapter kind.
-        memory_size: samples kept besides the first frame (FIFO).
-        first_frame_weight: share of the loss given to the first frame (0..1).
-        decay: weight ratio between a sample and the next newer one.
-        learning_rate, iterations: Adam steps per training event.
-        regularization: weight of :meth:`ExemplarAdapter.deviation` in the loss.
+        settings: the tracker's ``SiamOTParams``; read here: ``adapter`` (kind), ``memory_size``
+            (samples kept besides the first frame, FIFO), ``first_frame_weight`` (its share of the
+            loss), ``memory_decay`` (weight ratio of a sample to the next newer one),
+            ``adapter_learning_rate`` / ``adapter_iterations`` (Adam steps per training event) and
+            ``adapter_regularization`` (weight of :meth:`ExemplarAdapter.deviation`).
     """
 
-    def __init__(self, score, kind: AdapterKind, memory_size: int, first_frame_weight: float, decay: float,
-                 learning_rate: float, iterations: int, regularization: float) -> None:
+    def __init__(self, score, settings: "SiamOTParams") -> None:
         self.score = score
-        self.kind = kind
-        self.memory_size = memory_size
-        self.first_frame_weight = first_frame_weight
-        self.decay = decay
-        self.learning_rate = learning_rate
-        self.iterations = iterations
-        self.regularization = regularization
+        self.settings = settings
         self.adapter: ExemplarAdapter | None = None
         self._first: AdapterSample | None = None
         self._recent: list[AdapterSample] = []
 
     def reset(self, exemplar_features: torch.Tensor, first: AdapterSample) -> None:
         """Start a sequence: identity adapter on ``exemplar_features``, memory = the first frame."""
-        self.adapter = ExemplarAdapter(exemplar_features, self.kind)
+        self.adapter = ExemplarAdapter(exemplar_features, self.settings.adapter)
         self._first = first
         self._recent = []
 
     def add(self, sample: AdapterSample) -> None:
         self._recent.append(sample)
-        if len(self._recent) > self.memory_size:
+        if len(self._recent) > self.settings.memory_size:
             self._recent.pop(0)
 
     @property
@@ -157,10 +152,11 @@ class AdapterTrainer:
         samples = self.samples
         features = torch.cat([s.features for s in samples])
         labels = torch.stack([s.label for s in samples]).to(features.dtype)
-        weights = memory_weights(len(samples), self.first_frame_weight, self.decay).to(features.dtype)
+        weights = memory_weights(len(samples), self.settings.first_frame_weight,
+                                 self.settings.memory_decay).to(features.dtype)
         scores = self.score(self.adapter(), features)[:, 0]
         kl = soft_kl(labels, scores, temperature)
-        return (weights * kl).sum() + self.regularization * self.adapter.deviation()
+        return (weights * kl).sum() + self.settings.adapter_regularization * self.adapter.deviation()
 
     def train(self, temperature: float, floor: float = 0.0) -> tuple[float, ...]:
         """``iterations`` Adam steps on the memory; returns the loss before each step.
@@ -170,10 +166,10 @@ class AdapterTrainer:
         """
         params = list(self.adapter.parameters())
         snapshot = [p.detach().clone() for p in params]
-        optimizer = torch.optim.Adam(params, lr=self.learning_rate)
+        optimizer = torch.optim.Adam(params, lr=self.settings.adapter_learning_rate)
         losses: list[float] = []
         with torch.enable_grad():
-            for _ in range(self.iterations):
+            for _ in range(self.settings.adapter_iterations):
                 optimizer.zero_grad(set_to_none=True)
                 loss = self.loss(temperature)
                 losses.append(float(loss.detach()))

@@ -79,10 +79,7 @@ class SiamOT:
         if params.online_method == "adapter":
             for p in self.net.parameters():
                 p.requires_grad_(False)
-            self._adapter = AdapterTrainer(self.net.score, params.adapter, params.memory_size,
-                                           params.first_frame_weight, params.memory_decay,
-                                           params.adapter_learning_rate, params.adapter_iterations,
-                                           params.adapter_regularization)
+            self._adapter = AdapterTrainer(self.net.score, params.settings)
         # Inference of the backbone (precision, engine for the blocks the updater froze above).
         self.features = InferenceBackbone(self.net.backbone, frozen_prefix_length(self.net.backbone.features),
                                           params.precision, params.engine, self.device)
