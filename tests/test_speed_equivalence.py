@@ -222,14 +222,15 @@ def test_benchmark_cli_writes_json(speed: ModuleType, tmp_path: Path, capsys: py
     out = tmp_path / "speed.json"
     code = speed.main(["--backbones", "mobilenet_v2", "--synthetic", "--frames", "3", "--warmup", "1",
                        "--matmul-size", "256", "--quiet", "--set", "correlation=conv", "current_map=recrop",
-                       "--json", str(out)])
+                       "online_method=backbone", "--json", str(out)])
     assert code == 0
     report = json.loads(out.read_text())
-    assert report["overrides"] == {"correlation": "conv", "current_map": "recrop"}
+    expected = {"correlation": "conv", "current_map": "recrop", "online_method": "backbone"}
+    assert report["overrides"] == expected
     rows = {r["mode"]: r for r in report["results"]}
     assert set(rows) == {"baseline", "online"}
     for row in rows.values():
-        assert row["overrides"] == {"correlation": "conv", "current_map": "recrop"}
+        assert row["overrides"] == expected
         assert row["frames_timed"] == 1 and row["fps_median"] > 0
         assert set(row["stage_ms_per_frame"]) == set(speed.STAGES)
         assert row["stage_ms_per_frame"]["backbone"] > 0
