@@ -277,9 +277,9 @@ def _index_text(files: list[tuple[Path, str]], notes: list[str], styles: dict[st
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.paper", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("module", help="experiment module: a name in evaluation/experiments/ (demo, otb2013_paper, "
-                                       "otb2013_offline) or a dotted import path")
-    parser.add_argument("function", help="function in the module returning (trackers, dataset)")
+    from evaluation.run_experiment import add_experiment_arguments
+
+    add_experiment_arguments(parser)
     parser.add_argument("--output", type=Path, default=None,
                         help="output folder (default: <plots_path>/paper/<FUNCTION>)")
     parser.add_argument("--plots-path", type=Path, default=None,

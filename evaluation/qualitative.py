@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from evaluation.analysis.styles import split_style_spec
 from evaluation.data import Sequence
 from evaluation.visualization.overlay import tracker_color
 from evaluation.visualization.sources import (
@@ -31,9 +32,6 @@ from evaluation.visualization.sources import (
 )
 
 log = logging.getLogger(__name__)
-
-_LINESTYLES = {"solid": "-", "-": "-", "dashed": "--", "--": "--", "dotted": ":", ":": ":", "dashdot": "-.", "-.": "-."}
-
 
 @dataclass(frozen=True)
 class BoxStyle:
@@ -48,17 +46,8 @@ def parse_style(spec: str) -> tuple[str, BoxStyle]:
 
     KEY is a tracker spec as given to ``--trackers``/``--published`` or a display name.
     """
-    key, sep, value = spec.rpartition("=")
-    if not sep or not key or not value:
-        raise ValueError(f"style must be KEY=COLOR[,LINESTYLE], got '{spec}'")
-    color, _, linestyle = value.partition(",")
-    linestyle = linestyle or "solid"
-    if linestyle not in _LINESTYLES:
-        raise ValueError(f"unknown line style '{linestyle}' in '{spec}' (use one of: {', '.join(_LINESTYLES)})")
-    from matplotlib.colors import is_color_like
-    if not is_color_like(color):
-        raise ValueError(f"unknown colour '{color}' in '{spec}'")
-    return key, BoxStyle(color, _LINESTYLES[linestyle])
+    key, color, linestyle = split_style_spec(spec, "KEY")
+    return key, BoxStyle(color, linestyle)
 
 
 def default_styles(sources: Seq[ResultsSource]) -> list[BoxStyle]:

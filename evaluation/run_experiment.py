@@ -76,12 +76,26 @@ def load_experiment(module: str, function: str) -> tuple[list[Any], SequenceList
     return trackers, SequenceList(dataset)
 
 
+def experiment_modules() -> list[str]:
+    """The module names of ``evaluation/experiments/`` (what MODULE accepts besides dotted paths)."""
+    import pkgutil
+
+    import evaluation.experiments
+
+    return sorted(info.name for info in pkgutil.iter_modules(evaluation.experiments.__path__))
+
+
+def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
+    """The positional ``module function`` pair of every command that takes an experiment."""
+    parser.add_argument("module", help="experiment module: a name in evaluation/experiments/ "
+                                       f"({', '.join(experiment_modules())}) or a dotted import path")
+    parser.add_argument("function", help="function in the module returning (trackers, dataset)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.run_experiment", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("module", help="experiment module: a name in evaluation/experiments/ "
-                                       "(demo, otb2013_paper, otb2013_offline, ablation) or a dotted import path")
-    parser.add_argument("function", help="function in the module returning (trackers, dataset)")
+    add_experiment_arguments(parser)
     add_run_arguments(parser)
     parser.add_argument("--sequences", nargs="+", metavar="NAME", default=None,
                         help="run (and analyse) only these sequences of the experiment's dataset, by name")

@@ -45,20 +45,30 @@ class TrackerStyle:
         return {"color": self.color, "linestyle": self.linestyle}
 
 
-def parse_style_override(spec: str) -> tuple[str, TrackerStyle]:
-    """``NAME=COLOR[,LINESTYLE]`` (e.g. ``MIL=black,dotted``) -> ``(NAME, style)``; NAME is a display name."""
-    from matplotlib.colors import is_color_like, to_hex
+def split_style_spec(spec: str, key_name: str = "NAME") -> tuple[str, str, str]:
+    """``KEY=COLOR[,LINESTYLE]`` -> ``(key, colour, matplotlib line style)``; the one parser of style
+    flags (``--style`` of ``evaluation.paper`` and ``evaluation.qualitative``). Raises ``ValueError``
+    naming the spec for a missing part, an unknown line style or colour."""
+    from matplotlib.colors import is_color_like
 
-    name, sep, value = spec.rpartition("=")
-    if not sep or not name or not value:
-        raise ValueError(f"style must be NAME=COLOR[,LINESTYLE], got '{spec}'")
+    key, sep, value = spec.rpartition("=")
+    if not sep or not key or not value:
+        raise ValueError(f"style must be {key_name}=COLOR[,LINESTYLE], got '{spec}'")
     color, _, linestyle = value.partition(",")
     linestyle = linestyle or "solid"
     if linestyle not in LINESTYLES:
         raise ValueError(f"unknown line style '{linestyle}' in '{spec}' (use one of: {', '.join(LINESTYLES)})")
     if not is_color_like(color):
         raise ValueError(f"unknown colour '{color}' in '{spec}'")
-    return name, TrackerStyle(to_hex(color), LINESTYLES[linestyle])
+    return key, color, LINESTYLES[linestyle]
+
+
+def parse_style_override(spec: str) -> tuple[str, TrackerStyle]:
+    """``NAME=COLOR[,LINESTYLE]`` (e.g. ``MIL=black,dotted``) -> ``(NAME, style)``; NAME is a display name."""
+    from matplotlib.colors import to_hex
+
+    name, color, linestyle = split_style_spec(spec)
+    return name, TrackerStyle(to_hex(color), linestyle)
 
 
 def _slot(key: str) -> int:
