@@ -143,6 +143,11 @@ class AdapterTrainer:
     def samples(self) -> list[AdapterSample]:
         return [self._first, *self._recent]
 
+    @property
+    def base_features(self) -> torch.Tensor:
+        """The un-adapted first-frame exemplar features ``Zf`` of this sequence."""
+        return self.adapter.base
+
     def exemplar_features(self) -> torch.Tensor:
         """The adapted exemplar features ``Zf'`` (no gradient)."""
         with torch.no_grad():

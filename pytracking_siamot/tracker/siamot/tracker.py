@@ -87,7 +87,6 @@ class SiamOT:
         self._exemplar_features: torch.Tensor | None = None
         self._search_features: torch.Tensor | None = None
         self._confident_since_training = 0
-        self._adapter_trained = False
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
@@ -155,7 +154,6 @@ class SiamOT:
             self._adapter.reset(self._exemplar_features,
                                 AdapterSample(self._search_features, self._label((centre, centre))))
             self._confident_since_training = 0
-            self._adapter_trained = False
         return {"time": time.perf_counter() - start}
 
     def _label(self, center_rc: tuple[float, float]) -> torch.Tensor:
@@ -169,12 +167,12 @@ class SiamOT:
     def _adapter_step(self, found: Any, responses: torch.Tensor, sizes: list[float]) -> dict[str, Any]:
         """Confidence on the shifted ``R_c``, ``R_t`` update and adapter training (no extra backbone pass)."""
         params = self.params
-        cells = found.displacement_xy * params.instance_size / (sizes[found.scale_index] * self.net.total_stride)
+        cells = self._displacement_cells(found, sizes)
         with _record("siamot.current_map"):
             current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
             if params.adapter_confidence == "first_frame_template":
                 idx = found.scale_index
-                base_map = self._score_with(self._adapter.adapter.base, self._search_features[idx:idx + 1])[0, 0]
+                base_map = self._score_with(self._adapter.base_features, self._search_features[idx:idx + 1])[0, 0]
                 assessment = self.updater.assess(shift_map(base_map, (cells[0], cells[1])))
             else:
                 assessment = self.updater.assess(current_map)
@@ -196,11 +194,14 @@ class SiamOT:
                 if len(losses) > 0 and losses[0] > params.zero_loss_threshold:
                     out["trained"] = True
                     self._exemplar_features = self._adapter.exemplar_features()
-                    self._adapter_trained = True
                     if params.adapter_confidence == "adapted":
                         first = self._adapter.samples[0].features
                         self.updater.set_reference(self._score_with(self._exemplar_features, first)[0, 0])
         return out
+
+    def _displacement_cells(self, found: Any, sizes: list[float]) -> np.ndarray:
+        """The found target displacement ``[dx, dy]`` in score-map cells of the chosen scale's crop."""
+        return found.displacement_xy * self.params.instance_size / (sizes[found.scale_index] * self.net.total_stride)
 
     def _score_with(self, zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -241,8 +242,7 @@ class SiamOT:
             assessment = None
             if params.current_map in ("shifted", "gated"):
                 with _record("siamot.current_map"):
-                    cells = found.displacement_xy * params.instance_size / (
-                        sizes[found.scale_index] * self.net.total_stride)
+                    cells = self._displacement_cells(found, sizes)
                     current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
                     assessment = self.updater.assess(current_map)
             if params.current_map == "recrop" or (
