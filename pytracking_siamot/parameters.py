@@ -107,8 +107,15 @@ class SiamOTParams:
             or ``'adapted'`` (the adapted map, relative to the first frame under the same adapter).
         training_label: target distribution of a sample: ``'gaussian'`` (``label_sigma`` cells,
             centred on the tracked position) or ``'template'`` (``R_t`` re-centred there).
+        label_center: where a sample's label is centred: ``'tracked'`` (the tracked position) or
+            ``'first_frame_template'`` (the peak of the un-adapted first-frame ``Zf``'s map of the
+            chosen scale, found as the tracker finds its peak): a teacher that the adapter's own
+            offsets cannot move.
         train_every: train after every ``train_every`` confident frames (each confident frame
             adds a sample; unconfident frames add nothing).
+        sample_delay: a confident frame's sample enters the memory only once the next
+            ``sample_delay`` frames were confident too (0: at once); a frame below ``T_c`` drops
+            the samples still waiting, so frames at the onset of an occlusion are not learnt.
         memory_size: samples kept besides the first frame (FIFO).
         first_frame_weight: the first frame's share of the loss (never forgotten).
         memory_decay: weight ratio of a sample to the next newer one.
@@ -159,7 +166,9 @@ class SiamOTParams:
     adapter: Literal["channel", "kernel"] = "kernel"
     training_label: Literal["gaussian", "template"] = "gaussian"
     label_sigma: float = 1.0
+    label_center: Literal["tracked", "first_frame_template"] = "tracked"
     train_every: int = 5
+    sample_delay: int = 0
     memory_size: int = 10
     first_frame_weight: float = 0.6
     memory_decay: float = 0.8
@@ -192,6 +201,10 @@ class SiamOTParams:
             raise ValueError("train_iterations and trainable_layers must be >= 0")
         if self.torch_threads is not None and self.torch_threads < 1:
             raise ValueError(f"torch_threads must be >= 1 or None, got {self.torch_threads}")
+        if self.sample_delay < 0:
+            raise ValueError(f"sample_delay must be >= 0, got {self.sample_delay}")
+        if self.label_center not in ("tracked", "first_frame_template"):
+            raise ValueError(f"label_center must be 'tracked' or 'first_frame_template', got {self.label_center!r}")
         if not 0.0 <= self.confidence_threshold < 1.0:
             raise ValueError(f"confidence_threshold must be in [0, 1), got {self.confidence_threshold}")
 

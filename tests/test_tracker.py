@@ -269,6 +269,28 @@ def test_scale_search_maps_peak_to_pixels():
     np.testing.assert_allclose(found.displacement_xy, [48.0, 0.0], atol=0.6)
 
 
+def test_scale_search_peak_cells_agrees_with_locate():
+    search = ScaleSearch(3, 1.0375, 0.9745, 0.176, 16, 17, 8, 255)
+    responses = torch.zeros(3, 1, 17, 17)
+    responses[1, 0, 6, 11] = 1.0  # 3 cells right of and 2 above the centre
+    found = search.locate(responses, search_size=255.0)
+    np.testing.assert_allclose(search.peak_cells(responses[1, 0]), [3.0, -2.0], atol=1 / 16)
+    # locate's displacement in pixels of a unit-scale 255 crop is 8 px per cell
+    np.testing.assert_allclose(search.peak_cells(responses[1, 0]) * 8.0, found.displacement_xy)
+
+
+def test_label_on_the_first_frame_templates_peak_trains_and_changes_the_boxes():
+    frames, gt = synthetic_sequence(n_frames=9, change_appearance=True, seed=1)
+    boxes = {}
+    for centre in ("tracked", "first_frame_template"):
+        tracker = SiamOT(make_params(online=True, label_center=centre, **ADAPTER_TEST_SETTINGS))
+        boxes[centre], outputs = run(tracker, frames, gt[0])
+        assert sum(o["trained"] for o in outputs) >= 2
+    assert np.abs(boxes["tracked"] - boxes["first_frame_template"]).max() > 0.01
+    with pytest.raises(ValueError, match="label_center"):
+        SiamOTParams(label_center="peak")
+
+
 @pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_lite0"])
 def test_real_otb_frames_short_run(otb2013_dir, backbone):
     from evaluation.boxes_io import read_boxes_txt

@@ -108,17 +108,38 @@ class ScaleSearch:
             up = upsample(responses.detach().float(), self.upsample_factor)[:, 0].cpu().numpy()
         # A positive penalty keeps each map's argmax: penalise the maxima only.
         scale_index = int(np.argmax(up.reshape(len(self.factors), -1).max(axis=1) * self.penalties))
-        chosen = up[scale_index].astype(np.float64)
-        shifted = chosen - chosen.min()
-        total = shifted.sum()
-        prob = shifted / total if total > 0 else np.full_like(shifted, 1.0 / shifted.size)
-        blended = (1.0 - self.window_influence) * prob + self.window_influence * self.window
-        row, col = np.unravel_index(int(np.argmax(blended)), blended.shape)
+        row, col = self._windowed_peak(up[scale_index])
         centre = (self.upsampled_size - 1) / 2.0
         disp_response = np.array([col - centre, row - centre], dtype=np.float64)
         disp_crop = disp_response * self.total_stride / self.upsample_factor
         disp_image = disp_crop * search_size * self.factors[scale_index] / self.instance_size
         return ScaleSearchResult(scale_index, disp_image, up[scale_index].astype(np.float32), (int(row), int(col)))
+
+
+    def _windowed_peak(self, upsampled: np.ndarray) -> tuple[int, int]:
+        """``(row, col)`` of the peak of one upsampled map after normalisation and the cosine window."""
+        chosen = upsampled.astype(np.float64)
+        shifted = chosen - chosen.min()
+        total = shifted.sum()
+        prob = shifted / total if total > 0 else np.full_like(shifted, 1.0 / shifted.size)
+        blended = (1.0 - self.window_influence) * prob + self.window_influence * self.window
+        row, col = np.unravel_index(int(np.argmax(blended)), blended.shape)
+        return int(row), int(col)
+
+    def peak_cells(self, score_map: torch.Tensor) -> np.ndarray:
+        """Displacement ``[dx, dy]`` in raw score-map cells of the peak of one ``(h, w)`` raw map.
+
+        Found as :meth:`locate` finds it (x16 upsampling, normalisation, cosine window), without
+        the scale choice; ``[0, 0]`` is the map centre.
+        """
+        raw = score_map.detach().float().cpu().numpy()
+        if raw.shape == (self._upsample.shape[1],) * 2:
+            up = self._upsample @ raw @ self._upsample.T
+        else:
+            up = upsample(score_map.detach().float()[None, None], self.upsample_factor)[0, 0].cpu().numpy()
+        row, col = self._windowed_peak(up)
+        centre = (self.upsampled_size - 1) / 2.0
+        return np.array([col - centre, row - centre], dtype=np.float64) / self.upsample_factor
 
 
 def shift_map(score_map: torch.Tensor, shift_xy: tuple[float, float]) -> torch.Tensor:

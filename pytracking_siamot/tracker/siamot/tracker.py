@@ -87,6 +87,7 @@ class SiamOT:
         self._exemplar_features: torch.Tensor | None = None
         self._search_features: torch.Tensor | None = None
         self._confident_since_training = 0
+        self._pending: list[AdapterSample] = []
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
@@ -154,6 +155,7 @@ class SiamOT:
             self._adapter.reset(self._exemplar_features,
                                 AdapterSample(self._search_features, self._label((centre, centre))))
             self._confident_since_training = 0
+            self._pending = []
         return {"time": time.perf_counter() - start}
 
     def _label(self, center_rc: tuple[float, float]) -> torch.Tensor:
@@ -168,11 +170,13 @@ class SiamOT:
         """Confidence on the shifted ``R_c``, ``R_t`` update and adapter training (no extra backbone pass)."""
         params = self.params
         cells = self._displacement_cells(found, sizes)
+        idx = found.scale_index
+        base_map = None
         with _record("siamot.current_map"):
-            current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
-            if params.adapter_confidence == "first_frame_template":
-                idx = found.scale_index
+            current_map = shift_map(responses[idx, 0], (cells[0], cells[1]))
+            if params.adapter_confidence == "first_frame_template" or params.label_center == "first_frame_template":
                 base_map = self._score_with(self._adapter.base_features, self._search_features[idx:idx + 1])[0, 0]
+            if params.adapter_confidence == "first_frame_template":
                 assessment = self.updater.assess(shift_map(base_map, (cells[0], cells[1])))
             else:
                 assessment = self.updater.assess(current_map)
@@ -181,11 +185,15 @@ class SiamOT:
                                "current_map": current_map}
         result = self.updater.update_template(assessment, current_map)
         out["template_updated"] = result
-        if assessment.jcpp > params.confidence_threshold:
+        if assessment.jcpp <= params.confidence_threshold:
+            self._pending = []  # a confident frame followed by this one is not confirmed
+        else:
             centre = (self.response_size - 1) / 2.0
-            idx = found.scale_index
-            self._adapter.add(AdapterSample(self._search_features[idx:idx + 1].detach(),
-                                            self._label((centre + cells[1], centre + cells[0]))))
+            label_cells = self.search.peak_cells(base_map) if params.label_center == "first_frame_template" else cells
+            self._pending.append(AdapterSample(self._search_features[idx:idx + 1].detach(),
+                                               self._label((centre + label_cells[1], centre + label_cells[0]))))
+        if len(self._pending) > params.sample_delay:
+            self._adapter.add(self._pending.pop(0))
             self._confident_since_training += 1
             if self._confident_since_training >= max(1, params.train_every):
                 self._confident_since_training = 0
