@@ -250,13 +250,6 @@ def tracker_class(name: str) -> type:
     return resolve(name).tracker_class()
 
 
-def make_tracker(name: str, parameter_name: str, run_id: int | None = None,
-                 display_name: str | None = None, settings: Settings | None = None):
-    """Shorthand for :class:`evaluation.tracker.Tracker` (checks the names)."""
-    from evaluation.tracker import Tracker
-    return Tracker(name, parameter_name, run_id=run_id, display_name=display_name, settings=settings)
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m evaluation.registry``: list tracker names and their parameter names."""
     import argparse

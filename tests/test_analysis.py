@@ -272,14 +272,19 @@ def test_cli_strict_missing_results_fails(experiment_module: str, tmp_path: Path
 
 
 def test_cli_usage_errors(capsys: pytest.CaptureFixture) -> None:
-    from evaluation.analyze import main, parse_tracker_spec
+    from evaluation.analyze import main
+    from evaluation.tracker import parse_tracker_spec
 
     assert main([]) == 1
     assert "nothing to analyse" in capsys.readouterr().err
     assert parse_tracker_spec("siamot:mobilenet_v2:0-2=SiamOT") == ("siamot", "mobilenet_v2", [0, 1, 2], "SiamOT")
     assert parse_tracker_spec("opencv:mil") == ("opencv", "mil", [None], None)
+    assert parse_tracker_spec("siamot:mobilenet_v2:3") == ("siamot", "mobilenet_v2", [3], None)
     with pytest.raises(ValueError, match="NAME:PARAM"):
         parse_tracker_spec("siamot")
+    for bad in ("siamot:", "a:b:c", "a:b:1:2"):
+        with pytest.raises(ValueError):
+            parse_tracker_spec(bad)
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
