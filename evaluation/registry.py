@@ -79,19 +79,13 @@ class TrackerSpec:
 
 
 def _siamot_parameter_names() -> list[str]:
-    """Modules of the ``parameter.siamot`` package that define ``parameters()``."""
-    spec = importlib.util.find_spec("parameter.siamot")
-    if spec is None or spec.submodule_search_locations is None:
+    """The modules of the ``parameter.siamot`` package (``parameter.siamot.parameter_names``)."""
+    try:
+        package = importlib.import_module("parameter.siamot")
+    except ModuleNotFoundError as exc:
         raise RegistryError("package 'parameter.siamot' not found: is the siamot project installed "
-                            "(pip install -e .) or the repository root the working directory?")
-    names = []
-    for info in pkgutil.iter_modules(spec.submodule_search_locations):
-        if info.name.startswith("_") or info.ispkg:
-            continue
-        module = importlib.import_module(f"parameter.siamot.{info.name}")
-        if callable(getattr(module, "parameters", None)):
-            names.append(info.name)
-    return sorted(names)
+                            "(pip install -e .) or the repository root the working directory?") from exc
+    return package.parameter_names()
 
 
 def _siamot_parameters(parameter_name: str, settings: Settings) -> Any:

@@ -24,6 +24,7 @@ import torch
 
 from ltr.models.tracking.correlation import MatmulCorrelation, make_correlation, xcorr
 from ltr.models.tracking.siamfc import siamfc
+from runner_fakes import small_synthetic_sequence
 
 SPEED_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
 BOX_TOLERANCE_PX = 0.01
@@ -72,7 +73,7 @@ def _two_sequences(speed: ModuleType, tracker) -> list[tuple[np.ndarray, list[bo
     """
     runs = []
     for seed, frames in ((3, 3), (4, 2)):
-        sequence = speed.synthetic_sequence(num_frames=frames, size_wh=(200, 150), seed=seed)
+        sequence = small_synthetic_sequence(frames, seed)
         runs.append(_track(tracker, sequence, frames))
     return runs
 
@@ -113,7 +114,7 @@ def test_frozen_prefix_training_equals_plain_sgd(speed: ModuleType) -> None:
 
     tracker = _build(speed)
     updater = tracker.updater
-    sequence = speed.synthetic_sequence(num_frames=3, size_wh=(200, 150), seed=3)
+    sequence = small_synthetic_sequence(3, seed=3)
     tracker.initialize(sequence.image(0), sequence.init_info())
     # The optimisation must actually skip something: some leading blocks are frozen.
     assert 0 < frozen_prefix_length(tracker.net.backbone.features) < len(tracker.net.backbone.features)
