@@ -194,6 +194,8 @@ class SiamOTParams:
             raise ValueError(f"torch_threads must be >= 1 or None, got {self.torch_threads}")
         if not 0.0 <= self.confidence_threshold < 1.0:
             raise ValueError(f"confidence_threshold must be in [0, 1), got {self.confidence_threshold}")
+        if self.zero_loss_threshold < 0.0:
+            raise ValueError(f"zero_loss_threshold must be >= 0 (a KL loss is), got {self.zero_loss_threshold}")
 
 
 class TrackerParams:

@@ -24,6 +24,7 @@ import torch
 
 from ltr.models.tracking.correlation import MatmulCorrelation, make_correlation, xcorr
 from ltr.models.tracking.siamfc import siamfc
+from pytracking_siamot.parameters import SiamOTParams
 from runner_fakes import small_synthetic_sequence
 
 SPEED_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
@@ -198,7 +199,7 @@ def test_batched_scales_equal_one_by_one() -> None:
         single = torch.cat([net.score(zf, net.search(xs[i:i + 1])) for i in range(3)])
     torch.testing.assert_close(batched, single, rtol=1e-4, atol=1e-6)
 
-    search = ScaleSearch(3, 1.0375, 0.9745, 0.176, 16, 17, 8, 255)
+    search = ScaleSearch(SiamOTParams(), 17, 8)
     a, b = search.locate(batched, 255.0), search.locate(single, 255.0)
     assert a.scale_index == b.scale_index
     np.testing.assert_allclose(a.displacement_xy, b.displacement_xy, rtol=0, atol=BOX_TOLERANCE_PX)
@@ -284,7 +285,7 @@ def test_upsample_matrix_equals_bicubic_interpolation() -> None:
     matrix = upsample_matrix(17, 16)
     expected = upsample(responses, 16)[:, 0].numpy()
     np.testing.assert_allclose(matrix @ responses[:, 0].numpy() @ matrix.T, expected, rtol=0, atol=1e-5)
-    found = ScaleSearch(3, 1.0375, 0.9745, 0.176, 16, 17, 8, 255).locate(responses, 200.0)
+    found = ScaleSearch(SiamOTParams(), 17, 8).locate(responses, 200.0)
     np.testing.assert_allclose(found.response, expected[found.scale_index], rtol=0, atol=1e-5)
     penalised = expected * np.array([0.9745, 1.0, 0.9745])[:, None, None]
     assert found.scale_index == int(np.argmax(penalised.reshape(3, -1).max(axis=1)))
