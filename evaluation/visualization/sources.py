@@ -8,10 +8,10 @@ spec is loaded, so this package works without them.
 from __future__ import annotations
 
 import argparse
-
 import logging
 import re
-from typing import Iterable, Protocol
+import sys
+from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
@@ -100,3 +100,14 @@ def add_source_arguments(parser: argparse.ArgumentParser, trackers_help: str) ->
     parser.add_argument("--published", nargs="+", default=[], metavar="PATH[:NAME]",
                         help="folders of published (results-only) results; NAME defaults to the folder name")
     parser.add_argument("--dataset", default="otb2013", help="dataset name (default: otb2013)")
+
+
+def run_viewer(body: Callable[[], int]) -> int:
+    """The ``main()`` of a viewer command: ``body()``'s exit status, or, for a setup error (a missing
+    file, an unknown name, a bad value), one ``error:`` line on stderr and exit status 1."""
+    try:
+        return body()
+    except (OSError, ImportError, LookupError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return 1
