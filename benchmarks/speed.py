@@ -1,8 +1,8 @@
 """Speed benchmark of the SiamOT tracker against the machine's own limit (issue 6).
 
 For every backbone, with and without online training, the tracker runs one fixed sequence
-(``../shared/otb2013/Crossing`` when present, else a deterministic synthetic sequence made
-here) and the benchmark prints, and writes as JSON with ``--json``:
+(``../shared/otb2013/Crossing`` when present, else a deterministic sequence of the toolkit's
+synthetic generator, :data:`SYNTHETIC_SPEC`) and the benchmark prints, and writes as JSON with ``--json``:
 
 * FPS: the median per-frame rate after ``--warmup`` frames (the paper's kind of figure) and
   the mean rate (frames / total time, which includes every training event), plus the ratio
@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import json
 import math
 import os
@@ -72,14 +71,20 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from evaluation import registry
 from evaluation.analysis.speed_table import PAPER_FPS  # the paper's Table 1 (GTX TITAN X)
 from evaluation.data import Sequence
+from evaluation.datasets.synthetic import SyntheticSpec, synthetic_sequence
+from evaluation.settings import load_settings
+from ltr.models.backbone import BACKBONES
+from pytracking_siamot.tracker.siamot.tracker import resolve_device
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEQUENCE = REPO_ROOT.parent / "shared" / "otb2013" / "Crossing"
 
-BACKBONE_NAMES: tuple[str, ...] = ("alexnet", "vgg19", "resnet34", "inception_v3", "mobilenet_v2",
-                                   "efficientnet_lite0")
+BACKBONE_NAMES: tuple[str, ...] = tuple(BACKBONES)
+#: The sequence without ``../shared``: a plain target moving on a textured background.
+SYNTHETIC_SPEC = SyntheticSpec("speed_synthetic", seed=0, num_frames=120)
 #: The tracker's profiler labels, in pipeline order.
 STAGES: tuple[str, ...] = ("crop", "backbone", "xcorr", "upsample_peak", "current_map", "online_train")
 #: Labelled stages outside the network (the ``outside_network_fraction`` adds the Python overhead).
@@ -100,50 +105,6 @@ class BenchmarkError(RuntimeError):
 # --------------------------------------------------------------------------------------------
 # Sequences
 # --------------------------------------------------------------------------------------------
-def synthetic_sequence(num_frames: int = 120, size_wh: tuple[int, int] = (320, 240), seed: int = 0) -> Sequence:
-    """A deterministic textured target moving over a smooth textured background.
-
-    The target (a 40x56 patch of blocky colour texture) moves on a Lissajous path and
-    grows/shrinks by up to 20 %; frame ``i`` is generated on demand (a few ms). The ground
-    truth is the exact pasted rectangle, ``[x, y, w, h]`` 0-based.
-
-    Args:
-        num_frames: sequence length (>= 2).
-        size_wh: frame width and height in pixels.
-        seed: texture seed; equal seeds give byte-identical frames in any process.
-    """
-    if num_frames < 2:
-        raise ValueError(f"a synthetic sequence needs at least 2 frames, got {num_frames}")
-    width, height = size_wh
-    rng = np.random.default_rng(seed)
-    background = cv2.resize(rng.uniform(0, 255, (height // 8, width // 8, 3)).astype(np.float32), (width, height),
-                            interpolation=cv2.INTER_CUBIC)
-    background = np.clip(background * 0.6 + 50.0, 0, 255).astype(np.uint8)
-    target = cv2.resize(rng.uniform(0, 255, (7, 5, 3)).astype(np.float32), (40, 56),
-                        interpolation=cv2.INTER_NEAREST).astype(np.uint8)
-    base_w, base_h = target.shape[1], target.shape[0]
-
-    boxes_xywh = np.zeros((num_frames, 4), dtype=np.float64)
-    for i in range(num_frames):
-        phase = 2.0 * math.pi * i / num_frames
-        scale = 1.0 + 0.2 * math.sin(phase)
-        w, h = round(base_w * scale), round(base_h * scale)
-        cx = width / 2 + 0.3 * width * math.sin(phase)
-        cy = height / 2 + 0.25 * height * math.sin(2 * phase)
-        x0 = int(np.clip(round(cx - w / 2), 0, width - w))
-        y0 = int(np.clip(round(cy - h / 2), 0, height - h))
-        boxes_xywh[i] = (x0, y0, w, h)
-
-    def load(index: int) -> np.ndarray:
-        frame = background.copy()
-        x0, y0, w, h = (int(v) for v in boxes_xywh[index])
-        frame[y0:y0 + h, x0:x0 + w] = cv2.resize(target, (w, h), interpolation=cv2.INTER_LINEAR)
-        return frame
-
-    return Sequence(name=f"speed_synthetic_{seed}", frames=[f"{i:04d}" for i in range(num_frames)],
-                    dataset="synthetic", ground_truth_rect=boxes_xywh, frame_loader=load)
-
-
 def load_sequence(path: str | Path | None, use_default: bool = True) -> Sequence:
     """The benchmark's sequence: an OTB-layout folder, else the synthetic one.
 
@@ -161,7 +122,7 @@ def load_sequence(path: str | Path | None, use_default: bool = True) -> Sequence
     if path is None:
         if use_default and DEFAULT_SEQUENCE.is_dir():
             return sequence_folder(DEFAULT_SEQUENCE, dataset="otb2013")[0]
-        return synthetic_sequence()
+        return synthetic_sequence(SYNTHETIC_SPEC)
     try:
         return sequence_folder(Path(path))[0]
     except (OSError, ValueError) as error:
@@ -181,18 +142,10 @@ def has_offline_weights(backbone: str) -> bool:
         return False
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when available else ``cpu``; ``cuda`` without a GPU raises."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise BenchmarkError("--device cuda requested but torch sees no CUDA device")
-    return device
-
-
 def build_tracker(backbone: str, online_training: bool, device: str, pretrained: bool | None = None,
                   **overrides: Any) -> Any:
-    """A ``SiamOT`` tracker from ``parameter/siamot/<backbone>[_baseline].py``.
+    """A ``SiamOT`` tracker from ``parameter/siamot/<backbone>[_baseline].py``, built as the runners
+    build it (``evaluation.registry``).
 
     Args:
         backbone: backbone name (``BACKBONE_NAMES``).
@@ -202,23 +155,18 @@ def build_tracker(backbone: str, online_training: bool, device: str, pretrained:
             (seeded with ``RANDOM_INIT_SEED``: every call builds the same network).
         overrides: further ``SiamOTParams`` fields to change (e.g. ``confidence_threshold``).
     """
-    from pytracking_siamot.tracker.siamot import get_tracker_class
-
     name = backbone if online_training else f"{backbone}_baseline"
-    try:
-        module = importlib.import_module(f"parameter.siamot.{name}")
-    except ModuleNotFoundError as error:
-        raise BenchmarkError(f"no parameter file parameter/siamot/{name}.py for backbone '{backbone}'") from error
-    params = module.parameters()
     use_pretrained = has_offline_weights(backbone) if pretrained is None else pretrained
     # torch_threads=None: the thread count is the benchmark's (--threads, or torch's default), not the tracker's.
-    settings = dataclasses.replace(params.settings, device=device, pretrained=use_pretrained,
-                                   **{"torch_threads": None, **overrides})
-    params = type(params)(settings)
+    overrides = {"device": device, "pretrained": use_pretrained, "torch_threads": None, **overrides}
+    try:
+        params = registry.make_parameters("siamot", name, load_settings(), overrides=overrides)
+    except registry.RegistryError as error:
+        raise BenchmarkError(f"no parameter file parameter/siamot/{name}.py for backbone '{backbone}'") from error
     # Random initialisation is seeded so that every run (and every override) gets the same network.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(RANDOM_INIT_SEED)
-        return get_tracker_class()(params)
+        return registry.tracker_class("siamot")(params)
 
 
 #: ``SiamOTParams`` fields that the benchmark sets itself (flags), so ``--set`` may not change them.
@@ -694,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
             cv2.setNumThreads(args.threads)  # crops and NanoTrack
         if args.warmup < 0:
             raise BenchmarkError(f"--warmup must be >= 0, got {args.warmup}")
-        device = resolve_device(args.device)
+        device = str(resolve_device(args.device))
         overrides = {**(ALWAYS_TRAIN if args.always_train else {}), **parse_overrides(args.set)}
         if args.synthetic and args.sequence:
             raise BenchmarkError("--synthetic and --sequence exclude each other")

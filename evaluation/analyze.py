@@ -100,44 +100,6 @@ def parse_gates(items: list[str]) -> dict[str, float]:
     return gates
 
 
-def select_named(dataset: Any, names: list[str] | None) -> Any:
-    """The sequences of ``dataset`` named in ``names`` (in the dataset's order); all when ``names`` is None.
-
-    Raises:
-        ValueError: a name is not in the dataset (the message lists it and the known names).
-    """
-    if names is None:
-        return dataset
-    from evaluation.data import SequenceList
-
-    known = [s.name for s in dataset]
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"unknown sequence {', '.join(unknown)} (the dataset has: {', '.join(known)})")
-    return SequenceList(s for s in dataset if s.name in names)
-
-
-def parse_tracker_spec(spec: str) -> tuple[str, str, list[int | None], str | None]:
-    """``NAME:PARAM[:RUNS][=LABEL]`` -> ``(name, param, run_ids, label)``; run ids ``[None]`` without RUNS."""
-    text, _, label = spec.partition("=")
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or not all(parts[:2]):
-        raise ValueError(f"tracker spec '{spec}' must be NAME:PARAM[:RUNS][=LABEL] (e.g. siamot:mobilenet_v2)")
-    run_ids: list[int | None] = [None]
-    if len(parts) == 3:
-        try:
-            if "-" in parts[2]:
-                first, last = (int(v) for v in parts[2].split("-", 1))
-                run_ids = list(range(first, last + 1))
-            else:
-                run_ids = [int(v) for v in parts[2].split(",")]
-        except ValueError as exc:
-            raise ValueError(f"tracker spec '{spec}': RUNS must be an int, '0,1,2' or '0-4'") from exc
-        if not run_ids:
-            raise ValueError(f"tracker spec '{spec}': empty run range")
-    return parts[0], parts[1], run_ids, label or None
-
-
 def collect_inputs(args: argparse.Namespace) -> tuple[list[Any], Any, str]:
     """The results sources, the dataset and the report name the arguments ask for."""
     from evaluation.peer_results import parse_published_spec
@@ -149,7 +111,7 @@ def collect_inputs(args: argparse.Namespace) -> tuple[list[Any], Any, str]:
         if args.trackers or args.dataset:
             raise ValueError("an experiment defines its trackers and dataset: do not combine it with "
                              "--trackers or --dataset (--published may be added)")
-        from evaluation.run_experiment import load_experiment
+        from evaluation.experiments import load_experiment
 
         sources, dataset = load_experiment(args.module, args.function)
         name = args.name or args.function
@@ -157,17 +119,15 @@ def collect_inputs(args: argparse.Namespace) -> tuple[list[Any], Any, str]:
         if not (args.trackers or args.published):
             raise ValueError("nothing to analyse: give MODULE FUNCTION, or --trackers and/or --published")
         from evaluation.datasets import get_dataset
-        from evaluation.registry import make_tracker
+        from evaluation.tracker import trackers_from_spec
 
         for spec in args.trackers:
-            tracker_name, param, run_ids, label = parse_tracker_spec(spec)
-            sources += [make_tracker(tracker_name, param, run_id=run_id, display_name=label)
-                        for run_id in run_ids]
+            sources += trackers_from_spec(spec)
         names = args.dataset or ["otb2013"]
         dataset = get_dataset(*names)
         name = args.name or "report_" + "_".join(names)
     sources += [parse_published_spec(spec) for spec in args.published]
-    return sources, select_named(dataset, args.sequences), name
+    return sources, dataset.named(args.sequences), name
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -130,6 +130,31 @@ class SequenceList(list):
     def names(self) -> list[str]:
         return [s.name for s in self]
 
+    def pick(self, selector: str) -> Sequence:
+        """The sequence named ``selector``, or at index ``selector`` when it is an integer (negative
+        counts from the end); ``KeyError`` / ``IndexError`` name it and what the list has."""
+        if selector.lstrip("-").isdigit():
+            index = int(selector)
+            if not -len(self) <= index < len(self):
+                raise IndexError(f"sequence index {index} out of range: the dataset has {len(self)} sequences")
+            return self[index]
+        return self[selector]
+
+    def named(self, names: Iterable[str] | None) -> "SequenceList":
+        """The sequences named in ``names``, in this list's order; all of them when ``names`` is ``None``.
+
+        Raises:
+            ValueError: a name is not in the list (the message lists it and the known names).
+        """
+        if names is None:
+            return self
+        names = list(names)
+        known = self.names()
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"unknown sequence {', '.join(unknown)} (the dataset has: {', '.join(known)})")
+        return SequenceList(s for s in self if s.name in names)
+
     def with_attribute(self, attribute: str) -> "SequenceList":
         """The sub-list of sequences flagged with ``attribute`` (e.g. ``IV``)."""
         return SequenceList(s for s in self if attribute in s.attributes)

@@ -277,7 +277,7 @@ def _index_text(files: list[tuple[Path, str]], notes: list[str], styles: dict[st
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.paper", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    from evaluation.run_experiment import add_experiment_arguments
+    from evaluation.experiments import add_experiment_arguments
 
     add_experiment_arguments(parser)
     parser.add_argument("--output", type=Path, default=None,
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             from evaluation.analysis.plots import check_latex_size
             from evaluation.analysis.styles import parse_style_override
-            from evaluation.run_experiment import load_experiment
+            from evaluation.experiments import load_experiment
 
             overrides = dict(parse_style_override(spec) for spec in args.style)
             if args.num_frames < 1:

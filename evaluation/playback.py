@@ -26,7 +26,7 @@ from evaluation.visualization.overlay import (
 )
 from evaluation.visualization.sinks import PngFramesSink, VideoSink, WindowSink, display_available
 from evaluation.visualization.sources import (ResultsSource, add_source_arguments, boxes_for, load_sequence,
-                                               load_sources)
+                                               load_sources, run_viewer)
 
 log = logging.getLogger(__name__)
 
@@ -111,21 +111,19 @@ def _video_path(args: argparse.Namespace, sequence: Sequence) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    try:
-        sources = load_sources(args.trackers, args.published)
-        sequence = load_sequence(args.dataset, args.sequence)
-        video = _video_path(args, sequence)
-        sink: VideoSink | WindowSink
-        if video is None:
-            sink = WindowSink(f"playback - {sequence.name}", delay_ms=max(1, int(1000 / args.fps)))
-        else:
-            sink = VideoSink(video, fps=args.fps)
-        shown = play(sequence, sources, sink, show_ground_truth=not args.no_ground_truth,
-                     progress=not args.no_progress)
-    except (OSError, ImportError, LookupError, ValueError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return 1
+    return run_viewer(lambda: _play(args))
+
+
+def _play(args: argparse.Namespace) -> int:
+    sources = load_sources(args.trackers, args.published)
+    sequence = load_sequence(args.dataset, args.sequence)
+    video = _video_path(args, sequence)
+    sink: VideoSink | WindowSink
+    if video is None:
+        sink = WindowSink(f"playback - {sequence.name}", delay_ms=max(1, int(1000 / args.fps)))
+    else:
+        sink = VideoSink(video, fps=args.fps)
+    shown = play(sequence, sources, sink, show_ground_truth=not args.no_ground_truth, progress=not args.no_progress)
     if video is not None:
         print(f"playback: {shown} frames -> {sink.path}")
     return 0

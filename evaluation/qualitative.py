@@ -28,7 +28,7 @@ from evaluation.analysis.styles import split_style_spec
 from evaluation.data import Sequence
 from evaluation.visualization.overlay import tracker_color
 from evaluation.visualization.sources import (
-    ResultsSource, add_source_arguments, boxes_for, is_baseline, load_sequence, load_sources, style_group,
+    ResultsSource, add_source_arguments, boxes_for, is_baseline, load_sequence, load_sources, run_viewer, style_group,
 )
 
 log = logging.getLogger(__name__)
@@ -208,23 +208,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    try:
-        sources = load_sources(args.trackers, args.published)
-        keys = list(args.trackers) + list(args.published)
-        styles = _styles_for(sources, keys, args.style)
-        sequences = [load_sequence(args.dataset, name) for name in args.sequences]
-        frames = frames_by_sequence(sequences, args.frames, args.num_frames)
-        stem = args.output
-        if stem is None:
-            from evaluation.settings import load_settings
-            stem = load_settings().path("plots_path") / "qualitative" / f"{args.dataset}_fig4"
-        fig = qualitative_figure(sequences, frames, sources, styles, show_ground_truth=args.ground_truth)
-        paths = save_figure(fig, stem, dpi=args.dpi)
-    except (OSError, ImportError, LookupError, ValueError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return 1
-    for path in paths:
+    return run_viewer(lambda: _draw(args))
+
+
+def _draw(args: argparse.Namespace) -> int:
+    sources = load_sources(args.trackers, args.published)
+    keys = list(args.trackers) + list(args.published)
+    styles = _styles_for(sources, keys, args.style)
+    sequences = [load_sequence(args.dataset, name) for name in args.sequences]
+    frames = frames_by_sequence(sequences, args.frames, args.num_frames)
+    stem = args.output
+    if stem is None:
+        from evaluation.settings import load_settings
+        stem = load_settings().path("plots_path") / "qualitative" / f"{args.dataset}_fig4"
+    fig = qualitative_figure(sequences, frames, sources, styles, show_ground_truth=args.ground_truth)
+    for path in save_figure(fig, stem, dpi=args.dpi):
         print(path)
     return 0
 

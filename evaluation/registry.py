@@ -79,19 +79,13 @@ class TrackerSpec:
 
 
 def _siamot_parameter_names() -> list[str]:
-    """Modules of the ``parameter.siamot`` package that define ``parameters()``."""
-    spec = importlib.util.find_spec("parameter.siamot")
-    if spec is None or spec.submodule_search_locations is None:
+    """The modules of the ``parameter.siamot`` package (``parameter.siamot.parameter_names``)."""
+    try:
+        package = importlib.import_module("parameter.siamot")
+    except ModuleNotFoundError as exc:
         raise RegistryError("package 'parameter.siamot' not found: is the siamot project installed "
-                            "(pip install -e .) or the repository root the working directory?")
-    names = []
-    for info in pkgutil.iter_modules(spec.submodule_search_locations):
-        if info.name.startswith("_") or info.ispkg:
-            continue
-        module = importlib.import_module(f"parameter.siamot.{info.name}")
-        if callable(getattr(module, "parameters", None)):
-            names.append(info.name)
-    return sorted(names)
+                            "(pip install -e .) or the repository root the working directory?") from exc
+    return package.parameter_names()
 
 
 def _siamot_parameters(parameter_name: str, settings: Settings) -> Any:
@@ -248,13 +242,6 @@ def make_parameters(name: str, parameter_name: str, settings: Settings, debug: i
 def tracker_class(name: str) -> type:
     """The class that runs tracker ``name`` (called as ``cls(params)``)."""
     return resolve(name).tracker_class()
-
-
-def make_tracker(name: str, parameter_name: str, run_id: int | None = None,
-                 display_name: str | None = None, settings: Settings | None = None):
-    """Shorthand for :class:`evaluation.tracker.Tracker` (checks the names)."""
-    from evaluation.tracker import Tracker
-    return Tracker(name, parameter_name, run_id=run_id, display_name=display_name, settings=settings)
 
 
 def main(argv: list[str] | None = None) -> int:

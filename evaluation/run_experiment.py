@@ -20,77 +20,11 @@ results are skipped (resume). The exit code is non-zero when any sequence failed
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
-from typing import Any
 
-from evaluation.data import Sequence, SequenceList
+from evaluation.experiments import add_experiment_arguments, load_experiment
 from evaluation.run_tracker import add_run_arguments, check_run_arguments, cli_exit_status, execute
-
-EXPERIMENTS_PACKAGE = "evaluation.experiments"
-
-
-class ExperimentError(LookupError):
-    """The experiment module or function cannot be found or returns the wrong thing."""
-
-
-def _import(module: str) -> Any:
-    """``demo`` -> ``evaluation.experiments.demo`` when that exists, else ``module`` as given."""
-    candidates = [module] if "." in module else [f"{EXPERIMENTS_PACKAGE}.{module}", module]
-    for candidate in candidates:
-        try:
-            return importlib.import_module(candidate)
-        except ModuleNotFoundError as exc:
-            # Only "this candidate does not exist" moves on; a missing import *inside* it is real.
-            if exc.name is None or not (candidate == exc.name or candidate.startswith(exc.name + ".")):
-                raise
-    raise ExperimentError(f"experiment module '{module}' not found (tried {', '.join(candidates)})")
-
-
-def load_experiment(module: str, function: str) -> tuple[list[Any], SequenceList]:
-    """Import ``module``, call ``function()`` and check it returns ``(trackers, dataset)``.
-
-    Returns:
-        The trackers (live :class:`evaluation.tracker.Tracker` objects and results-only
-        sources) and the dataset as a :class:`SequenceList`.
-    """
-    mod = _import(module)
-    func = getattr(mod, function, None)
-    if not callable(func):
-        available = sorted(n for n, v in vars(mod).items()
-                           if callable(v) and not n.startswith("_") and getattr(v, "__module__", "") == mod.__name__)
-        raise ExperimentError(f"module '{mod.__name__}' has no function '{function}' "
-                              f"(functions: {', '.join(available) or 'none'})")
-    result = func()
-    if not (isinstance(result, tuple) and len(result) == 2):
-        raise ExperimentError(f"{mod.__name__}.{function}() must return (trackers, dataset), "
-                              f"got {type(result).__name__}")
-    trackers, dataset = result
-    trackers = list(trackers)
-    if not trackers or not all(hasattr(t, "display_name") for t in trackers):
-        raise ExperimentError(f"{mod.__name__}.{function}(): trackers must be a non-empty list of "
-                              f"trackers or results sources (objects with display_name)")
-    if not all(isinstance(s, Sequence) for s in dataset):
-        raise ExperimentError(f"{mod.__name__}.{function}(): dataset must hold evaluation.data.Sequence objects")
-    return trackers, SequenceList(dataset)
-
-
-def experiment_modules() -> list[str]:
-    """The module names of ``evaluation/experiments/`` (what MODULE accepts besides dotted paths)."""
-    import pkgutil
-
-    import evaluation.experiments
-
-    return sorted(info.name for info in pkgutil.iter_modules(evaluation.experiments.__path__))
-
-
-def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
-    """The positional ``module function`` pair of every command that takes an experiment."""
-    parser.add_argument("module", help="experiment module: a name in evaluation/experiments/ "
-                                       f"({', '.join(experiment_modules())}) or a dotted import path")
-    parser.add_argument("function", help="function in the module returning (trackers, dataset)")
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.run_experiment", description=__doc__,
@@ -112,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     check_run_arguments(parser, args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        from evaluation.analyze import main as analyze_main, select_named
+        from evaluation.analyze import main as analyze_main
 
         trackers, dataset = load_experiment(args.module, args.function)
-        status = execute(trackers, select_named(dataset, args.sequences), args)
+        status = execute(trackers, dataset.named(args.sequences), args)
         if args.analyze:
             selection = [] if args.sequences is None else ["--sequences", *args.sequences]
             status = max(status, analyze_main([args.module, args.function, *selection, "--per-sequence"]))

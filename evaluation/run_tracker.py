@@ -123,14 +123,7 @@ def parse_init_box(text: str) -> list[float]:
 
 def select_sequences(dataset: SequenceList, selector: str | None) -> SequenceList:
     """``--sequence NAME|INDEX`` applied to ``dataset`` (a one-sequence list)."""
-    if selector is None:
-        return dataset
-    if selector.lstrip("-").isdigit():
-        index = int(selector)
-        if not -len(dataset) <= index < len(dataset):
-            raise KeyError(f"--sequence {index}: the dataset has {len(dataset)} sequences")
-        return SequenceList([dataset[index]])
-    return SequenceList([dataset[selector]])
+    return dataset if selector is None else SequenceList([dataset.pick(selector)])
 
 
 def build_parser() -> argparse.ArgumentParser:

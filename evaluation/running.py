@@ -1,18 +1,7 @@
 """Running trackers over sequences: one sequence (:func:`run_sequence`) or a whole
 experiment (:func:`run_dataset`) serially, in a process pool, or on a Dask cluster.
 
-Result files per (tracker, sequence), all written atomically, the boxes last so that their
-presence marks a complete run (a resumed run skips it):
-
-- ``<seq>_state.csv``: per-frame online state (``frame``, 0-based, and those of ``peak``, ``psr``,
-  ``jcpp``, ``apce``, ``loss``, ``trained``, ``template_updated``, ``score`` that the tracker reports;
-  booleans as 0/1, a missing value as an empty cell), only for trackers that report any;
-- ``<seq>_time.txt``: seconds per frame (the tracker's ``time`` or the measured call);
-- ``<seq>.txt``: ``x y w h`` per frame, tab-delimited floats with 2 decimals. Frame 0 is the
-  initial box.
-- ``<seq>_run.json``: the run record (what produced the results; see :mod:`evaluation.tracker`),
-  written after the boxes, so a crash in between leaves a record that no longer matches.
-
+Result files per (tracker, sequence): :mod:`evaluation.results` (formats, order of writing).
 Complete results whose run record matches the current inputs are skipped; others are recomputed.
 Before any tracking, :func:`preflight` checks the trackers' parameters, builds each tracker once
 (loading its weights) and checks the results folders.
@@ -34,9 +23,7 @@ OpenCV MIL is not deterministic run to run (see :mod:`evaluation.opencv_trackers
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
-import io
 import logging
 import math
 import multiprocessing
@@ -55,13 +42,11 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, Sequenc
 import numpy as np
 from tqdm import tqdm
 
-from evaluation.boxes_io import atomic_write_text, write_boxes_txt, write_values_txt
+from evaluation import results
 from evaluation.data import Sequence
 from evaluation.tracker import Tracker
 
 log = logging.getLogger(__name__)
-
-STATE_KEYS: tuple[str, ...] = ("peak", "psr", "jcpp", "apce", "loss", "trained", "template_updated", "score")
 
 Status = Literal["done", "skipped", "stopped", "failed"]
 
@@ -121,32 +106,6 @@ def _check_box(output: dict, index: int, sequence: Sequence, tracker: Tracker) -
         raise ValueError(f"{tracker.display_name} on {sequence.name}: frame {index}: "
                          f"target_bbox must be 4 finite numbers [x, y, w, h], got {output['target_bbox']!r}")
     return box.tolist()
-
-
-def _state_row(index: int, output: dict) -> dict[str, Any]:
-    row: dict[str, Any] = {"frame": index}
-    for key in STATE_KEYS:
-        if key in output and output[key] is not None:
-            value = output[key]
-            row[key] = int(bool(value)) if isinstance(value, (bool, np.bool_)) else float(value)
-    return row
-
-
-def format_state_csv(rows: list[dict[str, Any]]) -> str | None:
-    """The state CSV text, or ``None`` when no frame reported any state key."""
-    keys = [k for k in STATE_KEYS if any(k in r for r in rows)]
-    if not keys:
-        return None
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["frame", *keys])
-    for row in rows:
-        cells = [row["frame"]]
-        for key in keys:
-            value = row.get(key)
-            cells.append("" if value is None else value if isinstance(value, int) else f"{value:.6g}")
-        writer.writerow(cells)
-    return buffer.getvalue()
 
 
 def run_sequence(tracker: Tracker, sequence: Sequence, *, debug: int = 0,
@@ -228,7 +187,7 @@ def _track_and_save(tracker: Tracker, sequence: Sequence, trk: Any, observers: l
             elapsed = time.perf_counter() - tic
             boxes[index] = box
             times[index] = float(output.get("time", elapsed))
-            states.append(_state_row(index, output))
+            states.append(results.state_row(index, output))
             previous = output
             if heartbeat is not None:
                 heartbeat(index)
@@ -244,13 +203,7 @@ def _track_and_save(tracker: Tracker, sequence: Sequence, trk: Any, observers: l
     seconds = time.perf_counter() - started
     if stopped:
         return TaskResult(tracker.display_name, sequence.name, "stopped", index + 1, seconds)
-    state_text = format_state_csv(states)
-    if state_text is not None:
-        atomic_write_text(tracker.state_file(sequence), state_text)
-    write_values_txt(tracker.time_file(sequence), times)
-    write_boxes_txt(tracker.result_file(sequence), boxes)
-    # Last: a crash before this leaves the previous record, which no longer matches -> recomputed.
-    tracker.write_run_record(sequence)
+    results.write_results(tracker.results_dir, sequence, boxes, times, states, tracker.run_record(sequence))
     return TaskResult(tracker.display_name, sequence.name, "done", n_frames, seconds)
 
 
@@ -332,8 +285,7 @@ def preflight(trackers: Iterable[Any], tasks: Iterable[Task] = (), build: bool =
     for tracker in busy.values():
         check_results_dir(tracker.results_dir)
     for task in tasks:
-        for path in (task.tracker.result_file(task.sequence), task.tracker.time_file(task.sequence),
-                     task.tracker.state_file(task.sequence), task.tracker.run_record_file(task.sequence)):
+        for path in results.all_files(task.tracker.results_dir, task.sequence):
             if path.is_dir():
                 raise IsADirectoryError(f"{path} is a folder where a result file should go: move it away")
     if build:
@@ -423,13 +375,13 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
         raise ValueError(f"frame_timeout_s must be > 0 or None, got {frame_timeout_s!r}")
     trackers = list(trackers)
     tasks = make_tasks(trackers, dataset, debug, overwrite)
-    results: list[TaskResult | None] = [None] * len(tasks)
+    outcomes: list[TaskResult | None] = [None] * len(tasks)
     pending = []
     for i, task in enumerate(tasks):
         # Cheap check here: finished pairs are not shipped to workers at all.
         reason = None if overwrite else task.tracker.stale_reason(task.sequence)
         if not overwrite and reason is None:
-            results[i] = TaskResult(task.tracker.display_name, task.sequence.name, "skipped")
+            outcomes[i] = TaskResult(task.tracker.display_name, task.sequence.name, "skipped")
         else:
             if reason is not None:
                 _log_recompute(task.tracker, task.sequence, reason)
@@ -441,7 +393,7 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
                disable=not progress, file=sys.stderr)
 
     def done(i: int, result: TaskResult) -> None:
-        results[i] = result
+        outcomes[i] = result
         _log_result(result)
         bar.set_postfix_str(f"{result.tracker} / {result.sequence}: {result.status}", refresh=False)
         bar.update(1)
@@ -460,7 +412,7 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
                 done(i, run_task(tasks[i], observer_factory, torch_threads, progress))
     finally:
         bar.close()
-    return [r for r in results if r is not None]
+    return [r for r in outcomes if r is not None]
 
 
 # --------------------------------------------------------------------------- worker processes

@@ -6,31 +6,21 @@ It is also a *results source* for the analysis (``display_name``, ``results_for`
 ``times_for``), like :class:`evaluation.peer_results.PublishedResults`.
 
 Result files in ``results_dir = <results_path>/<name>/<parameter_name>[@<variant>][_<run_id:03d>]``
-(``@<variant>`` for a tracker with parameter overrides or a variant tag, see :class:`Tracker`):
-``<seq>.txt`` (one ``x y w h`` row per frame, tab-delimited floats), ``<seq>_time.txt``
-(seconds per frame), for trackers that report an online state ``<seq>_state.csv``, and
-``<seq>_run.json``, the *run record*: what produced the results (tracker and parameter names,
-the parameters' values, the initial box, the frame count).
-
-Resume: results count as complete only when ``<seq>.txt`` has one row per frame and the run
-record matches the current inputs; otherwise they are recomputed (:meth:`Tracker.stale_reason`
-says why). Results written before run records existed (no ``<seq>_run.json``) are kept when
-their row count matches and their first row is the current initial box (to the 2 written
-decimals); their parameters cannot be checked (rerun with ``--overwrite`` after changing them).
+(``@<variant>`` for a tracker with parameter overrides or a variant tag, see :class:`Tracker`); their
+format, order of writing and completeness (resume) are :mod:`evaluation.results`'.
 """
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from evaluation import registry
-from evaluation.boxes_io import atomic_write_text, read_boxes_txt, read_text_file, read_values_txt
+from evaluation import registry, results
+from evaluation.boxes_io import read_boxes_txt, read_values_txt
 from evaluation.data import Sequence
 from evaluation.settings import Settings, load_settings
 
@@ -102,74 +92,30 @@ class Tracker:
         """A new tracker object for one sequence: ``tracker_class(parameters)``."""
         return registry.tracker_class(self.name)(self.get_parameters(debug))
 
-    def run_sequence(self, sequence: Sequence, debug: int = 0, observers: Iterable[Any] = (),
-                     overwrite: bool = False) -> Any:
-        """Track ``sequence`` and save the result files (:func:`evaluation.running.run_sequence`)."""
-        from evaluation.running import run_sequence
-        return run_sequence(self, sequence, debug=debug, observers=observers, overwrite=overwrite)
-
     # ----------------------------------------------------------------- result files
 
     def result_file(self, sequence: Sequence | str) -> Path:
-        return self.results_dir / f"{_name(sequence)}.txt"
+        return results.result_file(self.results_dir, sequence)
 
     def time_file(self, sequence: Sequence | str) -> Path:
-        return self.results_dir / f"{_name(sequence)}_time.txt"
+        return results.time_file(self.results_dir, sequence)
 
     def state_file(self, sequence: Sequence | str) -> Path:
-        return self.results_dir / f"{_name(sequence)}_state.csv"
+        return results.state_file(self.results_dir, sequence)
 
     def run_record_file(self, sequence: Sequence | str) -> Path:
-        return self.results_dir / f"{_name(sequence)}_run.json"
+        return results.run_record_file(self.results_dir, sequence)
 
     def run_record(self, sequence: Sequence) -> dict[str, Any]:
-        """What the results of ``sequence`` depend on (JSON values): names, parameters, initial box, frames."""
+        """What the results of ``sequence`` depend on (:func:`evaluation.results.run_record`)."""
         if self._parameters_record is None:
-            self._parameters_record = parameters_record(self.get_parameters())
-        return {"tracker": self.name, "parameter_name": self.parameter_name,
-                "parameters": self._parameters_record,
-                "init_bbox_xywh": [float(v) for v in sequence.ground_truth_rect[0]],
-                "frames": len(sequence)}
-
-    def write_run_record(self, sequence: Sequence) -> None:
-        """Write ``<seq>_run.json`` (after the result files: see :mod:`evaluation.running`)."""
-        atomic_write_text(self.run_record_file(sequence), json.dumps(self.run_record(sequence), indent=1) + "\n")
+            self._parameters_record = results.parameters_record(self.get_parameters())
+        return results.run_record(self.name, self.parameter_name, self._parameters_record, sequence)
 
     def stale_reason(self, sequence: Sequence) -> str | None:
         """``None`` when complete results made from the current inputs exist, else why they must be
-        (re)computed: missing, wrong row count, or a run record that differs (the first differing
-        field is named). See the module doc for results without a run record."""
-        path = self.result_file(sequence)
-        if not path.is_file():
-            return "no results"
-        try:
-            rows = read_boxes_txt(path)
-        except ValueError as exc:
-            return f"unreadable results ({exc})"
-        if len(rows) != len(sequence):
-            return f"{len(rows)} rows for {len(sequence)} frames"
-        current = self.run_record(sequence)
-        record_path = self.run_record_file(sequence)
-        if not record_path.is_file():  # written before run records existed
-            if len(rows) and np.allclose(rows[0], current["init_bbox_xywh"], rtol=0, atol=0.0051):
-                return None
-            return f"first row {rows[0].tolist() if len(rows) else []} is not the initial box " \
-                   f"{current['init_bbox_xywh']} (no run record)"
-        try:
-            recorded = json.loads(read_text_file(record_path))
-        except ValueError as exc:
-            return f"unreadable run record {record_path.name} ({exc})"
-        if not isinstance(recorded, dict):
-            return f"unreadable run record {record_path.name}"
-        for key, value in _json_normalised(current).items():
-            old = recorded.get(key)
-            if old == value:
-                continue
-            if isinstance(old, dict) and isinstance(value, dict):
-                sub = next(k for k in sorted(set(old) | set(value)) if old.get(k) != value.get(k))
-                key, old, value = f"{key}.{sub}", old.get(sub), value.get(sub)
-            return f"{key} changed (recorded {_short(old)}, now {_short(value)})"
-        return None
+        (re)computed (:func:`evaluation.results.stale_reason`)."""
+        return results.stale_reason(self.results_dir, sequence, self.run_record(sequence))
 
     def has_complete_results(self, sequence: Sequence) -> bool:
         """Whether complete results made from the current inputs exist (:meth:`stale_reason` is None)."""
@@ -185,18 +131,9 @@ class Tracker:
         return read_values_txt(path) if path.is_file() else None
 
     def state_for(self, sequence: Sequence) -> dict[str, np.ndarray] | None:
-        """The per-frame online state (``frame``, ``peak``, ``psr``, ...) as float arrays, or ``None``.
-
-        Empty cells (a frame without that value) read as NaN; booleans as 0/1.
-        """
-        path = self.state_file(sequence)
-        if not path.is_file():
-            return None
-        rows = list(csv.DictReader(io.StringIO(read_text_file(path), newline="")))
-        if not rows:
-            return {}
-        return {key: np.array([float(r[key]) if r[key] != "" else np.nan for r in rows])
-                for key in rows[0]}
+        """The per-frame online state (``frame``, ``peak``, ``psr``, ...) as float arrays, or ``None``
+        (:func:`evaluation.results.read_state`)."""
+        return results.read_state(self.state_file(sequence))
 
 
 def trackerlist(name: str, parameter_name: str, run_ids: int | Iterable[int] | None = None,
@@ -210,12 +147,37 @@ def trackerlist(name: str, parameter_name: str, run_ids: int | Iterable[int] | N
             for run_id in run_ids]
 
 
+def parse_tracker_spec(spec: str) -> tuple[str, str, list[int | None], str | None]:
+    """``NAME:PARAM[:RUNS][=LABEL]`` -> ``(name, param, run_ids, label)``; run ids ``[None]`` without RUNS."""
+    text, _, label = spec.partition("=")
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(parts[:2]):
+        raise ValueError(f"tracker spec '{spec}' must be NAME:PARAM[:RUNS][=LABEL] (e.g. siamot:mobilenet_v2)")
+    run_ids: list[int | None] = [None]
+    if len(parts) == 3:
+        try:
+            if "-" in parts[2]:
+                first, last = (int(v) for v in parts[2].split("-", 1))
+                run_ids = list(range(first, last + 1))
+            else:
+                run_ids = [int(v) for v in parts[2].split(",")]
+        except ValueError as exc:
+            raise ValueError(f"tracker spec '{spec}': RUNS must be an int, '0,1,2' or '0-4'") from exc
+        if not run_ids:
+            raise ValueError(f"tracker spec '{spec}': empty run range")
+    return parts[0], parts[1], run_ids, label or None
+
+
+def trackers_from_spec(spec: str, settings: Settings | None = None) -> list[Tracker]:
+    """The trackers of a command-line spec ``NAME:PARAM[:RUNS][=LABEL]`` (:func:`parse_tracker_spec`),
+    one per run id, displayed as ``LABEL`` when given; unknown names raise ``RegistryError``."""
+    name, parameter_name, run_ids, label = parse_tracker_spec(spec)
+    settings = settings if settings is not None else load_settings()
+    return [Tracker(name, parameter_name, run_id, label, settings) for run_id in run_ids]
+
+
 def _variant_tag(variant: str | None, overrides: dict[str, Any]) -> str | None:
     """The checked tag, or the overrides' hash tag (see :class:`Tracker`), or ``None``."""
-    import hashlib
-    import json
-    import re
-
     if variant is not None:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", variant):
             raise ValueError(f"variant tag {variant!r} must be 1-64 letters, digits, '.', '_' or '-' "
@@ -225,31 +187,3 @@ def _variant_tag(variant: str | None, overrides: dict[str, Any]) -> str | None:
         return None
     text = json.dumps(overrides, sort_keys=True, default=repr)
     return "o" + hashlib.sha1(text.encode()).hexdigest()[:8]
-
-
-def parameters_record(params: Any) -> Any:
-    """A JSON view of a parameters object for run records: the fields of a dataclass (or of the frozen
-    dataclass behind a pytracking view's ``settings``) without ``debug``/``visualization``, which never
-    change results; else its ``repr`` (its type name when that repr is the default, address-bearing one)."""
-    values = getattr(params, "settings", params)
-    if dataclasses.is_dataclass(values) and not isinstance(values, type):
-        fields = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)
-                  if f.name not in ("debug", "visualization")}
-        return _json_normalised(fields)
-    if type(params).__repr__ is object.__repr__:
-        return type(params).__qualname__
-    return repr(params)
-
-
-def _json_normalised(value: Any) -> Any:
-    """``value`` as it reads back from JSON (tuples become lists, other objects their ``str``)."""
-    return json.loads(json.dumps(value, default=str))
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _name(sequence: Sequence | str) -> str:
-    return sequence if isinstance(sequence, str) else sequence.name

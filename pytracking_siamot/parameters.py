@@ -47,8 +47,8 @@ class SiamOTParams:
             (default) leaves the caller's setting: SiamOT's runners pin it (``--torch-threads``,
             default 1, so serial and parallel result files are bit-identical). Inside pytracking,
             whose runner pins nothing, the parameter shims use 1 when it is ``None``
-            (``pytracking_compat.load_parameters``): on a loaded 2-core machine Deer ran at 1.15
-            FPS with torch's default and 5.87 FPS with one thread, same boxes.
+            (``pytracking_compat.load_parameters``; same boxes, several times faster on a loaded
+            machine: the README's pytracking section has the measurement).
         precision: numeric type of the backbone's inference (``ltr.inference.engine``):
             ``'auto'`` (default) = bfloat16 where the hardware has bf16 units (CPU flags
             ``amx_bf16``/``avx512_bf16``; CUDA bf16, else float16), float32 elsewhere (said
@@ -207,6 +207,8 @@ class SiamOTParams:
             raise ValueError(f"label_center must be 'tracked' or 'first_frame_template', got {self.label_center!r}")
         if not 0.0 <= self.confidence_threshold < 1.0:
             raise ValueError(f"confidence_threshold must be in [0, 1), got {self.confidence_threshold}")
+        if self.zero_loss_threshold < 0.0:
+            raise ValueError(f"zero_loss_threshold must be >= 0 (a KL loss is), got {self.zero_loss_threshold}")
 
 
 class TrackerParams:

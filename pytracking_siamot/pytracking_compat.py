@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
-import pkgutil
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -188,12 +187,8 @@ def __getattr__(name: str) -> Any:
 
 
 def parameter_names() -> list[str]:
-    """The parameter files of ``parameter.siamot`` (e.g. ``mobilenet_v2``, ``mobilenet_v2_baseline``), sorted."""
-    folder = install_root() / "parameter" / TRACKER_NAME
-    if not folder.is_dir():
-        raise FileNotFoundError(f"SiamOT parameter folder not found: {folder}")
-    return sorted(info.name for info in pkgutil.iter_modules([str(folder)])
-                  if not info.ispkg and not info.name.startswith("_"))
+    """The parameter files of SiamOT's ``parameter/siamot`` folder (``parameter.siamot.parameter_names``)."""
+    return _own_module("parameter_package", Path("parameter", TRACKER_NAME, "__init__.py")).parameter_names()
 
 
 def parameter_module(name: str) -> ModuleType:
@@ -208,11 +203,19 @@ def parameter_module(name: str) -> ModuleType:
     if not path.is_file():
         raise ImportError(f"no SiamOT parameter file '{name}' ({path} is missing; "
                           f"have: {', '.join(parameter_names())})")
+    return _own_module(f"parameter_{name}", path.relative_to(install_root()))
+
+
+def _own_module(private_name: str, relative_path: Path) -> ModuleType:
+    """SiamOT's module at ``install_root() / relative_path``: the plain import when SiamOT's
+    ``parameter`` package is the one importable, else the file loaded under ``_siamot_<private_name>``."""
     if is_own_package("parameter"):
-        return importlib.import_module(f"parameter.{TRACKER_NAME}.{name}")
-    spec = importlib.util.spec_from_file_location(f"_siamot_parameter_{name}", path)
+        parts = list(relative_path.with_suffix("").parts)
+        return importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    path = install_root() / relative_path
+    spec = importlib.util.spec_from_file_location(f"_siamot_{private_name}", path)
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load SiamOT parameter file {path}")
+        raise ImportError(f"cannot load SiamOT module {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from evaluation.data import Sequence
+from evaluation.datasets.synthetic import SyntheticSpec, synthetic_sequence
 from evaluation.registry import TrackerSpec
 from evaluation.settings import Settings
 
@@ -61,6 +62,14 @@ def make_sequence(name: str = "square", n_frames: int = 8, seed: int = 0,
     gt = np.array([[*loader.top_left(i), TARGET_SIZE, TARGET_SIZE] for i in range(n_frames)], dtype=np.float64)
     return Sequence(name=name, frames=[f"{i:04d}" for i in range(n_frames)], dataset="test",
                     ground_truth_rect=gt, frame_loader=loader)
+
+
+def small_synthetic_sequence(n_frames: int = 8, seed: int = 0, image_wh: tuple[int, int] = (200, 150),
+                             **spec: Any) -> Sequence:
+    """A short sequence of the toolkit's synthetic generator (a textured target, exact ground truth);
+    ``spec``: further :class:`evaluation.datasets.synthetic.SyntheticSpec` fields."""
+    return synthetic_sequence(SyntheticSpec(f"synthetic{seed}", seed=seed, num_frames=n_frames, image_wh=image_wh,
+                                            **spec))
 
 
 @dataclass

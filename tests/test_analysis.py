@@ -12,7 +12,7 @@ import pytest
 from evaluation.analysis.evaluate import (MissingResultsError, MissingResultsWarning, evaluate, group_runs)
 from evaluation.analysis.plots import draw_plot, legend_entries
 from evaluation.analysis.report import generate_report
-from evaluation.analysis.tables import summary_table
+from evaluation.analysis.tables import attribute_frame, per_sequence_frame, summary_frame, summary_table
 from evaluation.boxes_io import read_boxes_txt, write_boxes_txt, write_values_txt
 from evaluation.data import Sequence, SequenceList
 from evaluation.peer_results import ResultsAlignmentWarning
@@ -81,6 +81,22 @@ def test_evaluate_ranks_and_fps(two_trackers) -> None:
     assert [row[0] for row in table.rows] == ["good", "bad"]
     assert table.header == ("Tracker", "AUC", "OP50", "OP75", "Precision", "Norm. precision", "FPS")
     assert table.rows[1][-1] == "-" and table.rows[0][-1] == "100.0"
+
+
+def test_scores_as_dataframes(two_trackers) -> None:
+    dataset, sources = two_trackers
+    evaluation = evaluate(sources, dataset)[0]
+    summary = summary_frame(evaluation.scores(), trained={"good": 0.25, "bad": None})
+    assert list(summary.index) == ["good", "bad"] and summary.index.name == "Tracker"
+    assert summary.loc["good", "AUC"] == evaluation.scores()["good"].auc
+    assert summary.loc["good", "Trained %"] == 25.0 and np.isnan(summary.loc["bad", "Trained %"])
+    assert np.isnan(summary.loc["bad", "FPS"])
+    per_sequence = per_sequence_frame(evaluation)
+    assert list(per_sequence.columns) == ["bad", "good"] and list(per_sequence.index) == dataset.names()
+    assert per_sequence["good"].mean() == pytest.approx(evaluation.scores()["good"].auc)
+    attributes = attribute_frame(evaluation, "precision")
+    assert list(attributes.columns) == ["All (4)", "IV (1)", "SV (2)", "OCC (1)"]
+    assert attributes.loc["good", "All (4)"] == evaluation.scores()["good"].precision
 
 
 def test_missing_results_skip_or_strict(tmp_path: Path) -> None:
@@ -272,14 +288,19 @@ def test_cli_strict_missing_results_fails(experiment_module: str, tmp_path: Path
 
 
 def test_cli_usage_errors(capsys: pytest.CaptureFixture) -> None:
-    from evaluation.analyze import main, parse_tracker_spec
+    from evaluation.analyze import main
+    from evaluation.tracker import parse_tracker_spec
 
     assert main([]) == 1
     assert "nothing to analyse" in capsys.readouterr().err
     assert parse_tracker_spec("siamot:mobilenet_v2:0-2=SiamOT") == ("siamot", "mobilenet_v2", [0, 1, 2], "SiamOT")
     assert parse_tracker_spec("opencv:mil") == ("opencv", "mil", [None], None)
+    assert parse_tracker_spec("siamot:mobilenet_v2:3") == ("siamot", "mobilenet_v2", [3], None)
     with pytest.raises(ValueError, match="NAME:PARAM"):
         parse_tracker_spec("siamot")
+    for bad in ("siamot:", "a:b:c", "a:b:1:2"):
+        with pytest.raises(ValueError):
+            parse_tracker_spec(bad)
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0

@@ -12,7 +12,7 @@ import pytest
 
 from evaluation import run_experiment, run_tracker
 from evaluation.boxes_io import read_boxes_txt
-from evaluation.run_experiment import ExperimentError, load_experiment
+from evaluation.experiments import ExperimentError, load_experiment
 from evaluation.tracker import Tracker
 from runner_fakes import install_fake_plugin, make_sequence
 
@@ -139,7 +139,6 @@ def test_run_experiment_subprocess(fake: Path, isolated_settings: Path) -> None:
 
 
 def test_save_debug_gives_identical_results(fake: Path, tmp_path: Path, isolated_settings: Path) -> None:
-    pytest.importorskip("evaluation.visualization")
     folder = _folder_dataset(tmp_path / "data")
     args = ["fake", "centroid", "--dataset", f"folder:{folder}", "--no-progress"]
     assert run_tracker.main(args) == 0

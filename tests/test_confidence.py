@@ -12,7 +12,7 @@ from evaluation.analysis.confidence import average_ranks, binned_iou, gate_stats
 from evaluation.analysis.report import generate_report
 from evaluation.boxes_io import write_boxes_txt
 from evaluation.data import Sequence, SequenceList
-from evaluation.running import format_state_csv
+from evaluation.results import format_state_csv
 from evaluation.tracker import Tracker
 
 # -- the maths ---------------------------------------------------------------------------------------

@@ -446,7 +446,6 @@ def test_own_package_is_imported_normally(tmp_path, monkeypatch):
 
 
 def test_tracker_runs_through_pytracking_contract_and_tree_is_restored(tmp_path, capsys):
-    pytest.importorskip("pytracking_siamot.tracker.siamot", reason="SiamOT tracker package not available")
     root = make_tree(tmp_path / "checkout")
     original = snapshot(root)
     results = tmp_path / "results"

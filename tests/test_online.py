@@ -12,6 +12,7 @@ from ltr.models.tracking.siamfc import SiamFC
 from pytracking_siamot.online import (OnlineUpdater, jcpp, kl_loss, normalize_map, normalize_shift,
                                       normalize_softmax, peak, psr, psr_window, relative_ratio, thresholded_loss,
                                       trainable_parameters, update_rate, update_template_map)
+from pytracking_siamot.parameters import SiamOTParams
 
 
 def test_softmax_normalisation_matches_hand_values():
@@ -46,8 +47,8 @@ def test_kl_loss_eq4():
 
 
 def test_zero_loss_threshold_eq5():
-    assert float(thresholded_loss(torch.tensor(1.5), 1.0)) == 1.5
-    assert float(thresholded_loss(torch.tensor(0.9), 1.0)) == 0.0
+    assert thresholded_loss(1.5, 1.0) == 1.5
+    assert thresholded_loss(0.9, 1.0) == 0.0 and thresholded_loss(1.0, 1.0) == 0.0
 
 
 def test_peak_and_psr_mosse_style():
@@ -99,10 +100,11 @@ def _tiny_siamfc() -> SiamFC:
 
 
 def _updater(net: SiamFC, **kw) -> OnlineUpdater:
-    args = dict(normalization="softmax", temperature=0.05, zero_loss_threshold=0.0, confidence_threshold=0.0,
-                jcpp_weight=0.5, learning_rate=1e-3, momentum=0.9, iterations=4, trainable_layers=1)
+    args = dict(normalization="softmax", softmax_temperature=0.05, zero_loss_threshold=0.0, confidence_threshold=0.0,
+                jcpp_weight=0.5, learning_rate=1e-3, momentum=0.9, train_iterations=4, trainable_layers=1,
+                confidence_reference="template")
     args.update(kw)
-    return OnlineUpdater(net, **args)
+    return OnlineUpdater(net, SiamOTParams(**args))
 
 
 def test_trainable_layers_selects_last_parameterised_blocks():
@@ -134,7 +136,7 @@ def test_updater_trains_restores_and_keeps_batchnorm_statistics():
     assert not torch.equal(net.backbone.features[5].weight, before["backbone.features.5.weight"])
     assert torch.equal(bn.running_mean, stats_before[0]) and torch.equal(bn.running_var, stats_before[1])
     assert not bn.training
-    updater.reset(template)
+    updater.restore_pretrained()
     for key, value in net.state_dict().items():
         assert torch.equal(value, before[key]), key
 
@@ -197,7 +199,7 @@ def test_confidence_reference_first_frame_ignores_the_updated_template():
 
 def test_template_update_max_scales_alpha():
     net = _tiny_siamfc()
-    updater = _updater(net, iterations=0, confidence_threshold=0.5, template_update_max=0.5)
+    updater = _updater(net, train_iterations=0, confidence_threshold=0.5, template_update_max=0.5)
     first = torch.arange(25.0).view(5, 5) / 25.0
     first[2, 2] = 4.0
     updater.reset(first)

@@ -6,16 +6,21 @@ import importlib
 
 import pytest
 
-from parameter.siamot import BACKBONE_NAMES, PARAMETER_NAMES
+from ltr.models.backbone import BACKBONES
+from parameter.siamot import parameter_names
 from pytracking_siamot.parameters import PAPER_ONLINE, PAPER_THRESHOLDS, SiamOTParams, TrackerParams
 
 
-@pytest.mark.parametrize("name", PARAMETER_NAMES)
+def test_three_parameter_files_per_backbone():
+    assert parameter_names() == sorted(f"{b}{suffix}" for b in BACKBONES for suffix in ("", "_paper", "_baseline"))
+
+
+@pytest.mark.parametrize("name", parameter_names())
 def test_every_parameter_file_builds_fresh_objects(name):
     module = importlib.import_module(f"parameter.siamot.{name}")
     a, b = module.parameters(), module.parameters()
     assert a is not b and a.settings == b.settings
-    assert a.backbone in BACKBONE_NAMES and name.startswith(a.backbone)
+    assert a.backbone in BACKBONES and name.startswith(a.backbone)
     assert a.online_training is (not name.endswith("_baseline"))
     assert a.pretrained is True and a.weights_path is None and a.device == "auto"
     assert a.debug == 0 and a.visualization is False

@@ -12,10 +12,12 @@ import pytest
 from evaluation import playback, qualitative
 from evaluation.boxes_io import write_boxes_txt
 from evaluation.data import Sequence
+from evaluation.datasets import get_dataset
+from evaluation.tracker import Tracker
 from evaluation.visualization.overlay import tracker_color
 from evaluation.visualization.sinks import VideoSink, WindowSink
 from evaluation.visualization.sources import (
-    boxes_for, is_baseline, parse_tracker_spec, style_group,
+    boxes_for, is_baseline, style_group,
 )
 
 N_FRAMES = 8
@@ -153,12 +155,7 @@ def test_missing_results_raise_file_not_found(tmp_path):
         boxes_for(FolderResults("None", tmp_path), toy_sequence())
 
 
-def test_specs_and_styles():
-    assert parse_tracker_spec("siamot:mobilenet_v2") == ("siamot", "mobilenet_v2", None)
-    assert parse_tracker_spec("siamot:mobilenet_v2:3") == ("siamot", "mobilenet_v2", 3)
-    for bad in ("siamot", "siamot:", "a:b:c", "a:b:1:2"):
-        with pytest.raises(ValueError):
-            parse_tracker_spec(bad)
+def test_styles():
     online = SimpleNamespace(name="siamot", parameter_name="vgg19", display_name="siamot_vgg19")
     baseline = SimpleNamespace(name="siamot", parameter_name="vgg19_baseline", display_name="x")
     published = SimpleNamespace(name="KCF", display_name="KCF_baseline_001")
@@ -177,13 +174,10 @@ def fake_registry(monkeypatch):
 
 
 def test_playback_cli_writes_video(tmp_path, monkeypatch, capsys):
-    pytest.importorskip("evaluation.registry")
     fake_registry(monkeypatch)
-    from evaluation.registry import make_tracker
-
     sequence = toy_sequence()
     monkeypatch.setattr(playback, "load_sequence", lambda dataset, name: sequence)
-    write_results(make_tracker("saved", "p1").results_dir, sequence, 1.0)
+    write_results(Tracker("saved", "p1").results_dir, sequence, 1.0)
     published = tmp_path / "Peer"
     write_results(published, sequence, -2.0)
     output = tmp_path / "play" / "toy"
@@ -195,7 +189,6 @@ def test_playback_cli_writes_video(tmp_path, monkeypatch, capsys):
 
 
 def test_playback_cli_errors_in_one_line(tmp_path, monkeypatch, capsys):
-    pytest.importorskip("evaluation.registry")
     fake_registry(monkeypatch)
     monkeypatch.setattr(playback, "load_sequence", lambda dataset, name: toy_sequence())
     rc = playback.main(["--trackers", "saved:p1", "--sequence", "Toy-1", "--output", str(tmp_path / "x.mp4")])
@@ -270,15 +263,12 @@ def test_qualitative_figure_files(tmp_path):
 
 
 def test_qualitative_cli(tmp_path, monkeypatch, capsys):
-    pytest.importorskip("evaluation.registry")
     fake_registry(monkeypatch)
-    from evaluation.registry import make_tracker
-
     sequences = {s.name: s for s in (toy_sequence("A"), toy_sequence("B"))}
     monkeypatch.setattr(qualitative, "load_sequence", lambda dataset, name: sequences[name])
     for i, param in enumerate(("p1", "p1_baseline")):
         for sequence in sequences.values():
-            write_results(make_tracker("saved", param).results_dir, sequence, 2.0 * i)
+            write_results(Tracker("saved", param).results_dir, sequence, 2.0 * i)
     args = ["--trackers", "saved:p1", "saved:p1_baseline", "--dataset", "toy", "--sequences", "A", "B", "--frames", "2", "5",
             "B=3", "--style", "saved:p1=red", "--dpi", "60"]
     assert qualitative.main(args) == 0, capsys.readouterr().err
@@ -290,15 +280,9 @@ def test_qualitative_cli(tmp_path, monkeypatch, capsys):
 
 
 def test_playback_cli_on_the_builtin_synthetic_dataset(tmp_path, monkeypatch, capsys):
-    pytest.importorskip("evaluation.registry")
-    datasets = pytest.importorskip("evaluation.datasets")
-    if not hasattr(datasets, "get_dataset"):
-        pytest.skip("evaluation.datasets.get_dataset not available")
     fake_registry(monkeypatch)
-    from evaluation.registry import make_tracker
-
-    sequence = datasets.get_dataset("synthetic")[0]
-    write_results(make_tracker("saved", "p1").results_dir, sequence, 1.5)
+    sequence = get_dataset("synthetic")[0]
+    write_results(Tracker("saved", "p1").results_dir, sequence, 1.5)
     rc = playback.main(["--trackers", "saved:p1", "--dataset", "synthetic", "--sequence", "0",
                         "--output", str(tmp_path / "s.mp4"), "--no-progress"])
     assert rc == 0, capsys.readouterr().err

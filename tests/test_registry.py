@@ -97,11 +97,6 @@ def test_broken_or_clashing_plugins_are_explicit(tmp_path: Path, monkeypatch: py
     assert registry.parameter_names("opencv")  # other names are unaffected
 
 
-def test_make_tracker_shorthand() -> None:
-    tracker = registry.make_tracker("opencv", "mil", run_id=1, display_name="M")
-    assert isinstance(tracker, Tracker) and tracker.results_dir.name == "mil_001"
-
-
 # --------------------------------------------------------------------------- OpenCV peers
 
 

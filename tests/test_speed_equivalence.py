@@ -24,6 +24,8 @@ import torch
 
 from ltr.models.tracking.correlation import MatmulCorrelation, make_correlation, xcorr
 from ltr.models.tracking.siamfc import siamfc
+from pytracking_siamot.parameters import SiamOTParams
+from runner_fakes import small_synthetic_sequence
 
 SPEED_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
 BOX_TOLERANCE_PX = 0.01
@@ -34,8 +36,7 @@ REFERENCE = {"correlation": "conv", "channels_last": False, "precision": "fp32",
 
 @pytest.fixture(scope="module")
 def speed() -> ModuleType:
-    """``benchmarks/speed.py`` imported by path (skips when the tracker it drives is missing)."""
-    pytest.importorskip("pytracking_siamot.tracker.siamot", reason="the SiamOT tracker is not importable yet")
+    """``benchmarks/speed.py`` imported by path."""
     spec = importlib.util.spec_from_file_location("siamot_benchmark_speed", SPEED_SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -73,7 +74,7 @@ def _two_sequences(speed: ModuleType, tracker) -> list[tuple[np.ndarray, list[bo
     """
     runs = []
     for seed, frames in ((3, 3), (4, 2)):
-        sequence = speed.synthetic_sequence(num_frames=frames, size_wh=(200, 150), seed=seed)
+        sequence = small_synthetic_sequence(frames, seed)
         runs.append(_track(tracker, sequence, frames))
     return runs
 
@@ -114,7 +115,7 @@ def test_frozen_prefix_training_equals_plain_sgd(speed: ModuleType) -> None:
 
     tracker = _build(speed)
     updater = tracker.updater
-    sequence = speed.synthetic_sequence(num_frames=3, size_wh=(200, 150), seed=3)
+    sequence = small_synthetic_sequence(3, seed=3)
     tracker.initialize(sequence.image(0), sequence.init_info())
     # The optimisation must actually skip something: some leading blocks are frozen.
     assert 0 < frozen_prefix_length(tracker.net.backbone.features) < len(tracker.net.backbone.features)
@@ -198,7 +199,7 @@ def test_batched_scales_equal_one_by_one() -> None:
         single = torch.cat([net.score(zf, net.search(xs[i:i + 1])) for i in range(3)])
     torch.testing.assert_close(batched, single, rtol=1e-4, atol=1e-6)
 
-    search = ScaleSearch(3, 1.0375, 0.9745, 0.176, 16, 17, 8, 255)
+    search = ScaleSearch(SiamOTParams(), 17, 8)
     a, b = search.locate(batched, 255.0), search.locate(single, 255.0)
     assert a.scale_index == b.scale_index
     np.testing.assert_allclose(a.displacement_xy, b.displacement_xy, rtol=0, atol=BOX_TOLERANCE_PX)
@@ -284,7 +285,7 @@ def test_upsample_matrix_equals_bicubic_interpolation() -> None:
     matrix = upsample_matrix(17, 16)
     expected = upsample(responses, 16)[:, 0].numpy()
     np.testing.assert_allclose(matrix @ responses[:, 0].numpy() @ matrix.T, expected, rtol=0, atol=1e-5)
-    found = ScaleSearch(3, 1.0375, 0.9745, 0.176, 16, 17, 8, 255).locate(responses, 200.0)
+    found = ScaleSearch(SiamOTParams(), 17, 8).locate(responses, 200.0)
     np.testing.assert_allclose(found.response, expected[found.scale_index], rtol=0, atol=1e-5)
     penalised = expected * np.array([0.9745, 1.0, 0.9745])[:, None, None]
     assert found.scale_index == int(np.argmax(penalised.reshape(3, -1).max(axis=1)))

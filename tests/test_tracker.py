@@ -260,13 +260,15 @@ def test_crop_is_centred_and_mean_padded():
 
 
 def test_scale_search_maps_peak_to_pixels():
-    search = ScaleSearch(3, 1.0375, 0.9745, 0.0, 16, 17, 8, 255)
+    search = ScaleSearch(SiamOTParams(window_influence=0.0, scale_damping=0.5), 17, 8)
     np.testing.assert_allclose(scale_factors(3, 1.0375), [1 / 1.0375, 1.0, 1.0375])
     responses = torch.zeros(3, 1, 17, 17)
     responses[1, 0, 8, 11] = 1.0  # 3 cells right of centre = 24 px in the 255 crop
     found = search.locate(responses, search_size=510.0)  # crop is 2x the image scale
-    assert found.scale_index == 1
+    assert found.scale_index == 1 and found.size_factor == 1.0
     np.testing.assert_allclose(found.displacement_xy, [48.0, 0.0], atol=0.6)
+    responses[2, 0, 8, 11] = 2.0  # the larger scale wins despite its penalty: size damped half-way to it
+    assert search.locate(responses, search_size=510.0).size_factor == pytest.approx(0.5 + 0.5 * 1.0375)
 
 
 def test_scale_search_peak_cells_agrees_with_locate():

@@ -9,6 +9,7 @@ import pytest
 
 from evaluation.analysis.evaluate import group_runs
 from evaluation.registry import make_parameters, replace_fields
+from evaluation.running import run_sequence
 from evaluation.settings import load_settings
 from evaluation.tracker import Tracker, trackerlist
 from runner_fakes import install_fake_plugin, make_sequence
@@ -87,8 +88,8 @@ def test_tracker_with_overrides_pickles_and_runs(fake: None) -> None:
     assert clone.overrides == {"offset": 4.0} and clone.results_dir == tracker.results_dir
     sequence = make_sequence(n_frames=4)
     plain = Tracker("fake", "centroid")
-    plain.run_sequence(sequence)
-    clone.run_sequence(sequence)
+    run_sequence(plain, sequence)
+    run_sequence(clone, sequence)
     shift = clone.results_for(sequence)[1:, :2] - plain.results_for(sequence)[1:, :2]
     np.testing.assert_allclose(shift, 4.0, atol=0.01)  # the override reached the tracker object
 
@@ -117,7 +118,7 @@ def test_ablation_variants_are_overrides_of_the_backbone_file(isolated_settings:
 
 def test_ablation_experiment_on_the_otb2013_targets_on_disk(otb2013_dir: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from evaluation.run_experiment import load_experiment
+    from evaluation.experiments import load_experiment
 
     monkeypatch.setenv("SIAMOT_OTB2013_PATH", str(otb2013_dir))
     monkeypatch.setenv("SIAMOT_OTB2013_ANNO_PATH", str(otb2013_dir / "annotations" / "cvpr13_anno"))

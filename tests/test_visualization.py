@@ -11,7 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
+from evaluation import registry, running
 from evaluation.data import Sequence
+from evaluation.tracker import Tracker
 from evaluation.visualization import make_debug_observer
 from evaluation.visualization import sinks as sinks_module
 from evaluation.visualization.debug_observer import DebugObserver, safe_file_name
@@ -498,7 +500,6 @@ def read_state_csv(path: Path) -> list[dict[str, str]]:
 
 def _debug_vs_plain(tracker, sequence, tmp_path, level: int) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Run plain then with a debug observer; the box files must be byte-identical. Returns both state tables."""
-    running = pytest.importorskip("evaluation.running")
     boxes_file, state_file = tracker.result_file(sequence), tracker.state_file(sequence)
     assert running.run_sequence(tracker, sequence, debug=0, overwrite=True).status == "done"
     plain_boxes = boxes_file.read_bytes()
@@ -512,10 +513,6 @@ def _debug_vs_plain(tracker, sequence, tmp_path, level: int) -> tuple[list[dict[
 
 @pytest.mark.parametrize("level", [1, 3])
 def test_debug_run_and_plain_run_give_identical_result_files(tmp_path, monkeypatch, level):
-    pytest.importorskip("evaluation.running")
-    from evaluation import registry
-    from evaluation.tracker import Tracker
-
     monkeypatch.setitem(registry.BUILTIN_TRACKERS, "drift", fake_spec())
     plain_state, debug_state = _debug_vs_plain(Tracker("drift", "default"), synthetic_sequence(8), tmp_path, level)
     assert plain_state and debug_state == plain_state
@@ -523,11 +520,7 @@ def test_debug_run_and_plain_run_give_identical_result_files(tmp_path, monkeypat
 
 @pytest.mark.slow
 def test_siamot_debug_run_matches_plain_run(tmp_path):
-    pytest.importorskip("evaluation.running")
-    pytest.importorskip("pytracking_siamot.tracker.siamot")
-    from evaluation.registry import make_tracker
-
-    tracker = make_tracker("siamot", "mobilenet_v2_baseline")
+    tracker = Tracker("siamot", "mobilenet_v2_baseline")
     plain_state, debug_state = _debug_vs_plain(tracker, synthetic_sequence(3, 120, 160), tmp_path, 2)
     # Debugging may fill in state a plain baseline run leaves out (NaN), but never changes a reported value.
     assert len(plain_state) == len(debug_state) == 3
@@ -538,12 +531,6 @@ def test_siamot_debug_run_matches_plain_run(tmp_path):
 
 
 def test_runner_debug_factory_writes_one_video_per_sequence(tmp_path, monkeypatch):
-    running = pytest.importorskip("evaluation.running")
-    if not hasattr(running, "debug_observer_factory"):
-        pytest.skip("evaluation.running has no debug_observer_factory")
-    from evaluation import registry
-    from evaluation.tracker import Tracker
-
     monkeypatch.setitem(registry.BUILTIN_TRACKERS, "drift", fake_spec())
     factory = running.debug_observer_factory(2, True, str(tmp_path / "plots"))
     sequences = [synthetic_sequence(5, name="s1"), synthetic_sequence(7, name="s2")]

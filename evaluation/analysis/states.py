@@ -1,7 +1,7 @@
 """Per-frame online state of live trackers, aligned with the per-frame IoU, for the analysis.
 
 A results source with ``state_for(sequence)`` (a live :class:`evaluation.tracker.Tracker`; the file is
-``<seq>_state.csv``, columns ``frame`` and :data:`evaluation.running.STATE_KEYS`) gives, per frame, the
+``<seq>_state.csv``, columns ``frame`` and :data:`evaluation.results.STATE_KEYS`) gives, per frame, the
 confidences (``peak``, ``psr``, ``jcpp``, ``apce``) and whether online training ran (``trained``).
 Sources without that method, or without a state file for a sequence, have no state there.
 

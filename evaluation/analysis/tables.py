@@ -5,6 +5,11 @@ Scores are shown as fractions with 3 decimals (the OTB convention: SiamFC-3s AUC
 decimal, ``-`` when the tracker has no timing; percentages of frames with one decimal. Summary and
 attribute rows are sorted by AUC, best first; per-sequence columns and confidence rows keep the
 experiment's tracker order (an ablation's variants in the order defined).
+
+The numbers behind the summary, per-attribute and per-sequence tables are pandas DataFrames, for a
+notebook to use directly (``evaluation = evaluate(sources, dataset)[0]`` from
+:mod:`evaluation.analysis.evaluate`, then :func:`summary_frame`, :func:`attribute_frame`,
+:func:`per_sequence_frame`); the tables, and so the CSV and Markdown files, are written from them.
 """
 from __future__ import annotations
 
@@ -12,9 +17,10 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
+import pandas as pd
 
 from evaluation.analysis.confidence import SUCCESS_IOU, gate_stats, roc_auc
 from evaluation.analysis.evaluate import Evaluation
@@ -33,6 +39,15 @@ class Table:
     title: str
     header: tuple[str, ...]
     rows: list[tuple[str, ...]]
+
+    @classmethod
+    def from_frame(cls, title: str, frame: pd.DataFrame, cell: Callable[[str, float], str]) -> "Table":
+        """The table of ``frame``: its index name and labels as the first column, every other cell
+        as ``cell(column, value)``."""
+        header = (str(frame.index.name), *(str(c) for c in frame.columns))
+        rows = [(str(label), *(cell(str(column), value) for column, value in zip(frame.columns, values)))
+                for label, values in zip(frame.index, frame.itertuples(index=False, name=None))]
+        return cls(title, header, rows)
 
     def to_text(self) -> str:
         widths = [max(len(h), *(len(r[i]) for r in self.rows)) if self.rows else len(h)
@@ -63,10 +78,6 @@ def _fraction(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _fps(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
 #: Column added to the summary when some tracker reports ``trained`` in its per-frame state.
 TRAINED_COLUMN = "Trained %"
 
@@ -75,48 +86,77 @@ def _percent(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{100.0 * value:.1f}"
 
 
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def summary_frame(scores: dict[str, Scores], trained: Mapping[str, float | None] | None = None) -> pd.DataFrame:
+    """One row per tracker (index ``Tracker``), sorted by AUC (best first): ``AUC``, ``OP50``, ``OP75``,
+    ``Precision``, ``Norm. precision`` (fractions), ``FPS`` (NaN without timing) and, when any tracker
+    has a value in ``trained`` (the fraction of frames with online training, mean over sequences),
+    ``Trained %`` (percent; NaN for the others)."""
+    ordered = sorted(scores.items(), key=lambda item: -item[1].auc)
+    frame = pd.DataFrame([(s.auc, s.op50, s.op75, s.precision, s.norm_precision, _number(s.fps)) for _, s in ordered],
+                         index=pd.Index([name for name, _ in ordered], name=SUMMARY_COLUMNS[0]),
+                         columns=list(SUMMARY_COLUMNS[1:]))
+    if trained and any(v is not None for v in trained.values()):
+        frame[TRAINED_COLUMN] = [100.0 * _number(trained.get(name)) for name in frame.index]
+    return frame
+
+
+def _summary_cell(column: str, value: float) -> str:
+    if column in ("FPS", TRAINED_COLUMN):
+        return "-" if not math.isfinite(value) else f"{value:.1f}"
+    return _fraction(value)
+
+
 def summary_table(scores: dict[str, Scores], title: str,
                   trained: Mapping[str, float | None] | None = None) -> Table:
-    """One row per tracker, sorted by AUC (best first).
-
-    ``trained``: per tracker, the fraction of frames on which online training ran (mean over
-    sequences); when any tracker has a value, a ``Trained %`` column is added (``-`` for the others).
-    """
-    ordered = sorted(scores.items(), key=lambda item: -item[1].auc)
-    rows = [(name, _fraction(s.auc), _fraction(s.op50), _fraction(s.op75), _fraction(s.precision),
-             _fraction(s.norm_precision), _fps(s.fps)) for name, s in ordered]
-    if trained and any(v is not None for v in trained.values()):
-        rows = [(*row, _percent(trained.get(row[0]))) for row in rows]
-        return Table(title, (*SUMMARY_COLUMNS, TRAINED_COLUMN), rows)
-    return Table(title, SUMMARY_COLUMNS, rows)
+    """:func:`summary_frame` as a table."""
+    return Table.from_frame(title, summary_frame(scores, trained), _summary_cell)
 
 
-def attribute_table(evaluation: Evaluation, metric: str = "auc") -> Table:
-    """AUC (or ``precision``) per tracker (rows) and attribute (columns, ``ATTR (n)`` with the sequence count)."""
+def attribute_frame(evaluation: Evaluation, metric: str = "auc") -> pd.DataFrame:
+    """``metric`` (a :class:`Scores` field: ``auc``, ``precision``, ...) per tracker (rows, index ``Tracker``,
+    sorted by the overall value, best first) over all sequences (column ``All (n)``) and per attribute
+    (columns ``ATTR (n)``, ``n`` the attribute's sequence count)."""
     attributes = evaluation.attributes()
     per_attribute = {a: evaluation.scores(a) for a in attributes}
     overall = evaluation.scores()
-    header = ("Tracker", f"All ({evaluation.n_sequences()})",
-              *(f"{a} ({evaluation.n_sequences(a)})" for a in attributes))
+    columns = [f"All ({evaluation.n_sequences()})", *(f"{a} ({evaluation.n_sequences(a)})" for a in attributes)]
     ordered = sorted(evaluation.trackers, key=lambda t: -getattr(overall[t], metric))
-    rows = [(t, _fraction(getattr(overall[t], metric)),
-             *(_fraction(getattr(per_attribute[a][t], metric)) for a in attributes)) for t in ordered]
+    rows = [(getattr(overall[t], metric), *(getattr(per_attribute[a][t], metric) for a in attributes)) for t in ordered]
+    return pd.DataFrame(rows, index=pd.Index(ordered, name="Tracker"), columns=columns)
+
+
+def attribute_table(evaluation: Evaluation, metric: str = "auc") -> Table:
+    """:func:`attribute_frame` as a table."""
     label = "AUC" if metric == "auc" else metric.replace("_", " ").capitalize()
-    return Table(f"{label} per attribute", header, rows)
+    return Table.from_frame(f"{label} per attribute", attribute_frame(evaluation, metric),
+                            lambda _column, value: _fraction(value))
+
+
+def per_sequence_frame(evaluation: Evaluation) -> pd.DataFrame:
+    """AUC per sequence (rows, index ``Sequence``) and tracker (columns, in the experiment's order)."""
+    return pd.DataFrame({t: [evaluation.metrics[t][name].auc for name in evaluation.sequences.names()]
+                         for t in evaluation.trackers},
+                        index=pd.Index(evaluation.sequences.names(), name="Sequence"))
 
 
 def per_sequence_table(evaluation: Evaluation, states: Mapping[str, "TrackerStates"] | None = None) -> Table:
-    """AUC per sequence (rows) and tracker (columns, in the experiment's order), then the rows ``mean AUC``,
-    ``mean precision`` (at 20 px) and ``% frames trained`` (mean over sequences; ``-`` without state)."""
+    """:func:`per_sequence_frame` as a table, then the rows ``mean AUC``, ``mean precision`` (at 20 px) and
+    ``% frames trained`` (mean over sequences; ``-`` without state)."""
     names = evaluation.sequences.names()
     scores = evaluation.scores()
-    rows = [(name, *(_fraction(evaluation.metrics[t][name].auc) for t in evaluation.trackers)) for name in names]
+    table = Table.from_frame(f"AUC per sequence ({len(names)} sequences)", per_sequence_frame(evaluation),
+                             lambda _column, value: _fraction(value))
+    rows = table.rows
     rows.append(("mean AUC", *(_fraction(scores[t].auc) for t in evaluation.trackers)))
     rows.append(("mean precision", *(_fraction(scores[t].precision) for t in evaluation.trackers)))
     states = states or {}
     rows.append(("% frames trained", *(_percent(states[t].mean_trained_fraction(names) if t in states else None)
                                        for t in evaluation.trackers)))
-    return Table(f"AUC per sequence ({len(names)} sequences)", ("Sequence", *evaluation.trackers), rows)
+    return table
 
 
 def per_sequence_trained_table(evaluation: Evaluation, states: Mapping[str, "TrackerStates"]) -> Table | None:

@@ -8,10 +8,10 @@ spec is loaded, so this package works without them.
 from __future__ import annotations
 
 import argparse
-
 import logging
 import re
-from typing import Iterable, Protocol
+import sys
+from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
@@ -28,31 +28,20 @@ class ResultsSource(Protocol):
     def results_for(self, sequence: Sequence) -> np.ndarray: ...
 
 
-def parse_tracker_spec(spec: str) -> tuple[str, str, int | None]:
-    """``NAME:PARAM`` or ``NAME:PARAM:RUNID`` -> ``(name, param, run_id)``."""
-    parts = spec.split(":")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise ValueError(f"tracker spec must be NAME:PARAM or NAME:PARAM:RUNID, got '{spec}'")
-    run_id = None
-    if len(parts) == 3:
-        if not parts[2].isdigit():
-            raise ValueError(f"run id in tracker spec '{spec}' must be a non-negative integer")
-        run_id = int(parts[2])
-    return parts[0], parts[1], run_id
-
-
 def load_sources(tracker_specs: Iterable[str] = (), published_specs: Iterable[str] = ()) -> list[ResultsSource]:
     """Build the results sources of ``--trackers`` and ``--published`` specs (in that order)."""
     sources: list[ResultsSource] = []
     tracker_specs, published_specs = list(tracker_specs), list(published_specs)
     if tracker_specs:
         try:
-            from evaluation.registry import make_tracker
+            from evaluation.tracker import trackers_from_spec
         except ImportError as exc:
-            raise ImportError(f"--trackers needs evaluation.registry, which cannot be imported: {exc}") from exc
+            raise ImportError(f"--trackers needs evaluation.tracker, which cannot be imported: {exc}") from exc
         for spec in tracker_specs:
-            name, param, run_id = parse_tracker_spec(spec)
-            sources.append(make_tracker(name, param, run_id=run_id))
+            trackers = trackers_from_spec(spec)
+            if len(trackers) > 1:
+                raise ValueError(f"tracker spec '{spec}': give one run id (a viewer shows one run per tracker)")
+            sources += trackers
     if published_specs:
         try:
             from evaluation.peer_results import parse_published_spec
@@ -70,13 +59,7 @@ def load_sequence(dataset: str, sequence: str) -> Sequence:
         from evaluation.datasets import get_dataset
     except ImportError as exc:
         raise ImportError(f"--dataset needs evaluation.datasets, which cannot be imported: {exc}") from exc
-    sequences = get_dataset(dataset)
-    if sequence.lstrip("-").isdigit():
-        index = int(sequence)
-        if not -len(sequences) <= index < len(sequences):
-            raise IndexError(f"sequence index {index} out of range: dataset '{dataset}' has {len(sequences)}")
-        return sequences[index]
-    return sequences[sequence]
+    return get_dataset(dataset).pick(sequence)
 
 
 def boxes_for(source: ResultsSource, sequence: Sequence) -> np.ndarray:
@@ -113,7 +96,18 @@ def style_group(source: object) -> str:
 
 def add_source_arguments(parser: argparse.ArgumentParser, trackers_help: str) -> None:
     """``--trackers``, ``--published`` and ``--dataset``: where a viewer's boxes come from."""
-    parser.add_argument("--trackers", nargs="+", default=[], metavar="NAME:PARAM[:RUNID]", help=trackers_help)
+    parser.add_argument("--trackers", nargs="+", default=[], metavar="NAME:PARAM[:RUNID][=LABEL]", help=trackers_help)
     parser.add_argument("--published", nargs="+", default=[], metavar="PATH[:NAME]",
                         help="folders of published (results-only) results; NAME defaults to the folder name")
     parser.add_argument("--dataset", default="otb2013", help="dataset name (default: otb2013)")
+
+
+def run_viewer(body: Callable[[], int]) -> int:
+    """The ``main()`` of a viewer command: ``body()``'s exit status, or, for a setup error (a missing
+    file, an unknown name, a bad value), one ``error:`` line on stderr and exit status 1."""
+    try:
+        return body()
+    except (OSError, ImportError, LookupError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return 1

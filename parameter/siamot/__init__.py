@@ -1,14 +1,21 @@
-"""SiamOT parameter files, three per backbone:
+"""SiamOT parameter files, three per backbone of ``ltr.models.backbone.BACKBONES``:
 
 - ``<backbone>``: SiamOT's default online training (the best measured variant);
 - ``<backbone>_paper``: the paper's online training exactly as written (``PAPER_ONLINE``);
 - ``<backbone>_baseline``: the same SiamFC tracker without online training.
 
-``PARAMETER_NAMES`` lists them; each module's ``parameters()`` returns a fresh object.
+Each module's ``parameters()`` returns a fresh object; :func:`parameter_names` lists the modules.
 """
 from __future__ import annotations
 
-BACKBONE_NAMES: tuple[str, ...] = ("alexnet", "vgg19", "resnet34", "inception_v3", "mobilenet_v2",
-                                   "efficientnet_lite0")
-VARIANT_SUFFIXES: tuple[str, ...] = ("", "_paper", "_baseline")
-PARAMETER_NAMES: tuple[str, ...] = tuple(f"{name}{suffix}" for suffix in VARIANT_SUFFIXES for name in BACKBONE_NAMES)
+import pkgutil
+from pathlib import Path
+
+
+def parameter_names() -> list[str]:
+    """The parameter files of this folder (module names without a leading ``_``), sorted.
+
+    The one listing of SiamOT's parameter names: the registry and the pytracking shims use it.
+    """
+    return sorted(info.name for info in pkgutil.iter_modules([str(Path(__file__).parent)])
+                  if not info.ispkg and not info.name.startswith("_"))

@@ -72,9 +72,10 @@ def kl_loss(r_t: torch.Tensor, r_c: torch.Tensor) -> torch.Tensor:
     return terms.sum()
 
 
-def thresholded_loss(loss: torch.Tensor, zero_loss_threshold: float) -> torch.Tensor:
-    """Eq. 5: the loss itself if it is above ``T_l``, else zero (no training signal)."""
-    return loss if float(loss) > zero_loss_threshold else torch.zeros_like(loss)
+def thresholded_loss(loss: float, zero_loss_threshold: float) -> float:
+    """Eq. 5: the loss itself if it is above ``T_l``, else zero (no training signal; the gate of
+    ``OnlineUpdater.should_train``). ``T_l >= 0``, so a positive result means ``loss > T_l``."""
+    return loss if loss > zero_loss_threshold else 0.0
 
 
 def peak(score_map: torch.Tensor) -> float:

@@ -1,8 +1,8 @@
 """The online update of SiamOT: confidence, Eq. 5-gated SGD fine-tuning and the R_t update.
 
-One :class:`OnlineUpdater` per tracker object. :meth:`OnlineUpdater.reset` starts a sequence:
-it restores the pretrained weights (nothing fine-tuned leaks between sequences), resets the
-optimiser and stores the template score map ``R_t``. Each frame the tracker calls
+One :class:`OnlineUpdater` per tracker object. A sequence starts with
+:meth:`OnlineUpdater.restore_pretrained` (nothing fine-tuned leaks between sequences; the
+optimiser is reset) and :meth:`OnlineUpdater.reset`, which stores the template score map ``R_t``. Each frame the tracker calls
 :meth:`OnlineUpdater.assess` on the current score map ``R_c`` and then
 :meth:`OnlineUpdater.update`, which trains when ``JCPP > T_c`` and ``loss > T_l`` and
 updates ``R_t`` when ``JCPP > T_c`` (paper Sections 2.3-2.5).
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from pytracking_siamot.online import functions as fn
 
-
-ConfidenceReference = Literal["template", "first_frame"]
+if TYPE_CHECKING:
+    from pytracking_siamot.parameters import SiamOTParams
 
 
 @dataclass(frozen=True)
@@ -67,48 +67,40 @@ class OnlineUpdater:
 
     Args:
         net: a ``ltr.models.tracking.siamfc.SiamFC``; its current weights are kept as the
-            pretrained state restored by :meth:`reset`. It is put (and kept) in eval mode, so
-            BatchNorm uses and keeps its running statistics while training.
-        normalization, temperature: how maps become distributions (``functions.normalize_map``).
-            The softmax temperature is *relative*: maps are divided by ``temperature * s`` with
-            ``s`` the standard deviation of the first-frame template map, fixed per sequence.
-            Raw score magnitudes differ by orders of magnitude between backbones (and frames of
-            different contrast), so an absolute temperature made the softmax either uniform
-            (KL ~ 0.002, never above ``T_l = 1``) or one-hot; ``s`` makes ``T_l`` meaningful
-            on every backbone. Shift-and-divide is scale-invariant and needs no ``s``.
-        zero_loss_threshold: ``T_l``; confidence_threshold: ``T_c``; jcpp_weight: ``lambda``.
-        learning_rate, momentum, iterations: SGD settings.
-        trainable_layers: last parameterised blocks of ``net.backbone.features`` to train (0 = all).
-        psr_window: PSR exclusion window side on the 17x17 maps (0 = MOSSE's scaled to the map).
-        confidence_reference: the map whose peak and PSR Eq. 8 divides by: ``'template'`` (the
-            current, updated ``R_t``, as written in the paper) or ``'first_frame'`` (the
-            first-frame ``R_t``, fixed per sequence).
-        template_update_max: ``alpha`` of Eq. 11 is multiplied by this (1.0 = the paper).
+            pretrained state restored by :meth:`restore_pretrained`. It is put (and kept) in eval
+            mode, so BatchNorm uses and keeps its running statistics while training.
+        params: the settings of a :class:`pytracking_siamot.parameters.SiamOTParams` (validated
+            there): ``normalization`` and ``softmax_temperature`` (how maps become distributions,
+            ``functions.normalize_map``), ``zero_loss_threshold`` (``T_l``),
+            ``confidence_threshold`` (``T_c``), ``jcpp_weight`` (``lambda``), ``learning_rate``,
+            ``momentum`` and ``train_iterations`` (SGD), ``trainable_layers`` (last parameterised
+            blocks of ``net.backbone.features`` to train, 0 = all), ``psr_window`` (0 = MOSSE's
+            scaled to the map), ``confidence_reference`` (the map whose peak and PSR Eq. 8 divides
+            by: ``'template'``, the current ``R_t`` as in the paper, or ``'first_frame'``) and
+            ``template_update_max`` (multiplies ``alpha`` of Eq. 11).
+
+    The softmax temperature is *relative*: maps are divided by ``softmax_temperature * s`` with
+    ``s`` the standard deviation of the first-frame template map, fixed per sequence. Raw score
+    magnitudes differ by orders of magnitude between backbones (and frames of different contrast),
+    so an absolute temperature made the softmax either uniform or one-hot; ``s`` makes ``T_l``
+    meaningful on every backbone. Shift-and-divide is scale-invariant and needs no ``s``.
     """
 
-    def __init__(self, net: nn.Module, normalization: fn.Normalization, temperature: float,
-                 zero_loss_threshold: float, confidence_threshold: float, jcpp_weight: float,
-                 learning_rate: float, momentum: float, iterations: int, trainable_layers: int,
-                 psr_window: int = 0, confidence_reference: ConfidenceReference = "template",
-                 template_update_max: float = 1.0) -> None:
-        if confidence_reference not in ("template", "first_frame"):
-            raise ValueError(f"confidence_reference must be 'template' or 'first_frame', got {confidence_reference!r}")
-        if not 0.0 <= template_update_max <= 1.0:
-            raise ValueError(f"template_update_max must be in [0, 1], got {template_update_max}")
+    def __init__(self, net: nn.Module, params: SiamOTParams) -> None:
         self.net = net.eval()
-        self.normalization = normalization
-        self.temperature = temperature
-        self.zero_loss_threshold = zero_loss_threshold
-        self.confidence_threshold = confidence_threshold
-        self.jcpp_weight = jcpp_weight
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.iterations = iterations
-        self.psr_window = psr_window or None
-        self.confidence_reference = confidence_reference
-        self.template_update_max = template_update_max
+        self.normalization = params.normalization
+        self.temperature = params.softmax_temperature
+        self.zero_loss_threshold = params.zero_loss_threshold
+        self.confidence_threshold = params.confidence_threshold
+        self.jcpp_weight = params.jcpp_weight
+        self.learning_rate = params.learning_rate
+        self.momentum = params.momentum
+        self.iterations = params.train_iterations
+        self.psr_window = params.psr_window or None
+        self.confidence_reference = params.confidence_reference
+        self.template_update_max = params.template_update_max
         self._pretrained = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        self._trainable = trainable_parameters(net.backbone.features, trainable_layers)
+        self._trainable = trainable_parameters(net.backbone.features, params.trainable_layers)
         trainable_ids = {id(p) for p in self._trainable}
         for p in net.parameters():
             p.requires_grad_(id(p) in trainable_ids)
@@ -136,8 +128,11 @@ class OnlineUpdater:
         self._exemplar_prefix = None
 
     def reset(self, template_map: torch.Tensor) -> None:
-        """Start a sequence: pretrained weights, fresh optimiser, ``R_t`` = ``template_map`` (17x17)."""
-        self.restore_pretrained()
+        """Start a sequence's maps: ``R_t`` = ``template_map`` (17x17) and the softmax scale from it.
+
+        The network's weights are not touched: call :meth:`restore_pretrained` first (before the
+        first frame's features are computed, so nothing fine-tuned leaks between sequences).
+        """
         self.set_template_map(template_map)
         self.set_map_scale(template_map)
         self._first_peak, self._first_psr = self._template_peak, self._template_psr
@@ -198,7 +193,7 @@ class OnlineUpdater:
     def should_train(self, assessment: Assessment) -> bool:
         """Train only when confident (``JCPP > T_c``) and the loss survives Eq. 5 (``> T_l``)."""
         return (assessment.jcpp > self.confidence_threshold
-                and assessment.loss > self.zero_loss_threshold and self.iterations > 0)
+                and fn.thresholded_loss(assessment.loss, self.zero_loss_threshold) > 0.0 and self.iterations > 0)
 
     def train(self, exemplar: torch.Tensor, search: torch.Tensor) -> tuple[float, ...]:
         """SGD iterations on the KL loss between ``R_t`` and ``phi(exemplar) * phi(search)``.

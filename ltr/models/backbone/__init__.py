@@ -9,35 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from torchvision import models
+from types import ModuleType
 
-from ltr.models.backbone.alexnet import alexnet
+from ltr.models.backbone import alexnet, efficientnet, inception, mobilenet, resnet, vgg
 from ltr.models.backbone.base import Backbone, BackboneSpec
-from ltr.models.backbone.efficientnet import efficientnet_lite0, pretrained_file
-from ltr.models.backbone.inception import inception_v3
-from ltr.models.backbone.mobilenet import mobilenet_v2
-from ltr.models.backbone.resnet import resnet34
-from ltr.models.backbone.vgg import vgg19
 from ltr.models.backbone.weights import WeightsNotFoundError, checkpoint_dir
 
 BackboneBuilder = Callable[..., Backbone]
 
-BACKBONES: dict[str, BackboneBuilder] = {
-    "alexnet": alexnet,
-    "vgg19": vgg19,
-    "resnet34": resnet34,
-    "inception_v3": inception_v3,
-    "mobilenet_v2": mobilenet_v2,
-    "efficientnet_lite0": efficientnet_lite0,
-}
+# One module per backbone: its ``SPEC`` names it, a function of that name builds it, and its
+# ``WEIGHTS`` (torchvision) or ``pretrained_file()`` (offline package) says where its weights are.
+_MODULES: dict[str, ModuleType] = {m.SPEC.name: m for m in (alexnet, vgg, resnet, inception, mobilenet, efficientnet)}
 
-_TORCHVISION_WEIGHTS = {
-    "alexnet": models.AlexNet_Weights.IMAGENET1K_V1,
-    "vgg19": models.VGG19_Weights.IMAGENET1K_V1,
-    "resnet34": models.ResNet34_Weights.IMAGENET1K_V1,
-    "inception_v3": models.Inception_V3_Weights.IMAGENET1K_V1,
-    "mobilenet_v2": models.MobileNet_V2_Weights.IMAGENET1K_V1,
-}
+BACKBONES: dict[str, BackboneBuilder] = {name: getattr(module, name) for name, module in _MODULES.items()}
 
 
 def build_backbone(name: str, pretrained: bool = False, weights_path: str | None = None,
@@ -57,9 +41,10 @@ def build_backbone(name: str, pretrained: bool = False, weights_path: str | None
 
 def expected_weight_file(name: str) -> Path:
     """Where ``pretrained=True`` looks for the weights of backbone ``name``."""
-    if name == "efficientnet_lite0":
-        return pretrained_file()
-    return checkpoint_dir() / Path(_TORCHVISION_WEIGHTS[name].url).name
+    module = _MODULES[name]
+    if hasattr(module, "WEIGHTS"):
+        return checkpoint_dir() / Path(module.WEIGHTS.url).name
+    return module.pretrained_file()
 
 
 __all__ = ["BACKBONES", "Backbone", "BackboneSpec", "WeightsNotFoundError", "build_backbone",

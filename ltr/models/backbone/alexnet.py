@@ -12,11 +12,13 @@ from ltr.models.backbone.loading import load_torchvision
 
 SPEC = BackboneSpec("alexnet", 256, 8, IMAGENET_MEAN, IMAGENET_STD,
                     "conv1 stride 4 -> 2, last max-pool removed")
+#: The ImageNet weights ``pretrained=True`` loads (torchvision's weights API).
+WEIGHTS = models.AlexNet_Weights.IMAGENET1K_V1
 
 
 def alexnet(pretrained: bool = False, weights_path: str | None = None, download: bool = True) -> Backbone:
     net = models.alexnet(weights=None)
-    load_torchvision(net, models.AlexNet_Weights.IMAGENET1K_V1, pretrained, weights_path, download)
+    load_torchvision(net, WEIGHTS, pretrained, weights_path, download)
     layers = list(net.features.children())[:-1]  # drop the last MaxPool2d
     conv1 = layers[0]
     assert isinstance(conv1, nn.Conv2d)

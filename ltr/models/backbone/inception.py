@@ -15,11 +15,13 @@ from ltr.models.backbone.loading import load_torchvision
 
 SPEC = BackboneSpec("inception_v3", 288, 8, HALF_MEAN, HALF_STD,
                     "Mixed_6a (inception 6) and everything after removed")
+#: The ImageNet weights ``pretrained=True`` loads (torchvision's weights API).
+WEIGHTS = models.Inception_V3_Weights.IMAGENET1K_V1
 
 
 def inception_v3(pretrained: bool = False, weights_path: str | None = None, download: bool = True) -> Backbone:
     net = models.inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=False)
-    load_torchvision(net, models.Inception_V3_Weights.IMAGENET1K_V1, pretrained, weights_path, download)
+    load_torchvision(net, WEIGHTS, pretrained, weights_path, download)
     features = nn.Sequential(
         net.Conv2d_1a_3x3, net.Conv2d_2a_3x3, net.Conv2d_2b_3x3, net.maxpool1,
         net.Conv2d_3b_1x1, net.Conv2d_4a_3x3, net.maxpool2,

@@ -16,11 +16,13 @@ from ltr.models.backbone.loading import load_torchvision
 
 SPEC = BackboneSpec("mobilenet_v2", 96, 8, IMAGENET_MEAN, IMAGENET_STD,
                     "features[0:14] kept (96 ch), features[7] depthwise stride 2 -> 1")
+#: The ImageNet weights ``pretrained=True`` loads (torchvision's weights API).
+WEIGHTS = models.MobileNet_V2_Weights.IMAGENET1K_V1
 
 
 def mobilenet_v2(pretrained: bool = False, weights_path: str | None = None, download: bool = True) -> Backbone:
     net = models.mobilenet_v2(weights=None)
-    load_torchvision(net, models.MobileNet_V2_Weights.IMAGENET1K_V1, pretrained, weights_path, download)
+    load_torchvision(net, WEIGHTS, pretrained, weights_path, download)
     blocks = list(net.features.children())[:14]
     depthwise = blocks[7].conv[1][0]
     assert isinstance(depthwise, nn.Conv2d) and depthwise.stride == (2, 2)

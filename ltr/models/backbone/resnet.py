@@ -12,11 +12,13 @@ from ltr.models.backbone.loading import load_torchvision
 
 SPEC = BackboneSpec("resnet34", 256, 8, IMAGENET_MEAN, IMAGENET_STD,
                     "layer3 stride 2 -> 1, layer4 removed")
+#: The ImageNet weights ``pretrained=True`` loads (torchvision's weights API).
+WEIGHTS = models.ResNet34_Weights.IMAGENET1K_V1
 
 
 def resnet34(pretrained: bool = False, weights_path: str | None = None, download: bool = True) -> Backbone:
     net = models.resnet34(weights=None)
-    load_torchvision(net, models.ResNet34_Weights.IMAGENET1K_V1, pretrained, weights_path, download)
+    load_torchvision(net, WEIGHTS, pretrained, weights_path, download)
     first = net.layer3[0]
     first.conv1.stride = (1, 1)
     assert first.downsample is not None

@@ -13,11 +13,13 @@ from ltr.models.backbone.loading import load_torchvision
 
 SPEC = BackboneSpec("vgg19", 512, 8, IMAGENET_MEAN, IMAGENET_STD,
                     "4th max-pool and conv5 block removed (ends at conv4_4 + ReLU)")
+#: The ImageNet weights ``pretrained=True`` loads (torchvision's weights API).
+WEIGHTS = models.VGG19_Weights.IMAGENET1K_V1
 
 
 def vgg19(pretrained: bool = False, weights_path: str | None = None, download: bool = True) -> Backbone:
     net = models.vgg19(weights=None)
-    load_torchvision(net, models.VGG19_Weights.IMAGENET1K_V1, pretrained, weights_path, download)
+    load_torchvision(net, WEIGHTS, pretrained, weights_path, download)
     layers: list[nn.Module] = []
     pools = 0
     for layer in net.features.children():

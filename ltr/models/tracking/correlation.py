@@ -5,8 +5,8 @@ Two implementations with the same result (up to float summation order):
 * :func:`xcorr`: one grouped convolution over the batch (the reference; fast on GPUs).
 * :class:`MatmulCorrelation`: one matrix product over the channels plus a fixed gather-sum
   over the kernel offsets. CPU backends have no fast path for a grouped convolution with a
-  14x14 kernel; this form runs the bulk of the work as a BLAS GEMM (measured on 2 CPU
-  threads, AlexNet, 3 scales: 8.7 ms -> 2.3 ms per frame; see ``benchmarks/speed.py``).
+  14x14 kernel; this form runs the bulk of the work as a BLAS GEMM (its speed-up, measured
+  with ``benchmarks/speed.py``, is in the README's Speed section).
 
 :func:`make_correlation` picks one by name (``'conv'``, ``'matmul'``).
 """

@@ -10,10 +10,14 @@ image through the crop's scale.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    from pytracking_siamot.parameters import SiamOTParams
 
 
 def scale_factors(scale_num: int, scale_step: float) -> np.ndarray:
@@ -62,37 +66,41 @@ class ScaleSearchResult:
         response: ``(H', W')`` float32 upsampled raw response at the chosen scale (no
             penalty or window), aligned to the search crop.
         peak_rc: ``(row, col)`` of the chosen peak in the upsampled map.
+        size_factor: what the target size is multiplied by: the chosen scale's factor damped by
+            ``scale_damping`` (SiamFC's scale learning rate), ``(1 - d) + d * factor``.
     """
 
     scale_index: int
     displacement_xy: np.ndarray
     response: np.ndarray
     peak_rc: tuple[int, int]
+    size_factor: float
 
 
 class ScaleSearch:
     """Picks the scale and target displacement from a batch of SiamFC score maps.
 
     Args:
-        scale_num, scale_step, scale_penalty, window_influence, response_upsample: SiamFC values.
+        params: the SiamFC settings ``scale_num``, ``scale_step``, ``scale_penalty``,
+            ``scale_damping``, ``window_influence``, ``response_upsample`` and ``instance_size``
+            (side of the search crop) of a :class:`pytracking_siamot.parameters.SiamOTParams`.
         response_size: side of the raw score map (17).
         total_stride: backbone stride (8).
-        instance_size: side of the search crop (255).
     """
 
-    def __init__(self, scale_num: int, scale_step: float, scale_penalty: float, window_influence: float,
-                 response_upsample: int, response_size: int, total_stride: int, instance_size: int) -> None:
-        self.factors = scale_factors(scale_num, scale_step)
-        penalties = np.full(scale_num, scale_penalty, dtype=np.float64)
-        penalties[scale_num // 2] = 1.0
+    def __init__(self, params: SiamOTParams, response_size: int, total_stride: int) -> None:
+        self.factors = scale_factors(params.scale_num, params.scale_step)
+        penalties = np.full(params.scale_num, params.scale_penalty, dtype=np.float64)
+        penalties[params.scale_num // 2] = 1.0
         self.penalties = penalties
-        self.window_influence = window_influence
-        self.upsample_factor = response_upsample
-        self.upsampled_size = response_size * response_upsample
+        self.damping = params.scale_damping
+        self.window_influence = params.window_influence
+        self.upsample_factor = params.response_upsample
+        self.upsampled_size = response_size * params.response_upsample
         self.window = hann_window(self.upsampled_size)
-        self._upsample = upsample_matrix(response_size, response_upsample)
+        self._upsample = upsample_matrix(response_size, params.response_upsample)
         self.total_stride = total_stride
-        self.instance_size = instance_size
+        self.instance_size = params.instance_size
 
     def locate(self, responses: torch.Tensor, search_size: float) -> ScaleSearchResult:
         """Choose scale and displacement.
@@ -113,7 +121,9 @@ class ScaleSearch:
         disp_response = np.array([col - centre, row - centre], dtype=np.float64)
         disp_crop = disp_response * self.total_stride / self.upsample_factor
         disp_image = disp_crop * search_size * self.factors[scale_index] / self.instance_size
-        return ScaleSearchResult(scale_index, disp_image, up[scale_index].astype(np.float32), (int(row), int(col)))
+        size_factor = (1.0 - self.damping) + self.damping * self.factors[scale_index]
+        return ScaleSearchResult(scale_index, disp_image, up[scale_index].astype(np.float32), (int(row), int(col)),
+                                 size_factor)
 
 
     def _windowed_peak(self, upsampled: np.ndarray) -> tuple[int, int]:

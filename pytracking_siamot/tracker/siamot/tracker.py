@@ -67,14 +67,8 @@ class SiamOT:
             net = net.to(memory_format=torch.channels_last)
         self.net: SiamFC = net.eval()
         self.response_size = (params.instance_size - params.exemplar_size) // self.net.total_stride + 1
-        self.search = ScaleSearch(params.scale_num, params.scale_step, params.scale_penalty, params.window_influence,
-                                  params.response_upsample, self.response_size, self.net.total_stride,
-                                  params.instance_size)
-        self.updater = OnlineUpdater(self.net, params.normalization, params.softmax_temperature,
-                                     params.zero_loss_threshold, params.confidence_threshold, params.jcpp_weight,
-                                     params.learning_rate, params.momentum, params.train_iterations,
-                                     params.trainable_layers, params.psr_window,
-                                     params.confidence_reference, params.template_update_max)
+        self.search = ScaleSearch(params.settings, self.response_size, self.net.total_stride)
+        self.updater = OnlineUpdater(self.net, params.settings)
         self._adapter: AdapterTrainer | None = None
         if params.online_method == "adapter":
             for p in self.net.parameters():
@@ -215,6 +209,26 @@ class SiamOT:
         with torch.no_grad():
             return self.net.score(zf, xf)
 
+    def _current_map(self, frame: np.ndarray, found: Any, responses: torch.Tensor, sizes: list[float]
+                     ) -> tuple[torch.Tensor, Any, torch.Tensor | None]:
+        """``R_c`` (exemplar against the search image centred on the new position, chosen scale) as
+        ``params.current_map`` says, its assessment, and the recropped search image (``None`` when
+        ``R_c`` came from the shifted response alone)."""
+        params = self.params
+        current_search: torch.Tensor | None = None
+        assessment = None
+        if params.current_map in ("shifted", "gated"):
+            with _record("siamot.current_map"):
+                cells = self._displacement_cells(found, sizes)
+                current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
+                assessment = self.updater.assess(current_map)
+        if params.current_map == "recrop" or (
+                params.current_map == "gated" and assessment.jcpp > params.confidence_threshold):
+            _, current_search = self._crop_batch(frame, [self._search_size], params.instance_size)
+            current_map = self._score(current_search)[0, 0]
+            assessment = self.updater.assess(current_map)
+        return current_map, assessment, current_search
+
     def track(self, image: np.ndarray, info: dict[str, Any] | None = None) -> dict[str, Any]:
         """Track one frame; see the class docstring for the output keys."""
         if self._exemplar_features is None:
@@ -232,8 +246,7 @@ class SiamOT:
             found = self.search.locate(responses, search_size)
         search_area_center = self._center_xy.copy()
         self._center_xy = self._center_xy + found.displacement_xy
-        scale = (1.0 - params.scale_damping) + params.scale_damping * self.search.factors[found.scale_index]
-        self._size_wh = self._size_wh * scale
+        self._size_wh = self._size_wh * found.size_factor
         self._clamp_size()
 
         out: dict[str, Any] = {"peak": math.nan, "psr": math.nan, "jcpp": math.nan, "loss": math.nan,
@@ -245,19 +258,7 @@ class SiamOT:
             current_map = step.pop("current_map")
             out.update(step)
         elif params.online_training or debug >= 1:
-            # R_c: exemplar against the search image centred on the new position, at the chosen scale.
-            current_search: torch.Tensor | None = None
-            assessment = None
-            if params.current_map in ("shifted", "gated"):
-                with _record("siamot.current_map"):
-                    cells = self._displacement_cells(found, sizes)
-                    current_map = shift_map(responses[found.scale_index, 0], (cells[0], cells[1]))
-                    assessment = self.updater.assess(current_map)
-            if params.current_map == "recrop" or (
-                    params.current_map == "gated" and assessment.jcpp > params.confidence_threshold):
-                _, current_search = self._crop_batch(frame, [self._search_size], params.instance_size)
-                current_map = self._score(current_search)[0, 0]
-                assessment = self.updater.assess(current_map)
+            current_map, assessment, current_search = self._current_map(frame, found, responses, sizes)
             out.update(peak=assessment.peak, psr=assessment.psr, jcpp=assessment.jcpp, loss=assessment.loss,
                        apce=assessment.apce)
             if params.online_training:

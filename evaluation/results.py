@@ -1,0 +1,193 @@
+"""The results format: where a run's files live, how they are written and read, when they are complete.
+
+Files per (tracker, sequence) in a results folder (``evaluation.tracker.Tracker.results_dir``), all
+written atomically by :func:`write_results` in this order, so that a run cut short never looks
+complete:
+
+- ``<seq>_state.csv``: per-frame online state (``frame``, 0-based, and those of :data:`STATE_KEYS`
+  that the tracker reports; booleans as 0/1, floats with 6 significant digits, a missing value as
+  an empty cell), only for trackers that report any;
+- ``<seq>_time.txt``: seconds per frame (6 decimals);
+- ``<seq>.txt``: ``x y w h`` per frame, tab-delimited floats with 2 decimals, 0-based; frame 0 is
+  the initial box;
+- ``<seq>_run.json``: the *run record*, what produced the results (tracker and parameter names,
+  the parameters' values, the initial box, the frame count; :func:`run_record`), last: a crash
+  before it leaves the previous record, which no longer matches.
+
+Completeness (:func:`stale_reason`): results count as complete only when ``<seq>.txt`` has one row
+per frame and the run record equals the current one. Results written before run records existed
+(no ``<seq>_run.json``) are kept when their row count matches and their first row is the current
+initial box (to the 2 written decimals); their parameters cannot be checked.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from evaluation.boxes_io import atomic_write_text, read_boxes_txt, read_text_file, write_boxes_txt, write_values_txt
+from evaluation.data import Sequence
+
+#: Per-frame tracker outputs saved in ``<seq>_state.csv`` (in this column order) when reported.
+STATE_KEYS: tuple[str, ...] = ("peak", "psr", "jcpp", "apce", "loss", "trained", "template_updated", "score")
+
+
+def result_file(results_dir: Path, sequence: Sequence | str) -> Path:
+    return results_dir / f"{_name(sequence)}.txt"
+
+
+def time_file(results_dir: Path, sequence: Sequence | str) -> Path:
+    return results_dir / f"{_name(sequence)}_time.txt"
+
+
+def state_file(results_dir: Path, sequence: Sequence | str) -> Path:
+    return results_dir / f"{_name(sequence)}_state.csv"
+
+
+def run_record_file(results_dir: Path, sequence: Sequence | str) -> Path:
+    return results_dir / f"{_name(sequence)}_run.json"
+
+
+def all_files(results_dir: Path, sequence: Sequence | str) -> tuple[Path, ...]:
+    """Every file a run of ``sequence`` may write, in the order :func:`write_results` writes them."""
+    return (state_file(results_dir, sequence), time_file(results_dir, sequence),
+            result_file(results_dir, sequence), run_record_file(results_dir, sequence))
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def state_row(index: int, output: Mapping[str, Any]) -> dict[str, Any]:
+    """The state of frame ``index`` from a tracker's output: ``frame`` and the :data:`STATE_KEYS` it has
+    (booleans as 0/1 ints, numbers as floats; ``None`` values left out)."""
+    row: dict[str, Any] = {"frame": index}
+    for key in STATE_KEYS:
+        if key in output and output[key] is not None:
+            value = output[key]
+            row[key] = int(bool(value)) if isinstance(value, (bool, np.bool_)) else float(value)
+    return row
+
+
+def format_state_csv(rows: list[dict[str, Any]]) -> str | None:
+    """The state CSV text of :func:`state_row` rows, or ``None`` when no frame reported any state key."""
+    keys = [k for k in STATE_KEYS if any(k in r for r in rows)]
+    if not keys:
+        return None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["frame", *keys])
+    for row in rows:
+        cells = [row["frame"]]
+        for key in keys:
+            value = row.get(key)
+            cells.append("" if value is None else value if isinstance(value, int) else f"{value:.6g}")
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+def write_results(results_dir: Path, sequence: Sequence, boxes_xywh: np.ndarray, times_s: Iterable[float],
+                  state_rows: list[dict[str, Any]], record: dict[str, Any]) -> None:
+    """Write the files of one run (see the module doc for the order and formats).
+
+    Args:
+        boxes_xywh: (N, 4) float boxes ``[x, y, w, h]``, 0-based, one per frame.
+        times_s: N seconds per frame.
+        state_rows: N :func:`state_row` dicts (no state file when none has a state key).
+        record: the run record (:func:`run_record`).
+    """
+    state_text = format_state_csv(state_rows)
+    if state_text is not None:
+        atomic_write_text(state_file(results_dir, sequence), state_text)
+    write_values_txt(time_file(results_dir, sequence), times_s)
+    write_boxes_txt(result_file(results_dir, sequence), boxes_xywh)
+    atomic_write_text(run_record_file(results_dir, sequence), json.dumps(record, indent=1) + "\n")
+
+
+def run_record(tracker_name: str, parameter_name: str, parameters: Any, sequence: Sequence) -> dict[str, Any]:
+    """What the results of ``sequence`` depend on (JSON values); ``parameters`` is a :func:`parameters_record`."""
+    return {"tracker": tracker_name, "parameter_name": parameter_name, "parameters": parameters,
+            "init_bbox_xywh": [float(v) for v in sequence.ground_truth_rect[0]],
+            "frames": len(sequence)}
+
+
+def parameters_record(params: Any) -> Any:
+    """A JSON view of a parameters object for run records: the fields of a dataclass (or of the frozen
+    dataclass behind a pytracking view's ``settings``) without ``debug``/``visualization``, which never
+    change results; else its ``repr`` (its type name when that repr is the default, address-bearing one)."""
+    values = getattr(params, "settings", params)
+    if dataclasses.is_dataclass(values) and not isinstance(values, type):
+        fields = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)
+                  if f.name not in ("debug", "visualization")}
+        return _json_normalised(fields)
+    if type(params).__repr__ is object.__repr__:
+        return type(params).__qualname__
+    return repr(params)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_state(path: Path) -> dict[str, np.ndarray] | None:
+    """The columns of a state CSV as float arrays (empty cells NaN, booleans 0/1); ``None`` without the
+    file, ``{}`` for a file without rows."""
+    if not path.is_file():
+        return None
+    rows = list(csv.DictReader(io.StringIO(read_text_file(path), newline="")))
+    if not rows:
+        return {}
+    return {key: np.array([float(r[key]) if r[key] != "" else np.nan for r in rows]) for key in rows[0]}
+
+
+def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any]) -> str | None:
+    """``None`` when complete results made from the inputs of run record ``current`` exist in
+    ``results_dir``, else why they must be (re)computed: missing, wrong row count, or a run record that
+    differs (the first differing field is named). See the module doc for results without a run record."""
+    path = result_file(results_dir, sequence)
+    if not path.is_file():
+        return "no results"
+    try:
+        rows = read_boxes_txt(path)
+    except ValueError as exc:
+        return f"unreadable results ({exc})"
+    if len(rows) != len(sequence):
+        return f"{len(rows)} rows for {len(sequence)} frames"
+    record_path = run_record_file(results_dir, sequence)
+    if not record_path.is_file():  # written before run records existed
+        if len(rows) and np.allclose(rows[0], current["init_bbox_xywh"], rtol=0, atol=0.0051):
+            return None
+        return f"first row {rows[0].tolist() if len(rows) else []} is not the initial box " \
+               f"{current['init_bbox_xywh']} (no run record)"
+    try:
+        recorded = json.loads(read_text_file(record_path))
+    except ValueError as exc:
+        return f"unreadable run record {record_path.name} ({exc})"
+    if not isinstance(recorded, dict):
+        return f"unreadable run record {record_path.name}"
+    for key, value in _json_normalised(current).items():
+        old = recorded.get(key)
+        if old == value:
+            continue
+        if isinstance(old, dict) and isinstance(value, dict):
+            sub = next(k for k in sorted(set(old) | set(value)) if old.get(k) != value.get(k))
+            key, old, value = f"{key}.{sub}", old.get(sub), value.get(sub)
+        return f"{key} changed (recorded {_short(old)}, now {_short(value)})"
+    return None
+
+
+def _json_normalised(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists, other objects their ``str``)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _name(sequence: Sequence | str) -> str:
+    return sequence if isinstance(sequence, str) else sequence.name
