@@ -272,7 +272,7 @@ def test_scale_search_maps_peak_to_pixels():
 
 
 def test_scale_search_peak_cells_agrees_with_locate():
-    search = ScaleSearch(3, 1.0375, 0.9745, 0.176, 16, 17, 8, 255)
+    search = ScaleSearch(SiamOTParams(), 17, 8)
     responses = torch.zeros(3, 1, 17, 17)
     responses[1, 0, 6, 11] = 1.0  # 3 cells right of and 2 above the centre
     found = search.locate(responses, search_size=255.0)
