@@ -101,6 +101,8 @@ class SiamOTParams:
     The adapter (``online_method='adapter'``):
         adapter: ``'kernel'`` (a free correction of every ``Zf`` cell, in units of the RMS of the
             centred ``Zf``) or ``'channel'`` (one weight per channel).
+        adapter_mask: ``'target'``: a ``'kernel'`` adapter corrects only the ``Zf`` cells that cover
+            the first-frame target box (not its context); ``'none'``: every cell.
         adapter_confidence: the map JCPP is computed on: ``'first_frame_template'`` (the
             un-adapted first-frame ``Zf`` against the current search features at the tracked
             position: an independent check that cannot be inflated by the adapter's own training)
@@ -164,6 +166,7 @@ class SiamOTParams:
     current_map: Literal["recrop", "shifted", "gated"] = "gated"
     online_method: Literal["adapter", "backbone"] = "adapter"
     adapter: Literal["channel", "kernel"] = "kernel"
+    adapter_mask: Literal["none", "target"] = "none"
     training_label: Literal["gaussian", "template"] = "gaussian"
     label_sigma: float = 1.0
     label_center: Literal["tracked", "first_frame_template"] = "tracked"
@@ -201,6 +204,8 @@ class SiamOTParams:
             raise ValueError("train_iterations and trainable_layers must be >= 0")
         if self.torch_threads is not None and self.torch_threads < 1:
             raise ValueError(f"torch_threads must be >= 1 or None, got {self.torch_threads}")
+        if self.adapter_mask not in ("none", "target"):
+            raise ValueError(f"adapter_mask must be 'none' or 'target', got {self.adapter_mask!r}")
         if self.sample_delay < 0:
             raise ValueError(f"sample_delay must be >= 0, got {self.sample_delay}")
         if self.label_center not in ("tracked", "first_frame_template"):

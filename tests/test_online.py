@@ -316,3 +316,25 @@ def test_adapter_starts_as_identity_and_training_lowers_the_memory_loss(kind):
     before = trainer.exemplar_features().clone()
     assert len(trainer.train(temperature=1.0, floor=1e9)) == 1
     assert torch.equal(trainer.exemplar_features(), before)
+
+
+def test_masked_kernel_adapter_changes_only_the_target_cells():
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
+    from pytracking_siamot.parameters import SiamOTParams
+
+    net = _tiny_siamfc()
+    torch.manual_seed(3)
+    with torch.no_grad():
+        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
+        xf = net.search(torch.rand(1, 3, 127, 127) * 255)
+    size = net.score(zf, xf).shape[-1]
+    mask = torch.zeros(zf.shape[-2:])
+    mask[1:-1, 2:-2] = 1.0
+    trainer = AdapterTrainer(net.score, SiamOTParams(adapter_iterations=10, adapter_regularization=0.0))
+    trainer.reset(zf, AdapterSample(xf, gaussian_label(size, (2.0, 3.0), 1.0)), mask)
+    losses = trainer.train(temperature=float(net.score(zf, xf).std()))
+    assert losses[-1] < losses[0]
+    changed = (trainer.exemplar_features() != zf).any(dim=1)[0]
+    assert changed[mask.bool()].any() and not changed[~mask.bool()].any()
+    with pytest.raises(ValueError, match="mask"):
+        trainer.reset(zf, AdapterSample(xf, gaussian_label(size, (2.0, 3.0), 1.0)), torch.ones(2, 2))

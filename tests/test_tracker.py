@@ -142,6 +142,17 @@ def test_adapter_training_fires_on_appearance_change_and_leaves_the_backbone(bas
     np.testing.assert_array_equal(again, fresh)
 
 
+def test_sample_delay_learns_a_confident_frame_only_after_the_next_ones():
+    frames, gt = synthetic_sequence(n_frames=8, change_appearance=True, seed=1)
+    first_trained = {}
+    for delay in (0, 2):
+        tracker = SiamOT(make_params(online=True, sample_delay=delay, **{**ADAPTER_TEST_SETTINGS,
+                                                                         "confidence_threshold": 0.0}))
+        _, outputs = run(tracker, frames, gt[0])
+        first_trained[delay] = [o["trained"] for o in outputs].index(True)
+    assert first_trained[2] == first_trained[0] + 2
+
+
 def test_adapter_does_not_train_on_unconfident_frames():
     frames, gt = synthetic_sequence(n_frames=5, change_appearance=True, seed=1)
     tracker = SiamOT(make_params(online=True, **{**ADAPTER_TEST_SETTINGS, "confidence_threshold": 0.999}))
@@ -289,8 +300,6 @@ def test_label_on_the_first_frame_templates_peak_trains_and_changes_the_boxes():
         boxes[centre], outputs = run(tracker, frames, gt[0])
         assert sum(o["trained"] for o in outputs) >= 2
     assert np.abs(boxes["tracked"] - boxes["first_frame_template"]).max() > 0.01
-    with pytest.raises(ValueError, match="label_center"):
-        SiamOTParams(label_center="peak")
 
 
 @pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_lite0"])
@@ -372,7 +381,8 @@ def test_speed_options_keep_the_boxes(overrides):
 
 def test_bad_option_values_raise():
     for field, value in (("correlation", "fft"), ("current_map", "guess"), ("confidence_reference", "x"),
-                         ("template_update_max", 2.0)):
+                         ("template_update_max", 2.0), ("adapter_mask", "box"), ("sample_delay", -1),
+                         ("label_center", "peak")):
         with pytest.raises(ValueError, match=field):
             SiamOTParams(**{field: value})
 

@@ -74,12 +74,17 @@ def soft_kl(target: torch.Tensor, scores: torch.Tensor, temperature: float) -> t
 class ExemplarAdapter(nn.Module):
     """Identity-initialised adapter ``Zf -> Zf'`` (see the module docstring for the kinds)."""
 
-    def __init__(self, base: torch.Tensor, kind: AdapterKind) -> None:
+    def __init__(self, base: torch.Tensor, kind: AdapterKind, mask: torch.Tensor | None = None) -> None:
         super().__init__()
         if kind not in ("channel", "kernel"):
             raise ValueError(f"adapter kind must be 'channel' or 'kernel', got {kind!r}")
         self.kind = kind
         self.register_buffer("base", base.detach().clone())
+        if mask is not None and tuple(mask.shape) != tuple(base.shape[-2:]):
+            raise ValueError(f"adapter mask of shape {tuple(mask.shape)} for exemplar features {tuple(base.shape)}")
+        # Kernel cells the correction may change (1) or not (0); all of them without a mask.
+        self.register_buffer("mask", torch.ones(base.shape[-2:], dtype=base.dtype, device=base.device)
+                             if mask is None else mask.detach().to(base.dtype).to(base.device).clone())
         if kind == "channel":
             self.weight = nn.Parameter(torch.ones(base.shape[1], dtype=base.dtype, device=base.device))
         else:
@@ -92,13 +97,13 @@ class ExemplarAdapter(nn.Module):
     def forward(self) -> torch.Tensor:
         if self.kind == "channel":
             return self.base * self.weight.view(1, -1, 1, 1)
-        return self.base + self._unit * self.delta
+        return self.base + self._unit * self.delta * self.mask
 
     def deviation(self) -> torch.Tensor:
         """Distance from the identity: mean ``(w - 1)^2``, or mean ``D^2`` with ``D`` in RMS units of ``Zf``."""
         if self.kind == "channel":
             return (self.weight - 1.0).pow(2).mean()
-        return self.delta.pow(2).mean()
+        return (self.delta * self.mask).pow(2).mean()
 
 
 @dataclass(frozen=True)
@@ -128,9 +133,12 @@ class AdapterTrainer:
         self._first: AdapterSample | None = None
         self._recent: list[AdapterSample] = []
 
-    def reset(self, exemplar_features: torch.Tensor, first: AdapterSample) -> None:
-        """Start a sequence: identity adapter on ``exemplar_features``, memory = the first frame."""
-        self.adapter = ExemplarAdapter(exemplar_features, self.settings.adapter)
+    def reset(self, exemplar_features: torch.Tensor, first: AdapterSample, mask: torch.Tensor | None = None) -> None:
+        """Start a sequence: identity adapter on ``exemplar_features``, memory = the first frame.
+
+        ``mask``: ``(H, W)`` kernel cells a ``'kernel'`` adapter may correct (default: all).
+        """
+        self.adapter = ExemplarAdapter(exemplar_features, self.settings.adapter, mask)
         self._first = first
         self._recent = []
 

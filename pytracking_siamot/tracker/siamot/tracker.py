@@ -147,10 +147,20 @@ class SiamOT:
         if self._adapter is not None:
             centre = (self.response_size - 1) / 2.0
             self._adapter.reset(self._exemplar_features,
-                                AdapterSample(self._search_features, self._label((centre, centre))))
+                                AdapterSample(self._search_features, self._label((centre, centre))),
+                                self._target_cells_mask() if self.params.adapter_mask == "target" else None)
             self._confident_since_training = 0
             self._pending = []
         return {"time": time.perf_counter() - start}
+
+    def _target_cells_mask(self) -> torch.Tensor:
+        """``(H, W)`` mask of the exemplar feature cells that cover the target box (half a cell of margin)."""
+        height, width = self._exemplar_features.shape[-2:]
+        stride = self.net.total_stride
+        w, h = self._size_wh * self.params.exemplar_size / self._context_size()
+        rows = (torch.arange(height, dtype=torch.float32) - (height - 1) / 2.0).abs() * stride <= h / 2 + stride / 2
+        cols = (torch.arange(width, dtype=torch.float32) - (width - 1) / 2.0).abs() * stride <= w / 2 + stride / 2
+        return (rows[:, None] & cols[None, :]).float().to(self.device)
 
     def _label(self, center_rc: tuple[float, float]) -> torch.Tensor:
         """Target distribution of an adapter sample whose target sits at ``center_rc`` (cells)."""
