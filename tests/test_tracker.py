@@ -399,3 +399,23 @@ def test_initialize_sets_the_parameters_torch_thread_count():
             SiamOTParams(torch_threads=0)
     finally:
         torch.set_num_threads(before)
+
+
+def test_small_torch_operations_run_single_threaded_and_restore_the_callers_threads():
+    from pytracking_siamot.tracker.siamot.tracker import _torch_threads
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        seen = []
+        with _torch_threads(1):
+            seen.append(torch.get_num_threads())
+        with pytest.raises(RuntimeError), _torch_threads(1):
+            raise RuntimeError("inside")
+        assert seen == [1] and torch.get_num_threads() == 2
+        frames, gt = synthetic_sequence(n_frames=4, change_appearance=True, seed=1)
+        tracker = SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS))
+        _, outputs = run(tracker, frames, gt[0])
+        assert any(o["trained"] for o in outputs) and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -207,8 +207,6 @@ class InferenceBackbone:
         self.precision: ResolvedPrecision = resolve_precision(precision, self.device)
         self.engine = resolve_engine(engine, self.device, frozen_length)
         self._autocast = self.precision != "fp32"
-        #: Threads of the engine's own pool; ``None``: torch's intra-op thread count at each call.
-        self.threads: int | None = None
         if self.engine == "openvino":
             self._prefix = _NormalizedPrefix(backbone, frozen_length)
             self._fingerprint = weights_fingerprint(self._prefix)
@@ -238,7 +236,7 @@ class InferenceBackbone:
                 raise ValueError(f"backbone '{self.backbone.spec.name}' expects (B, 3, H, W) images, "
                                  f"got {tuple(images.shape)}")
             shape = tuple(images.shape)
-            threads = self.threads if self.threads is not None else torch.get_num_threads()
+            threads = torch.get_num_threads()
             key = (self._fingerprint, shape, self.precision, threads)
             request = _openvino_request(self._prefix, key, shape, self.precision, threads)
             array = np.ascontiguousarray(images.detach().to("cpu", torch.float32).numpy())

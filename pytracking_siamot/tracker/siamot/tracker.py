@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -24,6 +25,20 @@ from pytracking_siamot.tracker.siamot.cropping import crop_square, mean_color, n
 from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, shift_map
 
 _record = torch.profiler.record_function
+
+
+@contextmanager
+def _torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block with ``count`` torch intra-op threads (``None``: unchanged), restored after."""
+    before = torch.get_num_threads()
+    if count is None or count == before:
+        yield
+        return
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -77,6 +92,10 @@ class SiamOT:
         # Inference of the backbone (precision, engine for the blocks the updater froze above).
         self.features = InferenceBackbone(self.net.backbone, frozen_prefix_length(self.net.backbone.features),
                                           params.precision, params.engine, self.device)
+        # With the backbone on an engine with its own thread pool (OpenVINO), torch's small
+        # operations (correlation, adapter) run on one thread: a multi-threaded torch region
+        # started right after an inference waits for the engine's still-busy workers.
+        self._small_op_threads = 1 if self.features.engine != "torch" else None
         self._exemplar: torch.Tensor | None = None
         self._exemplar_features: torch.Tensor | None = None
         self._search_features: torch.Tensor | None = None
@@ -94,7 +113,7 @@ class SiamOT:
             with _record("siamot.backbone"):
                 xf = self.features(search)
             self._search_features = xf
-            with _record("siamot.xcorr"):
+            with _record("siamot.xcorr"), _torch_threads(self._small_op_threads):
                 return self.net.score(self._exemplar_features, xf)
 
     def _refresh_exemplar_features(self) -> None:
@@ -264,7 +283,8 @@ class SiamOT:
         current_map = None
         template_map = self.updater.template_map
         if params.online_training and self._adapter is not None:
-            step = self._adapter_step(found, responses, sizes)
+            with _torch_threads(self._small_op_threads):
+                step = self._adapter_step(found, responses, sizes)
             current_map = step.pop("current_map")
             out.update(step)
         elif params.online_training or debug >= 1:
