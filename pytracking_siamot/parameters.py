@@ -166,9 +166,9 @@ class SiamOTParams:
     current_map: Literal["recrop", "shifted", "gated"] = "gated"
     online_method: Literal["adapter", "backbone"] = "adapter"
     adapter: Literal["channel", "kernel"] = "kernel"
-    adapter_mask: Literal["none", "target"] = "none"
+    adapter_mask: Literal["none", "target"] = "target"
     training_label: Literal["gaussian", "template"] = "gaussian"
-    label_sigma: float = 1.0
+    label_sigma: float = 0.5
     label_center: Literal["tracked", "first_frame_template"] = "tracked"
     train_every: int = 5
     sample_delay: int = 0
