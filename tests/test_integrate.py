@@ -22,6 +22,7 @@ from evaluation.boxes_io import read_boxes_txt, read_values_txt, write_boxes_txt
 from pytracking_siamot import integrate, pytracking_compat as compat
 from pytracking_siamot.pytracking_compat import isolation, parameter_files
 from pytracking_siamot.boxes import iou_xywh
+from runner_fakes import frames_of, small_synthetic_sequence
 
 # A runner that follows pytracking's contract (../shared/reference/pytracking_contract.md):
 # run as a script from inside pytracking/ like run_tracker.py, so pytracking's own folders
@@ -38,24 +39,10 @@ from collections import OrderedDict
 import numpy as np
 
 
-def synthetic_sequence(num_frames=8, height=144, width=192):
-    """A textured target moving over a smooth background; ground truth [x, y, w, h]."""
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:height, 0:width]
-    background = np.stack([96 + 40 * np.sin(xx / 17.0), 110 + 40 * np.cos(yy / 13.0),
-                           100 + 30 * np.sin((xx + yy) / 23.0)], axis=-1)
-    target = np.zeros((24, 32, 3))
-    target[::4] = (250, 30, 30)
-    target[:, ::4] = (30, 30, 250)
-    target[8:16, 10:22] = rng.integers(0, 255, (8, 12, 3))
-    frames, boxes = [], []
-    for i in range(num_frames):
-        x, y = 60 + 4 * i, 50 + 2 * i
-        frame = background.copy()
-        frame[y:y + 24, x:x + 32] = target
-        frames.append(frame.astype(np.uint8))
-        boxes.append([x, y, 32, 24])
-    return frames, np.asarray(boxes, dtype=np.float64)
+def load_sequence(path):
+    """RGB frames and [x, y, w, h] ground truth the test saved (SiamOT's synthetic generator)."""
+    data = np.load(path)
+    return list(data["frames"]), data["ground_truth"]
 
 
 def class_in_worker(tracker_class):
@@ -65,7 +52,7 @@ def class_in_worker(tracker_class):
             "ltr": getattr(sys.modules.get("ltr"), "__file__", None)}
 
 
-def main(name, parameter_name, results_dir):
+def main(name, parameter_name, results_dir, sequence_path):
     # pytracking's evaluation/tracker.py imports its own top-level 'ltr' before any tracker loads.
     from ltr.data.bounding_box_utils import rect_area
     import ltr.models.tracking  # its module names overlap SiamOT's
@@ -87,7 +74,7 @@ def main(name, parameter_name, results_dir):
     checks["set_default_values"] = params.get("extra_setting") == 5 and params.debug == 0
     params.tracker_name, params.param_name = name, parameter_name  # as pytracking's run_video does
 
-    frames, ground_truth = synthetic_sequence()
+    frames, ground_truth = load_sequence(sequence_path)
     tracker = tracker_class(params)
     out = tracker.initialize(frames[0], {"init_bbox": [float(v) for v in ground_truth[0]]}) or {}
     previous = OrderedDict(out)
@@ -117,7 +104,7 @@ def main(name, parameter_name, results_dir):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
 '''
 
 
@@ -449,10 +436,14 @@ def test_tracker_runs_through_pytracking_contract_and_tree_is_restored(tmp_path,
     original = snapshot(root)
     results = tmp_path / "results"
     results.mkdir()
+    # The runner imports no SiamOT module (pytracking's folders shadow 'evaluation' there): it reads the frames.
+    sequence = small_synthetic_sequence(8, image_wh=(192, 144))
+    sequence_path = tmp_path / "sequence.npz"
+    np.savez(sequence_path, frames=np.stack(frames_of(sequence)), ground_truth=sequence.ground_truth_rect)
     assert run_cli([root], capsys)[0] == 0
 
     # A hang guard only (~30-60 s on two idle cores; the spawned worker re-imports torch and SiamOT).
-    result = run_in_tree(root, ["run_contract.py", "siamot", "mobilenet_v2_baseline", str(results)],
+    result = run_in_tree(root, ["run_contract.py", "siamot", "mobilenet_v2_baseline", str(results), str(sequence_path)],
                          cwd=root / "pytracking", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
