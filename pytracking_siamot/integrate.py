@@ -3,7 +3,7 @@
     python -m pytracking_siamot.integrate PATH [--force] [--remove] [--dry-run]
 
 pytracking finds trackers only inside its own package, so this writes small shim modules
-there (texts in :mod:`pytracking_siamot.pytracking_compat`):
+there (texts in :mod:`pytracking_siamot.pytracking_compat.shims`):
 
 - ``pytracking/tracker/siamot/__init__.py``: ``get_tracker_class()`` for ``Tracker('siamot', ...)``;
 - ``pytracking/parameter/siamot/<name>.py``: ``parameters()`` for every file in SiamOT's
@@ -27,13 +27,12 @@ import argparse
 import base64
 import hashlib
 import json
-import os
-import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from evaluation.boxes_io import atomic_write_bytes
 from pytracking_siamot import pytracking_compat as compat
 
 MANIFEST_NAME = ".siamot-integration.json"
@@ -177,21 +176,6 @@ class Plan:
         return not path.is_file() or path.read_text() != self.manifest.to_text()
 
 
-def _write_atomic(path: Path, data: bytes, mode: int | None) -> None:
-    """Write ``data`` via a temporary file and a rename; ``mode`` None = the umask's default."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _missing_dirs(package: Path, rels: list[str]) -> list[str]:
     """Package-relative folders (parents first) that writing ``rels`` needs and that do not exist."""
     needed: list[str] = []
@@ -223,26 +207,13 @@ def name_clash_notes(checkout: Checkout) -> list[str]:
     return notes
 
 
-def otb2013_entries() -> list[compat.OtbEntry]:
-    """The 51 OTB2013 targets from SiamOT's dataset table (``evaluation.datasets``)."""
-    from evaluation.datasets.attributes import OTB2013_ATTRIBUTES
-    from evaluation.datasets.otb import OTB2013_ENTRIES
-
-    return [compat.OtbEntry(name=e.name, folder=e.folder, start_frame=e.start_frame, end_frame=e.end_frame,
-                            nz=e.nz, ext=e.ext, gt_file=e.gt_file, anno_name=e.anno_name,
-                            object_class=e.object_class, attributes=tuple(OTB2013_ATTRIBUTES[e.name]))
-            for e in OTB2013_ENTRIES]
-
-
-def desired_files(checkout: Checkout, parameter_names: list[str] | None = None,
-                  otb2013: list[compat.OtbEntry] | None = None) -> dict[str, str]:
+def desired_files(checkout: Checkout, parameter_names: list[str] | None = None) -> dict[str, str]:
     """Package-relative path -> text of every file SiamOT puts into ``checkout``.
 
-    ``parameter_names`` defaults to SiamOT's parameter files, ``otb2013`` to its dataset table.
+    ``parameter_names`` defaults to SiamOT's parameter files.
     """
     names = compat.parameter_names() if parameter_names is None else parameter_names
-    entries = otb2013_entries() if otb2013 is None else otb2013
-    files = compat.planned_files(names, entries)
+    files = compat.planned_files(names)
     # pytracking's experiments folder is a package; give it an __init__ if this checkout lacks one
     # (and keep it while it is ours).
     init = "experiments/__init__.py"
@@ -442,7 +413,7 @@ def apply(plan: Plan) -> list[Step]:
             target.mkdir()
         elif step.action in ("create", "update", "overwrite", "patch", "restore", "unpatch"):
             assert step.data is not None
-            _write_atomic(target, step.data, step.mode)
+            atomic_write_bytes(target, step.data, step.mode)
         elif step.action == "delete":
             target.unlink()
             _remove_bytecode(target)
@@ -462,7 +433,7 @@ def apply(plan: Plan) -> list[Step]:
     if plan.manifest is None:
         plan.checkout.manifest_path.unlink(missing_ok=True)
     elif plan.manifest_changes():
-        _write_atomic(plan.checkout.manifest_path, plan.manifest.to_text().encode(), None)
+        atomic_write_bytes(plan.checkout.manifest_path, plan.manifest.to_text().encode(), None)
     return done
 
 

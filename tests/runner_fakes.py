@@ -1,6 +1,6 @@
-"""Test helpers for the registry and runners: tiny synthetic sequences, a deterministic fake
-tracker, and a fake installed plugin that registers it through the ``siamot.trackers``
-entry-point group.
+"""Test helpers: tiny synthetic sequences (the toolkit's generator, including the special kinds
+some tests need), a deterministic fake tracker, and a fake installed plugin that registers it
+through the ``siamot.trackers`` entry-point group.
 
 Everything here is importable by worker processes (spawned children inherit ``sys.path``,
 which pytest extends with ``tests/``), so sequences and trackers pickle by reference.
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
@@ -65,11 +66,49 @@ def make_sequence(name: str = "square", n_frames: int = 8, seed: int = 0,
 
 
 def small_synthetic_sequence(n_frames: int = 8, seed: int = 0, image_wh: tuple[int, int] = (200, 150),
-                             **spec: Any) -> Sequence:
+                             name: str | None = None, **spec: Any) -> Sequence:
     """A short sequence of the toolkit's synthetic generator (a textured target, exact ground truth);
-    ``spec``: further :class:`evaluation.datasets.synthetic.SyntheticSpec` fields."""
-    return synthetic_sequence(SyntheticSpec(f"synthetic{seed}", seed=seed, num_frames=n_frames, image_wh=image_wh,
-                                            **spec))
+    ``name`` defaults to ``synthetic<seed>``; ``spec``: further
+    :class:`evaluation.datasets.synthetic.SyntheticSpec` fields."""
+    return synthetic_sequence(SyntheticSpec(name or f"synthetic{seed}", seed=seed, num_frames=n_frames,
+                                            image_wh=image_wh, **spec))
+
+
+def _blocky_texture(rng: np.random.Generator, shape_hw: tuple[int, int], cells: tuple[int, int]) -> np.ndarray:
+    small = rng.integers(0, 256, (*cells, 3)).astype(np.uint8)
+    return cv2.resize(small, (shape_hw[1], shape_hw[0]), interpolation=cv2.INTER_NEAREST)
+
+
+def appearance_change_sequence(n_frames: int = 9, seed: int = 0, image_wh: tuple[int, int] = (320, 240)) -> Sequence:
+    """The special kind for online-training tests: a blocky target (moving right/down, growing 25 %)
+    blended from its first texture into the *negative* of another one over the sequence.
+
+    The synthetic dataset's morphs (``Chameleon`` & co.) change the target gradually over 130
+    frames; at a few frames they keep the KL loss between the current and template score maps
+    below the default ``T_l``. This change is fast and strong enough that a short sequence gives
+    confident frames with a large loss, i.e. training events.
+    """
+    width, height = image_wh
+    rng = np.random.default_rng(seed)
+    background = _blocky_texture(rng, (height, width), (30, 40))
+    first, second = _blocky_texture(rng, (64, 64), (6, 6)), _blocky_texture(rng, (64, 64), (6, 6))
+    frames, boxes = [], []
+    for i in range(n_frames):
+        t = i / max(1, n_frames - 1)
+        side = round(40.0 * (1.0 + 0.25 * t))
+        x, y = round(90.0 + 5.0 * i), round(80.0 + 2.5 * i)
+        texture = (1 - t) * first.astype(np.float32) + t * (255.0 - second.astype(np.float32))
+        frame = background.copy()
+        frame[y:y + side, x:x + side] = cv2.resize(texture, (side, side), interpolation=cv2.INTER_LINEAR)
+        frames.append(frame)
+        boxes.append([x, y, side, side])
+    return Sequence(name=f"appearance_change{seed}", frames=[f"{i:04d}" for i in range(n_frames)], dataset="test",
+                    ground_truth_rect=np.asarray(boxes, dtype=np.float64), frame_loader=frames.__getitem__)
+
+
+def frames_of(sequence: Sequence) -> list[np.ndarray]:
+    """Every frame of ``sequence`` as an RGB uint8 array."""
+    return [sequence.image(i) for i in range(len(sequence))]
 
 
 @dataclass

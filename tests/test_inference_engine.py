@@ -18,7 +18,7 @@ from ltr.inference.engine import InferenceBackbone, resolve_engine, resolve_prec
 from ltr.models.tracking.siamfc import siamfc
 from pytracking_siamot.online.updater import frozen_prefix_length
 from pytracking_siamot.tracker.siamot import SiamOT
-from test_tracker import make_params, run, synthetic_sequence
+from test_tracker import changing, make_params, run, synthetic
 
 needs_openvino = pytest.mark.skipif(not engine.openvino_available(), reason="openvino is not installed")
 
@@ -70,7 +70,7 @@ def test_tracker_without_bf16_and_openvino_runs_fp32_torch(monkeypatch, fresh_an
     with pytest.warns(RuntimeWarning):
         tracker = SiamOT(make_params(online=False))
     assert (tracker.features.precision, tracker.features.engine) == ("fp32", "torch")
-    frames, gt = synthetic_sequence(n_frames=3)
+    frames, gt = synthetic(3)
     boxes, _ = run(tracker, frames, gt[0])
     assert np.all(np.isfinite(boxes))
 
@@ -84,7 +84,7 @@ def _boxes(online: bool, frames: list[np.ndarray], gt: np.ndarray, **overrides) 
 def test_bf16_boxes_within_a_few_pixels_of_fp32(engine_name: str) -> None:
     # 6 frames: on frame 6 of this sequence a background patch ties with the target, and which
     # of the two wins is float noise (fp32 and bf16 each pick either, depending on the engine).
-    frames, gt = synthetic_sequence(n_frames=6)
+    frames, gt = synthetic(6)
     reference = _boxes(False, frames, gt, precision="fp32", engine="torch")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -117,7 +117,7 @@ def test_openvino_features_equal_torch(frozen: str) -> None:
 def test_openvino_tracker_equals_torch_and_trains_only_the_trainable_blocks() -> None:
     """fp32 OpenVINO = fp32 torch (boxes, training flags, fine-tuned weights), the frozen
     prefix never changes, and a second sequence starts from the pretrained weights."""
-    frames, gt = synthetic_sequence(n_frames=5, change_appearance=True, seed=1)
+    frames, gt = changing(5, seed=1)
     settings = dict(precision="fp32", online_method="backbone", confidence_threshold=0.0, zero_loss_threshold=0.0,
                     train_iterations=1)
     reference = SiamOT(make_params(online=True, engine="torch", **settings))
@@ -141,11 +141,11 @@ def test_openvino_tracker_equals_torch_and_trains_only_the_trainable_blocks() ->
         torch.testing.assert_close(state[key], value, rtol=1e-3, atol=1e-5, msg=key)
 
     # After training, the engine's features still equal torch's on the current weights.
-    crop = tracker._exemplar
+    crop = tracker.exemplar
     with torch.no_grad():
         torch.testing.assert_close(tracker.features(crop), tracker.net.backbone(crop), rtol=1e-4, atol=1e-4)
     # A new sequence: pretrained weights restored, the compiled prefix still valid.
-    frames2, gt2 = synthetic_sequence(n_frames=3, seed=5)
+    frames2, gt2 = synthetic(3, seed=5)
     np.testing.assert_allclose(run(tracker, frames2, gt2[0])[0], run(reference, frames2, gt2[0])[0],
                                rtol=0, atol=0.05)
 
@@ -171,6 +171,6 @@ def test_adapter_default_runs_the_whole_backbone_in_the_engine() -> None:
     features = tracker.net.backbone.features
     assert frozen_prefix_length(features) == len(features)
     assert tracker.features.engine == "openvino"
-    frames, gt = synthetic_sequence(n_frames=5, change_appearance=True, seed=1)
+    frames, gt = changing(5, seed=1)
     _, outputs = run(tracker, frames, gt[0])
     assert any(o["trained"] for o in outputs)

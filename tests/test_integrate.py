@@ -20,7 +20,9 @@ import pytest
 
 from evaluation.boxes_io import read_boxes_txt, read_values_txt, write_boxes_txt, write_values_txt
 from pytracking_siamot import integrate, pytracking_compat as compat
+from pytracking_siamot.pytracking_compat import isolation, parameter_files
 from pytracking_siamot.boxes import iou_xywh
+from runner_fakes import frames_of, small_synthetic_sequence
 
 # A runner that follows pytracking's contract (../shared/reference/pytracking_contract.md):
 # run as a script from inside pytracking/ like run_tracker.py, so pytracking's own folders
@@ -37,24 +39,10 @@ from collections import OrderedDict
 import numpy as np
 
 
-def synthetic_sequence(num_frames=8, height=144, width=192):
-    """A textured target moving over a smooth background; ground truth [x, y, w, h]."""
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:height, 0:width]
-    background = np.stack([96 + 40 * np.sin(xx / 17.0), 110 + 40 * np.cos(yy / 13.0),
-                           100 + 30 * np.sin((xx + yy) / 23.0)], axis=-1)
-    target = np.zeros((24, 32, 3))
-    target[::4] = (250, 30, 30)
-    target[:, ::4] = (30, 30, 250)
-    target[8:16, 10:22] = rng.integers(0, 255, (8, 12, 3))
-    frames, boxes = [], []
-    for i in range(num_frames):
-        x, y = 60 + 4 * i, 50 + 2 * i
-        frame = background.copy()
-        frame[y:y + 24, x:x + 32] = target
-        frames.append(frame.astype(np.uint8))
-        boxes.append([x, y, 32, 24])
-    return frames, np.asarray(boxes, dtype=np.float64)
+def load_sequence(path):
+    """RGB frames and [x, y, w, h] ground truth the test saved (SiamOT's synthetic generator)."""
+    data = np.load(path)
+    return list(data["frames"]), data["ground_truth"]
 
 
 def class_in_worker(tracker_class):
@@ -64,7 +52,7 @@ def class_in_worker(tracker_class):
             "ltr": getattr(sys.modules.get("ltr"), "__file__", None)}
 
 
-def main(name, parameter_name, results_dir):
+def main(name, parameter_name, results_dir, sequence_path):
     # pytracking's evaluation/tracker.py imports its own top-level 'ltr' before any tracker loads.
     from ltr.data.bounding_box_utils import rect_area
     import ltr.models.tracking  # its module names overlap SiamOT's
@@ -86,7 +74,7 @@ def main(name, parameter_name, results_dir):
     checks["set_default_values"] = params.get("extra_setting") == 5 and params.debug == 0
     params.tracker_name, params.param_name = name, parameter_name  # as pytracking's run_video does
 
-    frames, ground_truth = synthetic_sequence()
+    frames, ground_truth = load_sequence(sequence_path)
     tracker = tracker_class(params)
     out = tracker.initialize(frames[0], {"init_bbox": [float(v) for v in ground_truth[0]]}) or {}
     previous = OrderedDict(out)
@@ -116,7 +104,7 @@ def main(name, parameter_name, results_dir):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
 '''
 
 
@@ -190,8 +178,6 @@ def test_integrate_writes_marked_shims_then_second_run_changes_nothing(tmp_path,
         assert data.startswith(compat.MARKER.encode() + b"\n"), rel
         assert manifest["files"][rel]["sha256"] == hashlib.sha256(data).hexdigest()
         compile(data, rel, "exec")
-    # 51 OTB2013 targets in the dataset module.
-    assert (package / compat.OTB2013_DATASET_PATH).read_text().count("'groundtruth_rect") == 51
 
     before = snapshot(root)
     mtimes = {p: p.stat().st_mtime_ns for p in package.rglob("*")}
@@ -241,9 +227,9 @@ def test_remove_keeps_created_folder_holding_user_files(tmp_path, capsys):
 def test_parameter_file_no_longer_present_is_taken_back(tmp_path):
     root = make_tree(tmp_path / "checkout")
     checkout = integrate.find_checkout(root)
-    integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["a", "b"], [])))
+    integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["a", "b"])))
     assert (checkout.package / "parameter/siamot/b.py").is_file()
-    plan = integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["a"], []))
+    plan = integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["a"]))
     integrate.apply(plan)
     assert not (checkout.package / "parameter/siamot/b.py").exists()
     assert (checkout.package / "parameter/siamot/a.py").is_file()
@@ -356,7 +342,7 @@ def test_parameter_files_give_fresh_pytracking_style_objects():
 
 def test_shadowed_parameter_package_still_loads_siamot_files(monkeypatch):
     """run_tracker.py run from inside pytracking/ hides SiamOT's 'parameter' behind pytracking's."""
-    monkeypatch.setattr(compat, "is_own_package", lambda name: False)
+    monkeypatch.setattr(parameter_files, "is_own_package", lambda name: False)
     module = compat.parameter_module("mobilenet_v2")
     assert module.__name__ == "_siamot_parameter_mobilenet_v2"
     assert Path(module.__file__) == compat.install_root() / "parameter" / "siamot" / "mobilenet_v2.py"
@@ -387,7 +373,7 @@ def clash_packages(request, tmp_path, monkeypatch):
         "from siamot_clash_pkg.sub import owner\n\n\ndef who():\n    return owner()\n")
     (tmp_path / "ours" / "siamot_clash_broken.py").write_text(
         "import siamot_clash_pkg.sub\nfrom siamot_clash_pkg.missing import nothing\n")
-    monkeypatch.setattr(compat, "install_root", lambda: tmp_path / "ours")
+    monkeypatch.setattr(isolation, "install_root", lambda: tmp_path / "ours")
     # Test only: makes siamot_clash_user importable (and, when on_path, theirs found first).
     monkeypatch.syspath_prepend(str(tmp_path / "ours"))
     before = set(sys.modules)
@@ -434,7 +420,7 @@ def test_own_package_is_imported_normally(tmp_path, monkeypatch):
     (tmp_path / "siamot_plain_pkg").mkdir()
     (tmp_path / "siamot_plain_pkg" / "__init__.py").write_text("")
     (tmp_path / "siamot_plain_user.py").write_text("import siamot_plain_pkg\n")
-    monkeypatch.setattr(compat, "install_root", lambda: tmp_path)
+    monkeypatch.setattr(isolation, "install_root", lambda: tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         compat.import_with_own_packages("siamot_plain_user", ["siamot_plain_pkg"])
@@ -450,10 +436,14 @@ def test_tracker_runs_through_pytracking_contract_and_tree_is_restored(tmp_path,
     original = snapshot(root)
     results = tmp_path / "results"
     results.mkdir()
+    # The runner imports no SiamOT module (pytracking's folders shadow 'evaluation' there): it reads the frames.
+    sequence = small_synthetic_sequence(8, image_wh=(192, 144))
+    sequence_path = tmp_path / "sequence.npz"
+    np.savez(sequence_path, frames=np.stack(frames_of(sequence)), ground_truth=sequence.ground_truth_rect)
     assert run_cli([root], capsys)[0] == 0
 
     # A hang guard only (~30-60 s on two idle cores; the spawned worker re-imports torch and SiamOT).
-    result = run_in_tree(root, ["run_contract.py", "siamot", "mobilenet_v2_baseline", str(results)],
+    result = run_in_tree(root, ["run_contract.py", "siamot", "mobilenet_v2_baseline", str(results), str(sequence_path)],
                          cwd=root / "pytracking", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -523,8 +513,8 @@ class _Sequence:
 
 
 def get_dataset(*names):
-    """OTB-100 stand-in: 'Walk-1' with 5 frames, 'Walk-2' with 4."""
-    return [_Sequence("Walk-1", 5), _Sequence("Walk-2", 4)] if names == ("otb",) else []
+    """OTB-100 stand-in: 'Jogging-1' with 5 frames, 'Jogging-2' with 4."""
+    return [_Sequence("Jogging-1", 5), _Sequence("Jogging-2", 4)] if names == ("otb",) else []
 '''
 
 DATASET_PROBE = '''
@@ -540,65 +530,73 @@ print(json.dumps({
     "frames": {s.name: s.frames for s in sequences},
     "gt": {s.name: s.ground_truth_rect.tolist() for s in sequences},
     "classes": {s.name: s.object_class for s in sequences},
-    "occ": [s.name for s in OTB2013Dataset("OCC").get_sequence_list()],
+    "iv": [s.name for s in OTB2013Dataset("IV").get_sequence_list()],
     "trackers": trackers, "dataset": [s.name for s in dataset],
     "otb": [s.name for s in siamot.otb_all()[1]],
 }))
 '''
 
 
+def _rows(rows: list[list[int]], delimiters: str = ",") -> str:
+    return "".join(delimiters[i % len(delimiters)].join(str(v) for v in row) + "\n" for i, row in enumerate(rows))
+
+
 def test_generated_otb2013_dataset_builds_pytracking_sequences(tmp_path, capsys):
+    """The generated module lists SiamOT's OTB2013 targets that are on disk, boxes 1-based as in the files."""
     root = make_tree(tmp_path / "checkout")
     (root / "pytracking" / "evaluation" / "__init__.py").write_text(FAKE_EVALUATION_INIT)
     (root / "pytracking" / "evaluation" / "data.py").write_text(FAKE_EVALUATION)
     otb = tmp_path / "otb"
-    (otb / "Walk" / "img").mkdir(parents=True)
-    for frame in ("0002.jpg", "00003.png"):  # the first frame of each target
-        (otb / "Walk" / "img" / frame).write_bytes(b"")
-    (otb / "Walk" / "groundtruth_rect.1.txt").write_text("11,21,5,6\n12\t22\t5\t6\n13 23 5 6\n14,24,5,6\n")
-    (otb / "Walk" / "groundtruth_rect.2.txt").write_text("1,1,3,3\n2,2,3,3\n3,3,3,3\n4,4,3,3\n")
+    # Three of the 51 targets on disk (their first and last frames): Jogging-1/-2 share a folder,
+    # David is evaluated on frames 300-770. Deer has ground truth but no frames.
+    for folder, frames in (("Jogging", (1, 307)), ("David", (300, 770)), ("Deer", ())):
+        (otb / folder / "img").mkdir(parents=True)
+        for number in frames:
+            (otb / folder / "img" / f"{number:04d}.jpg").write_bytes(b"")
+    (otb / "Deer" / "groundtruth_rect.txt").write_text(_rows([[1, 1, 9, 9]] * 71))
+    (otb / "Jogging" / "groundtruth_rect.1.txt").write_text(_rows([[10 + i, 20, 5, 6] for i in range(307)], ",\t "))
+    (otb / "Jogging" / "groundtruth_rect.2.txt").write_text(_rows([[1, 1, 3, 3]] * 307))
+    (otb / "David" / "groundtruth_rect.txt").write_text(_rows([[n, n, 4, 4] for n in range(1, 771)]))  # whole video
     anno = tmp_path / "anno"
     anno.mkdir()
-    (anno / "walkB.txt").write_text("7,7,2,2\n8,8,2,2\n")
-    entries = [
-        compat.OtbEntry("Walk-1", "Walk", 2, 4, 4, "jpg", "groundtruth_rect.1.txt", "", "person", ("OCC", "SV")),
-        compat.OtbEntry("Walk-2", "Walk", 3, 4, 5, "png", "groundtruth_rect.2.txt", "walkb", "", ("IV",)),
-        compat.OtbEntry("Run", "Run", 1, 9, 4, "jpg", "groundtruth_rect.txt", "", "", ("IV",)),  # not on disk
-    ]
-    # A result file of another dataset's 'Walk-1' (5 rows, this one has 3 frames) in pytracking's results folder.
+    (anno / "JOGGING-2.txt").write_text(_rows([[7, 7, 2, 2]] * 307))  # official name is jogging-2
+    # Result files of another dataset's targets of the same names in pytracking's results folder.
     results = tmp_path / "results"
     (results / "siamot" / "mobilenet_v2").mkdir(parents=True)
-    (results / "siamot" / "mobilenet_v2" / "Walk-1.txt").write_text("1\t1\t2\t2\n" * 5)
-    (results / "siamot" / "mobilenet_v2" / "Walk-2.txt").write_text("1\t1\t2\t2\n" * 2)
+    (results / "siamot" / "mobilenet_v2" / "Jogging-1.txt").write_text("1\t1\t2\t2\n" * 5)
+    (results / "siamot" / "mobilenet_v2" / "Jogging-2.txt").write_text("1\t1\t2\t2\n" * 307)
     checkout = integrate.find_checkout(root)
-    integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["mobilenet_v2", "mobilenet_v2_baseline"], entries)))
+    integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["mobilenet_v2",
+                                                                                         "mobilenet_v2_baseline"])))
 
     env = tree_env(root, FAKE_OTB_PATH=str(otb), FAKE_ANNO_PATH=str(anno), FAKE_RESULTS_PATH=str(results))
     result = subprocess.run([sys.executable, "-c", DATASET_PROBE], cwd=root, env=env, capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out["names"] == ["Walk-1", "Walk-2"]
-    # The absent target: one line (per list built), the others run.
-    assert f"OTB2013: 1 of 3 targets have no frames or ground truth under {otb} and are left out: Run\n" \
-        in result.stderr
+    assert out["names"] == ["David", "Jogging-1", "Jogging-2"]  # SiamOT's table order
+    # The absent targets: one line (per list built), the others run.
+    left_out = [line for line in result.stderr.splitlines() if line.startswith("OTB2013:")]
+    assert left_out and left_out[0].startswith(f"OTB2013: 48 of 51 targets have no frames or ground truth under "
+                                               f"{otb} and are left out: Basketball, Bolt, ")
+    assert "Deer" in left_out[0].split(": ")[-1].split(", ")
     # Result files of the other dataset are named, in both directions (pytracking's runner would skip
     # those sequences and keep the boxes); files that fit are not.
     warnings = "\n".join(line for line in result.stderr.splitlines() if line.startswith("warning:"))
-    assert "Walk-1.txt (5 rows, 3 frames)" in warnings  # OTB2013 lists
-    assert "Walk-2.txt (2 rows, 4 frames)" in warnings  # otb_all on OTB-100
-    assert "Walk-2.txt (2 rows, 2 frames)" not in warnings and "Walk-1.txt (5 rows, 5 frames)" not in warnings
-    # Frames 2-4 of a whole-video annotation: rows selected, 1-based as in the file (pytracking's convention).
-    assert out["frames"]["Walk-1"] == [f"{otb}/Walk/img/{n:04d}.jpg" for n in (2, 3, 4)]
-    assert out["gt"]["Walk-1"] == [[12, 22, 5, 6], [13, 23, 5, 6], [14, 24, 5, 6]]
+    assert "Jogging-1.txt (5 rows, 307 frames)" in warnings  # OTB2013 lists
+    assert "Jogging-2.txt (307 rows, 4 frames)" in warnings  # otb_all on OTB-100
+    assert "(307 rows, 307 frames)" not in warnings and "(5 rows, 5 frames)" not in warnings
+    # Frames 300-770 of a whole-video file: rows selected, 1-based as in the file (pytracking's convention).
+    assert out["frames"]["David"] == [f"{otb}/David/img/{n:04d}.jpg" for n in range(300, 771)]
+    assert out["gt"]["David"][0] == [300, 300, 4, 4] and out["gt"]["David"][-1] == [770, 770, 4, 4]
+    assert out["gt"]["Jogging-1"][:3] == [[10, 20, 5, 6], [11, 20, 5, 6], [12, 20, 5, 6]]
     # The official annotation (matched case-insensitively) wins over the folder's file.
-    assert out["frames"]["Walk-2"] == [f"{otb}/Walk/img/{n:05d}.png" for n in (3, 4)]
-    assert out["gt"]["Walk-2"] == [[7, 7, 2, 2], [8, 8, 2, 2]]
-    assert out["classes"] == {"Walk-1": "person", "Walk-2": None}
-    assert out["occ"] == ["Walk-1"]
+    assert out["gt"]["Jogging-2"] == [[7, 7, 2, 2]] * 307
+    assert out["classes"] == {"David": "face", "Jogging-1": "person", "Jogging-2": "person"}
+    assert out["iv"] == ["David"]
     assert out["trackers"] == [["siamot", "mobilenet_v2"], ["siamot", "mobilenet_v2_baseline"]]
-    assert out["pair"] == out["trackers"] and out["dataset"] == ["Walk-1", "Walk-2"]
-    assert out["otb"] == ["Walk-1", "Walk-2"]
+    assert out["pair"] == out["trackers"] and out["dataset"] == out["names"]
+    assert out["otb"] == ["Jogging-1", "Jogging-2"]
 
 
 SUBSET_PROBE = '''
@@ -613,17 +611,17 @@ print(json.dumps({s.name: {"frames": s.frames, "gt": s.ground_truth_rect.tolist(
 def test_generated_otb2013_dataset_matches_siamot_loader_on_real_subset(tmp_path, otb2013_dir):
     """pytracking (through the generated module) and SiamOT's toolkit see the same frames, and the same
     boxes in their own conventions: 1-based as in the files (pytracking), 0-based (SiamOT)."""
-    from evaluation.datasets.otb import otb2013_dataset
+    from evaluation.datasets.otb import OTB2013_ENTRIES, otb2013_dataset
     from evaluation.settings import Settings
 
     anno = otb2013_dir / "annotations" / "cvpr13_anno"
-    entries = [e for e in integrate.otb2013_entries() if (otb2013_dir / e.folder / "img").is_dir()]
+    entries = [e for e in OTB2013_ENTRIES if (otb2013_dir / e.folder / "img").is_dir()]
     if not entries or not anno.is_dir():
         pytest.skip(f"no OTB2013 sequences or annotations under {otb2013_dir}")
     root = make_tree(tmp_path / "checkout")
     (root / "pytracking" / "evaluation" / "data.py").write_text(FAKE_EVALUATION)
     checkout = integrate.find_checkout(root)
-    integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["mobilenet_v2"], entries)))
+    integrate.apply(integrate.plan_integrate(checkout, integrate.desired_files(checkout, ["mobilenet_v2"])))
     env = tree_env(root, FAKE_OTB_PATH=str(otb2013_dir), FAKE_ANNO_PATH=str(anno))
     result = subprocess.run([sys.executable, "-c", SUBSET_PROBE], cwd=root, env=env, capture_output=True,
                             text=True, timeout=60)
@@ -634,15 +632,6 @@ def test_generated_otb2013_dataset_matches_siamot_loader_on_real_subset(tmp_path
     for name, sequence in theirs.items():
         assert sequence["frames"] == [str(Path(f)) for f in ours[name].frames], name
         np.testing.assert_allclose(sequence["gt"], ours[name].ground_truth_rect + [1, 1, 0, 0], err_msg=name)
-
-
-def test_otb2013_entries_come_from_the_dataset_table():
-    entries = integrate.otb2013_entries()
-    assert len(entries) == 51
-    by_name = {e.name: e for e in entries}
-    assert (by_name["David"].start_frame, by_name["David"].end_frame) == (300, 770)
-    assert by_name["Jogging-2"].folder == "Jogging" and by_name["Jogging-2"].gt_file == "groundtruth_rect.2.txt"
-    assert by_name["Tiger1"].end_frame - by_name["Tiger1"].start_frame + 1 == 354
 
 
 # ---------------------------------------------------------------------------------------------

@@ -248,11 +248,11 @@ def test_frozen_prefix_training_equals_full_forward_training():
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
-    target = updater._normalize(template)
+    target = updater.normalize(template)
     ref_losses = []
     for _ in range(4):
         opt.zero_grad()
-        loss = kl_loss(target, updater._normalize(reference(exemplar, search)[0, 0].to(target.dtype)))
+        loss = kl_loss(target, updater.normalize(reference(exemplar, search)[0, 0].to(target.dtype)))
         ref_losses.append(float(loss.detach()))
         loss.backward()
         opt.step()

@@ -200,17 +200,6 @@ def test_playback_cli_errors_in_one_line(tmp_path, monkeypatch, capsys):
     assert "unknown_param" in capsys.readouterr().err
 
 
-def test_cli_help_describes_every_flag(capsys):
-    for module, flags in ((playback, ["--trackers", "--published", "--dataset", "--sequence", "--output", "--fps"]),
-                          (qualitative, ["--trackers", "--published", "--sequences", "--frames", "--style",
-                                         "--output", "--num-frames"])):
-        with pytest.raises(SystemExit) as exit_info:
-            module.main(["--help"])
-        assert exit_info.value.code == 0
-        text = capsys.readouterr().out
-        assert all(flag in text for flag in flags)
-
-
 # --------------------------------------------------------------------------- qualitative figure
 
 

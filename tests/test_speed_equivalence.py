@@ -119,7 +119,7 @@ def test_frozen_prefix_training_equals_plain_sgd(speed: ModuleType) -> None:
     tracker.initialize(sequence.image(0), sequence.init_info())
     # The optimisation must actually skip something: some leading blocks are frozen.
     assert 0 < frozen_prefix_length(tracker.net.backbone.features) < len(tracker.net.backbone.features)
-    exemplar = tracker._exemplar
+    exemplar = tracker.exemplar
     searches = [tracker._crop_batch(sequence.image(i), [tracker._search_size], tracker.params.instance_size)[1]
                 for i in (1, 2)]
 
@@ -130,7 +130,7 @@ def test_frozen_prefix_training_equals_plain_sgd(speed: ModuleType) -> None:
                                                              if p.requires_grad}
     params = dict(net.named_parameters())
     optimizer = torch.optim.SGD([params[n] for n in names], lr=updater.learning_rate, momentum=updater.momentum)
-    target = updater._normalize(updater.template_map).detach()
+    target = updater.normalize(updater.template_map).detach()
     pretrained = {n: params[n].detach().clone() for n in names}
 
     # Two training events: the second reuses the cached exemplar prefix and the momentum.
@@ -139,7 +139,7 @@ def test_frozen_prefix_training_equals_plain_sgd(speed: ModuleType) -> None:
         for _ in range(updater.iterations):
             optimizer.zero_grad(set_to_none=True)
             score = net(exemplar, search)[0, 0]
-            loss = kl_loss(target, updater._normalize(score.to(target.dtype)))
+            loss = kl_loss(target, updater.normalize(score.to(target.dtype)))
             expected.append(float(loss.detach()))
             loss.backward()
             optimizer.step()

@@ -1,4 +1,4 @@
-"""The SiamOT tracker on synthetic sequences made here, plus a short run on real OTB frames."""
+"""The SiamOT tracker on the shared synthetic sequences (``runner_fakes``), plus a short run on real OTB frames."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,40 +14,19 @@ from pytracking_siamot.parameters import SiamOTParams, TrackerParams
 from pytracking_siamot.tracker.siamot import SiamOT, get_tracker_class
 from pytracking_siamot.tracker.siamot.cropping import crop_square, normalize_image
 from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, scale_factors
+from runner_fakes import appearance_change_sequence, frames_of, small_synthetic_sequence
 
-HEIGHT, WIDTH = 240, 320
+def synthetic(n_frames: int = 12, seed: int = 0, **spec) -> tuple[list[np.ndarray], np.ndarray]:
+    """Frames (RGB uint8) and ``(N, 4)`` xywh ground truth of the shared synthetic generator: a
+    textured target moving over clutter and growing 25 % by mid-sequence."""
+    sequence = small_synthetic_sequence(n_frames, seed, image_wh=(320, 240), scale_peak=1.25, **spec)
+    return frames_of(sequence), sequence.ground_truth_rect
 
 
-def _texture(rng: np.random.Generator, shape_hw: tuple[int, int], cells: tuple[int, int]) -> np.ndarray:
-    small = rng.integers(0, 256, (*cells, 3)).astype(np.uint8)
-    return cv2.resize(small, (shape_hw[1], shape_hw[0]), interpolation=cv2.INTER_NEAREST)
-
-
-def synthetic_sequence(n_frames: int = 12, seed: int = 0, change_appearance: bool = False
-                       ) -> tuple[list[np.ndarray], np.ndarray]:
-    """A textured target moving right/down over a textured background while growing ~25%.
-
-    With ``change_appearance`` the target's texture is blended into another texture and
-    colour-shifted over the sequence. Returns RGB uint8 frames and ``(N, 4)`` xywh boxes.
-    """
-    rng = np.random.default_rng(seed)
-    background = _texture(rng, (HEIGHT, WIDTH), (30, 40))
-    target_a = _texture(rng, (64, 64), (6, 6))
-    target_b = _texture(rng, (64, 64), (6, 6))
-    frames, boxes = [], []
-    for i in range(n_frames):
-        t = i / max(1, n_frames - 1)
-        size = 40.0 * (1.0 + 0.25 * t)
-        x, y = 90.0 + 5.0 * i, 80.0 + 2.5 * i
-        texture = target_a.astype(np.float32)
-        if change_appearance:
-            texture = (1 - t) * texture + t * (255.0 - target_b.astype(np.float32))
-        patch = cv2.resize(texture, (round(size), round(size)), interpolation=cv2.INTER_LINEAR)
-        frame = background.copy()
-        frame[round(y):round(y) + patch.shape[0], round(x):round(x) + patch.shape[1]] = patch.astype(np.uint8)
-        frames.append(frame)
-        boxes.append([round(x), round(y), patch.shape[1], patch.shape[0]])
-    return frames, np.asarray(boxes, dtype=np.float64)
+def changing(n_frames: int = 9, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """Frames and ground truth of the shared appearance-change sequence (see ``runner_fakes``)."""
+    sequence = appearance_change_sequence(n_frames, seed)
+    return frames_of(sequence), sequence.ground_truth_rect
 
 
 def make_params(online: bool, **overrides) -> TrackerParams:
@@ -82,7 +61,7 @@ def online() -> SiamOT:
 
 
 def test_baseline_tracks_moving_scaling_target(baseline):
-    frames, gt = synthetic_sequence()
+    frames, gt = synthetic()
     boxes, outputs = run(baseline, frames, gt[0])
     iou = iou_xywh(boxes, gt)
     assert (iou[1:] > 0.5).mean() >= 0.8, iou
@@ -93,24 +72,24 @@ def test_baseline_tracks_moving_scaling_target(baseline):
 
 
 def test_appearance_change_triggers_training_exemplar_image_fixed(online):
-    frames, gt = synthetic_sequence(n_frames=9, change_appearance=True, seed=1)
+    frames, gt = changing(9, seed=1)
     online.initialize(frames[0], {"init_bbox": list(gt[0])})
-    exemplar_image = online._exemplar.clone()
+    exemplar_image = online.exemplar.clone()
     pretrained = {k: v.clone() for k, v in online.net.state_dict().items()}
-    features_before = online._exemplar_features.clone()
+    features_before = online.exemplar_features.clone()
     outputs = [online.track(f) for f in frames[1:]]
     assert any(o["trained"] for o in outputs), [(o["jcpp"], o["loss"]) for o in outputs]
     assert any(o["template_updated"] for o in outputs)
     changed = [k for k, v in online.net.state_dict().items() if not torch.equal(v, pretrained[k])]
     assert changed and all("running" not in k for k in changed)  # BatchNorm statistics frozen
-    assert torch.equal(online._exemplar, exemplar_image)
-    assert not torch.equal(online._exemplar_features, features_before)  # recomputed after training
+    assert torch.equal(online.exemplar, exemplar_image)
+    assert not torch.equal(online.exemplar_features, features_before)  # recomputed after training
     for o in outputs:
         assert all(np.isfinite([o["peak"], o["psr"], o["jcpp"], o["loss"]]))
         assert 0.0 <= o["jcpp"] <= 1.0
 
     # the next sequence starts from the pretrained weights, and tracks as a fresh tracker would
-    frames2, gt2 = synthetic_sequence(n_frames=4, seed=5)
+    frames2, gt2 = synthetic(4, seed=5)
     boxes_after, _ = run(online, frames2, gt2[0])
     for k, v in pretrained.items():
         if "running" in k or k.endswith("num_batches_tracked"):
@@ -122,21 +101,21 @@ def test_appearance_change_triggers_training_exemplar_image_fixed(online):
 
 @pytest.mark.parametrize("adapter", ["kernel", "channel"])
 def test_adapter_training_fires_on_appearance_change_and_leaves_the_backbone(baseline, adapter):
-    frames, gt = synthetic_sequence(n_frames=9, change_appearance=True, seed=1)
+    frames, gt = changing(9, seed=1)
     tracker = SiamOT(make_params(online=True, adapter=adapter, **ADAPTER_TEST_SETTINGS))
     weights = {k: v.clone() for k, v in tracker.net.state_dict().items()}
     tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
-    features_before = tracker._exemplar_features.clone()
+    features_before = tracker.exemplar_features.clone()
     boxes, outputs = run(tracker, frames, gt[0])
     assert sum(o["trained"] for o in outputs) >= 2, [(o["jcpp"], o["loss"]) for o in outputs]
     assert all(torch.equal(v, weights[k]) for k, v in tracker.net.state_dict().items())  # backbone frozen
     assert not any(p.requires_grad for p in tracker.net.parameters())
-    assert not torch.equal(tracker._exemplar_features, features_before)  # the adapter moved Zf
+    assert not torch.equal(tracker.exemplar_features, features_before)  # the adapter moved Zf
     assert all(np.isfinite([o["peak"], o["psr"], o["jcpp"], o["apce"], o["loss"]]).all() for o in outputs)
     reference, _ = run(baseline, frames, gt[0])
     assert np.abs(boxes - reference).max() > 0.01  # training changed the tracking
     # a new sequence starts from the identity adapter: same boxes as a fresh tracker
-    frames2, gt2 = synthetic_sequence(n_frames=4, seed=5)
+    frames2, gt2 = synthetic(4, seed=5)
     again, _ = run(tracker, frames2, gt2[0])
     fresh, _ = run(SiamOT(make_params(online=True, adapter=adapter, **ADAPTER_TEST_SETTINGS)), frames2, gt2[0])
     np.testing.assert_array_equal(again, fresh)
@@ -154,7 +133,7 @@ def test_sample_delay_learns_a_confident_frame_only_after_the_next_ones():
 
 
 def test_adapter_does_not_train_on_unconfident_frames():
-    frames, gt = synthetic_sequence(n_frames=5, change_appearance=True, seed=1)
+    frames, gt = changing(5, seed=1)
     tracker = SiamOT(make_params(online=True, **{**ADAPTER_TEST_SETTINGS, "confidence_threshold": 0.999}))
     _, outputs = run(tracker, frames, gt[0])
     assert not any(o["trained"] for o in outputs)
@@ -162,8 +141,8 @@ def test_adapter_does_not_train_on_unconfident_frames():
 
 
 def test_initialize_restores_weights(online):
-    frames, gt = synthetic_sequence(n_frames=2)
-    pretrained = {k: v.clone() for k, v in online.updater._pretrained.items()}
+    frames, gt = synthetic(2)
+    pretrained = SiamOT(make_params(online=True, **ONLINE_TEST_SETTINGS)).net.state_dict()  # a fresh tracker's
     with torch.no_grad():
         for p in online.net.parameters():
             p.add_(1.0)
@@ -173,7 +152,7 @@ def test_initialize_restores_weights(online):
 
 
 def test_deterministic_and_debug_gives_identical_boxes(online):
-    frames, gt = synthetic_sequence(n_frames=8, change_appearance=True, seed=2)
+    frames, gt = changing(8, seed=2)
     first, _ = run(online, frames, gt[0])
     second, _ = run(online, frames, gt[0])
     np.testing.assert_array_equal(first, second)
@@ -192,7 +171,7 @@ def test_deterministic_and_debug_gives_identical_boxes(online):
 
 
 def test_baseline_debug_matches_plain_and_reports_confidence(baseline):
-    frames, gt = synthetic_sequence(n_frames=5)
+    frames, gt = synthetic(5)
     plain, _ = run(baseline, frames, gt[0])
     baseline.params.debug = 1
     try:
@@ -204,7 +183,7 @@ def test_baseline_debug_matches_plain_and_reports_confidence(baseline):
 
 
 def test_grayscale_and_float_inputs(baseline):
-    frames, gt = synthetic_sequence(n_frames=4)
+    frames, gt = synthetic(4)
     gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
     reference, _ = run(baseline, [np.repeat(g[:, :, None], 3, axis=2) for g in gray], gt[0])
     for variant in (gray, [g[:, :, None] for g in gray]):
@@ -218,7 +197,7 @@ def test_grayscale_and_float_inputs(baseline):
 
 
 def test_target_partly_outside_the_frame(baseline):
-    frames, _ = synthetic_sequence(n_frames=3)
+    frames, _ = synthetic(3)
     boxes, _ = run(baseline, frames, np.array([-15.0, -10.0, 40.0, 40.0]))
     assert np.all(np.isfinite(boxes))
 
@@ -226,7 +205,7 @@ def test_target_partly_outside_the_frame(baseline):
 @pytest.mark.parametrize("bbox", [[10, 10, 0, 20], [10, 10, 20, -5], [np.nan, 10, 20, 20], [10, 10, 20],
                                   [[10, 10], [20, 20, 1]], [1000, 1000, 20, 20]])
 def test_bad_init_boxes_raise(baseline, bbox):
-    frames, _ = synthetic_sequence(n_frames=1)
+    frames, _ = synthetic(1)
     with pytest.raises(ValueError):
         baseline.initialize(frames[0], {"init_bbox": bbox})
 
@@ -249,16 +228,22 @@ def test_missing_init_bbox_and_track_before_initialize():
         tracker.initialize(np.zeros((50, 50, 3), np.uint8), {})
 
 
-def test_profiler_labels(online):
-    frames, gt = synthetic_sequence(n_frames=3, change_appearance=True)
-    online.initialize(frames[0], {"init_bbox": list(gt[0])})
-    settings = online.updater
+def test_profiler_labels_count_each_step_once_per_call():
+    # benchmarks/speed.py splits a frame's time by these labels: one record per call of each step.
+    frames, gt = changing(6)
+    tracker = SiamOT(make_params(online=True, **ONLINE_TEST_SETTINGS))
+    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-        online.track(frames[1])
-        settings.train(online._exemplar, online._crop_batch(frames[1], [online._search_size], 255)[1])
-    names = {e.key for e in prof.key_averages()}
-    for label in ("siamot.crop", "siamot.backbone", "siamot.xcorr", "siamot.upsample_peak", "siamot.online_train"):
-        assert label in names
+        outputs = [tracker.track(f) for f in frames[1:]]
+    counts = {e.key: e.count for e in prof.key_averages()}
+    tracked, trained = len(frames) - 1, sum(o["trained"] for o in outputs)
+    assert trained >= 1, [o["jcpp"] for o in outputs]
+    assert counts["siamot.upsample_peak"] == tracked
+    assert counts["siamot.online_train"] == trained
+    # one search batch per frame, plus R_c's recropped search image where its estimate was confident
+    assert tracked <= counts["siamot.xcorr"] <= 2 * tracked
+    assert counts["siamot.crop"] >= counts["siamot.xcorr"]
+    assert counts["siamot.backbone"] == counts["siamot.xcorr"] + trained  # + Zf recomputed after training
 
 
 def test_crop_is_centred_and_mean_padded():
@@ -293,7 +278,7 @@ def test_scale_search_peak_cells_agrees_with_locate():
 
 
 def test_label_on_the_first_frame_templates_peak_trains_and_changes_the_boxes():
-    frames, gt = synthetic_sequence(n_frames=9, change_appearance=True, seed=1)
+    frames, gt = changing(9, seed=1)
     boxes = {}
     for centre in ("tracked", "first_frame_template"):
         tracker = SiamOT(make_params(online=True, label_center=centre, **ADAPTER_TEST_SETTINGS))
@@ -333,7 +318,7 @@ def test_shift_map_moves_the_centre():
 def test_shifted_current_map_approximates_the_recropped_one():
     # current_map='shifted' resamples the chosen scale's response instead of a second backbone
     # pass: on the same frame its R_c must look like the paper's recropped R_c.
-    frames, gt = synthetic_sequence(n_frames=3)
+    frames, gt = synthetic(3)
     maps = {}
     for mode in ("recrop", "shifted"):
         params = make_params(online=False, current_map=mode)
@@ -347,7 +332,7 @@ def test_shifted_current_map_approximates_the_recropped_one():
 
 
 def test_shifted_current_map_trains_on_a_recropped_search_image():
-    frames, gt = synthetic_sequence(n_frames=4, change_appearance=True)
+    frames, gt = changing(4)
     tracker = SiamOT(make_params(online=True, current_map="shifted", **ONLINE_TEST_SETTINGS))
     boxes, outputs = run(tracker, frames, gt[0])
     assert np.all(np.isfinite(boxes))
@@ -357,7 +342,7 @@ def test_shifted_current_map_trains_on_a_recropped_search_image():
 def test_gated_current_map_recrops_only_on_confident_frames():
     # 'gated' = 'shifted' on frames the shifted JCPP calls unconfident (no update there in the
     # paper either), the paper's recropped R_c on the others.
-    frames, gt = synthetic_sequence(n_frames=4)
+    frames, gt = synthetic(4)
     outs = {}
     for mode, threshold in (("recrop", 0.0), ("gated", 0.0), ("shifted", 0.99), ("gated", 0.99)):
         params = make_params(online=False, current_map=mode, confidence_threshold=threshold)
@@ -373,7 +358,7 @@ def test_gated_current_map_recrops_only_on_confident_frames():
 
 @pytest.mark.parametrize("overrides", [dict(correlation="conv"), dict(channels_last=True)])
 def test_speed_options_keep_the_boxes(overrides):
-    frames, gt = synthetic_sequence(n_frames=5, change_appearance=True)
+    frames, gt = changing(5)
     reference, _ = run(SiamOT(make_params(online=True, correlation="matmul", **ONLINE_TEST_SETTINGS)), frames, gt[0])
     other, _ = run(SiamOT(make_params(online=True, **overrides, **ONLINE_TEST_SETTINGS)), frames, gt[0])
     np.testing.assert_allclose(other, reference, atol=0.01)
@@ -388,7 +373,7 @@ def test_bad_option_values_raise():
 
 
 def test_initialize_sets_the_parameters_torch_thread_count():
-    frames, gt = synthetic_sequence(n_frames=2)
+    frames, gt = synthetic(2)
     before = torch.get_num_threads()
     try:
         for threads, expected in ((1, 1), (2, 2), (None, 2)):  # None: the caller's setting stays

@@ -28,6 +28,7 @@ from evaluation.visualization.sinks import KeyAction, VideoSink, WindowSink, dis
 from evaluation.visualization.timeline import (
     TimelineHistory, TimelinePanel, nice_upper_limit, render_timeline_rgb, save_timeline,
 )
+from runner_fakes import small_synthetic_sequence
 
 GREY = 128
 
@@ -49,21 +50,9 @@ def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.any(a != b, axis=-1)
 
 
-def synthetic_sequence(n_frames: int = 10, height: int = 96, width: int = 128, name: str = "toy") -> Sequence:
-    """A textured target moving right over a smooth background (frames generated on demand)."""
-    rng = np.random.default_rng(0)
-    texture = rng.integers(0, 255, size=(20, 24, 3), dtype=np.uint8)
-    gt = np.array([[10.0 + 4 * i, 30.0, 24.0, 20.0] for i in range(n_frames)])
-
-    def load(index: int) -> np.ndarray:
-        frame = np.zeros((height, width, 3), dtype=np.uint8)
-        frame[..., 0] = np.linspace(0, 200, width, dtype=np.uint8)[None, :]
-        frame[..., 1] = 90
-        x, y, w, h = (int(v) for v in gt[index])
-        frame[y:y + h, x:x + w] = texture
-        return frame
-
-    return Sequence(name, [f"{i:04d}" for i in range(n_frames)], "synthetic", gt, frame_loader=load)
+def toy_sequence(n_frames: int = 10, height: int = 96, width: int = 128, name: str = "toy") -> Sequence:
+    """A short sequence of the shared synthetic generator (``runner_fakes``), frames rendered on demand."""
+    return small_synthetic_sequence(n_frames, image_wh=(width, height), name=name)
 
 
 def siamot_like_output(bbox, rng: np.random.Generator, trained: bool = True) -> dict:
@@ -121,7 +110,7 @@ def test_grayscale_frames_are_drawn_in_colour_and_bad_shapes_rejected():
 def test_far_away_box_does_not_fail():
     frame = grey_frame()
     overlay = render_frame_overlay(frame, {"target_bbox": [1e12, -1e12, 5e12, 5e12]}, show_text=False)
-    assert overlay.shape == frame.shape
+    assert np.array_equal(overlay, frame)  # entirely outside: nothing drawn
 
 
 def test_dashed_box_stays_on_the_edges_and_has_gaps():
@@ -409,7 +398,7 @@ def test_make_debug_observer_without_display_writes_video(tmp_path, caplog):
     assert observer.headless and observer.level == 1
     if sys.platform.startswith("linux"):
         assert "no display" in caplog.text
-    sequence = synthetic_sequence(9)
+    sequence = toy_sequence(9)
     assert run_observer(observer, sequence) == [True] * 9
     video = tmp_path / "debug" / safe_file_name("SiamOT test/1") / "toy.mp4"
     assert observer.written == [video]
@@ -419,7 +408,7 @@ def test_make_debug_observer_without_display_writes_video(tmp_path, caplog):
 @pytest.mark.parametrize("level", [2, 3])
 def test_saved_debug_levels_2_and_3(tmp_path, level):
     observer = make_debug_observer(level, "SiamOT", tmp_path, save=True)
-    sequence = synthetic_sequence(6)
+    sequence = toy_sequence(6)
     run_observer(observer, sequence)
     folder = tmp_path / "debug" / "SiamOT test_1"
     frames, size = count_video_frames(folder / "toy.mp4")
@@ -435,7 +424,7 @@ def test_saved_debug_levels_2_and_3(tmp_path, level):
 def test_observer_with_opencv_peer_outputs_and_reuse(tmp_path):
     observer = make_debug_observer(3, "MIL", tmp_path, save=True)
     for name in ("a", "b"):
-        sequence = synthetic_sequence(4, name=name)
+        sequence = toy_sequence(4, name=name)
         outputs = [{"target_bbox": list(sequence.ground_truth_rect[i]), "time": 0.01} for i in range(4)]
         run_observer(observer, sequence, outputs)
     folder = tmp_path / "debug" / "SiamOT test_1"
@@ -514,14 +503,14 @@ def _debug_vs_plain(tracker, sequence, tmp_path, level: int) -> tuple[list[dict[
 @pytest.mark.parametrize("level", [1, 3])
 def test_debug_run_and_plain_run_give_identical_result_files(tmp_path, monkeypatch, level):
     monkeypatch.setitem(registry.BUILTIN_TRACKERS, "drift", fake_spec())
-    plain_state, debug_state = _debug_vs_plain(Tracker("drift", "default"), synthetic_sequence(8), tmp_path, level)
+    plain_state, debug_state = _debug_vs_plain(Tracker("drift", "default"), toy_sequence(8), tmp_path, level)
     assert plain_state and debug_state == plain_state
 
 
 @pytest.mark.slow
 def test_siamot_debug_run_matches_plain_run(tmp_path):
     tracker = Tracker("siamot", "mobilenet_v2_baseline")
-    plain_state, debug_state = _debug_vs_plain(tracker, synthetic_sequence(3, 120, 160), tmp_path, 2)
+    plain_state, debug_state = _debug_vs_plain(tracker, toy_sequence(3, 120, 160), tmp_path, 2)
     # Debugging may fill in state a plain baseline run leaves out (NaN), but never changes a reported value.
     assert len(plain_state) == len(debug_state) == 3
     for plain_row, debug_row in zip(plain_state, debug_state):
@@ -533,7 +522,7 @@ def test_siamot_debug_run_matches_plain_run(tmp_path):
 def test_runner_debug_factory_writes_one_video_per_sequence(tmp_path, monkeypatch):
     monkeypatch.setitem(registry.BUILTIN_TRACKERS, "drift", fake_spec())
     factory = running.debug_observer_factory(2, True, str(tmp_path / "plots"))
-    sequences = [synthetic_sequence(5, name="s1"), synthetic_sequence(7, name="s2")]
+    sequences = [toy_sequence(5, name="s1"), toy_sequence(7, name="s2")]
     results = running.run_dataset([Tracker("drift", "default")], sequences, debug=2, observer_factory=factory,
                                   progress=False)
     assert [r.status for r in results] == ["done", "done"]

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from evaluation.data import Sequence, SequenceList
 from evaluation.datasets._common import (DatasetNotFoundError, dataset_root, how_to_set, one_based_to_zero_based,
                                          optional_root, read_ground_truth, select_rows)
@@ -257,11 +259,27 @@ def _find_anno(anno_root: Path, stem: str) -> Path | None:
     return None
 
 
+def evaluated_ground_truth(entry: OTBEntry, gt_path: Path) -> np.ndarray:
+    """``(N, 4)`` float64 ``[x, y, w, h]`` boxes of ``entry``'s evaluated frames from ``gt_path``,
+    **1-based as in the file** (the rows are selected when the file covers the whole video)."""
+    return select_rows(read_ground_truth(gt_path), entry.start_frame, entry.end_frame, gt_path)
+
+
+def otb2013_ground_truth_path(entry: OTBEntry, root: Path, anno_root: Path | None) -> Path | None:
+    """The ground-truth file of OTB2013 target ``entry``: the official annotation in ``anno_root``
+    when there is one, else ``<root>/<folder>/<gt_file>``; None when neither exists."""
+    if anno_root is not None:
+        found = _find_anno(anno_root, entry.anno_name)
+        if found is not None:
+            return found
+    path = root / entry.folder / entry.gt_file
+    return path if path.is_file() else None
+
+
 def _build(entry: OTBEntry, root: Path, gt_path: Path, dataset: str, attributes: tuple[str, ...]) -> Sequence:
-    gt = select_rows(read_ground_truth(gt_path), entry.start_frame, entry.end_frame, gt_path)
     return Sequence(name=entry.name, frames=entry.frame_paths(root), dataset=dataset,
-                    ground_truth_rect=one_based_to_zero_based(gt), object_class=entry.object_class,
-                    attributes=attributes, start_frame=entry.start_frame)
+                    ground_truth_rect=one_based_to_zero_based(evaluated_ground_truth(entry, gt_path)),
+                    object_class=entry.object_class, attributes=attributes, start_frame=entry.start_frame)
 
 
 def otb2013_dataset(settings: Settings) -> SequenceList:
@@ -274,14 +292,12 @@ def otb2013_dataset(settings: Settings) -> SequenceList:
     anno_root = optional_root(settings, "otb2013_anno_path", "OTB2013 annotations")
     sequences = SequenceList()
     for entry in OTB2013_ENTRIES:
-        gt_path = _find_anno(anno_root, entry.anno_name) if anno_root is not None else None
+        gt_path = otb2013_ground_truth_path(entry, root, anno_root)
         if gt_path is None:
-            gt_path = root / entry.folder / entry.gt_file
-            if not gt_path.is_file():
-                looked = f"{anno_root / (entry.anno_name + '.txt')} nor " if anno_root is not None else ""
-                raise DatasetNotFoundError(
-                    f"OTB2013 target {entry.name}: ground truth not found ({looked}{gt_path}): "
-                    f"{how_to_set('otb2013_anno_path')} (official annotations), or {how_to_set('otb2013_path')}")
+            looked = f"{anno_root / (entry.anno_name + '.txt')} nor " if anno_root is not None else ""
+            raise DatasetNotFoundError(
+                f"OTB2013 target {entry.name}: ground truth not found ({looked}{root / entry.folder / entry.gt_file}): "
+                f"{how_to_set('otb2013_anno_path')} (official annotations), or {how_to_set('otb2013_path')}")
         sequences.append(_build(entry, root, gt_path, "otb2013", OTB2013_ATTRIBUTES[entry.name]))
     return sequences
 

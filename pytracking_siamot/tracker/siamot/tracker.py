@@ -132,6 +132,18 @@ class SiamOT:
         return math.sqrt((w + pad) * (h + pad))
 
     @property
+    def exemplar(self) -> torch.Tensor | None:
+        """The first-frame exemplar image, ``(1, 3, exemplar_size, exemplar_size)`` float RGB tensor; None before
+        :meth:`initialize`. Read-only: online training never changes it."""
+        return self._exemplar
+
+    @property
+    def exemplar_features(self) -> torch.Tensor | None:
+        """``Zf``, the features every search image is correlated with; None before :meth:`initialize`.
+        Recomputed when online training changed the backbone or the adapter."""
+        return self._exemplar_features
+
+    @property
     def _search_size(self) -> float:
         return self._context_size() * self.params.instance_size / self.params.exemplar_size
 
