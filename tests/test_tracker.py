@@ -122,7 +122,7 @@ def test_adapter_training_fires_on_appearance_change_and_leaves_the_backbone(bas
 
 
 def test_sample_delay_learns_a_confident_frame_only_after_the_next_ones():
-    frames, gt = synthetic_sequence(n_frames=8, change_appearance=True, seed=1)
+    frames, gt = changing(n_frames=8, seed=1)
     first_trained = {}
     for delay in (0, 2):
         tracker = SiamOT(make_params(online=True, sample_delay=delay, **{**ADAPTER_TEST_SETTINGS,
@@ -398,7 +398,7 @@ def test_small_torch_operations_run_single_threaded_and_restore_the_callers_thre
         with pytest.raises(RuntimeError), _torch_threads(1):
             raise RuntimeError("inside")
         assert seen == [1] and torch.get_num_threads() == 2
-        frames, gt = synthetic_sequence(n_frames=4, change_appearance=True, seed=1)
+        frames, gt = changing(n_frames=4, seed=1)
         tracker = SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS))
         _, outputs = run(tracker, frames, gt[0])
         assert any(o["trained"] for o in outputs) and torch.get_num_threads() == 2
