@@ -13,9 +13,10 @@ from evaluation.analysis.evaluate import (MissingResultsError, MissingResultsWar
 from evaluation.analysis.plots import draw_plot, legend_entries
 from evaluation.analysis.report import generate_report
 from evaluation.analysis.tables import attribute_frame, per_sequence_frame, summary_frame, summary_table
-from evaluation.boxes_io import read_boxes_txt, write_boxes_txt, write_values_txt
+from evaluation.boxes_io import write_boxes_txt, write_values_txt
 from evaluation.data import Sequence, SequenceList
 from evaluation.peer_results import ResultsAlignmentWarning
+from runner_fakes import FolderSource
 
 
 def make_dataset(n_sequences: int = 4, n_frames: int = 30, seed: int = 0) -> SequenceList:
@@ -28,24 +29,6 @@ def make_dataset(n_sequences: int = 4, n_frames: int = 30, seed: int = 0) -> Seq
         sequences.append(Sequence(f"seq{i}", [str(k) for k in range(n_frames)], "synthetic",
                                   np.hstack([xy, wh]), attributes=attributes[i % len(attributes)]))
     return SequenceList(sequences)
-
-
-class FolderSource:
-    """A minimal results source: ``<folder>/<seq>.txt`` and ``<seq>_time.txt`` (like a live tracker)."""
-
-    def __init__(self, name: str, folder: Path) -> None:
-        self.name = self.display_name = name
-        self.results_dir = folder
-
-    def __repr__(self) -> str:
-        return f"FolderSource({self.name!r}, {str(self.results_dir)!r})"
-
-    def results_for(self, sequence: Sequence) -> np.ndarray:
-        return read_boxes_txt(self.results_dir / f"{sequence.name}.txt")
-
-    def times_for(self, sequence: Sequence) -> np.ndarray | None:
-        path = self.results_dir / f"{sequence.name}_time.txt"
-        return read_boxes_txt(path, columns=1).reshape(-1) if path.is_file() else None
 
 
 def write_results(folder: Path, dataset: SequenceList, noise: float, seed: int, skip: tuple[str, ...] = (),

@@ -14,9 +14,10 @@ import pytest
 from evaluation.analysis.speed_table import PAPER_FPS, speed_rows, speed_table, speed_table_latex
 from evaluation.analysis.styles import (PALETTE, TrackerStyle, assign_styles, load_styles, parse_style_override,
                                         save_styles)
-from evaluation.boxes_io import read_boxes_txt, write_boxes_txt, write_values_txt
+from evaluation.boxes_io import write_boxes_txt, write_values_txt
 from evaluation.data import Sequence, SequenceList
 from evaluation.paper import PaperOptions, main, make_paper
+from runner_fakes import FolderSource
 
 FRAMES, SIZE_WH = 24, (96, 72)
 
@@ -39,31 +40,13 @@ def make_dataset() -> SequenceList:
     return SequenceList(sequences)
 
 
-class Source:
-    """A live-tracker-like results source: ``name``/``parameter_name`` and ``<folder>/<seq>.txt``, ``_time.txt``."""
-
-    def __init__(self, name: str, parameter_name: str, display_name: str, folder: Path) -> None:
-        self.name, self.parameter_name, self.display_name = name, parameter_name, display_name
-        self.results_dir = folder
-
-    def __repr__(self) -> str:
-        return f"Source({self.display_name!r}, {str(self.results_dir)!r})"
-
-    def results_for(self, sequence: Sequence) -> np.ndarray:
-        return read_boxes_txt(self.results_dir / f"{sequence.name}.txt")
-
-    def times_for(self, sequence: Sequence) -> np.ndarray | None:
-        path = self.results_dir / f"{sequence.name}_time.txt"
-        return read_boxes_txt(path, columns=1).reshape(-1) if path.is_file() else None
-
-
 #: (name, parameter, display name, box noise, seconds per frame or None)
 TRACKERS = [("siamot", "netA", "SiamOT-NetA", 1.0, 0.02), ("siamot", "netA_baseline", "SiamFC-NetA", 4.0, 0.01),
             ("siamot", "netB", "SiamOT-NetB", 2.0, 0.05), ("siamot", "netB_baseline", "SiamFC-NetB", 6.0, 0.03),
             ("opencv", "mil", "MIL_v1", 9.0, None)]
 
 
-def make_sources(root: Path, dataset: SequenceList, which: list[int] | None = None) -> list[Source]:
+def make_sources(root: Path, dataset: SequenceList, which: list[int] | None = None) -> list[FolderSource]:
     sources = []
     for i, (name, param, label, noise, seconds) in enumerate(TRACKERS):
         folder = root / name / param
@@ -77,7 +60,7 @@ def make_sources(root: Path, dataset: SequenceList, which: list[int] | None = No
                 if seconds is not None:
                     write_values_txt(folder / f"{seq.name}_time.txt", [seconds] * FRAMES)
         if which is None or i in which:
-            sources.append(Source(name, param, label, folder))
+            sources.append(FolderSource(name, folder, param, label))
     return sources
 
 
