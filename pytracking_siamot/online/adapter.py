@@ -5,7 +5,9 @@ variants, :class:`pytracking_siamot.online.OnlineUpdater`). Here the backbone st
 the exemplar features ``Zf`` pass through an adapter that starts as the identity:
 
 * ``'channel'``: ``Zf' = w * Zf`` with one weight per channel (``w = 1`` at the start);
-* ``'kernel'``: ``Zf' = Zf + D`` with a free correction of every kernel cell (``D = 0``).
+* ``'kernel'``: ``Zf' = Zf + M * D`` with a free correction ``D`` (``0`` at the start) of the kernel
+  cells that the mask ``M`` lets change (all of them without a mask; the tracker's default mask keeps
+  the cells around the target box at their first-frame values).
 
 The score map stays ``R = Zf' * Xf`` (paper Eq. 3), which is linear in the adapter, so a
 training event costs a few correlations of stored search features, not a backward pass
