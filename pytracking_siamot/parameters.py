@@ -113,6 +113,10 @@ class SiamOTParams:
             ``'first_frame_template'`` (the peak of the un-adapted first-frame ``Zf``'s map of the
             chosen scale, found as the tracker finds its peak): a teacher that the adapter's own
             offsets cannot move.
+        scale_choice: the maps the scale is chosen on: ``'adapted'`` (the tracker's maps, as
+            SiamFC) or ``'first_frame_template'`` (the un-adapted first-frame ``Zf``'s maps of the
+            same search features, one more correlation per frame); the position always comes from
+            the adapted map of the chosen scale.
         train_every: train after every ``train_every`` confident frames (each confident frame
             adds a sample; unconfident frames add nothing).
         sample_delay: a confident frame's sample enters the memory only once the next
@@ -170,6 +174,7 @@ class SiamOTParams:
     training_label: Literal["gaussian", "template"] = "gaussian"
     label_sigma: float = 0.5
     label_center: Literal["tracked", "first_frame_template"] = "tracked"
+    scale_choice: Literal["adapted", "first_frame_template"] = "adapted"
     train_every: int = 5
     sample_delay: int = 0
     memory_size: int = 10
@@ -208,6 +213,8 @@ class SiamOTParams:
             raise ValueError(f"adapter_mask must be 'none' or 'target', got {self.adapter_mask!r}")
         if self.sample_delay < 0:
             raise ValueError(f"sample_delay must be >= 0, got {self.sample_delay}")
+        if self.scale_choice not in ("adapted", "first_frame_template"):
+            raise ValueError(f"scale_choice must be 'adapted' or 'first_frame_template', got {self.scale_choice!r}")
         if self.label_center not in ("tracked", "first_frame_template"):
             raise ValueError(f"label_center must be 'tracked' or 'first_frame_template', got {self.label_center!r}")
         if not 0.0 <= self.confidence_threshold < 1.0:

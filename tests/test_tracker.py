@@ -277,6 +277,36 @@ def test_scale_search_peak_cells_agrees_with_locate():
     np.testing.assert_allclose(search.peak_cells(responses[1, 0]) * 8.0, found.displacement_xy)
 
 
+def test_scale_search_chooses_the_scale_on_scale_responses_and_the_position_on_responses():
+    search = ScaleSearch(SiamOTParams(window_influence=0.0), 17, 8)
+    responses = torch.zeros(3, 1, 17, 17)
+    responses[2, 0, 8, 12] = 2.0  # the strongest peak: largest scale, 4 cells right
+    responses[0, 0, 5, 8] = 1.0   # smallest scale, 3 cells up
+    scale_maps = torch.zeros(3, 1, 17, 17)
+    scale_maps[0, 0, 8, 8] = 1.0  # the scale maps prefer the smallest scale
+    own = search.locate(responses, search_size=255.0)
+    chosen = search.locate(responses, search_size=255.0, scale_responses=scale_maps)
+    assert own.scale_index == 2 and chosen.scale_index == 0
+    # position from ``responses`` at the chosen scale: 3 cells up, 8 px per cell times the scale factor
+    np.testing.assert_allclose(chosen.displacement_xy, [0.0, -3.0 * 8.0 * search.factors[0]], atol=0.5)
+    assert chosen.size_factor < 1.0 < own.size_factor
+
+
+def test_scale_choice_on_the_first_frame_template_changes_boxes_only_once_trained():
+    frames, gt = changing(9, seed=1)
+    boxes, trained = {}, {}
+    for choice in ("adapted", "first_frame_template"):
+        tracker = SiamOT(make_params(online=True, scale_choice=choice, **ADAPTER_TEST_SETTINGS))
+        boxes[choice], outputs = run(tracker, frames, gt[0])
+        trained[choice] = [o["trained"] for o in outputs]
+    assert sum(trained["adapted"]) >= 2
+    first = trained["adapted"].index(True)
+    # identical until the first training event changed the exemplar (frame first + 1 tracked
+    # with the adapted kernel), then the scale comes from other maps
+    np.testing.assert_array_equal(boxes["adapted"][:first + 2], boxes["first_frame_template"][:first + 2])
+    assert np.abs(boxes["adapted"] - boxes["first_frame_template"]).max() > 0.01
+
+
 def test_label_on_the_first_frame_templates_peak_trains_and_changes_the_boxes():
     frames, gt = changing(9, seed=1)
     boxes = {}
@@ -367,7 +397,7 @@ def test_speed_options_keep_the_boxes(overrides):
 def test_bad_option_values_raise():
     for field, value in (("correlation", "fft"), ("current_map", "guess"), ("confidence_reference", "x"),
                          ("template_update_max", 2.0), ("adapter_mask", "box"), ("sample_delay", -1),
-                         ("label_center", "peak")):
+                         ("label_center", "peak"), ("scale_choice", "base")):
         with pytest.raises(ValueError, match=field):
             SiamOTParams(**{field: value})
 

@@ -102,20 +102,28 @@ class ScaleSearch:
         self.total_stride = total_stride
         self.instance_size = params.instance_size
 
-    def locate(self, responses: torch.Tensor, search_size: float) -> ScaleSearchResult:
+    def _upsampled(self, responses: torch.Tensor) -> np.ndarray:
+        maps = responses.detach().float()[:, 0].cpu().numpy()
+        if maps.shape[-2:] == (self._upsample.shape[1],) * 2:
+            return self._upsample @ maps @ self._upsample.T  # = upsample(responses), see upsample_matrix
+        return upsample(responses.detach().float(), self.upsample_factor)[:, 0].cpu().numpy()
+
+    def _scale_index(self, upsampled: np.ndarray) -> int:
+        # A positive penalty keeps each map's argmax: penalise the maxima only.
+        return int(np.argmax(upsampled.reshape(len(self.factors), -1).max(axis=1) * self.penalties))
+
+    def locate(self, responses: torch.Tensor, search_size: float,
+               scale_responses: torch.Tensor | None = None) -> ScaleSearchResult:
         """Choose scale and displacement.
 
         Args:
             responses: ``(scale_num, 1, h, w)`` raw score maps, one per scale (ascending factors).
             search_size: side in image pixels of the unit-scale search region.
+            scale_responses: maps of the same shape the scale is chosen on instead (for example
+                the un-adapted exemplar's); the displacement is always found on ``responses``.
         """
-        maps = responses.detach().float()[:, 0].cpu().numpy()
-        if maps.shape[-2:] == (self._upsample.shape[1],) * 2:
-            up = self._upsample @ maps @ self._upsample.T  # = upsample(responses), see upsample_matrix
-        else:
-            up = upsample(responses.detach().float(), self.upsample_factor)[:, 0].cpu().numpy()
-        # A positive penalty keeps each map's argmax: penalise the maxima only.
-        scale_index = int(np.argmax(up.reshape(len(self.factors), -1).max(axis=1) * self.penalties))
+        up = self._upsampled(responses)
+        scale_index = self._scale_index(up if scale_responses is None else self._upsampled(scale_responses))
         row, col = self._windowed_peak(up[scale_index])
         centre = (self.upsampled_size - 1) / 2.0
         disp_response = np.array([col - centre, row - centre], dtype=np.float64)

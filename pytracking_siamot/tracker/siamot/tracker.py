@@ -201,8 +201,13 @@ class SiamOT:
         shifted = shift_map(self.updater.template_map, (centre - center_rc[1], centre - center_rc[0]))
         return self.updater.normalize(shifted).detach()
 
-    def _adapter_step(self, found: Any, responses: torch.Tensor, sizes: list[float]) -> dict[str, Any]:
-        """Confidence on the shifted ``R_c``, ``R_t`` update and adapter training (no extra backbone pass)."""
+    def _adapter_step(self, found: Any, responses: torch.Tensor, sizes: list[float],
+                      base_responses: torch.Tensor | None = None) -> dict[str, Any]:
+        """Confidence on the shifted ``R_c``, ``R_t`` update and adapter training (no extra backbone pass).
+
+        ``base_responses``: the un-adapted first-frame exemplar's maps of this frame when already
+        computed (``scale_choice``), else they are computed here for the chosen scale when needed.
+        """
         params = self.params
         cells = self._displacement_cells(found, sizes)
         idx = found.scale_index
@@ -210,7 +215,8 @@ class SiamOT:
         with _record("siamot.current_map"):
             current_map = shift_map(responses[idx, 0], (cells[0], cells[1]))
             if params.adapter_confidence == "first_frame_template" or params.label_center == "first_frame_template":
-                base_map = self._score_with(self._adapter.base_features, self._search_features[idx:idx + 1])[0, 0]
+                base_map = (base_responses[idx, 0] if base_responses is not None else
+                            self._score_with(self._adapter.base_features, self._search_features[idx:idx + 1])[0, 0])
             if params.adapter_confidence == "first_frame_template":
                 assessment = self.updater.assess(shift_map(base_map, (cells[0], cells[1])))
             else:
@@ -283,8 +289,12 @@ class SiamOT:
         sizes = [search_size * f for f in self.search.factors]
         crops, search = self._crop_batch(frame, sizes, params.instance_size)
         responses = self._score(search)
+        base_responses = None
+        if params.online_training and self._adapter is not None and params.scale_choice == "first_frame_template":
+            with _record("siamot.xcorr"), _torch_threads(self._small_op_threads):
+                base_responses = self._score_with(self._adapter.base_features, self._search_features)
         with _record("siamot.upsample_peak"):
-            found = self.search.locate(responses, search_size)
+            found = self.search.locate(responses, search_size, base_responses)
         search_area_center = self._center_xy.copy()
         self._center_xy = self._center_xy + found.displacement_xy
         self._size_wh = self._size_wh * found.size_factor
@@ -296,7 +306,7 @@ class SiamOT:
         template_map = self.updater.template_map
         if params.online_training and self._adapter is not None:
             with _torch_threads(self._small_op_threads):
-                step = self._adapter_step(found, responses, sizes)
+                step = self._adapter_step(found, responses, sizes, base_responses)
             current_map = step.pop("current_map")
             out.update(step)
         elif params.online_training or debug >= 1:
