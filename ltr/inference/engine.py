@@ -132,7 +132,7 @@ def resolve_engine(engine: Engine, device: torch.device | str, frozen_length: in
     return "torch"
 
 
-class _NormalizedPrefix(nn.Module):
+class NormalizedPrefix(nn.Module):
     """``features[:n](normalize(images))``: the part handed to the engine, normalisation included."""
 
     def __init__(self, backbone: nn.Module, frozen_length: int) -> None:
@@ -158,7 +158,7 @@ def weights_fingerprint(module: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def _openvino_request(module: _NormalizedPrefix, key: tuple[Any, ...], shape: tuple[int, ...],
+def _openvino_request(module: NormalizedPrefix, key: tuple[Any, ...], shape: tuple[int, ...],
                       precision: ResolvedPrecision, threads: int) -> Any:
     """An infer request of ``module`` compiled for CPU at input ``shape`` (cached by ``key``)."""
     request = _compiled.get(key)
@@ -208,7 +208,7 @@ class InferenceBackbone:
         self.engine = resolve_engine(engine, self.device, frozen_length)
         self._autocast = self.precision != "fp32"
         if self.engine == "openvino":
-            self._prefix = _NormalizedPrefix(backbone, frozen_length)
+            self._prefix = NormalizedPrefix(backbone, frozen_length)
             self._fingerprint = weights_fingerprint(self._prefix)
             self._suffix = features[frozen_length:]
 
