@@ -178,7 +178,7 @@ class SiamOTParams:
     train_every: int = 5
     sample_delay: int = 0
     memory_size: int = 10
-    first_frame_weight: float = 0.6
+    first_frame_weight: float = 0.3
     memory_decay: float = 0.8
     adapter_learning_rate: float = 0.05
     adapter_iterations: int = 5

@@ -292,19 +292,29 @@ def test_scale_search_chooses_the_scale_on_scale_responses_and_the_position_on_r
     assert chosen.size_factor < 1.0 < own.size_factor
 
 
-def test_scale_choice_on_the_first_frame_template_changes_boxes_only_once_trained():
+def test_scale_choice_on_the_first_frame_template_takes_the_scale_from_the_unadapted_maps():
     frames, gt = changing(9, seed=1)
-    boxes, trained = {}, {}
-    for choice in ("adapted", "first_frame_template"):
-        tracker = SiamOT(make_params(online=True, scale_choice=choice, **ADAPTER_TEST_SETTINGS))
-        boxes[choice], outputs = run(tracker, frames, gt[0])
-        trained[choice] = [o["trained"] for o in outputs]
-    assert sum(trained["adapted"]) >= 2
-    first = trained["adapted"].index(True)
-    # identical until the first training event changed the exemplar (frame first + 1 tracked
-    # with the adapted kernel), then the scale comes from other maps
-    np.testing.assert_array_equal(boxes["adapted"][:first + 2], boxes["first_frame_template"][:first + 2])
-    assert np.abs(boxes["adapted"] - boxes["first_frame_template"]).max() > 0.01
+    tracker = SiamOT(make_params(online=True, scale_choice="first_frame_template", **ADAPTER_TEST_SETTINGS))
+    calls = []
+    locate = tracker.search.locate
+
+    def spy(responses, search_size, scale_responses=None):
+        found = locate(responses, search_size, scale_responses)
+        calls.append((responses.clone(), None if scale_responses is None else scale_responses.clone(), found))
+        return found
+
+    tracker.search.locate = spy
+    _, outputs = run(tracker, frames, gt[0])
+    assert len(calls) == len(frames) - 1 and all(maps is not None for _, maps, _ in calls)
+    assert sum(o["trained"] for o in outputs) >= 2
+    first = [o["trained"] for o in outputs].index(True)
+    # before the first training event the adapted and un-adapted maps are the same ...
+    for responses, maps, _ in calls[:first + 1]:
+        torch.testing.assert_close(responses, maps)
+    # ... after it they differ, and the scale is the one the un-adapted maps choose
+    assert any(not torch.allclose(responses, maps) for responses, maps, _ in calls[first + 1:])
+    for responses, maps, found in calls:
+        assert found.scale_index == locate(maps, 255.0).scale_index
 
 
 def test_label_on_the_first_frame_templates_peak_trains_and_changes_the_boxes():
@@ -430,7 +440,24 @@ def test_small_torch_operations_run_single_threaded_and_restore_the_callers_thre
         assert seen == [1] and torch.get_num_threads() == 2
         frames, gt = changing(n_frames=4, seed=1)
         tracker = SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS))
+        # The tracker's own small steps (crops to a tensor, correlation, x16 upsampling and peak)
+        # run on one thread next to an inference engine, whose worker threads they would stall.
+        inside = {"locate": [], "score": []}
+        locate, score = tracker.search.locate, tracker.net.score
+
+        def spy_locate(*args, **kwargs):
+            inside["locate"].append(torch.get_num_threads())
+            return locate(*args, **kwargs)
+
+        def spy_score(*args, **kwargs):
+            inside["score"].append(torch.get_num_threads())
+            return score(*args, **kwargs)
+
+        tracker.search.locate, tracker.net.score = spy_locate, spy_score
         _, outputs = run(tracker, frames, gt[0])
         assert any(o["trained"] for o in outputs) and torch.get_num_threads() == 2
+        expected = 1 if tracker.features.engine != "torch" else 2
+        assert inside["locate"] == [expected] * (len(frames) - 1)
+        assert inside["score"] and set(inside["score"]) == {expected}
     finally:
         torch.set_num_threads(before)

@@ -98,14 +98,17 @@ class ScaleSearch:
         self.upsample_factor = params.response_upsample
         self.upsampled_size = response_size * params.response_upsample
         self.window = hann_window(self.upsampled_size)
-        self._upsample = upsample_matrix(response_size, params.response_upsample)
+        self._upsample = torch.from_numpy(upsample_matrix(response_size, params.response_upsample))
         self.total_stride = total_stride
         self.instance_size = params.instance_size
 
     def _upsampled(self, responses: torch.Tensor) -> np.ndarray:
-        maps = responses.detach().float()[:, 0].cpu().numpy()
+        # torch, not numpy: numpy's BLAS keeps its worker threads spinning after a product, and
+        # on a 2-core CPU they then halve the speed of the inference engine's next backbone pass
+        # (docs/speed.md); torch's thread count is the caller's (the tracker uses one here).
+        maps = responses.detach().float()[:, 0].cpu()
         if maps.shape[-2:] == (self._upsample.shape[1],) * 2:
-            return self._upsample @ maps @ self._upsample.T  # = upsample(responses), see upsample_matrix
+            return (self._upsample @ maps @ self._upsample.T).numpy()  # = upsample(responses), see upsample_matrix
         return upsample(responses.detach().float(), self.upsample_factor)[:, 0].cpu().numpy()
 
     def _scale_index(self, upsampled: np.ndarray) -> int:
@@ -150,9 +153,9 @@ class ScaleSearch:
         Found as :meth:`locate` finds it (x16 upsampling, normalisation, cosine window), without
         the scale choice; ``[0, 0]`` is the map centre.
         """
-        raw = score_map.detach().float().cpu().numpy()
+        raw = score_map.detach().float().cpu()
         if raw.shape == (self._upsample.shape[1],) * 2:
-            up = self._upsample @ raw @ self._upsample.T
+            up = (self._upsample @ raw @ self._upsample.T).numpy()
         else:
             up = upsample(score_map.detach().float()[None, None], self.upsample_factor)[0, 0].cpu().numpy()
         row, col = self._windowed_peak(up)

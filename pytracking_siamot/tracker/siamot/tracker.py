@@ -104,7 +104,7 @@ class SiamOT:
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
-        with _record("siamot.crop"):
+        with _record("siamot.crop"), _torch_threads(self._small_op_threads):
             crops = [crop_square(image, self._center_xy, s, out_size, self._pad_color) for s in sizes]
             return crops, to_tensor_batch(crops).to(self.device)
 
@@ -293,7 +293,7 @@ class SiamOT:
         if params.online_training and self._adapter is not None and params.scale_choice == "first_frame_template":
             with _record("siamot.xcorr"), _torch_threads(self._small_op_threads):
                 base_responses = self._score_with(self._adapter.base_features, self._search_features)
-        with _record("siamot.upsample_peak"):
+        with _record("siamot.upsample_peak"), _torch_threads(self._small_op_threads):
             found = self.search.locate(responses, search_size, base_responses)
         search_area_center = self._center_xy.copy()
         self._center_xy = self._center_xy + found.displacement_xy
