@@ -94,12 +94,14 @@ def variants(backbone: torch.nn.Module, calibration: list[np.ndarray], threads: 
             net = backbone.to(memory_format=torch.channels_last) if engine == "torch" else backbone
             inference = InferenceBackbone(net, length, precision, engine)
             runners[name] = lambda batch, run=inference: run(torch.from_numpy(batch)).numpy()
-    if openvino_available():
-        runner, why = int8_runner(backbone, calibration, threads)
-        if runner is None:
-            skipped["openvino int8"] = why
-        else:
-            runners["openvino int8"] = runner
+    if not openvino_available():
+        skipped["openvino int8"] = "not run: openvino is not installed"
+        return runners, skipped
+    runner, why = int8_runner(backbone, calibration, threads)
+    if runner is None:
+        skipped["openvino int8"] = why
+    else:
+        runners["openvino int8"] = runner
     return runners, skipped
 
 
