@@ -32,27 +32,27 @@ import torch
 
 from ltr.inference.engine import InferenceBackbone, NormalizedPrefix, cpu_has_bf16, openvino_available
 from ltr.models.backbone import BACKBONES, build_backbone
+from pytracking_siamot.boxes import xywh_to_cxcywh
 from pytracking_siamot.parameters import SiamOTParams
-from pytracking_siamot.tracker.siamot.cropping import crop_square, to_tensor_batch
+from pytracking_siamot.tracker.siamot.cropping import context_size, crop_square, mean_color, to_tensor_batch
+from pytracking_siamot.tracker.siamot.scale_search import scale_factors
 from speed import has_offline_weights, load_sequence
 
 
 def search_batches(count: int, params: SiamOTParams, sequence_path: str | None) -> list[np.ndarray]:
     """``count`` batches of ``scale_num`` search crops (float32 NCHW, [0, 255]) around the ground truth
-    of evenly spaced frames of the benchmark sequence."""
+    of evenly spaced frames of the benchmark sequence, cut as the tracker cuts them."""
     sequence = load_sequence(sequence_path)
     picks = np.linspace(0, len(sequence.frames) - 1, count).round().astype(int)
-    factors = params.scale_step ** (np.arange(params.scale_num) - params.scale_num // 2)
+    factors = scale_factors(params.scale_num, params.scale_step)
     batches = []
     for index in picks:
         image = sequence.image(int(index))
-        x, y, w, h = sequence.ground_truth_rect[index]
-        centre = np.array([x + w / 2, y + h / 2])
-        context = params.context * (w + h)
-        side = float(np.sqrt((w + context) * (h + context))) * params.instance_size / params.exemplar_size
-        crops = [crop_square(image, centre, side * f, params.instance_size, tuple(float(v) for v in image.mean(axis=(0, 1))))
+        box_cxcywh = xywh_to_cxcywh(sequence.ground_truth_rect[index])
+        side = context_size(box_cxcywh[2:], params.context) * params.instance_size / params.exemplar_size
+        crops = [crop_square(image, box_cxcywh[:2], side * f, params.instance_size, mean_color(image))
                  for f in factors]
-        batches.append(to_tensor_batch(crops).numpy().astype(np.float32))
+        batches.append(to_tensor_batch(crops).numpy())
     return batches
 
 

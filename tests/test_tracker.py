@@ -277,6 +277,14 @@ def test_scale_search_peak_cells_agrees_with_locate():
     np.testing.assert_allclose(search.peak_cells(responses[1, 0]) * 8.0, found.displacement_xy)
 
 
+def test_context_size_is_siamfcs_exemplar_region():
+    from pytracking_siamot.tracker.siamot.cropping import context_size
+
+    assert context_size(np.array([100.0, 100.0]), 0.5) == pytest.approx(200.0)  # p = 100 on each side
+    assert context_size(np.array([40.0, 10.0]), 0.5) == pytest.approx(math.sqrt(65.0 * 35.0))
+    assert context_size(np.array([40.0, 10.0]), 0.0) == pytest.approx(20.0)
+
+
 def test_scale_search_chooses_the_scale_on_scale_responses_and_the_position_on_responses():
     search = ScaleSearch(SiamOTParams(window_influence=0.0), 17, 8)
     responses = torch.zeros(3, 1, 17, 17)

@@ -1,6 +1,8 @@
 """Input normalisation and SiamFC crops (square patches resized, padded with the mean colour)."""
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -42,6 +44,14 @@ def mean_color(image: np.ndarray) -> tuple[float, float, float]:
     """Per-channel mean of an H x W x 3 image: SiamFC's padding colour."""
     m = image.reshape(-1, 3).mean(axis=0)
     return float(m[0]), float(m[1]), float(m[2])
+
+
+def context_size(size_wh: np.ndarray, context: float) -> float:
+    """Side of SiamFC's exemplar region around a ``[w, h]`` target: ``sqrt((w + p)(h + p))``,
+    ``p = context * (w + h)``; the search region is this times ``instance_size / exemplar_size``."""
+    w, h = (float(v) for v in size_wh)
+    pad = context * (w + h)
+    return math.sqrt((w + pad) * (h + pad))
 
 
 def crop_square(image: np.ndarray, center_xy: np.ndarray, size: float, out_size: int,

@@ -21,7 +21,8 @@ from pytracking_siamot.online import OnlineUpdater
 from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
 from pytracking_siamot.online.updater import frozen_prefix_length
 from pytracking_siamot.parameters import TrackerParams
-from pytracking_siamot.tracker.siamot.cropping import crop_square, mean_color, normalize_image, to_tensor_batch
+from pytracking_siamot.tracker.siamot.cropping import (context_size, crop_square, mean_color, normalize_image,
+                                                    to_tensor_batch)
 from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, shift_map
 
 _record = torch.profiler.record_function
@@ -93,8 +94,9 @@ class SiamOT:
         self.features = InferenceBackbone(self.net.backbone, frozen_prefix_length(self.net.backbone.features),
                                           params.precision, params.engine, self.device)
         # With the backbone on an engine with its own thread pool (OpenVINO), torch's small
-        # operations (correlation, adapter) run on one thread: a multi-threaded torch region
-        # started right after an inference waits for the engine's still-busy workers.
+        # operations (crops to a tensor, correlation, x16 upsampling and peak, adapter) run on one
+        # thread: a multi-threaded torch region started right after an inference waits for the
+        # engine's still-busy workers (README, Speed).
         self._small_op_threads = 1 if self.features.engine != "torch" else None
         self._exemplar: torch.Tensor | None = None
         self._exemplar_features: torch.Tensor | None = None
@@ -126,10 +128,8 @@ class SiamOT:
         self._size_wh = np.clip(self._size_wh, low, high)
 
     def _context_size(self) -> float:
-        """Side of the exemplar region: ``sqrt((w + p)(h + p))``, ``p = context * (w + h)``."""
-        w, h = self._size_wh
-        pad = self.params.context * (w + h)
-        return math.sqrt((w + pad) * (h + pad))
+        """Side of the exemplar region around the current target (:func:`cropping.context_size`)."""
+        return context_size(self._size_wh, self.params.context)
 
     @property
     def exemplar(self) -> torch.Tensor | None:
