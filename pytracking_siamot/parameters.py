@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
@@ -117,6 +118,13 @@ class SiamOTParams:
             SiamFC) or ``'first_frame_template'`` (the un-adapted first-frame ``Zf``'s maps of the
             same search features, one more correlation per frame); the position always comes from
             the adapted map of the chosen scale.
+        sample_scale: the search features a confident frame adds to the memory: ``'chosen'`` (the
+            chosen scale's crop, its label at the tracked position) or ``'centre'`` (the middle
+            scale's crop, at the size estimate the frame started from, its label at the tracked
+            position converted into that crop's cells): a sample that does not follow the scale the
+            adapted maps themselves chose.
+        adapter_temperature: softmax temperature of the adapter's training loss, relative like
+            ``softmax_temperature`` (``None``: the same as ``softmax_temperature``).
         train_every: train after every ``train_every`` confident frames (each confident frame
             adds a sample; unconfident frames add nothing).
         sample_delay: a confident frame's sample enters the memory only once the next
@@ -175,6 +183,8 @@ class SiamOTParams:
     label_sigma: float = 0.5
     label_center: Literal["tracked", "first_frame_template"] = "tracked"
     scale_choice: Literal["adapted", "first_frame_template"] = "adapted"
+    sample_scale: Literal["chosen", "centre"] = "chosen"
+    adapter_temperature: float | None = None
     train_every: int = 5
     sample_delay: int = 0
     memory_size: int = 10
@@ -215,6 +225,11 @@ class SiamOTParams:
             raise ValueError(f"sample_delay must be >= 0, got {self.sample_delay}")
         if self.scale_choice not in ("adapted", "first_frame_template"):
             raise ValueError(f"scale_choice must be 'adapted' or 'first_frame_template', got {self.scale_choice!r}")
+        if self.sample_scale not in ("chosen", "centre"):
+            raise ValueError(f"sample_scale must be 'chosen' or 'centre', got {self.sample_scale!r}")
+        if self.adapter_temperature is not None and not (self.adapter_temperature > 0.0
+                                                         and math.isfinite(self.adapter_temperature)):
+            raise ValueError(f"adapter_temperature must be > 0 (or None), got {self.adapter_temperature}")
         if self.label_center not in ("tracked", "first_frame_template"):
             raise ValueError(f"label_center must be 'tracked' or 'first_frame_template', got {self.label_center!r}")
         if not 0.0 <= self.confidence_threshold < 1.0:

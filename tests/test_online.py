@@ -318,6 +318,39 @@ def test_adapter_starts_as_identity_and_training_lowers_the_memory_loss(kind):
     assert torch.equal(trainer.exemplar_features(), before)
 
 
+def test_adapter_training_on_the_masks_rectangle_equals_full_correlations():
+    # AdapterTrainer with region_scores (the tracker's way) computes the same losses and adapter
+    # as with a full correlation of Zf' per step (only float rounding differs).
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
+    from pytracking_siamot.parameters import SiamOTParams
+
+    net = _tiny_siamfc()
+    net.border_crop = 1
+    torch.manual_seed(4)
+    with torch.no_grad():
+        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
+        xfs = [net.search(torch.rand(1, 3, 127, 127) * 255) for _ in range(4)]
+    size = net.score(zf, xfs[0]).shape[-1]
+    mask = torch.zeros(zf.shape[-2:])
+    mask[0:3, 1:4] = 1.0  # reaches into the border crop
+    settings = SiamOTParams(adapter_iterations=6, adapter_regularization=0.1, memory_size=2)
+    results = []
+    for region_scores in (None, net.exemplar_region_scores):
+        trainer = AdapterTrainer(net.score, settings, region_scores)
+        trainer.reset(zf, AdapterSample(xfs[0], gaussian_label(size, (2.0, 3.0), 0.5)), mask)
+        losses = []
+        for k, xf in enumerate(xfs[1:]):  # the memory drops its oldest sample on the last add
+            trainer.add(AdapterSample(xf, gaussian_label(size, (1.0 + k, 2.0), 0.5)))
+            losses.append(trainer.train(temperature=float(net.score(zf, xf).std())))
+        results.append((losses, trainer.exemplar_features(), float(trainer.loss(1.0).detach())))
+    (plain, plain_zf, plain_loss), (fast, fast_zf, fast_loss) = results
+    assert len(plain) == len(fast) == 3 and all(len(a) == len(b) == 6 for a, b in zip(plain, fast))
+    torch.testing.assert_close(torch.tensor(fast), torch.tensor(plain), rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(fast_zf, plain_zf, rtol=1e-5, atol=1e-6)
+    assert fast_loss == pytest.approx(plain_loss, rel=1e-5)
+    assert not torch.equal(fast_zf, zf)
+
+
 def test_masked_kernel_adapter_changes_only_the_target_cells():
     from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
     from pytracking_siamot.parameters import SiamOTParams

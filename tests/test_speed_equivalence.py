@@ -172,6 +172,31 @@ def test_matmul_correlation_matches_grouped_convolution(exemplars: int, searches
         torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.parametrize("center,crop,out_scale", [(True, 2, None), (False, 0, 0.01), (True, 0, None)])
+@pytest.mark.parametrize("rows,cols", [((0, 10), (0, 10)), ((1, 5), (3, 9)), ((0, 3), (7, 10))])
+def test_exemplar_region_scores_are_the_scores_linear_part(center, crop, out_scale, rows, cols) -> None:
+    # score(zf + delta) = score(zf) + region_scores(delta's rectangle), values and gradients, also
+    # for rectangles reaching into the border crop (those cells count as zero).
+    from ltr.models.tracking.siamfc import SiamFC
+    torch.manual_seed(0)
+    net = SiamFC(torch.nn.Identity(), out_scale=out_scale, center_exemplar=center, border_crop=crop,
+                 correlation="matmul")
+    zf = torch.randn(1, 8, 10, 10, dtype=torch.float64)
+    xf = torch.randn(3, 8, 22, 22, dtype=torch.float64)
+    values = torch.randn(8, rows[1] - rows[0], cols[1] - cols[0], dtype=torch.float64, requires_grad=True)
+    delta = torch.zeros_like(zf[0])
+    delta[:, rows[0]:rows[1], cols[0]:cols[1]] = values.detach()
+    region = net.exemplar_region_scores(xf, rows, cols, (10, 10))
+    got = net.score(zf, xf)[:, 0] + region(values)
+    torch.testing.assert_close(got, net.score(zf + delta, xf)[:, 0])
+    full = delta.clone().requires_grad_(True)
+    (reference_grad,) = torch.autograd.grad((net.score(zf + full, xf)[:, 0] * xf[:, 0, :13, :13]).sum(), full)
+    (grad,) = torch.autograd.grad((got * xf[:, 0, :13, :13]).sum(), values)
+    torch.testing.assert_close(grad, reference_grad[:, rows[0]:rows[1], cols[0]:cols[1]])
+    with pytest.raises(ValueError, match="outside"):
+        net.exemplar_region_scores(xf, (0, 11), cols, (10, 10))
+
+
 def test_batched_scales_equal_one_by_one() -> None:
     """The tracker evaluates its 3 scales as one batch: the same maps and peak as one at a time."""
     import cv2

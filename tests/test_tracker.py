@@ -335,6 +335,51 @@ def test_label_on_the_first_frame_templates_peak_trains_and_changes_the_boxes():
     assert np.abs(boxes["tracked"] - boxes["first_frame_template"]).max() > 0.01
 
 
+def test_centre_sample_scale_learns_the_middle_crop_with_the_label_moved_into_its_cells():
+    from pytracking_siamot.online.adapter import gaussian_label
+    frames, gt = changing(7, seed=1)
+    tracker = SiamOT(make_params(online=True, sample_scale="centre", **{**ADAPTER_TEST_SETTINGS,
+                                                                       "confidence_threshold": 0.0}))
+    located, added = [], []
+    locate, add = tracker.search.locate, None
+
+    def spy_locate(responses, search_size, scale_responses=None):
+        found = locate(responses, search_size, scale_responses)
+        located.append((found, search_size))
+        return found
+
+    tracker.search.locate = spy_locate
+    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+    add = tracker._adapter.add
+    tracker._adapter.add = lambda sample: (added.append((sample, tracker._search_features.clone())), add(sample))
+    for frame in frames[1:]:
+        tracker.track(frame)
+    assert len(added) == len(frames) - 1  # every frame confident at T_c = 0
+    assert {found.scale_index for found, _ in located} != {1}  # other scales were chosen too
+    centre, stride = (tracker.response_size - 1) / 2.0, tracker.net.total_stride
+    for (found, search_size), (sample, features) in zip(located, added):
+        torch.testing.assert_close(sample.features, features[1:2])  # the middle scale, not the chosen one
+        dx, dy = found.displacement_xy * 255 / (search_size * stride)
+        expected = gaussian_label(tracker.response_size, (centre + dy, centre + dx), tracker.params.label_sigma)
+        torch.testing.assert_close(sample.label, expected)
+
+
+@pytest.mark.parametrize("relative", [None, 2.0])
+def test_adapter_temperature_sets_the_training_softmax_temperature(relative):
+    frames, gt = changing(7, seed=1)
+    tracker = SiamOT(make_params(online=True, adapter_temperature=relative, **ADAPTER_TEST_SETTINGS))
+    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+    temperatures = []
+    train = tracker._adapter.train
+    tracker._adapter.train = lambda temperature, floor=0.0: (temperatures.append(temperature),
+                                                             train(temperature, floor))[1]
+    for frame in frames[1:]:
+        tracker.track(frame)
+    assert temperatures
+    expected = (tracker.updater.temperature_scale if relative is None else relative * tracker.updater.map_scale)
+    assert tracker.updater.map_scale != 1.0 and all(t == pytest.approx(expected) for t in temperatures)
+
+
 @pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_lite0"])
 def test_real_otb_frames_short_run(otb2013_dir, backbone):
     from evaluation.boxes_io import read_boxes_txt
@@ -415,7 +460,9 @@ def test_speed_options_keep_the_boxes(overrides):
 def test_bad_option_values_raise():
     for field, value in (("correlation", "fft"), ("current_map", "guess"), ("confidence_reference", "x"),
                          ("template_update_max", 2.0), ("adapter_mask", "box"), ("sample_delay", -1),
-                         ("label_center", "peak"), ("scale_choice", "base")):
+                         ("label_center", "peak"), ("scale_choice", "base"),
+                         ("sample_scale", "middle"), ("adapter_temperature", 0.0),
+                         ("adapter_temperature", float("nan"))):
         with pytest.raises(ValueError, match=field):
             SiamOTParams(**{field: value})
 

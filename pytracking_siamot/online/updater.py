@@ -155,6 +155,11 @@ class OnlineUpdater:
         return self._normalize(score_map)
 
     @property
+    def map_scale(self) -> float:
+        """``s``, the std of the first-frame template map that relative temperatures multiply."""
+        return self._map_scale
+
+    @property
     def temperature_scale(self) -> float:
         """The softmax temperature in score units: ``temperature * std(first-frame R_t)``."""
         return self.temperature * self._map_scale

@@ -9,6 +9,7 @@ Images are float tensors of RGB values in [0, 255]; the backbone normalises them
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ltr.models.backbone import Backbone, build_backbone
@@ -78,8 +79,79 @@ class SiamFC(nn.Module):
         scale = self.out_scale if self.out_scale is not None else 1.0 / zf[0].numel()
         return self.correlate(zf, xf) * scale
 
+    def exemplar_region_scores(self, xf: torch.Tensor, rows: tuple[int, int], cols: tuple[int, int],
+                               exemplar_hw: tuple[int, int]) -> "ExemplarRegionScores":
+        """The part of ``score`` that a change of a rectangle of exemplar cells makes, for fixed ``xf``.
+
+        ``score`` is linear in ``zf`` (border crop, centering, correlation and scale all are), so
+        for any ``zf`` (1, C, h, w) with ``exemplar_hw = (h, w)`` and a change ``delta`` (C, h, w)
+        that is zero outside rows ``rows[0]:rows[1]`` and columns ``cols[0]:cols[1]`` (of the
+        uncropped ``zf``): ``score(zf + delta, xf)[:, 0] == score(zf, xf)[:, 0]
+        + region_scores(delta[:, rows[0]:rows[1], cols[0]:cols[1]])``. A training loop that changes
+        those cells only computes ``score(zf, xf)`` once and ``region_scores`` (differentiable) per step.
+        """
+        c = self.border_crop
+        h, w = exemplar_hw
+        if min(h, w) <= 2 * c:
+            raise ValueError(f"border_crop {c} leaves no exemplar features of {(h, w)}")
+        if not (0 <= rows[0] < rows[1] <= h and 0 <= cols[0] < cols[1] <= w):
+            raise ValueError(f"exemplar region rows {rows}, cols {cols} outside exemplar features of {(h, w)}")
+        xc = xf[..., c:xf.shape[-2] - c, c:xf.shape[-1] - c] if c else xf
+        scale = self.out_scale if self.out_scale is not None else 1.0 / (xf.shape[1] * (h - 2 * c) * (w - 2 * c))
+        return ExemplarRegionScores(xc, (rows[0] - c, rows[1] - c), (cols[0] - c, cols[1] - c),
+                                    (h - 2 * c, w - 2 * c), self.center_exemplar, scale)
+
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return self.score(self.template(z), self.search(x))
+
+
+class ExemplarRegionScores:
+    """Score maps of fixed (cropped) search features against a rectangle of exemplar cells.
+
+    Built by :meth:`SiamFC.exemplar_region_scores`. Calling it with ``values`` (C, kh, kw) gives
+    (B, oh, ow): ``scale * sum_{c,u,v} values[c, u, v] * (xc[b, c, i + r0 + u, j + c0 + v] - centering)``,
+    where cells of the rectangle inside the border crop count as zero. It is the matrix-product
+    correlation (``correlation.MatmulCorrelation``) restricted to the rectangle: one product of the
+    values with all search features, then a strided sum of the shifted cells (no gather).
+    """
+
+    def __init__(self, xc: torch.Tensor, rows: tuple[int, int], cols: tuple[int, int], hw: tuple[int, int],
+                 center: bool, scale: float) -> None:
+        batch, channels, height, width = xc.shape
+        h, w = hw
+        self.out_hw = (height - h + 1, width - w + 1)
+        self.batch = batch
+        # the part of the rectangle that survives the border crop, in the requested values' cells
+        self.take = (slice(max(0, -rows[0]), (rows[1] - rows[0]) - max(0, rows[1] - h)),
+                     slice(max(0, -cols[0]), (cols[1] - cols[0]) - max(0, cols[1] - w)))
+        self.origin = (max(rows[0], 0), max(cols[0], 0))
+        self.features = xc.detach().permute(1, 0, 2, 3).reshape(channels, batch * height * width).contiguous()
+        self.plane = (height, width)
+        self.window = None
+        if center:
+            # centering subtracts each channel's mean over the h*w cells: changing one cell also
+            # lowers every cell by 1/(h*w), i.e. subtracts the search features' window mean.
+            # Window means from an integral image (a 12x12 average pooling is slow on CPUs).
+            integral = F.pad(xc.detach().double().cumsum(dim=2).cumsum(dim=3), (1, 0, 1, 0))
+            window = (integral[..., h:, w:] - integral[..., :-h, w:] - integral[..., h:, :-w]
+                      + integral[..., :-h, :-w]) / (h * w)  # (B, C, oh, ow)
+            self.window = window.to(xc.dtype).permute(1, 0, 2, 3).reshape(channels, -1)
+        self.scale = scale
+
+    def __call__(self, values: torch.Tensor) -> torch.Tensor:
+        values = values[:, self.take[0], self.take[1]]
+        channels, kh, kw = values.shape
+        height, width = self.plane
+        oh, ow = self.out_hw
+        n = self.batch * height * width
+        products = values.reshape(channels, kh * kw).t() @ self.features  # (kh * kw, B * H * W)
+        r0, c0 = self.origin
+        shifted = torch.as_strided(products, (kh, kw, self.batch, oh, ow),
+                                   (kw * n + width, n + 1, height * width, width, 1), r0 * width + c0)
+        out = shifted.sum(dim=(0, 1)).reshape(-1)
+        if self.window is not None:
+            out = out - values.sum(dim=(1, 2)) @ self.window
+        return (out * self.scale).reshape(self.batch, oh, ow)
 
 
 def siamfc(backbone_name: str, pretrained: bool = False, weights_path: str | None = None,

@@ -89,7 +89,7 @@ class SiamOT:
         if params.online_method == "adapter":
             for p in self.net.parameters():
                 p.requires_grad_(False)
-            self._adapter = AdapterTrainer(self.net.score, params.settings)
+            self._adapter = AdapterTrainer(self.net.score, params.settings, self.net.exemplar_region_scores)
         # Inference of the backbone (precision, engine for the blocks the updater froze above).
         self.features = InferenceBackbone(self.net.backbone, frozen_prefix_length(self.net.backbone.features),
                                           params.precision, params.engine, self.device)
@@ -231,7 +231,12 @@ class SiamOT:
         else:
             centre = (self.response_size - 1) / 2.0
             label_cells = self.search.peak_cells(base_map) if params.label_center == "first_frame_template" else cells
-            self._pending.append(AdapterSample(self._search_features[idx:idx + 1].detach(),
+            sample_idx = idx
+            if params.sample_scale == "centre":
+                # The middle crop's cells: the same image displacement in a crop of another size.
+                sample_idx = len(sizes) // 2
+                label_cells = np.asarray(label_cells) * sizes[idx] / sizes[sample_idx]
+            self._pending.append(AdapterSample(self._search_features[sample_idx:sample_idx + 1].detach(),
                                                self._label((centre + label_cells[1], centre + label_cells[0]))))
         if len(self._pending) > params.sample_delay:
             self._adapter.add(self._pending.pop(0))
@@ -239,7 +244,7 @@ class SiamOT:
             if self._confident_since_training >= max(1, params.train_every):
                 self._confident_since_training = 0
                 with _record("siamot.online_train"):
-                    losses = self._adapter.train(self.updater.temperature_scale, params.zero_loss_threshold)
+                    losses = self._adapter.train(self._adapter_temperature(), params.zero_loss_threshold)
                 if len(losses) > 0 and losses[0] > params.zero_loss_threshold:
                     out["trained"] = True
                     self._exemplar_features = self._adapter.exemplar_features()
@@ -247,6 +252,13 @@ class SiamOT:
                         first = self._adapter.samples[0].features
                         self.updater.set_reference(self._score_with(self._exemplar_features, first)[0, 0])
         return out
+
+    def _adapter_temperature(self) -> float:
+        """The adapter loss's softmax temperature in score units (``adapter_temperature``, relative)."""
+        relative = self.params.adapter_temperature
+        if relative is None:
+            return self.updater.temperature_scale
+        return relative * self.updater.map_scale
 
     def _displacement_cells(self, found: Any, sizes: list[float]) -> np.ndarray:
         """The found target displacement ``[dx, dy]`` in score-map cells of the chosen scale's crop."""
