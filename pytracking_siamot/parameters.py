@@ -123,6 +123,9 @@ class SiamOTParams:
             scale's crop, at the size estimate the frame started from, its label at the tracked
             position converted into that crop's cells): a sample that does not follow the scale the
             adapted maps themselves chose.
+        sample_weighting: ``'uniform'`` (recent samples weigh by age alone) or ``'jcpp'`` (also
+            by their frame's JCPP, so barely confident frames, e.g. at an occlusion's onset, count
+            less); the first frame's share is unchanged.
         adapter_temperature: softmax temperature of the adapter's training loss, relative like
             ``softmax_temperature`` (``None``: the same as ``softmax_temperature``).
         train_every: train after every ``train_every`` confident frames (each confident frame
@@ -184,6 +187,7 @@ class SiamOTParams:
     label_center: Literal["tracked", "first_frame_template"] = "tracked"
     scale_choice: Literal["adapted", "first_frame_template"] = "adapted"
     sample_scale: Literal["chosen", "centre"] = "chosen"
+    sample_weighting: Literal["uniform", "jcpp"] = "uniform"
     adapter_temperature: float | None = None
     train_every: int = 5
     sample_delay: int = 0
@@ -227,6 +231,8 @@ class SiamOTParams:
             raise ValueError(f"scale_choice must be 'adapted' or 'first_frame_template', got {self.scale_choice!r}")
         if self.sample_scale not in ("chosen", "centre"):
             raise ValueError(f"sample_scale must be 'chosen' or 'centre', got {self.sample_scale!r}")
+        if self.sample_weighting not in ("uniform", "jcpp"):
+            raise ValueError(f"sample_weighting must be 'uniform' or 'jcpp', got {self.sample_weighting!r}")
         if self.adapter_temperature is not None and not (self.adapter_temperature > 0.0
                                                          and math.isfinite(self.adapter_temperature)):
             raise ValueError(f"adapter_temperature must be > 0 (or None), got {self.adapter_temperature}")

@@ -351,6 +351,38 @@ def test_adapter_training_on_the_masks_rectangle_equals_full_correlations():
     assert not torch.equal(fast_zf, zf)
 
 
+def test_sample_weights_rescale_the_recent_samples_share_of_the_loss():
+    from pytracking_siamot.online.adapter import (AdapterSample, AdapterTrainer, gaussian_label, memory_weights,
+                                                  soft_kl)
+    from pytracking_siamot.parameters import SiamOTParams
+
+    net = _tiny_siamfc()
+    torch.manual_seed(5)
+    with torch.no_grad():
+        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
+        xfs = [net.search(torch.rand(1, 3, 127, 127) * 255) for _ in range(3)]
+    size = net.score(zf, xfs[0]).shape[-1]
+    labels = [gaussian_label(size, (1.0 + k, 2.0), 0.5) for k in range(3)]
+    settings = SiamOTParams(first_frame_weight=0.3, memory_decay=0.5, adapter_regularization=0.0)
+    trainer = AdapterTrainer(net.score, settings)
+    trainer.reset(zf, AdapterSample(xfs[0], labels[0], weight=7.0))  # the first frame's weight is not used
+    trainer.add(AdapterSample(xfs[1], labels[1], weight=0.4))
+    trainer.add(AdapterSample(xfs[2], labels[2], weight=0.8))
+    with torch.no_grad():
+        kl = soft_kl(torch.stack(labels), net.score(zf, torch.cat(xfs))[:, 0], 2.0)
+    by_age = memory_weights(3, 0.3, 0.5)  # 0.3, then 0.7 split 1:2 between the older and the newer
+    rest = by_age[1:] * torch.tensor([0.4, 0.8])
+    weights = torch.cat([by_age[:1], rest / rest.sum() * 0.7])
+    assert float(weights[0]) == pytest.approx(0.3) and float(weights[1:].sum()) == pytest.approx(0.7)
+    assert float(trainer.loss(2.0).detach()) == pytest.approx(float((weights * kl).sum()), rel=1e-5)
+    # equal weights are the uniform memory
+    uniform = AdapterTrainer(net.score, settings)
+    uniform.reset(zf, AdapterSample(xfs[0], labels[0]))
+    for k in (1, 2):
+        uniform.add(AdapterSample(xfs[k], labels[k], weight=0.5))
+    assert float(uniform.loss(2.0).detach()) == pytest.approx(float((by_age * kl).sum()), rel=1e-5)
+
+
 def test_masked_kernel_adapter_changes_only_the_target_cells():
     from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
     from pytracking_siamot.parameters import SiamOTParams

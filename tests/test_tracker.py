@@ -364,6 +364,36 @@ def test_centre_sample_scale_learns_the_middle_crop_with_the_label_moved_into_it
         torch.testing.assert_close(sample.label, expected)
 
 
+def test_a_frame_without_a_finite_confidence_adds_no_sample():
+    import dataclasses as dc
+    frames, gt = changing(5, seed=1)
+    tracker = SiamOT(make_params(online=True, **{**ADAPTER_TEST_SETTINGS, "confidence_threshold": 0.0}))
+    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+    assess = tracker.updater.assess
+    tracker.updater.assess = lambda current_map: dc.replace(assess(current_map), jcpp=math.nan)
+    added = []
+    add = tracker._adapter.add
+    tracker._adapter.add = lambda sample: (added.append(sample), add(sample))
+    outputs = [tracker.track(frame) for frame in frames[1:]]
+    assert not added and not any(o["trained"] for o in outputs)
+
+
+@pytest.mark.parametrize("weighting", ["uniform", "jcpp"])
+def test_sample_weighting_by_jcpp_weighs_each_sample_by_its_frames_confidence(weighting):
+    frames, gt = changing(6, seed=1)
+    tracker = SiamOT(make_params(online=True, sample_weighting=weighting, **{**ADAPTER_TEST_SETTINGS,
+                                                                            "confidence_threshold": 0.0}))
+    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+    added = []
+    add = tracker._adapter.add
+    tracker._adapter.add = lambda sample: (added.append(sample), add(sample))
+    outputs = [tracker.track(frame) for frame in frames[1:]]
+    assert len(added) == len(outputs)
+    expected = [o["jcpp"] for o in outputs] if weighting == "jcpp" else [1.0] * len(outputs)
+    assert [s.weight for s in added] == pytest.approx(expected)
+    assert len({round(s.weight, 6) for s in added}) > (1 if weighting == "jcpp" else 0)
+
+
 @pytest.mark.parametrize("relative", [None, 2.0])
 def test_adapter_temperature_sets_the_training_softmax_temperature(relative):
     frames, gt = changing(7, seed=1)
@@ -461,7 +491,7 @@ def test_bad_option_values_raise():
     for field, value in (("correlation", "fft"), ("current_map", "guess"), ("confidence_reference", "x"),
                          ("template_update_max", 2.0), ("adapter_mask", "box"), ("sample_delay", -1),
                          ("label_center", "peak"), ("scale_choice", "base"),
-                         ("sample_scale", "middle"), ("adapter_temperature", 0.0),
+                         ("sample_scale", "middle"), ("adapter_temperature", 0.0), ("sample_weighting", "psr"),
                          ("adapter_temperature", float("nan"))):
         with pytest.raises(ValueError, match=field):
             SiamOTParams(**{field: value})

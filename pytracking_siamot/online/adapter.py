@@ -118,10 +118,12 @@ class ExemplarAdapter(nn.Module):
 
 @dataclass(frozen=True)
 class AdapterSample:
-    """One memory sample: search features ``(1, C, H, W)`` and its target distribution ``(h, w)``."""
+    """One memory sample: search features ``(1, C, H, W)``, its target distribution ``(h, w)`` and a
+    relative weight (> 0; ``sample_weighting='jcpp'`` uses the frame's confidence)."""
 
     features: torch.Tensor
     label: torch.Tensor
+    weight: float = 1.0
 
 
 class AdapterTrainer:
@@ -214,7 +216,12 @@ class AdapterTrainer:
         scores = scores_of_memory()
         labels = torch.stack([s.label for s in samples]).to(scores.dtype)
         weights = memory_weights(len(samples), self.settings.first_frame_weight,
-                                 self.settings.memory_decay).to(scores.dtype)
+                                 self.settings.memory_decay)
+        if len(samples) > 1:
+            # the recent samples' relative weights rescale their share, the first frame's stays
+            rest = weights[1:] * torch.tensor([s.weight for s in samples[1:]])
+            weights = torch.cat([weights[:1], rest / rest.sum() * (1.0 - weights[0])])
+        weights = weights.to(scores.dtype)
         kl = soft_kl(labels, scores, temperature)
         return (weights * kl).sum() + self.settings.adapter_regularization * self.adapter.deviation()
 

@@ -226,7 +226,7 @@ class SiamOT:
                                "current_map": current_map}
         result = self.updater.update_template(assessment, current_map)
         out["template_updated"] = result
-        if assessment.jcpp <= params.confidence_threshold:
+        if not assessment.jcpp > params.confidence_threshold:  # NaN (a flat map) is not confident
             self._pending = []  # a confident frame followed by this one is not confirmed
         else:
             centre = (self.response_size - 1) / 2.0
@@ -236,8 +236,10 @@ class SiamOT:
                 # The middle crop's cells: the same image displacement in a crop of another size.
                 sample_idx = len(sizes) // 2
                 label_cells = np.asarray(label_cells) * sizes[idx] / sizes[sample_idx]
+            weight = assessment.jcpp if params.sample_weighting == "jcpp" else 1.0
             self._pending.append(AdapterSample(self._search_features[sample_idx:sample_idx + 1].detach(),
-                                               self._label((centre + label_cells[1], centre + label_cells[0]))))
+                                               self._label((centre + label_cells[1], centre + label_cells[0])),
+                                               weight))
         if len(self._pending) > params.sample_delay:
             self._adapter.add(self._pending.pop(0))
             self._confident_since_training += 1
