@@ -221,7 +221,7 @@ class AdapterTrainer:
             # the recent samples' relative weights rescale their share, the first frame's stays
             rest = weights[1:] * torch.tensor([s.weight for s in samples[1:]])
             weights = torch.cat([weights[:1], rest / rest.sum() * (1.0 - weights[0])])
-        weights = weights.to(scores.dtype)
+        weights = weights.to(device=scores.device, dtype=scores.dtype)  # memory_weights is on the CPU
         kl = soft_kl(labels, scores, temperature)
         return (weights * kl).sum() + self.settings.adapter_regularization * self.adapter.deviation()
 
