@@ -11,20 +11,26 @@ complete:
 - ``<seq>.txt``: ``x y w h`` per frame, tab-delimited floats with 2 decimals, 0-based; frame 0 is
   the initial box;
 - ``<seq>_run.json``: the *run record*, what produced the results (tracker and parameter names,
-  the parameters' values, the initial box, the frame count; :func:`run_record`), last: a crash
-  before it leaves the previous record, which no longer matches.
+  the parameters' values, the initial box, the frame count, and the toolkit's code version,
+  :func:`code_version`; :func:`run_record`), last: a crash before it leaves the previous record,
+  which no longer matches.
 
 Completeness (:func:`stale_reason`): results count as complete only when ``<seq>.txt`` has one row
 per frame and the run record equals the current one. Results written before run records existed
 (no ``<seq>_run.json``) are kept when their row count matches and their first row is the current
-initial box (to the 2 written decimals); their parameters cannot be checked.
+initial box (to the 2 written decimals); their parameters cannot be checked. The code version is
+recorded for provenance but not compared (every commit would invalidate every result): results reused
+from other code are reported by the runner (``evaluation.running.run_dataset``), and ``--overwrite``
+re-measures them.
 """
 from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import json
+import subprocess
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -108,11 +114,44 @@ def write_results(results_dir: Path, sequence: Sequence, boxes_xywh: np.ndarray,
     atomic_write_text(run_record_file(results_dir, sequence), json.dumps(record, indent=1) + "\n")
 
 
+#: Run-record fields kept for provenance only: :func:`stale_reason` does not compare them.
+INFORMATIONAL_KEYS: tuple[str, ...] = ("code",)
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The toolkit's code: ``git:<short commit>`` (``+modified`` with uncommitted changes to tracked
+    files) when it runs from a git checkout, else ``unknown``. Asked once per process (5 s limit)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                                text=True, timeout=5)
+        if commit.returncode != 0 or not commit.stdout.strip():
+            return "unknown"
+        changes = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                 capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    modified = "+modified" if changes.returncode == 0 and changes.stdout.strip() else ""
+    return f"git:{commit.stdout.strip()}{modified}"
+
+
 def run_record(tracker_name: str, parameter_name: str, parameters: Any, sequence: Sequence) -> dict[str, Any]:
     """What the results of ``sequence`` depend on (JSON values); ``parameters`` is a :func:`parameters_record`."""
     return {"tracker": tracker_name, "parameter_name": parameter_name, "parameters": parameters,
             "init_bbox_xywh": [float(v) for v in sequence.ground_truth_rect[0]],
-            "frames": len(sequence)}
+            "frames": len(sequence), "code": code_version()}
+
+
+def recorded_code(results_dir: Path, sequence: Sequence | str) -> str | None:
+    """The code version in the run record of ``sequence`` (``None`` without a readable one)."""
+    path = run_record_file(results_dir, sequence)
+    try:
+        recorded = json.loads(read_text_file(path))
+    except (OSError, ValueError):
+        return None
+    code = recorded.get("code") if isinstance(recorded, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def parameters_record(params: Any) -> Any:
@@ -169,6 +208,8 @@ def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any])
     if not isinstance(recorded, dict):
         return f"unreadable run record {record_path.name}"
     for key, value in _json_normalised(current).items():
+        if key in INFORMATIONAL_KEYS:
+            continue
         old = recorded.get(key)
         if old == value:
             continue

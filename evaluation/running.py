@@ -144,6 +144,21 @@ def run_sequence(tracker: Tracker, sequence: Sequence, *, debug: int = 0,
         return _track_and_save(tracker, sequence, trk, observers, progress, heartbeat)
 
 
+_OTHER_CODE_REPORTED: set[tuple[str, str]] = set()
+
+
+def _note_other_code(tracker: Tracker, sequence: Sequence) -> None:
+    """Warn (once per results folder and code version) when reused results were made by other code."""
+    recorded = results.recorded_code(tracker.results_dir, sequence)
+    current = results.code_version()
+    if recorded is None or recorded == current or (str(tracker.results_dir), recorded) in _OTHER_CODE_REPORTED:
+        return
+    _OTHER_CODE_REPORTED.add((str(tracker.results_dir), recorded))
+    log.warning("%s: reusing results on disk made by other code (%s, now %s), e.g. %s; parameters are the "
+                "same, but pass --overwrite to re-measure them", tracker.display_name, recorded, current,
+                sequence.name)
+
+
 def _log_recompute(tracker: Tracker, sequence: Sequence, reason: str) -> None:
     if tracker.result_file(sequence).exists():
         log.info("%s on %s: recomputing the results on disk: %s", tracker.display_name, sequence.name, reason)
@@ -382,6 +397,7 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
         reason = None if overwrite else task.tracker.stale_reason(task.sequence)
         if not overwrite and reason is None:
             outcomes[i] = TaskResult(task.tracker.display_name, task.sequence.name, "skipped")
+            _note_other_code(task.tracker, task.sequence)
         else:
             if reason is not None:
                 _log_recompute(task.tracker, task.sequence, reason)

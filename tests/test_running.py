@@ -78,6 +78,32 @@ def test_resume_skips_complete_results_and_reruns_incomplete(fake: Path) -> None
     assert len(tracker.results_for(sequence)) == 5
 
 
+def test_run_records_name_the_code_and_results_from_other_code_are_reused_with_a_warning(fake: Path,
+                                                                                       caplog) -> None:
+    import json
+    import logging
+
+    from evaluation import results
+
+    tracker = Tracker("fake", "centroid")
+    dataset = _dataset(3)
+    run_dataset([tracker], dataset, progress=False)
+    current = results.code_version()
+    assert current == "unknown" or current.startswith("git:")
+    for sequence in dataset:
+        path = tracker.run_record_file(sequence)
+        record = json.loads(path.read_text())
+        assert record["code"] == current
+        path.write_text(json.dumps({**record, "code": "git:0123456789ab"}))  # made by other code
+    with caplog.at_level(logging.WARNING, logger="evaluation.running"):
+        again = run_dataset([tracker], dataset, progress=False)
+    assert {r.status for r in again} == {"skipped"}  # the code is not compared: results are reused ...
+    warnings = [r.getMessage() for r in caplog.records if "other code" in r.getMessage()]
+    assert len(warnings) == 1 and "git:0123456789ab" in warnings[0] and "--overwrite" in warnings[0]  # ... once said
+    assert {r.status for r in run_dataset([tracker], dataset, progress=False, overwrite=True)} == {"done"}
+    assert json.loads(tracker.run_record_file(dataset[0]).read_text())["code"] == current
+
+
 def test_failing_sequence_is_isolated_and_nothing_partial_is_saved(fake: Path, caplog) -> None:
     tracker = Tracker("fake", "centroid")
     dataset = SequenceList([make_sequence("good1"), make_sequence("bad", fail_at=3), make_sequence("good2")])
