@@ -66,18 +66,28 @@ class SiamFC(nn.Module):
         """Search features ``Xf = phi(X)``; several scales go in one batch."""
         return self.backbone(x)
 
+    def _cropped_hw(self, exemplar_hw: tuple[int, int]) -> tuple[int, int]:
+        """Exemplar feature size after the border crop (``ValueError`` when nothing is left)."""
+        c = self.border_crop
+        if min(exemplar_hw) <= 2 * c:
+            raise ValueError(f"border_crop {c} leaves no exemplar features of {tuple(exemplar_hw)}")
+        return exemplar_hw[0] - 2 * c, exemplar_hw[1] - 2 * c
+
+    def _crop(self, features: torch.Tensor) -> torch.Tensor:
+        c = self.border_crop
+        return features[..., c:-c, c:-c] if c else features
+
+    def _scale(self, channels: int, cropped_hw: tuple[int, int]) -> float:
+        """``out_scale``, or 1 / (number of cropped exemplar elements) when it is ``None``."""
+        return self.out_scale if self.out_scale is not None else 1.0 / (channels * cropped_hw[0] * cropped_hw[1])
+
     def score(self, zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
         """Scaled score map ``R`` (B, 1, 17, 17) from features."""
-        if self.border_crop:
-            c = self.border_crop
-            if min(zf.shape[-2:]) <= 2 * c:
-                raise ValueError(f"border_crop {c} leaves no exemplar features of {tuple(zf.shape[-2:])}")
-            zf = zf[..., c:-c, c:-c]
-            xf = xf[..., c:-c, c:-c]
+        hw = self._cropped_hw(tuple(zf.shape[-2:]))
+        zf, xf = self._crop(zf), self._crop(xf)
         if self.center_exemplar:
             zf = zf - zf.mean(dim=(2, 3), keepdim=True)
-        scale = self.out_scale if self.out_scale is not None else 1.0 / zf[0].numel()
-        return self.correlate(zf, xf) * scale
+        return self.correlate(zf, xf) * self._scale(zf.shape[1], hw)
 
     def exemplar_region_scores(self, xf: torch.Tensor, rows: tuple[int, int], cols: tuple[int, int],
                                exemplar_hw: tuple[int, int]) -> "ExemplarRegionScores":
@@ -90,16 +100,13 @@ class SiamFC(nn.Module):
         + region_scores(delta[:, rows[0]:rows[1], cols[0]:cols[1]])``. A training loop that changes
         those cells only computes ``score(zf, xf)`` once and ``region_scores`` (differentiable) per step.
         """
-        c = self.border_crop
         h, w = exemplar_hw
-        if min(h, w) <= 2 * c:
-            raise ValueError(f"border_crop {c} leaves no exemplar features of {(h, w)}")
+        hw = self._cropped_hw((h, w))
         if not (0 <= rows[0] < rows[1] <= h and 0 <= cols[0] < cols[1] <= w):
             raise ValueError(f"exemplar region rows {rows}, cols {cols} outside exemplar features of {(h, w)}")
-        xc = xf[..., c:xf.shape[-2] - c, c:xf.shape[-1] - c] if c else xf
-        scale = self.out_scale if self.out_scale is not None else 1.0 / (xf.shape[1] * (h - 2 * c) * (w - 2 * c))
-        return ExemplarRegionScores(xc, (rows[0] - c, rows[1] - c), (cols[0] - c, cols[1] - c),
-                                    (h - 2 * c, w - 2 * c), self.center_exemplar, scale)
+        c = self.border_crop
+        return ExemplarRegionScores(self._crop(xf), (rows[0] - c, rows[1] - c), (cols[0] - c, cols[1] - c),
+                                    hw, self.center_exemplar, self._scale(xf.shape[1], hw))
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return self.score(self.template(z), self.search(x))

@@ -258,9 +258,7 @@ class SiamOT:
     def _adapter_temperature(self) -> float:
         """The adapter loss's softmax temperature in score units (``adapter_temperature``, relative)."""
         relative = self.params.adapter_temperature
-        if relative is None:
-            return self.updater.temperature_scale
-        return relative * self.updater.map_scale
+        return self.updater.temperature_scale if relative is None else relative * self.updater.map_scale
 
     def _displacement_cells(self, found: Any, sizes: list[float]) -> np.ndarray:
         """The found target displacement ``[dx, dy]`` in score-map cells of the chosen scale's crop."""
