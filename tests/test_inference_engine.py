@@ -7,7 +7,9 @@ sequence of ``test_tracker.py`` (MobileNetV2, CPU).
 """
 from __future__ import annotations
 
+import importlib
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +52,21 @@ def test_auto_precision_follows_detection_and_falls_back_once(monkeypatch, fresh
     assert resolve_precision("bf16", "cpu") == "bf16" and resolve_precision("fp32", "cpu") == "fp32"
     with pytest.raises(ValueError, match="precision must be"):
         resolve_precision("fp16", "cpu")
+
+
+def test_device_has_bf16_follows_the_cpu_flags(monkeypatch) -> None:
+    monkeypatch.setattr(engine, "cpu_has_bf16", lambda: True)
+    assert engine.device_has_bf16("cpu") and engine.device_has_bf16(torch.device("cpu"))
+    monkeypatch.setattr(engine, "cpu_has_bf16", lambda: False)
+    assert not engine.device_has_bf16("cpu")
+    assert not engine.device_has_bf16("meta")  # neither a CPU nor a GPU
+
+
+def test_speed_benchmark_says_when_the_bf16_limit_was_not_measured(monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    speed = importlib.import_module("speed")
+    assert "bfloat16 matmul 400.0 GFLOP/s" in speed.format_tables([], 100.0, "cpu", 400.0).splitlines()[0]
+    assert "bfloat16 matmul not measured (no bf16 units" in speed.format_tables([], 100.0, "cpu", None).splitlines()[0]
 
 
 def test_engine_auto_falls_back_to_torch_without_openvino(monkeypatch, fresh_announcements) -> None:

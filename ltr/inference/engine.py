@@ -79,25 +79,32 @@ def cpu_has_bf16() -> bool:
     return bool(cpu_flags() & BF16_CPU_FLAGS)
 
 
+def device_has_bf16(device: torch.device | str) -> bool:
+    """Whether ``device`` computes bfloat16 natively: CPU flags (:func:`cpu_has_bf16`) or
+    ``torch.cuda.is_bf16_supported()``. Elsewhere bf16 is emulated, orders of magnitude slower."""
+    kind = torch.device(device).type
+    if kind == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    return kind == "cpu" and cpu_has_bf16()
+
+
 def resolve_precision(precision: Precision, device: torch.device | str) -> ResolvedPrecision:
     """The dtype name the network runs in on ``device`` for a ``precision`` setting.
 
     ``'fp32'`` and ``'bf16'`` are taken as given (bf16 without hardware support is emulated,
-    slowly). ``'auto'``: CPU -> bf16 when :func:`cpu_has_bf16`, else fp32; CUDA -> bf16 when
-    ``torch.cuda.is_bf16_supported()``, else fp16. Falling back is said once per process.
+    slowly). ``'auto'``: bf16 where :func:`device_has_bf16`, else fp32 on the CPU and fp16 on
+    CUDA. Falling back is said once per process.
     """
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
     if precision != "auto":
         return precision
     kind = torch.device(device).type
+    if device_has_bf16(device):
+        return "bf16"
     if kind == "cuda":
-        if torch.cuda.is_bf16_supported():
-            return "bf16"
         announce_once("precision='auto': this GPU has no bfloat16 support; the network runs in float16")
         return "fp16"
-    if kind == "cpu" and cpu_has_bf16():
-        return "bf16"
     announce_once(f"precision='auto': no bfloat16 units on this {kind.upper()} "
                   f"(none of {', '.join(sorted(BF16_CPU_FLAGS))} in /proc/cpuinfo); the network runs in float32")
     return "fp32"
