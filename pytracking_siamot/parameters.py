@@ -122,7 +122,11 @@ class SiamOTParams:
             chosen scale's crop, its label at the tracked position) or ``'centre'`` (the middle
             scale's crop, at the size estimate the frame started from, its label at the tracked
             position converted into that crop's cells): a sample that does not follow the scale the
-            adapted maps themselves chose.
+            adapted maps themselves chose; ``'all'``: every scale's crop, with one softmax over
+            their maps in the loss and the label on the chosen scale's map (the first frame: its
+            three scales, the label on the unscaled crop), so training also says which scale holds
+            the target instead of changing the other scales' maps unchecked (three times the
+            features per sample and per training event).
         sample_weighting: ``'uniform'`` (recent samples weigh by age alone) or ``'jcpp'`` (also
             by their frame's JCPP, so barely confident frames, e.g. at an occlusion's onset, count
             less); the first frame's share is unchanged.
@@ -186,7 +190,7 @@ class SiamOTParams:
     label_sigma: float = 0.5
     label_center: Literal["tracked", "first_frame_template"] = "tracked"
     scale_choice: Literal["adapted", "first_frame_template"] = "adapted"
-    sample_scale: Literal["chosen", "centre"] = "chosen"
+    sample_scale: Literal["chosen", "centre", "all"] = "chosen"
     sample_weighting: Literal["uniform", "jcpp"] = "uniform"
     adapter_temperature: float | None = None
     train_every: int = 5
@@ -229,8 +233,8 @@ class SiamOTParams:
             raise ValueError(f"sample_delay must be >= 0, got {self.sample_delay}")
         if self.scale_choice not in ("adapted", "first_frame_template"):
             raise ValueError(f"scale_choice must be 'adapted' or 'first_frame_template', got {self.scale_choice!r}")
-        if self.sample_scale not in ("chosen", "centre"):
-            raise ValueError(f"sample_scale must be 'chosen' or 'centre', got {self.sample_scale!r}")
+        if self.sample_scale not in ("chosen", "centre", "all"):
+            raise ValueError(f"sample_scale must be 'chosen', 'centre' or 'all', got {self.sample_scale!r}")
         if self.sample_weighting not in ("uniform", "jcpp"):
             raise ValueError(f"sample_weighting must be 'uniform' or 'jcpp', got {self.sample_weighting!r}")
         if self.adapter_temperature is not None and not (self.adapter_temperature > 0.0

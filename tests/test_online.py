@@ -318,9 +318,20 @@ def test_adapter_starts_as_identity_and_training_lowers_the_memory_loss(kind):
     assert torch.equal(trainer.exemplar_features(), before)
 
 
-def test_adapter_training_on_the_masks_rectangle_equals_full_correlations():
+def _crop_label(label: torch.Tensor, crops: int, index: int) -> torch.Tensor:
+    """``label`` as a sample label over ``crops`` maps, all its mass on map ``index``."""
+    if crops == 1:
+        return label
+    out = torch.zeros((crops, *label.shape))
+    out[index] = label
+    return out
+
+
+@pytest.mark.parametrize("crops", [1, 3])
+def test_adapter_training_on_the_masks_rectangle_equals_full_correlations(crops):
     # AdapterTrainer with region_scores (the tracker's way) computes the same losses and adapter
-    # as with a full correlation of Zf' per step (only float rounding differs).
+    # as with a full correlation of Zf' per step (only float rounding differs), for samples of one
+    # crop and of three (sample_scale='all').
     from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
     from pytracking_siamot.parameters import SiamOTParams
 
@@ -329,7 +340,7 @@ def test_adapter_training_on_the_masks_rectangle_equals_full_correlations():
     torch.manual_seed(4)
     with torch.no_grad():
         zf = net.template(torch.rand(1, 3, 63, 63) * 255)
-        xfs = [net.search(torch.rand(1, 3, 127, 127) * 255) for _ in range(4)]
+        xfs = [net.search(torch.rand(crops, 3, 127, 127) * 255) for _ in range(4)]
     size = net.score(zf, xfs[0]).shape[-1]
     mask = torch.zeros(zf.shape[-2:])
     mask[0:3, 1:4] = 1.0  # reaches into the border crop
@@ -337,10 +348,10 @@ def test_adapter_training_on_the_masks_rectangle_equals_full_correlations():
     results = []
     for region_scores in (None, net.exemplar_region_scores):
         trainer = AdapterTrainer(net.score, settings, region_scores)
-        trainer.reset(zf, AdapterSample(xfs[0], gaussian_label(size, (2.0, 3.0), 0.5)), mask)
+        trainer.reset(zf, AdapterSample(xfs[0], _crop_label(gaussian_label(size, (2.0, 3.0), 0.5), crops, 0)), mask)
         losses = []
         for k, xf in enumerate(xfs[1:]):  # the memory drops its oldest sample on the last add
-            trainer.add(AdapterSample(xf, gaussian_label(size, (1.0 + k, 2.0), 0.5)))
+            trainer.add(AdapterSample(xf, _crop_label(gaussian_label(size, (1.0 + k, 2.0), 0.5), crops, k % crops)))
             losses.append(trainer.train(temperature=float(net.score(zf, xf).std())))
         results.append((losses, trainer.exemplar_features(), float(trainer.loss(1.0).detach())))
     (plain, plain_zf, plain_loss), (fast, fast_zf, fast_loss) = results
@@ -349,6 +360,33 @@ def test_adapter_training_on_the_masks_rectangle_equals_full_correlations():
     torch.testing.assert_close(fast_zf, plain_zf, rtol=1e-5, atol=1e-6)
     assert fast_loss == pytest.approx(plain_loss, rel=1e-5)
     assert not torch.equal(fast_zf, zf)
+
+
+def test_a_multi_crop_sample_takes_one_softmax_over_all_its_maps():
+    # sample_scale='all': a sample's loss is the KL of its label against one softmax over the maps
+    # of all its crops, so mass on the wrong scale's map costs as much as mass off the target.
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
+    from pytracking_siamot.parameters import SiamOTParams
+
+    net = _tiny_siamfc()
+    torch.manual_seed(6)
+    with torch.no_grad():
+        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
+        xf = net.search(torch.rand(3, 3, 127, 127) * 255)
+        maps = net.score(zf, xf)[:, 0]  # (3, h, w)
+    size = maps.shape[-1]
+    label = _crop_label(gaussian_label(size, (2.0, 3.0), 0.5), 3, 2)
+    trainer = AdapterTrainer(net.score, SiamOTParams(adapter_regularization=0.0))
+    trainer.reset(zf, AdapterSample(xf, label))
+    log_p = torch.log_softmax(maps.flatten() / 1.5, dim=0).view(3, size, size)
+    expected = (label * (torch.log(label.clamp_min(1e-30)) - log_p))[label > 0].sum()
+    assert float(trainer.loss(1.5).detach()) == pytest.approx(float(expected), rel=1e-5)
+    with pytest.raises(ValueError, match="label"):
+        AdapterSample(xf, label[0])  # three crops need a label per crop
+    with pytest.raises(ValueError, match="label"):
+        AdapterSample(xf[:2], label)
+    with pytest.raises(ValueError, match="3-crop samples"):
+        trainer.add(AdapterSample(xf[:1], label[0]))
 
 
 def test_sample_weights_rescale_the_recent_samples_share_of_the_loss():

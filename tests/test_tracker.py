@@ -364,6 +364,28 @@ def test_centre_sample_scale_learns_the_middle_crop_with_the_label_moved_into_it
         torch.testing.assert_close(sample.label, expected)
 
 
+def test_all_scales_sample_learns_every_crop_with_the_label_on_the_chosen_scale():
+    frames, gt = changing(7, seed=1)
+    tracker = SiamOT(make_params(online=True, sample_scale="all", **{**ADAPTER_TEST_SETTINGS,
+                                                                    "confidence_threshold": 0.0}))
+    located = []
+    locate = tracker.search.locate
+    tracker.search.locate = lambda *args: located.append(locate(*args)) or located[-1]
+    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+    first = tracker._adapter.samples[0]
+    assert first.features.shape[0] == 3 and float(first.label[1].sum()) == pytest.approx(1.0)
+    added = []
+    add = tracker._adapter.add
+    tracker._adapter.add = lambda sample: (added.append((sample, tracker._search_features.clone())), add(sample))
+    outputs = [tracker.track(frame) for frame in frames[1:]]
+    assert len(added) == len(frames) - 1 and any(o["trained"] for o in outputs)
+    assert {found.scale_index for found in located} != {1}  # other scales were chosen too
+    for found, (sample, features) in zip(located, added):
+        torch.testing.assert_close(sample.features, features)  # every crop of the frame
+        sums = sample.label.sum(dim=(1, 2))
+        assert float(sums[found.scale_index]) == pytest.approx(1.0) and float(sums.sum()) == pytest.approx(1.0)
+
+
 def test_a_frame_without_a_finite_confidence_adds_no_sample():
     import dataclasses as dc
     frames, gt = changing(5, seed=1)

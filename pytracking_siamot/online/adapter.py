@@ -62,9 +62,10 @@ def memory_weights(count: int, first_frame_weight: float, decay: float) -> torch
 
 
 def soft_kl(target: torch.Tensor, scores: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Eq. 4 per sample: ``KL(target || softmax(scores / temperature))`` over the last two dims.
+    """Eq. 4 per sample: ``KL(target || softmax(scores / temperature))`` over all but the first dim.
 
-    ``target``: (M, h, w) distributions (sum 1 each); ``scores``: (M, h, w) raw maps.
+    ``target``: (M, h, w) distributions (sum 1 each), or (M, S, h, w) over ``S`` maps each (one
+    softmax over all of a sample's maps); ``scores``: raw maps of the same shape.
     Returns (M,) losses, differentiable w.r.t. ``scores``.
     """
     log_p = torch.log_softmax(scores.flatten(1) / temperature, dim=1)
@@ -118,12 +119,27 @@ class ExemplarAdapter(nn.Module):
 
 @dataclass(frozen=True)
 class AdapterSample:
-    """One memory sample: search features ``(1, C, H, W)``, its target distribution ``(h, w)`` and a
-    relative weight (> 0; ``sample_weighting='jcpp'`` uses the frame's confidence)."""
+    """One memory sample: search features ``(S, C, H, W)`` of ``S`` crops (scales), its target
+    distribution over their ``S`` score maps, ``(S, h, w)`` summing to 1 (``(h, w)`` when ``S = 1``),
+    and a relative weight (> 0; ``sample_weighting='jcpp'`` uses the frame's confidence). With
+    several crops the loss takes one softmax over all their maps, so the label also says which crop
+    (scale) holds the target. Every sample of a memory has the same ``S``."""
 
     features: torch.Tensor
     label: torch.Tensor
     weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        crops = self.features.shape[0]
+        if self.features.dim() != 4 or self.label.dim() not in (2, 3) or (
+                self.label.dim() == 2 and crops != 1) or (self.label.dim() == 3 and self.label.shape[0] != crops):
+            raise ValueError(f"an adapter sample needs features (S, C, H, W) and a label (S, h, w) or, for "
+                             f"S = 1, (h, w); got {tuple(self.features.shape)} and {tuple(self.label.shape)}")
+
+    @property
+    def labels(self) -> torch.Tensor:
+        """The label as ``(S, h, w)``."""
+        return self.label if self.label.dim() == 3 else self.label[None]
 
 
 class AdapterTrainer:
@@ -172,6 +188,9 @@ class AdapterTrainer:
             self._region = ((low[0], high[0] + 1), (low[1], high[1] + 1))
 
     def add(self, sample: AdapterSample) -> None:
+        if sample.features.shape[0] != self._first.features.shape[0]:
+            raise ValueError(f"a sample of {sample.features.shape[0]} crops in a memory of "
+                             f"{self._first.features.shape[0]}-crop samples")
         self._recent.append(sample)
         self._base_maps.append(None)
         if len(self._recent) > self.settings.memory_size:
@@ -179,19 +198,20 @@ class AdapterTrainer:
             self._base_maps.pop(1)
 
     def _score_function(self):
-        """``f() -> (M, h, w)``: maps of the adapted ``Zf'`` on every memory sample (fixed memory)."""
+        """``f() -> (M, S, h, w)``: maps of the adapted ``Zf'`` on every memory sample (fixed memory)."""
         samples = self.samples
         features = torch.cat([s.features for s in samples])
+        crops = samples[0].features.shape[0]
         if self._region is None:
-            return lambda: self.score(self.adapter(), features)[:, 0]
+            return lambda: self.score(self.adapter(), features)[:, 0].unflatten(0, (len(samples), crops))
         base = self.adapter.base
         with torch.no_grad():
             for k, sample in enumerate(samples):
                 if self._base_maps[k] is None:
-                    self._base_maps[k] = self.score(base, sample.features)[0, 0]
+                    self._base_maps[k] = self.score(base, sample.features)[:, 0]
             linear = self.region_scores(features, *self._region, tuple(base.shape[-2:]))
         maps = torch.stack(self._base_maps)
-        return lambda: maps + linear(self.adapter.correction_in(*self._region))
+        return lambda: maps + linear(self.adapter.correction_in(*self._region)).unflatten(0, (len(samples), crops))
 
     @property
     def samples(self) -> list[AdapterSample]:
@@ -214,7 +234,7 @@ class AdapterTrainer:
     def _loss(self, scores_of_memory, temperature: float) -> torch.Tensor:
         samples = self.samples
         scores = scores_of_memory()
-        labels = torch.stack([s.label for s in samples]).to(scores.dtype)
+        labels = torch.stack([s.labels for s in samples]).to(scores.dtype)  # (M, S, h, w) like the scores
         weights = memory_weights(len(samples), self.settings.first_frame_weight,
                                  self.settings.memory_decay)
         if len(samples) > 1:

@@ -173,12 +173,15 @@ class SiamOT:
         _, self._exemplar = self._crop_batch(frame, [self._context_size()], self.params.exemplar_size)
         self._refresh_exemplar_features()
         # R_t: first-frame exemplar against the first-frame search image centred on the ground truth.
-        _, search = self._crop_batch(frame, [self._search_size], self.params.instance_size)
-        self.updater.reset(self._score(search)[0, 0])
+        all_scales = self._adapter is not None and self.params.sample_scale == "all"
+        factors = self.search.factors if all_scales else [1.0]
+        _, search = self._crop_batch(frame, [self._search_size * f for f in factors], self.params.instance_size)
+        middle = len(factors) // 2  # the unscaled crop (scale factors are symmetric around 1)
+        self.updater.reset(self._score(search)[middle, 0])
         if self._adapter is not None:
             centre = (self.response_size - 1) / 2.0
             self._adapter.reset(self._exemplar_features,
-                                AdapterSample(self._search_features, self._label((centre, centre))),
+                                AdapterSample(self._search_features, self._sample_label((centre, centre), middle)),
                                 self._target_cells_mask() if self.params.adapter_mask == "target" else None)
             self._confident_since_training = 0
             self._pending = []
@@ -200,6 +203,16 @@ class SiamOT:
         centre = (self.response_size - 1) / 2.0
         shifted = shift_map(self.updater.template_map, (centre - center_rc[1], centre - center_rc[0]))
         return self.updater.normalize(shifted).detach()
+
+    def _sample_label(self, center_rc: tuple[float, float], scale_index: int) -> torch.Tensor:
+        """A sample's label: ``(h, w)``, or with ``sample_scale='all'`` ``(S, h, w)`` with the target's
+        distribution on the map of ``scale_index`` and zeros on the other scales' maps."""
+        label = self._label(center_rc)
+        if self.params.sample_scale != "all":
+            return label
+        labels = torch.zeros((len(self.search.factors), *label.shape), dtype=label.dtype, device=label.device)
+        labels[scale_index] = label
+        return labels
 
     def _adapter_step(self, found: Any, responses: torch.Tensor, sizes: list[float],
                       base_responses: torch.Tensor | None = None) -> dict[str, Any]:
@@ -237,9 +250,10 @@ class SiamOT:
                 sample_idx = len(sizes) // 2
                 label_cells = np.asarray(label_cells) * sizes[idx] / sizes[sample_idx]
             weight = assessment.jcpp if params.sample_weighting == "jcpp" else 1.0
-            self._pending.append(AdapterSample(self._search_features[sample_idx:sample_idx + 1].detach(),
-                                               self._label((centre + label_cells[1], centre + label_cells[0])),
-                                               weight))
+            crops = slice(None) if params.sample_scale == "all" else slice(sample_idx, sample_idx + 1)
+            self._pending.append(AdapterSample(self._search_features[crops].detach(),
+                                               self._sample_label((centre + label_cells[1], centre + label_cells[0]),
+                                                                  sample_idx), weight))
         if len(self._pending) > params.sample_delay:
             self._adapter.add(self._pending.pop(0))
             self._confident_since_training += 1
@@ -252,7 +266,9 @@ class SiamOT:
                     self._exemplar_features = self._adapter.exemplar_features()
                     if params.adapter_confidence == "adapted":
                         first = self._adapter.samples[0].features
-                        self.updater.set_reference(self._score_with(self._exemplar_features, first)[0, 0])
+                        middle = len(first) // 2  # the first frame's unscaled crop
+                        self.updater.set_reference(
+                            self._score_with(self._exemplar_features, first[middle:middle + 1])[0, 0])
         return out
 
     def _adapter_temperature(self) -> float:
