@@ -99,6 +99,17 @@ def _tiny_siamfc() -> SiamFC:
     return SiamFC(Backbone(spec, features), center_exemplar=True)
 
 
+def _tiny_features(seed: int, search_batches: list[int]) -> tuple[SiamFC, torch.Tensor, list[torch.Tensor]]:
+    """The tiny network, one random exemplar's ``Zf`` and one ``Xf`` per entry of ``search_batches``
+    (that many random search crops each), drawn after ``torch.manual_seed(seed)``."""
+    net = _tiny_siamfc()
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
+        xfs = [net.search(torch.rand(batch, 3, 127, 127) * 255) for batch in search_batches]
+    return net, zf, xfs
+
+
 def _updater(net: SiamFC, **kw) -> OnlineUpdater:
     args = dict(normalization="softmax", softmax_temperature=0.05, zero_loss_threshold=0.0, confidence_threshold=0.0,
                 jcpp_weight=0.5, learning_rate=1e-3, momentum=0.9, train_iterations=4, trainable_layers=1,
@@ -295,11 +306,7 @@ def test_adapter_starts_as_identity_and_training_lowers_the_memory_loss(kind):
     from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, ExemplarAdapter, gaussian_label
     from pytracking_siamot.parameters import SiamOTParams
 
-    net = _tiny_siamfc()
-    torch.manual_seed(2)
-    with torch.no_grad():
-        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
-        xfs = [net.search(torch.rand(1, 3, 127, 127) * 255) for _ in range(3)]
+    net, zf, xfs = _tiny_features(2, [1, 1, 1])
     assert torch.equal(ExemplarAdapter(zf, kind)(), zf)  # the identity at the start
     size = net.score(zf, xfs[0]).shape[-1]
     centre = (size - 1) / 2.0
@@ -318,29 +325,16 @@ def test_adapter_starts_as_identity_and_training_lowers_the_memory_loss(kind):
     assert torch.equal(trainer.exemplar_features(), before)
 
 
-def _crop_label(label: torch.Tensor, crops: int, index: int) -> torch.Tensor:
-    """``label`` as a sample label over ``crops`` maps, all its mass on map ``index``."""
-    if crops == 1:
-        return label
-    out = torch.zeros((crops, *label.shape))
-    out[index] = label
-    return out
-
-
 @pytest.mark.parametrize("crops", [1, 3])
 def test_adapter_training_on_the_masks_rectangle_equals_full_correlations(crops):
     # AdapterTrainer with region_scores (the tracker's way) computes the same losses and adapter
     # as with a full correlation of Zf' per step (only float rounding differs), for samples of one
     # crop and of three (sample_scale='all').
-    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label, scale_label
     from pytracking_siamot.parameters import SiamOTParams
 
-    net = _tiny_siamfc()
+    net, zf, xfs = _tiny_features(4, [crops] * 4)
     net.border_crop = 1
-    torch.manual_seed(4)
-    with torch.no_grad():
-        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
-        xfs = [net.search(torch.rand(crops, 3, 127, 127) * 255) for _ in range(4)]
     size = net.score(zf, xfs[0]).shape[-1]
     mask = torch.zeros(zf.shape[-2:])
     mask[0:3, 1:4] = 1.0  # reaches into the border crop
@@ -348,10 +342,10 @@ def test_adapter_training_on_the_masks_rectangle_equals_full_correlations(crops)
     results = []
     for region_scores in (None, net.exemplar_region_scores):
         trainer = AdapterTrainer(net.score, settings, region_scores)
-        trainer.reset(zf, AdapterSample(xfs[0], _crop_label(gaussian_label(size, (2.0, 3.0), 0.5), crops, 0)), mask)
+        trainer.reset(zf, AdapterSample(xfs[0], scale_label(gaussian_label(size, (2.0, 3.0), 0.5), crops, 0)), mask)
         losses = []
         for k, xf in enumerate(xfs[1:]):  # the memory drops its oldest sample on the last add
-            trainer.add(AdapterSample(xf, _crop_label(gaussian_label(size, (1.0 + k, 2.0), 0.5), crops, k % crops)))
+            trainer.add(AdapterSample(xf, scale_label(gaussian_label(size, (1.0 + k, 2.0), 0.5), crops, k % crops)))
             losses.append(trainer.train(temperature=float(net.score(zf, xf).std())))
         results.append((losses, trainer.exemplar_features(), float(trainer.loss(1.0).detach())))
     (plain, plain_zf, plain_loss), (fast, fast_zf, fast_loss) = results
@@ -365,17 +359,17 @@ def test_adapter_training_on_the_masks_rectangle_equals_full_correlations(crops)
 def test_a_multi_crop_sample_takes_one_softmax_over_all_its_maps():
     # sample_scale='all': a sample's loss is the KL of its label against one softmax over the maps
     # of all its crops, so mass on the wrong scale's map costs as much as mass off the target.
-    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label, scale_label
     from pytracking_siamot.parameters import SiamOTParams
 
-    net = _tiny_siamfc()
-    torch.manual_seed(6)
+    net, zf, (xf,) = _tiny_features(6, [3])
     with torch.no_grad():
-        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
-        xf = net.search(torch.rand(3, 3, 127, 127) * 255)
         maps = net.score(zf, xf)[:, 0]  # (3, h, w)
     size = maps.shape[-1]
-    label = _crop_label(gaussian_label(size, (2.0, 3.0), 0.5), 3, 2)
+    single = gaussian_label(size, (2.0, 3.0), 0.5)
+    label = scale_label(single, 3, 2)
+    assert scale_label(single, 1, 0) is single  # one crop: the label as it is
+    assert torch.equal(label[2], single) and not label[:2].any()  # all its mass on crop 2
     trainer = AdapterTrainer(net.score, SiamOTParams(adapter_regularization=0.0))
     trainer.reset(zf, AdapterSample(xf, label))
     log_p = torch.log_softmax(maps.flatten() / 1.5, dim=0).view(3, size, size)
@@ -394,11 +388,7 @@ def test_sample_weights_rescale_the_recent_samples_share_of_the_loss():
                                                   soft_kl)
     from pytracking_siamot.parameters import SiamOTParams
 
-    net = _tiny_siamfc()
-    torch.manual_seed(5)
-    with torch.no_grad():
-        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
-        xfs = [net.search(torch.rand(1, 3, 127, 127) * 255) for _ in range(3)]
+    net, zf, xfs = _tiny_features(5, [1, 1, 1])
     size = net.score(zf, xfs[0]).shape[-1]
     labels = [gaussian_label(size, (1.0 + k, 2.0), 0.5) for k in range(3)]
     settings = SiamOTParams(first_frame_weight=0.3, memory_decay=0.5, adapter_regularization=0.0)
@@ -425,11 +415,7 @@ def test_masked_kernel_adapter_changes_only_the_target_cells():
     from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
     from pytracking_siamot.parameters import SiamOTParams
 
-    net = _tiny_siamfc()
-    torch.manual_seed(3)
-    with torch.no_grad():
-        zf = net.template(torch.rand(1, 3, 63, 63) * 255)
-        xf = net.search(torch.rand(1, 3, 127, 127) * 255)
+    net, zf, (xf,) = _tiny_features(3, [1])
     size = net.score(zf, xf).shape[-1]
     mask = torch.zeros(zf.shape[-2:])
     mask[1:-1, 2:-2] = 1.0

@@ -45,6 +45,16 @@ def gaussian_label(size: int, center_rc: tuple[float, float], sigma: float) -> t
     return label / label.sum()
 
 
+def scale_label(label: torch.Tensor, crops: int, index: int) -> torch.Tensor:
+    """A sample label over ``crops`` maps (``sample_scale='all'``): ``(crops, h, w)`` with ``label``
+    (``(h, w)``, sum 1) on map ``index`` and zeros elsewhere; ``label`` itself when ``crops == 1``."""
+    if crops == 1:
+        return label
+    labels = torch.zeros((crops, *label.shape), dtype=label.dtype, device=label.device)
+    labels[index] = label
+    return labels
+
+
 def memory_weights(count: int, first_frame_weight: float, decay: float) -> torch.Tensor:
     """Weights of ``count`` memory samples, oldest first (index 0 = first frame), sum 1.
 

@@ -18,7 +18,7 @@ from ltr.inference import InferenceBackbone
 from ltr.models.tracking.siamfc import SiamFC, siamfc
 from pytracking_siamot.boxes import cxcywh_to_xywh, validate_init_xywh, xywh_to_cxcywh
 from pytracking_siamot.online import OnlineUpdater
-from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
+from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label, scale_label
 from pytracking_siamot.online.updater import frozen_prefix_length
 from pytracking_siamot.parameters import TrackerParams
 from pytracking_siamot.tracker.siamot.cropping import (context_size, crop_square, mean_color, normalize_image,
@@ -207,12 +207,8 @@ class SiamOT:
     def _sample_label(self, center_rc: tuple[float, float], scale_index: int) -> torch.Tensor:
         """A sample's label: ``(h, w)``, or with ``sample_scale='all'`` ``(S, h, w)`` with the target's
         distribution on the map of ``scale_index`` and zeros on the other scales' maps."""
-        label = self._label(center_rc)
-        if self.params.sample_scale != "all":
-            return label
-        labels = torch.zeros((len(self.search.factors), *label.shape), dtype=label.dtype, device=label.device)
-        labels[scale_index] = label
-        return labels
+        crops = len(self.search.factors) if self.params.sample_scale == "all" else 1
+        return scale_label(self._label(center_rc), crops, scale_index)
 
     def _adapter_step(self, found: Any, responses: torch.Tensor, sizes: list[float],
                       base_responses: torch.Tensor | None = None) -> dict[str, Any]:
