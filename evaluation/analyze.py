@@ -21,6 +21,10 @@ frames without valid ground truth excluded; and, for a gate ``confidence > thres
 ``--gate`` or else at the median, the fraction of frames above and their fraction with IoU > 0.5) and
 the plot ``confidence.{png,pdf,tex}`` (IoU against each confidence).
 
+Temporal robustness (``--tre K``, OTB2013's TRE): the dataset's sequences are replaced by K segments
+each (``evaluation.datasets.segments``; segment 0 is the sequence, the others ``<sequence>@<frame>``)
+and the report goes to ``<name>_tre<K>``.
+
 Missing results: by default, sequences that some tracker has no results for are skipped for all
 trackers, with a warning listing them; ``--strict`` makes that an error (exit status 1). Sequences
 without ground truth after their first frame (a ``--video`` run, a folder whose
@@ -73,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sequences", nargs="+", metavar="NAME", default=None,
                         help="analyse only these sequences of the dataset (names; an unknown name is an error); "
                              "the report folder is the same as without it unless --name is given")
+    from evaluation.experiments import add_tre_argument
+
+    add_tre_argument(parser)
     parser.add_argument("--per-sequence", action="store_true",
                         help="also print the AUC per sequence and tracker (with mean AUC, mean precision and "
                              "%% frames trained) and the %% of frames trained per sequence; the files "
@@ -127,7 +134,11 @@ def collect_inputs(args: argparse.Namespace) -> tuple[list[Any], Any, str]:
         dataset = get_dataset(*names)
         name = args.name or "report_" + "_".join(names)
     sources += [parse_published_spec(spec) for spec in args.published]
-    return sources, dataset.named(args.sequences), name
+    from evaluation.experiments import apply_tre
+
+    if args.tre is not None and not args.name:
+        name = f"{name}_tre{args.tre}"
+    return sources, apply_tre(dataset.named(args.sequences), args.tre), name
 
 
 def main(argv: list[str] | None = None) -> int:

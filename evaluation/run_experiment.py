@@ -9,9 +9,11 @@ called without arguments. Examples::
     python -m evaluation.run_experiment otb2013_offline otb2013_offline_available --threads 2
     python -m evaluation.run_experiment ablation mobilenet_v2 --threads 2 --analyze
     python -m evaluation.run_experiment ablation mobilenet_v2 --sequences Deer --analyze
+    python -m evaluation.run_experiment ablation mobilenet_v2 --tre 4 --threads 2 --analyze
 
 (``otb2013_offline_available``: the OTB2013 targets whose frames are on disk; ``ablation``: the
-parameter variants of :mod:`evaluation.experiments.ablation` on them.)
+parameter variants of :mod:`evaluation.experiments.ablation` on them; ``--tre K``: OTB2013's temporal
+robustness evaluation, K segments per sequence, see :mod:`evaluation.datasets.segments`.)
 
 Results-only trackers in the list (published results) are not run; the analysis
 (``python -m evaluation.analyze MODULE FUNCTION``) plots them beside the others. Complete
@@ -23,7 +25,7 @@ import argparse
 import logging
 import sys
 
-from evaluation.experiments import add_experiment_arguments, load_experiment
+from evaluation.experiments import add_experiment_arguments, add_tre_argument, apply_tre, load_experiment
 from evaluation.run_tracker import add_run_arguments, check_run_arguments, cli_exit_status, execute
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_arguments(parser)
     parser.add_argument("--sequences", nargs="+", metavar="NAME", default=None,
                         help="run (and analyse) only these sequences of the experiment's dataset, by name")
+    add_tre_argument(parser)
     parser.add_argument("--analyze", action="store_true",
                         help="after running, analyse the experiment (python -m evaluation.analyze MODULE "
                              "FUNCTION [--sequences ...] --per-sequence): print the tables and write plots "
@@ -49,9 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         from evaluation.analyze import main as analyze_main
 
         trackers, dataset = load_experiment(args.module, args.function)
-        status = execute(trackers, dataset.named(args.sequences), args)
+        status = execute(trackers, apply_tre(dataset.named(args.sequences), args.tre), args)
         if args.analyze:
             selection = [] if args.sequences is None else ["--sequences", *args.sequences]
+            selection += [] if args.tre is None else ["--tre", str(args.tre)]
             status = max(status, analyze_main([args.module, args.function, *selection, "--per-sequence"]))
         return status
     except BaseException as exc:

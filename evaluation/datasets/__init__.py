@@ -10,7 +10,8 @@ Names:
 
 Also: ``folder_dataset(path)`` and ``video_sequence(path, init_bbox_xywh)`` for your own data,
 attribute names/descriptions (``ATTRIBUTE_NAMES``, ``ATTRIBUTE_DESCRIPTIONS``), and
-``available_sequences`` to keep the targets whose frames are on disk.
+``available_sequences`` to keep the targets whose frames are on disk; ``segments.temporal_segments``
+for OTB2013's temporal robustness evaluation (TRE).
 
 Missing data raises ``DatasetNotFoundError`` with one line naming the path looked for and the
 settings key / environment variable that sets it.

@@ -75,3 +75,24 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("module", help="experiment module: a name in evaluation/experiments/ "
                                        f"({', '.join(experiment_modules())}) or a dotted import path")
     parser.add_argument("function", help="function in the module returning (trackers, dataset)")
+
+
+def add_tre_argument(parser: argparse.ArgumentParser) -> None:
+    """``--tre K``: OTB2013's temporal robustness evaluation (``evaluation.datasets.segments``)."""
+    from evaluation.datasets.segments import OTB_TRE_SEGMENTS
+
+    parser.add_argument("--tre", type=int, default=None, metavar="K",
+                        help=f"temporal robustness evaluation (OTB2013's TRE): run or analyse K segments of each "
+                             f"(selected) sequence, each from a later start frame to the end, named "
+                             f"<sequence>@<frame>; segment 0 is the sequence itself, so its results are the "
+                             f"one-pass results (OTB2013 uses K={OTB_TRE_SEGMENTS}); the report goes to "
+                             f"<name>_tre<K>")
+
+
+def apply_tre(dataset: SequenceList, segments: int | None) -> SequenceList:
+    """``dataset``'s TRE segments when ``segments`` is given (``--tre``), else ``dataset``."""
+    if segments is None:
+        return dataset
+    from evaluation.datasets.segments import temporal_segments
+
+    return temporal_segments(dataset, segments)
