@@ -140,7 +140,11 @@ class SiamOTParams:
         memory_size: samples kept besides the first frame (FIFO).
         first_frame_weight: the first frame's share of the loss (never forgotten).
         memory_decay: weight ratio of a sample to the next newer one.
-        adapter_learning_rate, adapter_iterations: Adam steps per training event (relative units).
+        adapter_learning_rate, adapter_iterations: steps per training event (relative units).
+        adapter_optimizer: ``'adam'`` (a fresh Adam per training event: its first steps move every
+            free element by about the learning rate, whatever the size of its gradient) or
+            ``'normalized'`` (gradient descent whose step has an RMS of the learning rate over the
+            free elements, so elements move in proportion to their gradient).
         adapter_regularization: weight of the squared distance to the identity adapter.
     """
 
@@ -200,6 +204,7 @@ class SiamOTParams:
     memory_decay: float = 0.8
     adapter_learning_rate: float = 0.05
     adapter_iterations: int = 5
+    adapter_optimizer: Literal["adam", "normalized"] = "adam"
     adapter_regularization: float = 0.1
     adapter_confidence: Literal["first_frame_template", "adapted"] = "first_frame_template"
 
@@ -229,6 +234,8 @@ class SiamOTParams:
             raise ValueError(f"torch_threads must be >= 1 or None, got {self.torch_threads}")
         if self.adapter_mask not in ("none", "target"):
             raise ValueError(f"adapter_mask must be 'none' or 'target', got {self.adapter_mask!r}")
+        if self.adapter_optimizer not in ("adam", "normalized"):
+            raise ValueError(f"adapter_optimizer must be 'adam' or 'normalized', got {self.adapter_optimizer!r}")
         if self.sample_delay < 0:
             raise ValueError(f"sample_delay must be >= 0, got {self.sample_delay}")
         if self.scale_choice not in ("adapted", "first_frame_template"):

@@ -427,3 +427,39 @@ def test_masked_kernel_adapter_changes_only_the_target_cells():
     assert changed[mask.bool()].any() and not changed[~mask.bool()].any()
     with pytest.raises(ValueError, match="mask"):
         trainer.reset(zf, AdapterSample(xf, gaussian_label(size, (2.0, 3.0), 1.0)), torch.ones(2, 2))
+
+
+@pytest.mark.parametrize("kind", ["kernel", "channel"])
+def test_normalized_adapter_step_follows_the_gradient_with_rms_of_the_learning_rate(kind):
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
+    from pytracking_siamot.parameters import SiamOTParams
+
+    net, zf, (xf0, xf1) = _tiny_features(4, [1, 1])
+    size = net.score(zf, xf0).shape[-1]
+    mask = torch.zeros(zf.shape[-2:])
+    mask[1:-1, 2:-2] = 1.0
+    settings = SiamOTParams(adapter=kind, adapter_optimizer="normalized", adapter_iterations=1,
+                            adapter_learning_rate=0.07, adapter_regularization=0.1)
+    trainer = AdapterTrainer(net.score, settings)
+    trainer.reset(zf, AdapterSample(xf0, gaussian_label(size, (2.0, 3.0), 1.0)), mask if kind == "kernel" else None)
+    trainer.add(AdapterSample(xf1, gaussian_label(size, (3.0, 2.0), 1.0)))
+    temperature = float(net.score(zf, xf0).std())
+    (param,) = list(trainer.adapter.parameters())
+    before = param.detach().clone()
+    with torch.enable_grad():
+        trainer.loss(temperature).backward()
+    gradient, param.grad = param.grad.clone(), None
+    trainer.train(temperature)
+    step = before - param.detach()
+    free = mask.expand_as(step).bool() if kind == "kernel" else torch.ones_like(step, dtype=torch.bool)
+    assert float(step[free].pow(2).mean().sqrt()) == pytest.approx(0.07, rel=1e-4)
+    assert not step[~free].any()
+    torch.testing.assert_close(step, gradient * (0.07 / float(gradient[free].pow(2).mean().sqrt())))
+    # Many steps lower the loss as Adam's do.
+    trainer = AdapterTrainer(net.score, SiamOTParams(adapter=kind, adapter_optimizer="normalized",
+                                                     adapter_iterations=20, adapter_regularization=0.0))
+    trainer.reset(zf, AdapterSample(xf0, gaussian_label(size, (2.0, 3.0), 1.0)))
+    losses = trainer.train(temperature)
+    assert losses[-1] < losses[0]
+    with pytest.raises(ValueError, match="adapter_optimizer"):
+        SiamOTParams(adapter_optimizer="sgd")

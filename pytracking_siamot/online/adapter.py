@@ -167,7 +167,8 @@ class AdapterTrainer:
         settings: the tracker's ``SiamOTParams``; read here: ``adapter`` (kind), ``memory_size``
             (samples kept besides the first frame, FIFO), ``first_frame_weight`` (its share of the
             loss), ``memory_decay`` (weight ratio of a sample to the next newer one),
-            ``adapter_learning_rate`` / ``adapter_iterations`` (Adam steps per training event) and
+            ``adapter_learning_rate`` / ``adapter_iterations`` (steps per training event),
+            ``adapter_optimizer`` (``'adam'`` or ``'normalized'``) and
             ``adapter_regularization`` (weight of :meth:`ExemplarAdapter.deviation`).
     """
 
@@ -255,26 +256,52 @@ class AdapterTrainer:
         kl = soft_kl(labels, scores, temperature)
         return (weights * kl).sum() + self.settings.adapter_regularization * self.adapter.deviation()
 
+    def _normalized_step(self, params: list[torch.Tensor], rate: float) -> None:
+        """One normalised gradient step: ``p -= rate * g / rms(g)``, the RMS taken over the adapter's
+        free elements (the cells its mask lets change), so the step's RMS is ``rate`` whatever the
+        backbone's feature scale, and elements move in proportion to their gradient (Adam's first
+        steps move every element with a gradient by about ``rate``, however small its gradient)."""
+        with torch.no_grad():
+            grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+            if self.adapter.kind == "kernel":
+                free = self.adapter.mask.expand_as(self.adapter.delta).bool()
+                squares, count = grads[0][free].pow(2).sum(), int(free.sum())
+            else:
+                squares, count = sum(g.pow(2).sum() for g in grads), sum(g.numel() for g in grads)
+            rms = float((squares / max(count, 1)).sqrt())
+            if rms > 0 and math.isfinite(rms):
+                for p, g in zip(params, grads):
+                    p.sub_(g, alpha=rate / rms)
+            elif not math.isfinite(rms):
+                for p, g in zip(params, grads):
+                    p.sub_(g)  # a non-finite gradient makes the weights non-finite: the caller rolls back
+
     def train(self, temperature: float, floor: float = 0.0) -> tuple[float, ...]:
-        """``iterations`` Adam steps on the memory; returns the loss before each step.
+        """``iterations`` steps on the memory (``adapter_optimizer``: Adam, or normalised gradient
+        descent, :meth:`_normalized_step`); returns the loss before each step.
 
         Eq. 5 as a floor: when the first loss is ``<= floor`` no step is taken (one loss is
         returned). A non-finite loss or weight rolls the adapter back to its state before this call.
         """
         params = list(self.adapter.parameters())
         snapshot = [p.detach().clone() for p in params]
-        optimizer = torch.optim.Adam(params, lr=self.settings.adapter_learning_rate)
+        rate = self.settings.adapter_learning_rate
+        optimizer = torch.optim.Adam(params, lr=rate) if self.settings.adapter_optimizer == "adam" else None
         losses: list[float] = []
         with torch.enable_grad():
             scores_of_memory = self._score_function()
             for _ in range(self.settings.adapter_iterations):
-                optimizer.zero_grad(set_to_none=True)
+                for p in params:
+                    p.grad = None
                 loss = self._loss(scores_of_memory, temperature)
                 losses.append(float(loss.detach()))
                 if not math.isfinite(losses[-1]) or losses[0] <= floor:
                     break
                 loss.backward()
-                optimizer.step()
+                if optimizer is not None:
+                    optimizer.step()
+                else:
+                    self._normalized_step(params, rate)
         if not all(math.isfinite(v) for v in losses) or not all(bool(torch.isfinite(p).all()) for p in params):
             with torch.no_grad():
                 for p, saved in zip(params, snapshot):
