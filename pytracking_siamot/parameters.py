@@ -141,10 +141,11 @@ class SiamOTParams:
         first_frame_weight: the first frame's share of the loss (never forgotten).
         memory_decay: weight ratio of a sample to the next newer one.
         adapter_learning_rate, adapter_iterations: steps per training event (relative units).
-        adapter_optimizer: ``'adam'`` (a fresh Adam per training event: its first steps move every
-            free element by about the learning rate, whatever the size of its gradient) or
-            ``'normalized'`` (gradient descent whose step has an RMS of the learning rate over the
-            free elements, so elements move in proportion to their gradient).
+        adapter_optimizer: ``'normalized'`` (default; gradient descent whose step has an RMS of the
+            learning rate over the free elements, so elements move in proportion to their gradient)
+            or ``'adam'`` (a fresh Adam per training event, the default before the sixth sweep with
+            a learning rate of 0.05: its first steps move every free element by about the learning
+            rate, whatever the size of its gradient).
         adapter_regularization: weight of the squared distance to the identity adapter.
     """
 
@@ -202,9 +203,9 @@ class SiamOTParams:
     memory_size: int = 10
     first_frame_weight: float = 0.3
     memory_decay: float = 0.8
-    adapter_learning_rate: float = 0.05
+    adapter_learning_rate: float = 0.2
     adapter_iterations: int = 5
-    adapter_optimizer: Literal["adam", "normalized"] = "adam"
+    adapter_optimizer: Literal["adam", "normalized"] = "normalized"
     adapter_regularization: float = 0.1
     adapter_confidence: Literal["first_frame_template", "adapted"] = "first_frame_template"
 
