@@ -461,5 +461,12 @@ def test_normalized_adapter_step_follows_the_gradient_with_rms_of_the_learning_r
     trainer.reset(zf, AdapterSample(xf0, gaussian_label(size, (2.0, 3.0), 1.0)))
     losses = trainer.train(temperature)
     assert losses[-1] < losses[0]
+    # A non-finite gradient (finite loss) takes no step and rolls the event back.
+    before = trainer.exemplar_features().clone()
+    (param,) = list(trainer.adapter.parameters())
+    param.register_hook(lambda grad: grad * float("inf"))
+    losses = trainer.train(temperature)
+    assert len(losses) == 1 and math.isfinite(losses[0])
+    assert torch.equal(trainer.exemplar_features(), before)
     with pytest.raises(ValueError, match="adapter_optimizer"):
         SiamOTParams(adapter_optimizer="sgd")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from evaluation.analysis.metrics import valid_gt_mask
 from evaluation.data import FrameLoader, Sequence, SequenceList
 
 #: Segments per sequence in OTB2013's TRE.
@@ -30,10 +31,6 @@ OTB_TRE_SEGMENTS = 20
 MIN_SEGMENT_FRAMES = 10
 
 SEGMENT_SEPARATOR = "@"
-
-
-def _valid_box(row: np.ndarray) -> bool:
-    return bool(np.all(np.isfinite(row)) and row[2] > 0 and row[3] > 0)
 
 
 def segment_starts(sequence: Sequence, count: int, min_frames: int = MIN_SEGMENT_FRAMES) -> list[int]:
@@ -46,11 +43,11 @@ def segment_starts(sequence: Sequence, count: int, min_frames: int = MIN_SEGMENT
     if min_frames < 1:
         raise ValueError(f"min_frames must be >= 1, got {min_frames}")
     n = len(sequence)
-    gt = sequence.ground_truth_rect
+    valid = valid_gt_mask(sequence.ground_truth_rect)
     starts: list[int] = [0]
     for k in range(1, count):
         index = int(round(k * n / count))
-        while index < min(n, len(gt)) and not _valid_box(gt[index]):
+        while index < min(n, len(valid)) and not valid[index]:
             index += 1
         if n - index >= min_frames and index > starts[-1]:
             starts.append(index)

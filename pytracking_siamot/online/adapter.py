@@ -256,11 +256,12 @@ class AdapterTrainer:
         kl = soft_kl(labels, scores, temperature)
         return (weights * kl).sum() + self.settings.adapter_regularization * self.adapter.deviation()
 
-    def _normalized_step(self, params: list[torch.Tensor], rate: float) -> None:
+    def _normalized_step(self, params: list[torch.Tensor], rate: float) -> bool:
         """One normalised gradient step: ``p -= rate * g / rms(g)``, the RMS taken over the adapter's
         free elements (the cells its mask lets change), so the step's RMS is ``rate`` whatever the
         backbone's feature scale, and elements move in proportion to their gradient (Adam's first
-        steps move every element with a gradient by about ``rate``, however small its gradient)."""
+        steps move every element with a gradient by about ``rate``, however small its gradient).
+        Returns ``False`` (no step) when the gradient is not finite."""
         with torch.no_grad():
             grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
             if self.adapter.kind == "kernel":
@@ -269,25 +270,27 @@ class AdapterTrainer:
             else:
                 squares, count = sum(g.pow(2).sum() for g in grads), sum(g.numel() for g in grads)
             rms = float((squares / max(count, 1)).sqrt())
-            if rms > 0 and math.isfinite(rms):
+            if not math.isfinite(rms):
+                return False
+            if rms > 0:
                 for p, g in zip(params, grads):
                     p.sub_(g, alpha=rate / rms)
-            elif not math.isfinite(rms):
-                for p, g in zip(params, grads):
-                    p.sub_(g)  # a non-finite gradient makes the weights non-finite: the caller rolls back
+            return True
 
     def train(self, temperature: float, floor: float = 0.0) -> tuple[float, ...]:
         """``iterations`` steps on the memory (``adapter_optimizer``: Adam, or normalised gradient
         descent, :meth:`_normalized_step`); returns the loss before each step.
 
         Eq. 5 as a floor: when the first loss is ``<= floor`` no step is taken (one loss is
-        returned). A non-finite loss or weight rolls the adapter back to its state before this call.
+        returned). A non-finite loss, gradient or weight rolls the adapter back to its state before
+        this call.
         """
         params = list(self.adapter.parameters())
         snapshot = [p.detach().clone() for p in params]
         rate = self.settings.adapter_learning_rate
         optimizer = torch.optim.Adam(params, lr=rate) if self.settings.adapter_optimizer == "adam" else None
         losses: list[float] = []
+        diverged = False
         with torch.enable_grad():
             scores_of_memory = self._score_function()
             for _ in range(self.settings.adapter_iterations):
@@ -300,9 +303,11 @@ class AdapterTrainer:
                 loss.backward()
                 if optimizer is not None:
                     optimizer.step()
-                else:
-                    self._normalized_step(params, rate)
-        if not all(math.isfinite(v) for v in losses) or not all(bool(torch.isfinite(p).all()) for p in params):
+                elif not self._normalized_step(params, rate):
+                    diverged = True
+                    break
+        if (diverged or not all(math.isfinite(v) for v in losses)
+                or not all(bool(torch.isfinite(p).all()) for p in params)):
             with torch.no_grad():
                 for p, saved in zip(params, snapshot):
                     p.copy_(saved)
