@@ -20,7 +20,6 @@ from evaluation.datasets.attributes import attributes_from_flags
 from evaluation.datasets.synthetic import SyntheticSpec, plan_sequence, synthetic_sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SUBSET = ("Couple", "Crossing", "Deer", "Football1", "Girl", "Jogging-1", "Jogging-2", "MountainBike", "Tiger1")
 # Per-attribute target counts printed in the OTB2013 paper's plots.
 PAPER_COUNTS_2013 = {"IV": 25, "SV": 28, "OCC": 29, "DEF": 19, "MB": 12, "FM": 17, "IPR": 31, "OPR": 39,
                      "OV": 6, "BC": 21, "LR": 4}
@@ -122,8 +121,17 @@ def _use_shared_otb2013(monkeypatch, otb2013_dir, with_anno=True):
         monkeypatch.setenv("SIAMOT_OTB2013_ANNO_PATH", str(anno))
 
 
-def test_load_otb2013_real_subset(otb2013_dir, monkeypatch):
-    _use_shared_otb2013(monkeypatch, otb2013_dir)
+def _otb2013_targets_with_frames(root: Path) -> list[str]:
+    """OTB2013 targets whose first and last frames are files under ``root`` (the benchmark's table
+    gives the folder and frame range; what is on disk decides), in table order."""
+    def frame(entry, number):
+        return root / entry.folder / "img" / f"{number:0{entry.nz}d}.{entry.ext}"
+    return [e.name for e in OTB2013_ENTRIES if frame(e, e.start_frame).is_file() and frame(e, e.end_frame).is_file()]
+
+
+def _check_otb2013_loader(root: Path) -> None:
+    """What the loader must give for any OTB2013 copy at ``root`` (all 51 annotations set in the
+    environment): the benchmark's facts for every target, and the frames of exactly the targets on disk."""
     dataset = get_dataset("otb2013")
     assert isinstance(dataset, SequenceList) and len(dataset) == 51
     assert len(dataset.with_attribute("IV")) == 25 and len(dataset.with_attribute("OPR")) == 39
@@ -141,11 +149,44 @@ def test_load_otb2013_real_subset(otb2013_dir, monkeypatch):
     assert (len(david), david.start_frame) == (471, 300)
     assert david.frames[0].endswith("David/img/0300.jpg") and david.frames[-1].endswith("0770.jpg")
     assert david.init_info() == {"init_bbox": [float(v) for v in david.ground_truth_rect[0]]}
-    image = jog1.image(0)
-    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
-    assert available_sequences(dataset).names() == list(SUBSET)
-    with pytest.raises(FileNotFoundError, match=r"Basketball/img/0001\.jpg"):
-        dataset["Basketball"].image(0)
+    on_disk = _otb2013_targets_with_frames(root)
+    assert available_sequences(dataset).names() == on_disk
+    for name in on_disk:
+        image = dataset[name].image(0)
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3, name
+    missing = next((e for e in OTB2013_ENTRIES if e.name not in on_disk), None)
+    if missing is not None:  # a complete copy has no missing target to check the error on
+        with pytest.raises(FileNotFoundError, match=rf"{missing.folder}/img/"):
+            dataset[missing.name].image(0)
+
+
+def test_load_otb2013_from_the_shared_copy(otb2013_dir, monkeypatch):
+    _use_shared_otb2013(monkeypatch, otb2013_dir)
+    if not _otb2013_targets_with_frames(otb2013_dir):
+        pytest.skip(f"no OTB2013 frames under {otb2013_dir}")
+    _check_otb2013_loader(otb2013_dir)
+
+
+def test_otb2013_loader_holds_for_a_superset_of_the_shared_copy(otb2013_dir, monkeypatch, tmp_path):
+    """Real targets linked beside a planted extra target (generated frames, real annotation) and a
+    folder that is no OTB2013 target: the planted target is found, the stranger ignored."""
+    _use_shared_otb2013(monkeypatch, otb2013_dir)
+    root = tmp_path / "otb2013"
+    root.mkdir()
+    for child in otb2013_dir.iterdir():
+        (root / child.name).symlink_to(child, target_is_directory=child.is_dir())
+    real = _otb2013_targets_with_frames(otb2013_dir)
+    planted = next((e for e in OTB2013_ENTRIES if e.name not in real and e.folder != "Jogging"), None)
+    if planted is None:
+        pytest.skip("every OTB2013 target is already on disk")
+    frames = root / planted.folder / "img"
+    frames.mkdir(parents=True)
+    for index in (planted.start_frame, planted.end_frame):  # the loader reads what it is asked for
+        cv2.imwrite(str(frames / f"{index:0{planted.nz}d}.{planted.ext}"), np.full((24, 32, 3), 90, np.uint8))
+    _rgb_frames(root / "NotATarget" / "img", 3)
+    monkeypatch.setenv("SIAMOT_OTB2013_PATH", str(root))
+    _check_otb2013_loader(root)
+    assert planted.name in available_sequences(get_dataset("otb2013")).names()
 
 
 def test_otb2013_from_sequence_folders_without_annotations(otb2013_dir, monkeypatch):
