@@ -28,6 +28,11 @@ TARGET_SIZE = 16
 STEP_XY = (3, 2)
 
 
+#: How long a "hung" frame blocks: far beyond any watchdog a test sets (seconds), yet finite, so a
+#: watchdog that never fires makes its test fail (the pair ends "done") instead of hanging the suite.
+HANG_S = 300.0
+
+
 @dataclass(frozen=True)
 class MovingSquare:
     """``i -> RGB uint8`` frames: a white square moving over seeded noise (picklable)."""
@@ -35,7 +40,7 @@ class MovingSquare:
     size: int = 96
     seed: int = 0
     fail_at: int | None = None
-    hang_at: int | None = None  # never returns from this frame (a hung call; only under a watchdog)
+    hang_at: int | None = None  # blocks for HANG_S from this frame on (a hung call; only under a watchdog)
     die_at: int | None = None  # the process kills itself here, like an OOM kill (only in workers)
 
     def top_left(self, index: int) -> tuple[int, int]:
@@ -45,8 +50,7 @@ class MovingSquare:
         if self.fail_at is not None and index >= self.fail_at:
             raise OSError(f"synthetic frame {index} cannot be read (test failure)")
         if self.hang_at is not None and index >= self.hang_at:
-            while True:
-                time.sleep(60)
+            time.sleep(HANG_S)
         if self.die_at is not None and index >= self.die_at:
             os.kill(os.getpid(), signal.SIGKILL)
         rng = np.random.default_rng(self.seed)

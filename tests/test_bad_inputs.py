@@ -10,7 +10,6 @@ import collections
 import logging
 import socket
 import threading
-import time
 import warnings
 from pathlib import Path
 
@@ -72,9 +71,8 @@ def test_mil_refuses_a_box_it_would_hang_on() -> None:
 def test_watchdog_fails_a_hung_task_alone(kept: Tracker, threads: int) -> None:
     before = snapshot(kept.results_dir)
     dataset = SequenceList([make_sequence("hangs", n_frames=6, hang_at=3), make_sequence("fine", n_frames=4)])
-    started = time.monotonic()
     results = run_dataset([kept], dataset, threads=threads, progress=False, frame_timeout_s=2.0)
-    assert time.monotonic() - started < 60
+    # Without the watchdog the hung frame returns after runner_fakes.HANG_S and the pair ends "done".
     assert [r.status for r in results] == ["failed", "done"]
     assert "watchdog: no frame finished for 2 s (fake_centroid on hangs after frame 2 of 6)" in results[0].error
     assert not kept.result_file("hangs").exists() and kept.result_file("fine").exists()
@@ -170,10 +168,11 @@ def _serve(reply: bytes | None) -> tuple[socket.socket, int]:
 
 def test_scheduler_addresses_that_are_not_dask_fail_fast(kept: Tracker) -> None:
     before = snapshot(kept.results_dir)
-    free = socket.create_server(("127.0.0.1", 0))
-    port = free.getsockname()[1]
-    free.close()
-    started = time.monotonic()
+    # A bound socket that never listens holds its port (no other process can take it) and refuses
+    # connections, so "nothing listens there" is exact, without a free-port race.
+    refusing = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    refusing.bind(("127.0.0.1", 0))
+    port = refusing.getsockname()[1]
     with pytest.raises(ConnectionError, match=rf"127.0.0.1:{port}: cannot connect .*is the scheduler running"):
         check_scheduler_address(f"tcp://127.0.0.1:{port}")
     silent, silent_port = _serve(None)
@@ -183,7 +182,7 @@ def test_scheduler_addresses_that_are_not_dask_fail_fast(kept: Tracker) -> None:
     with pytest.raises(ConnectionError, match="not a Dask scheduler"):
         run_dataset([kept], [make_sequence("new", n_frames=3)], scheduler=f"tcp://127.0.0.1:{chatty_port}",
                     progress=False)
-    assert time.monotonic() - started < 20
+    refusing.close()
     silent.close()
     chatty.close()
     assert unchanged(kept, before) and not kept.result_file("new").exists()
