@@ -16,14 +16,6 @@ from typing import Any, Iterable, Literal
 
 Device = Literal["auto", "cpu", "cuda"]
 
-#: The paper's thresholds (Section 3.1), for ``dataclasses.replace(params, **PAPER_THRESHOLDS)``.
-PAPER_THRESHOLDS: dict[str, float] = {"zero_loss_threshold": 1.0, "confidence_threshold": 0.7}
-
-#: The online update exactly as written in the paper: its thresholds, Eq. 8 relative to the
-#: updated ``R_t`` and the full Eq. 11 update rate (``dataclasses.replace(params, **PAPER_ONLINE)``).
-PAPER_ONLINE: dict[str, Any] = {**PAPER_THRESHOLDS, "confidence_reference": "template", "template_update_max": 1.0,
-                                "current_map": "recrop", "online_method": "backbone"}
-
 
 @dataclass(frozen=True)
 class SiamOTParams:
@@ -71,7 +63,7 @@ class SiamOTParams:
         normalization: ``'softmax'`` (temperature ``softmax_temperature`` times the std of the
             first-frame template map) or ``'shift'`` (shift-and-divide) to turn score maps into
             distributions for the KL loss (Eq. 4).
-        zero_loss_threshold: ``T_l`` of Eq. 5 (the paper: 1.0, ``PAPER_THRESHOLDS``). With the
+        zero_loss_threshold: ``T_l`` of Eq. 5 (the paper: 1.0, ``variants.PAPER_THRESHOLDS``). With the
             adapter it is a floor: a training event whose memory loss is ``<= T_l`` takes no step.
         confidence_threshold: ``T_c``; a frame is confident when JCPP > ``T_c`` (the paper: 0.7).
         jcpp_weight: ``lambda`` of Eq. 9. psr_window: PSR exclusion window on the 17x17 maps

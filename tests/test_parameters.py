@@ -8,7 +8,8 @@ import pytest
 
 from ltr.models.backbone import BACKBONES
 from parameter.siamot import parameter_names
-from pytracking_siamot.parameters import PAPER_ONLINE, PAPER_THRESHOLDS, SiamOTParams, TrackerParams
+from pytracking_siamot.parameters import SiamOTParams, TrackerParams
+from pytracking_siamot.variants import PAPER_ONLINE, PAPER_THRESHOLDS
 
 
 def test_three_parameter_files_per_backbone():

@@ -1,6 +1,7 @@
 """Parameter overrides and variant tags of ``Tracker`` (ablations through the toolkit)."""
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from evaluation.registry import make_parameters, replace_fields
 from evaluation.running import run_sequence
 from evaluation.settings import load_settings
 from evaluation.tracker import Tracker, trackerlist
+from pytracking_siamot import variants
 from runner_fakes import install_fake_plugin, make_sequence
 
 
@@ -96,24 +98,88 @@ def test_tracker_with_overrides_pickles_and_runs(fake: None) -> None:
 
 # -- the ablation experiment -------------------------------------------------------------------------
 
-def test_ablation_variants_are_overrides_of_the_backbone_file(isolated_settings: Path) -> None:
-    from evaluation.experiments.ablation import VARIANTS, variant_trackers
-    from pytracking_siamot.parameters import PAPER_ONLINE
+def test_ablation_runs_the_variants_parameter_files(isolated_settings: Path) -> None:
+    from evaluation.experiments.ablation import variant_trackers
 
-    assert list(VARIANTS)[:3] == ["default", "baseline", "paper"]
+    root = isolated_settings / "results" / "siamot"
     for backbone in ("mobilenet_v2", "efficientnet_lite0"):
         trackers = {t.display_name.split("@", 1)[1]: t for t in variant_trackers(backbone)}
-        assert list(trackers) == list(VARIANTS)
-        assert len({t.results_dir for t in trackers.values()}) == len(VARIANTS)
-        # No overrides: the plain parameter file and its folder, shared with the other experiments.
-        assert trackers["default"].results_dir == isolated_settings / "results" / "siamot" / backbone
-        assert trackers["default"].get_parameters().settings == Tracker("siamot", backbone).get_parameters().settings
-        # The baseline variant is the <backbone>_baseline parameter file.
-        assert trackers["baseline"].get_parameters().settings == \
-            Tracker("siamot", f"{backbone}_baseline").get_parameters().settings
+        assert list(trackers) == list(variants.VARIANTS) == ["default", "baseline", "paper"]
+        # One folder per configuration, shared with every experiment that runs the same parameter file.
+        assert [t.results_dir for t in trackers.values()] == [root / backbone, root / f"{backbone}_baseline",
+                                                             root / f"{backbone}_paper"]
+        assert all(t.overrides == {} and t.variant is None for t in trackers.values())
         paper = trackers["paper"].get_parameters()
-        assert all(getattr(paper, k) == v for k, v in PAPER_ONLINE.items())
-        assert trackers["paper"].results_dir.name == f"{backbone}@paper"
+        assert all(getattr(paper, k) == v for k, v in variants.PAPER_ONLINE.items())
+        assert trackers["baseline"].get_parameters().online_training is False
+
+
+def test_ablation_baseline_and_the_baseline_file_share_one_results_folder(isolated_settings: Path) -> None:
+    from evaluation.experiments import demo, otb2013_paper
+    from evaluation.experiments.ablation import variant_trackers
+
+    ablation = {t.display_name: t for t in variant_trackers("mobilenet_v2")}["mobilenet_v2@baseline"]
+    plain = Tracker("siamot", "mobilenet_v2_baseline")
+    assert ablation.results_dir == plain.results_dir
+    assert ablation.run_record(make_sequence(n_frames=3)) == plain.run_record(make_sequence(n_frames=3))
+    in_demo = [t for t in demo.demo()[0] if t.display_name == "SiamFC-MobileNetV2"]
+    assert [t.results_dir for t in in_demo] == [plain.results_dir]
+    assert {t.results_dir.name for t in otb2013_paper.paper_trackers()} >= {"alexnet", "alexnet_baseline"}
+
+
+def test_ablation_extra_variants_get_their_own_folder(isolated_settings: Path) -> None:
+    from evaluation.experiments.ablation import variant_trackers
+
+    trackers = variant_trackers("mobilenet_v2", extra={"lr3e-3": {"learning_rate": 3e-3}})
+    assert [t.display_name for t in trackers][-1] == "mobilenet_v2@lr3e-3"
+    assert trackers[-1].results_dir.name == "mobilenet_v2@lr3e-3"
+    assert trackers[-1].get_parameters().learning_rate == 3e-3
+    with pytest.raises(ValueError, match="'paper' is a SiamOT variant"):
+        variant_trackers("mobilenet_v2", extra={"paper": {"learning_rate": 1e-3}})
+
+
+# -- the variants' owner -----------------------------------------------------------------------------
+
+def test_parameter_names_both_ways() -> None:
+    for backbone in ("mobilenet_v2", "efficientnet_lite0", "vgg19"):
+        for name in variants.VARIANTS:
+            parameter = variants.parameter_name(backbone, name)
+            assert variants.parse_parameter_name(parameter) == (backbone, name)
+    assert variants.parameter_name("alexnet", "baseline") == "alexnet_baseline"
+    assert variants.parse_parameter_name("resnet34_paper") == ("resnet34", "paper")
+    assert variants.parse_parameter_name("resnet34") == ("resnet34", "default")
+    for not_ours in ("", "_baseline", "_paper", "mobilenet_v2@lr", "a b"):
+        assert variants.parse_parameter_name(not_ours) is None, not_ours
+    with pytest.raises(KeyError, match="unknown SiamOT variant 'papr'.*default, baseline, paper"):
+        variants.parameter_name("alexnet", "papr")
+    with pytest.raises(ValueError, match="backbone name"):
+        variants.parameter_name("a/b")
+
+
+def test_parameter_files_are_the_variants_of_every_backbone() -> None:
+    from ltr.models.backbone import BACKBONES
+    from parameter.siamot import parameter_names
+
+    assert parameter_names() == sorted(variants.parameter_names(list(BACKBONES)))
+    for name in parameter_names():
+        backbone, variant = variants.parse_parameter_name(name)
+        params = Tracker("siamot", name).get_parameters()
+        assert params.settings == variants.settings(backbone, variant)
+        assert params.online_training is variants.VARIANTS[variant].online_training
+
+
+def test_variants_are_overrides_of_the_defaults() -> None:
+    from pytracking_siamot.parameters import SiamOTParams
+
+    default = variants.settings("vgg19")
+    assert default == SiamOTParams(backbone="vgg19")
+    assert variants.settings("vgg19", "baseline") == dataclasses.replace(default, online_training=False)
+    assert variants.settings("vgg19", "paper") == dataclasses.replace(default, **variants.PAPER_ONLINE)
+    assert variants.settings("vgg19", "paper", momentum=0.5).momentum == 0.5
+    assert [v.online_training for v in variants.VARIANTS.values()] == [True, False, True]
+    assert variants.baseline_of("vgg19_baseline") == "vgg19"
+    assert variants.baseline_of("vgg19") is None and variants.baseline_of("vgg19_paper") is None
+    assert variants.baseline_of("a@b") is None
 
 
 def test_ablation_experiment_on_the_otb2013_targets_on_disk(otb2013_dir: Path,

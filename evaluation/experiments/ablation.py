@@ -1,41 +1,41 @@
-"""Ablation of SiamOT's online training: parameter variants of one backbone on the OTB2013 targets on disk.
+"""Ablation of SiamOT's online training: the variants of one backbone on the OTB2013 targets on disk.
 
-Every variant is the backbone's parameter file (``parameter/siamot/<backbone>.py``) with the
-overrides of :data:`VARIANTS` (``SiamOTParams`` fields, applied with ``dataclasses.replace``; an
-unknown field is an error naming it). Results go to ``<results_path>/siamot/<backbone>@<variant>/``,
-except for a variant without overrides, which shares ``<backbone>/`` with the other experiments.
+The variants are :data:`pytracking_siamot.variants.VARIANTS` (default, baseline, paper); each runs its
+own parameter file (``parameter/siamot/<backbone>{,_baseline,_paper}.py``), so its results share the
+folder ``<results_path>/siamot/<parameter name>/`` with every other experiment that runs the same
+configuration (one results folder per configuration). They are displayed as ``<backbone>@<variant>``.
+Ad-hoc variants (``SiamOTParams`` overrides of the default, e.g. from ``--set``) get their own folder
+``<backbone>@<tag>/`` (see :class:`evaluation.tracker.Tracker`).
 Run and analyse (per-target AUC, % frames trained, mean AUC per variant, confidence table)::
 
     python -m evaluation.run_experiment ablation mobilenet_v2 --threads 2 --torch-threads 1 --analyze
     python -m evaluation.analyze ablation mobilenet_v2 --per-sequence
     python -m evaluation.run_experiment ablation efficientnet_lite0 --sequences Deer --analyze  # a quick check
 
-To add a variant, add one line to :data:`VARIANTS` (name -> overrides); every backbone function
-picks it up. Renaming a variant moves its results folder; keep one name per set of overrides.
+To add a variant for every experiment, add it to ``pytracking_siamot.variants`` (and its parameter
+files); for a one-off comparison pass ``extra`` to :func:`variant_trackers`.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from evaluation.data import SequenceList
 from evaluation.tracker import Tracker
-from pytracking_siamot.parameters import PAPER_ONLINE
-
-#: Variant name -> ``SiamOTParams`` overrides of the backbone's parameter file; run in this order
-#: (the order of the per-sequence table's columns).
-VARIANTS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "baseline": {"online_training": False},
-    "paper": dict(PAPER_ONLINE),
-}
+from pytracking_siamot import variants
 
 
-def variant_trackers(backbone: str, variants: dict[str, dict[str, Any]] | None = None) -> list[Tracker]:
-    """One ``siamot`` :class:`Tracker` per variant of ``backbone``, displayed as ``<backbone>@<variant>``."""
-    trackers = []
-    for name, overrides in (VARIANTS if variants is None else variants).items():
-        trackers.append(Tracker("siamot", backbone, overrides=overrides, variant=name if overrides else None,
-                                display_name=f"{backbone}@{name}"))
+def variant_trackers(backbone: str, extra: Mapping[str, Mapping[str, Any]] | None = None) -> list[Tracker]:
+    """One ``siamot`` :class:`Tracker` per variant of ``backbone`` (its parameter file), then one per
+    ``extra`` entry (tag -> ``SiamOTParams`` overrides of the default, results in ``<backbone>@<tag>/``);
+    all displayed as ``<backbone>@<variant or tag>``. A tag that is also a variant's name is a ``ValueError``."""
+    trackers = [Tracker(variants.TRACKER_NAME, variants.parameter_name(backbone, name),
+                        display_name=f"{backbone}@{name}") for name in variants.VARIANTS]
+    for tag, overrides in (extra or {}).items():
+        if tag in variants.VARIANTS:
+            raise ValueError(f"ablation variant tag '{tag}' is a SiamOT variant's name (variants: "
+                             f"{', '.join(variants.VARIANTS)}); choose another tag")
+        trackers.append(Tracker(variants.TRACKER_NAME, variants.parameter_name(backbone), overrides=overrides,
+                                variant=tag, display_name=f"{backbone}@{tag}"))
     return trackers
 
 

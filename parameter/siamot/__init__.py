@@ -1,7 +1,8 @@
-"""SiamOT parameter files, three per backbone of ``ltr.models.backbone.BACKBONES``:
+"""SiamOT parameter files, three per backbone of ``ltr.models.backbone.BACKBONES``, one per variant of
+``pytracking_siamot.variants.VARIANTS`` (which owns the names and what each variant changes):
 
 - ``<backbone>``: SiamOT's default online training (the best measured variant);
-- ``<backbone>_paper``: the paper's online training exactly as written (``PAPER_ONLINE``);
+- ``<backbone>_paper``: the paper's online training exactly as written (``variants.PAPER_ONLINE``);
 - ``<backbone>_baseline``: the same SiamFC tracker without online training.
 
 Each module's ``parameters()`` returns a fresh object; :func:`parameter_names` lists the modules.

@@ -1,6 +1,7 @@
-"""SiamOT on efficientnet_lite0 with SiamOT's default online training (see ``pytracking_siamot.parameters``)."""
-from pytracking_siamot.parameters import TrackerParams, make_parameters
+"""SiamOT on efficientnet_lite0, variant 'default' (``pytracking_siamot.variants``)."""
+from pytracking_siamot.parameters import TrackerParams
+from pytracking_siamot.variants import make_parameters
 
 
 def parameters() -> TrackerParams:
-    return make_parameters("efficientnet_lite0", online_training=True)
+    return make_parameters("efficientnet_lite0", "default")

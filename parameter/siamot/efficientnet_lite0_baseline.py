@@ -1,6 +1,7 @@
-"""SiamFC baseline on efficientnet_lite0: the same tracker with online training off."""
-from pytracking_siamot.parameters import TrackerParams, make_parameters
+"""SiamOT on efficientnet_lite0, variant 'baseline' (``pytracking_siamot.variants``)."""
+from pytracking_siamot.parameters import TrackerParams
+from pytracking_siamot.variants import make_parameters
 
 
 def parameters() -> TrackerParams:
-    return make_parameters("efficientnet_lite0", online_training=False)
+    return make_parameters("efficientnet_lite0", "baseline")

@@ -1,6 +1,7 @@
-"""SiamOT on inception_v3 with SiamOT's default online training (see ``pytracking_siamot.parameters``)."""
-from pytracking_siamot.parameters import TrackerParams, make_parameters
+"""SiamOT on inception_v3, variant 'default' (``pytracking_siamot.variants``)."""
+from pytracking_siamot.parameters import TrackerParams
+from pytracking_siamot.variants import make_parameters
 
 
 def parameters() -> TrackerParams:
-    return make_parameters("inception_v3", online_training=True)
+    return make_parameters("inception_v3", "default")

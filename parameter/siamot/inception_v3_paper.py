@@ -1,6 +1,7 @@
-"""SiamOT on inception_v3 with the paper's online training exactly as written (``PAPER_ONLINE``)."""
-from pytracking_siamot.parameters import PAPER_ONLINE, TrackerParams, make_parameters
+"""SiamOT on inception_v3, variant 'paper' (``pytracking_siamot.variants``)."""
+from pytracking_siamot.parameters import TrackerParams
+from pytracking_siamot.variants import make_parameters
 
 
 def parameters() -> TrackerParams:
-    return make_parameters("inception_v3", online_training=True, **PAPER_ONLINE)
+    return make_parameters("inception_v3", "paper")

@@ -1,6 +1,7 @@
-"""SiamFC baseline on mobilenet_v2: the same tracker with online training off."""
-from pytracking_siamot.parameters import TrackerParams, make_parameters
+"""SiamOT on mobilenet_v2, variant 'baseline' (``pytracking_siamot.variants``)."""
+from pytracking_siamot.parameters import TrackerParams
+from pytracking_siamot.variants import make_parameters
 
 
 def parameters() -> TrackerParams:
-    return make_parameters("mobilenet_v2", online_training=False)
+    return make_parameters("mobilenet_v2", "baseline")

@@ -1,6 +1,7 @@
-"""SiamFC baseline on vgg19: the same tracker with online training off."""
-from pytracking_siamot.parameters import TrackerParams, make_parameters
+"""SiamOT on vgg19, variant 'baseline' (``pytracking_siamot.variants``)."""
+from pytracking_siamot.parameters import TrackerParams
+from pytracking_siamot.variants import make_parameters
 
 
 def parameters() -> TrackerParams:
-    return make_parameters("vgg19", online_training=False)
+    return make_parameters("vgg19", "baseline")
