@@ -55,6 +55,9 @@ class Settings:
         """The setting ``key`` as an expanded path; raises ``SettingsError`` when it is not set."""
         value = getattr(self, key)
         if not value:
+            if os.environ.get(env_name(key)) is not None:
+                raise SettingsError(f"setting '{key}' is empty because {env_name(key)} is set to an empty value in "
+                                    f"the environment: unset it or give it a path")
             raise SettingsError(f"setting '{key}' is not set: add it to {settings_file()} "
                                 f"or set {env_name(key)}")
         return Path(value).expanduser()
@@ -119,15 +122,20 @@ def init_settings(path: Path | None = None, detected: Mapping[str, str] | None =
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings file (defaults when it is missing) and apply ``SIAMOT_<KEY>`` overrides."""
+    explicit = path is None and bool(os.environ.get("SIAMOT_SETTINGS"))
     path = path or settings_file()
     environ = os.environ if environ is None else environ
     values: dict[str, str] = {}
+    if explicit and not path.exists():
+        what = "a broken or looping symlink" if os.path.lexists(path) else "not found"
+        raise SettingsError(f"SIAMOT_SETTINGS names {path}, which is {what} (unset SIAMOT_SETTINGS, fix the "
+                            f"path, or create the file with: python -m evaluation.settings init)")
     if path.exists():
         if not path.is_file():
             raise SettingsError(f"{path} is not a file (the settings file must be a TOML file; "
                                 f"SIAMOT_SETTINGS names another)")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM (some Windows editors) is not TOML
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{path}: {exc} (fix or delete the file; it is never overwritten)") from exc
         except UnicodeDecodeError as exc:
@@ -140,11 +148,13 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
                 raise SettingsError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
             if not isinstance(value, str):
                 raise SettingsError(f"{path}: '{key}' must be a string, got {type(value).__name__}")
-            values[key] = value
+            values[key] = value.strip()
     for f in fields(Settings):
         override = environ.get(env_name(f.name))
         if override is not None:
-            values[f.name] = override
+            # Every setting is a path: stray spaces around it (a pasted value) would name a folder of
+            # spaces in the working directory; a value of spaces only is empty, i.e. not set.
+            values[f.name] = override.strip()
     return replace(Settings(), **values)
 
 

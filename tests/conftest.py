@@ -33,6 +33,7 @@ def otb2013_dir(shared_dir: Path) -> Path:
 def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own settings file and results/plots folders (never the user's)."""
     base = tmp_path_factory.mktemp("siamot_home")
+    (base / "settings.toml").write_text("")  # every default; SIAMOT_SETTINGS must name a file that exists
     monkeypatch.setenv("SIAMOT_SETTINGS", str(base / "settings.toml"))
     monkeypatch.setenv("SIAMOT_RESULTS_PATH", str(base / "results"))
     monkeypatch.setenv("SIAMOT_PLOTS_PATH", str(base / "plots"))

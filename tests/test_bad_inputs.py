@@ -316,7 +316,8 @@ def test_a_still_image_is_not_a_video(tmp_path: Path) -> None:
 
 def test_an_empty_results_path_is_not_the_working_directory(monkeypatch: pytest.MonkeyPatch, fake: Path) -> None:
     monkeypatch.setenv("SIAMOT_RESULTS_PATH", "")
-    with pytest.raises(SettingsError, match="setting 'results_path' is not set"):
+    with pytest.raises(SettingsError, match="setting 'results_path' is empty because SIAMOT_RESULTS_PATH is set to "
+                                            "an empty value"):
         Tracker("fake", "centroid")
 
 
@@ -371,3 +372,31 @@ def test_broken_weights_stop_the_run_in_the_preflight(tmp_path: Path, monkeypatc
     with pytest.raises(ValueError, match=rf"{weights}: cannot read weights"):
         run_dataset([tracker], [make_sequence("a", n_frames=3), make_sequence("b", n_frames=3)], progress=False)
     assert not tracker.results_dir.exists() or not any(tracker.results_dir.iterdir())
+
+
+def test_settings_file_named_by_the_environment_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    missing = tmp_path / "nowhere" / "settings.toml"
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    for path, what in [(missing, "not found"), (loop, "broken or looping symlink")]:
+        monkeypatch.setenv("SIAMOT_SETTINGS", str(path))
+        with pytest.raises(SettingsError, match=what) as info:
+            load_settings()
+        assert str(path) in str(info.value) and "evaluation.settings init" in str(info.value)
+        assert settings_main(["show"]) == 1
+        assert "SIAMOT_SETTINGS names" in capsys.readouterr().err
+    monkeypatch.setenv("SIAMOT_SETTINGS", str(missing))
+    assert settings_main(["init", "--no-detect"]) == 0 and missing.is_file()  # init still creates it
+    assert load_settings().results_path
+
+
+def test_settings_values_with_a_bom_or_stray_spaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes('\ufeffotb_path = " /data/otb "\n'.encode("utf-8"))
+    assert load_settings(bom, environ={}).otb_path == "/data/otb"
+    settings = load_settings(bom, environ={"SIAMOT_RESULTS_PATH": "  /tmp/results \n"})
+    assert settings.path("results_path") == Path("/tmp/results")
+    monkeypatch.setenv("SIAMOT_PLOTS_PATH", "   ")
+    with pytest.raises(SettingsError, match="SIAMOT_PLOTS_PATH is set to an empty value in the environment"):
+        load_settings(bom).path("plots_path")
