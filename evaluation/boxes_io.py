@@ -19,7 +19,8 @@ _SPLIT = re.compile(r"[,\t; ]+")
 
 
 def read_boxes_txt(path: str | Path, columns: int = 4) -> np.ndarray:
-    """Read ``(N, columns)`` float64 rows; empty lines are skipped.
+    """Read ``(N, columns)`` float64 rows; empty lines at the end are ignored, an empty line between
+    rows is an error (each row is a frame).
 
     ``NaN`` entries are kept (they mark invalid frames in some ground truths).
 
@@ -32,10 +33,15 @@ def read_boxes_txt(path: str | Path, columns: int = 4) -> np.ndarray:
     if not path.is_file():
         raise FileNotFoundError(f"box file not found: {path}")
     rows: list[list[float]] = []
+    blank_line = 0
     for line_no, line in enumerate(read_text_file(path).splitlines(), start=1):
         text = line.strip()
         if not text:
+            blank_line = blank_line or line_no
             continue
+        if blank_line:  # rows are frames: skipping an inner blank line would shift every later box
+            raise ValueError(f"{path}:{blank_line}: blank line between box rows (rows are frames; "
+                             f"remove it, or write the frame's box as NaN,NaN,NaN,NaN)")
         parts = [p for p in _SPLIT.split(text) if p]
         if len(parts) != columns:
             raise ValueError(f"{path}:{line_no}: expected {columns} values, got {len(parts)}: {text!r}")

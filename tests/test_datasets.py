@@ -264,8 +264,17 @@ def test_get_dataset_names_and_concatenation(tmp_path):
         get_dataset("vot")
     with pytest.raises(ValueError, match="at least one"):
         get_dataset()
-    twice = get_dataset("synthetic", "SYNTHETIC")
-    assert len(twice) == 2 * len(SYNTHETIC_SPECS) and twice[len(SYNTHETIC_SPECS)].name == SYNTHETIC_SPECS[0].name
+    with pytest.raises(ValueError, match=f"two sequences are named '{SYNTHETIC_SPECS[0].name}'"):
+        get_dataset("synthetic", "SYNTHETIC")  # one set of result files for two sequences
+    for name in ("One", "Two"):
+        _rgb_frames(tmp_path / name / name / "img", 2)
+        (tmp_path / name / name / "groundtruth_rect.txt").write_text("1,1,5,5\n")
+    both = get_dataset("synthetic", f"folder:{tmp_path / 'One'}", f"folder:{tmp_path / 'Two'}")
+    assert both.names() == [s.name for s in SYNTHETIC_SPECS] + ["One", "Two"]
+    _rgb_frames(tmp_path / "Two" / "One" / "img", 2)
+    (tmp_path / "Two" / "One" / "groundtruth_rect.txt").write_text("1,1,5,5\n")
+    with pytest.raises(ValueError, match=rf"two sequences are named 'One' \(frames in {tmp_path / 'One' / 'One'}"):
+        get_dataset(f"folder:{tmp_path / 'One'}", f"folder:{tmp_path / 'Two'}")
     with pytest.raises(DatasetNotFoundError, match="dataset folder not found"):
         get_dataset(f"folder:{tmp_path / 'none'}")
 
@@ -273,12 +282,44 @@ def test_get_dataset_names_and_concatenation(tmp_path):
 # ---------------------------------------------------------------------------------- folder dataset
 
 @pytest.mark.parametrize("text", ["11,21,30,40\n12,22,31,41\n", "11\t21\t30\t40\n12\t22\t31\t41\n",
-                                  "11 21  30 40\n\n12, 22\t31 41\n"])
+                                  "11 21  30 40\n12, 22\t31 41\n\n\n"])
 def test_ground_truth_delimiters(tmp_path, text):
     _rgb_frames(tmp_path / "Seq" / "img", 2)
     (tmp_path / "Seq" / "groundtruth_rect.txt").write_text(text)
     (seq,) = folder_dataset(tmp_path / "Seq")
     np.testing.assert_array_equal(seq.ground_truth_rect, [[10, 20, 30, 40], [11, 21, 31, 41]])
+
+
+def test_frames_and_boxes_that_would_shift_or_repeat_are_refused(tmp_path, caplog):
+    seq = tmp_path / "root" / "Seq"
+    _rgb_frames(seq / "img", 3)
+    (seq / "groundtruth_rect.txt").write_text("1,1,5,5\n\n2,2,5,5\n3,3,5,5\n")
+    with pytest.raises(ValueError, match=rf"groundtruth_rect\.txt:2: blank line between box rows"):
+        folder_dataset(seq)
+    (seq / "groundtruth_rect.txt").write_text("1,1,5,5\n")
+    cv2.imwrite(str(seq / "img" / "0002.png"), np.zeros((40, 48, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"holds both 0002\.(jpg|png) and 0002\.(jpg|png)"):
+        folder_dataset(seq)
+    (seq / "img" / "0002.png").unlink()
+    (seq / "img" / "0004.jpg").symlink_to(seq / "img" / "gone.jpg")
+    with pytest.raises(ValueError, match=r"0004\.jpg is a broken or looping symlink"):
+        folder_dataset(seq)
+    (seq / "img" / "0004.jpg").unlink()
+    # A sequence folder whose ground truth is misnamed is reported, not dropped without a word.
+    other = tmp_path / "root" / "Misnamed"
+    _rgb_frames(other / "img", 2)
+    (other / "groundtruth_rect.txt.bak").write_text("1,1,5,5\n")
+    with caplog.at_level("WARNING"):
+        assert folder_dataset(tmp_path / "root").names() == ["Seq"]
+    assert f"skipping {other}: it has frames but no groundtruth_rect.txt" in caplog.text
+    # groundtruth_rect.1.txt of Job becomes Job-1, which a folder Job-1 beside it also claims.
+    job, job1 = tmp_path / "jobs" / "Job", tmp_path / "jobs" / "Job-1"
+    for folder in (job, job1):
+        _rgb_frames(folder / "img", 2)
+    (job / "groundtruth_rect.1.txt").write_text("1,1,5,5\n")
+    (job1 / "groundtruth_rect.txt").write_text("1,1,5,5\n")
+    with pytest.raises(ValueError, match="two sequences are named 'Job-1'"):
+        folder_dataset(tmp_path / "jobs")
 
 
 def test_folder_dataset_layouts(tmp_path):

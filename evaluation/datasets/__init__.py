@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._common import DatasetNotFoundError
+from evaluation.datasets._common import DatasetNotFoundError, require_unique_names
 from evaluation.datasets.attributes import (ATTRIBUTE_DESCRIPTIONS, ATTRIBUTE_NAMES, ATTRIBUTE_TITLES,
                                             OTB100_ATTRIBUTES, OTB2013_ATTRIBUTES)
 from evaluation.datasets.folder import folder_dataset, sequence_folder
@@ -77,6 +77,7 @@ def get_dataset(*names: str, settings: Settings | None = None) -> SequenceList:
         if settings is None and key in _NEEDS_SETTINGS:
             settings = load_settings()
         sequences += _LOADERS[key](settings if settings is not None else Settings())
+    require_unique_names(sequences)
     return sequences
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.boxes_io import read_boxes_txt
+from evaluation.data import Sequence, SequenceList
 from evaluation.settings import Settings, env_name, settings_file
 
 
@@ -82,3 +83,23 @@ def read_ground_truth(path: Path) -> np.ndarray:
     if gt.shape[0] == 0:
         raise ValueError(f"{path}: no ground-truth rows")
     return gt
+
+
+def require_unique_names(sequences: SequenceList) -> None:
+    """Raise ``ValueError`` naming the first name two sequences share, and where each comes from.
+
+    Results are stored per sequence name, so two sequences of one name would write one set of files
+    and be scored against each other's boxes."""
+    first: dict[str, Sequence] = {}
+    for sequence in sequences:
+        other = first.setdefault(sequence.name, sequence)
+        if other is not sequence:
+            raise ValueError(f"two sequences are named '{sequence.name}' ({_origin(other)} and {_origin(sequence)}); "
+                             f"results are kept per sequence name: rename one or run them separately")
+
+
+def _origin(sequence: Sequence) -> str:
+    if sequence.frames and sequence.frame_loader is None:
+        return f"frames in {Path(sequence.frames[0]).parent}"
+    return f"dataset '{sequence.dataset}'"
+

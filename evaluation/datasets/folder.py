@@ -15,17 +15,20 @@ frames unannotated (NaN); fewer rows than frames = only the annotated frames are
 """
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import numpy as np
 
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._common import DatasetNotFoundError, one_based_to_zero_based, read_ground_truth
+from evaluation.datasets._common import (DatasetNotFoundError, one_based_to_zero_based, read_ground_truth,
+                                         require_unique_names)
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp")
 _NUMBERS = re.compile(r"(\d+)")
 _MULTI_GT = re.compile(r"^groundtruth_rect\.(\d+)\.txt$")
+log = logging.getLogger(__name__)
 
 
 def _natural_key(path: Path) -> list[object]:
@@ -34,9 +37,25 @@ def _natural_key(path: Path) -> list[object]:
 
 
 def list_frames(folder: Path) -> list[Path]:
-    """Image files of a sequence folder (``img/`` if present, else the folder), in natural order."""
+    """Image files of a sequence folder (``img/`` if present, else the folder), in natural order.
+
+    Raises ``ValueError`` naming the files when an image entry is a broken or looping symlink (skipping
+    it would shift every later frame) or when two images share a frame name with different
+    extensions (``0001.jpg`` and ``0001.png``: every frame would be used twice).
+    """
     image_dir = folder / "img" if (folder / "img").is_dir() else folder
-    frames = [p for p in image_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
+    entries = [p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS]
+    broken = [p for p in entries if p.is_symlink() and not p.exists()]
+    if broken:
+        raise ValueError(f"{broken[0]} is a broken or looping symlink ({len(broken)} such frame(s) in "
+                         f"{image_dir}); fix or remove them so no frame is skipped")
+    frames = [p for p in entries if p.is_file()]
+    stems: dict[str, Path] = {}
+    for frame in frames:
+        other = stems.setdefault(frame.stem.lower(), frame)
+        if other is not frame:
+            raise ValueError(f"{image_dir} holds both {other.name} and {frame.name}: one image per frame "
+                             f"expected (move one set of images elsewhere)")
     return sorted(frames, key=_natural_key)
 
 
@@ -117,6 +136,10 @@ def folder_dataset(path: str | Path, one_based: bool = True) -> SequenceList:
     for sub in sorted((p for p in root.iterdir() if p.is_dir()), key=_natural_key):
         if _is_sequence_folder(sub):
             sequences += sequence_folder(sub, one_based=one_based)
+        elif list_frames(sub):
+            log.warning("skipping %s: it has frames but no groundtruth_rect.txt, groundtruth.txt or "
+                        "groundtruth_rect.<k>.txt", sub)
+    require_unique_names(sequences)
     if not sequences:
         raise DatasetNotFoundError(f"no sequences in {root}: expected <sequence>/img/*.jpg (or frames directly "
                                    f"in <sequence>/) with <sequence>/groundtruth_rect.txt")
