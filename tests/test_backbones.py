@@ -156,6 +156,27 @@ def test_non_state_dict_file_is_rejected(tmp_path: Path) -> None:
         load_state_dict_file(path)
 
 
+def test_weights_of_another_network_are_named_in_one_line(tmp_path: Path) -> None:
+    full = models.mobilenet_v2().state_dict()
+    cases = {
+        "missing.pth": ({k: v for k, v in full.items() if k != "classifier.1.bias"},
+                        r"1 missing \(first 'classifier.1.bias'\)"),
+        "extra.pth": ({**full, "head.weight": torch.zeros(3)}, r"1 unexpected \(first 'head.weight'\)"),
+        "shape.pth": ({**full, "classifier.1.bias": torch.zeros(10)},
+                      r"1 of another shape \(first 'classifier.1.bias': \(10,\) in the file, \(1000,\)"),
+    }
+    for name, (state, what) in cases.items():
+        torch.save(state, tmp_path / name)
+        with pytest.raises(ValueError, match=rf"^{tmp_path / name} does not fit MobileNetV2: tensors .*{what}") as info:
+            build_backbone("mobilenet_v2", weights_path=str(tmp_path / name))
+        assert "\n" not in str(info.value)
+    torch.save(full, tmp_path / "mobilenet.pth")
+    with pytest.raises(ValueError, match=rf"{tmp_path / 'mobilenet.pth'} does not fit EfficientNet-Lite0"):
+        build_backbone("efficientnet_lite0", weights_path=str(tmp_path / "mobilenet.pth"))
+    with pytest.raises(IsADirectoryError, match=rf"weights file {tmp_path} is a folder"):
+        build_backbone("mobilenet_v2", weights_path=str(tmp_path))
+
+
 def test_mapped_in_order_checks_shapes() -> None:
     source = {"a.w": torch.zeros(2, 3), "a.b": torch.zeros(2)}
     out = mapped_in_order(source, ["x.weight", "x.bias"], {"x.weight": torch.Size([2, 3]), "x.bias": torch.Size([2])})

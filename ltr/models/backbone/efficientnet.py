@@ -19,7 +19,7 @@ from torch import nn
 
 from ltr.models.backbone.base import HALF_MEAN, HALF_STD, Backbone, BackboneSpec
 from ltr.models.backbone.weights import (
-    WeightsNotFoundError, checkpoint_dir, load_state_dict_file, mapped_in_order, missing_message,
+    WeightsNotFoundError, apply_state_dict, checkpoint_dir, load_state_dict_file, mapped_in_order, missing_message,
     offline_efficientnet_lite0_file,
 )
 
@@ -50,8 +50,12 @@ def load_lite0_weights(net: nn.Module, path: str | Path) -> None:
     state = load_state_dict_file(path)
     target = net.state_dict()
     if set(state) != set(target):
-        state = mapped_in_order(state, list(target), {k: v.shape for k, v in target.items()})
-    net.load_state_dict(state, strict=True)
+        try:
+            state = mapped_in_order(state, list(target), {k: v.shape for k, v in target.items()})
+        except ValueError as exc:
+            raise ValueError(f"{path} does not fit EfficientNet-Lite0: {exc} (is it an EfficientNet-Lite0 "
+                             f"state dict?)") from exc
+    apply_state_dict(net, state, path, "EfficientNet-Lite0")
 
 
 def efficientnet_lite0(pretrained: bool = False, weights_path: str | None = None,

@@ -5,7 +5,7 @@ from typing import Any
 
 from torch import nn
 
-from ltr.models.backbone.weights import load_state_dict_file, torchvision_state_dict
+from ltr.models.backbone.weights import apply_state_dict, load_state_dict_file, torchvision_state_dict
 
 
 def load_torchvision(net: nn.Module, weights: Any, pretrained: bool, weights_path: str | None,
@@ -15,9 +15,9 @@ def load_torchvision(net: nn.Module, weights: Any, pretrained: bool, weights_pat
     ``weights_path`` wins over ``pretrained``; with neither the network keeps its random init.
     """
     if weights_path is not None:
-        state = load_state_dict_file(weights_path)
+        state, source = load_state_dict_file(weights_path), weights_path
     elif pretrained:
-        state = torchvision_state_dict(weights, download=download)
+        state, source = torchvision_state_dict(weights, download=download), f"the ImageNet file of {weights}"
     else:
         return
-    net.load_state_dict(state, strict=True)
+    apply_state_dict(net, state, source, type(net).__name__)

@@ -38,6 +38,8 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
             holds NaN or infinity (which would make every tracked box drift silently).
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise IsADirectoryError(f"weights file {path} is a folder; expected a state-dict file saved with torch.save")
     if not path.is_file():
         raise WeightsNotFoundError(f"weights file not found: {path}")
     try:
@@ -55,6 +57,36 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise ValueError(f"{path}: tensor '{name}' holds NaN or infinite values (corrupt weights file)")
     return dict(state)
+
+
+def apply_state_dict(net: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str | Path,
+                     network: str) -> None:
+    """``net.load_state_dict(state, strict=True)`` after checking names and shapes, so that a file of
+    another network fails with one line naming ``source`` (the file) and ``network`` instead of
+    torch's list of every mismatched key.
+
+    Raises:
+        ValueError: keys missing from or unexpected in ``state``, or tensors of another shape (the
+            counts and the first of each kind are named).
+    """
+    target = net.state_dict()
+    # BatchNorm fills in a missing step counter itself (files older than it do not have one).
+    missing = [k for k in target if k not in state and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in state if k not in target]
+    shapes = [k for k in target if k in state and tuple(state[k].shape) != tuple(target[k].shape)]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing (first '{missing[0]}')")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected (first '{unexpected[0]}')")
+    if shapes:
+        first = shapes[0]
+        problems.append(f"{len(shapes)} of another shape (first '{first}': {tuple(state[first].shape)} in the "
+                        f"file, {tuple(target[first].shape)} in the network)")
+    if problems:
+        raise ValueError(f"{source} does not fit {network}: tensors {'; '.join(problems)}; is it a state dict of "
+                         f"the full, uncut {network}?")
+    net.load_state_dict(state, strict=True)
 
 
 def torchvision_state_dict(weights: Any, download: bool = True) -> dict[str, torch.Tensor]:
