@@ -18,11 +18,12 @@ from evaluation.visualization import make_debug_observer
 from evaluation.visualization import sinks as sinks_module
 from evaluation.visualization.debug_observer import DebugObserver, safe_file_name
 from evaluation.visualization.debug_view import (
-    CROP_SIDE, LABEL_HEIGHT, MAP_SIDE, PANEL_HEIGHT, PANEL_MARGIN, PANEL_WIDTH, TIMELINE_HEIGHT,
-    compose_debug_view, debug_view_shape, render_frame_overlay,
+    CROP_SIDE, LABEL_HEIGHT, MAP_SIDE, MAX_FRAME_HEIGHT, MIN_FRAME_HEIGHT, PANEL_HEIGHT, PANEL_MARGIN, PANEL_WIDTH,
+    TIMELINE_HEIGHT, compose_debug_view, debug_layout, debug_view_shape, render_frame_overlay,
 )
 from evaluation.visualization.overlay import (
-    blend_heatmap, box_corners_px, colorize_map, draw_box_xywh, draw_legend, event_badges, state_text_lines,
+    BACKGROUND_COLOR, blend_heatmap, box_corners_px, colorize_map, draw_box_xywh, draw_legend, event_badges,
+    state_text_lines, status_text_lines,
 )
 from evaluation.visualization.sinks import KeyAction, VideoSink, WindowSink, display_available, key_action
 from evaluation.visualization.timeline import (
@@ -176,17 +177,23 @@ def test_legend_is_drawn_in_its_box():
 
 def test_level2_adds_panel_and_search_area_only():
     rng = np.random.default_rng(3)
-    frame = grey_frame(240, 320)
+    frame = grey_frame(PANEL_HEIGHT, 320)  # the panel's natural height: frame and panel unscaled
     output = siamot_like_output([120.0, 100.0, 50.0, 40.0], rng)
     level1 = compose_debug_view(frame, output, None, 5, level=1)
     level2 = compose_debug_view(frame, output, None, 5, level=2)
+    layout = debug_layout(frame.shape, 2)
     assert level1.shape == frame.shape
-    assert level2.shape[:2] == debug_view_shape(frame.shape, 2) == (max(240, PANEL_HEIGHT), 320 + PANEL_WIDTH)
-    # On the frame, level 2 differs from level 1 only along the (dashed) search-area box.
-    frame_part = level2[:240, :320]
-    diff = changed(frame_part, level1)
-    assert diff.any()
-    assert not (diff & ~edge_band_mask(frame.shape[:2], output["search_area_xywh"], 1)).any()
+    assert layout.frame_scale == layout.panel_scale == 1.0 and layout.timeline_xywh is None
+    assert layout.frame_xywh == (0, 0, 320, PANEL_HEIGHT) and layout.panel_xywh == (320, 0, PANEL_WIDTH, PANEL_HEIGHT)
+    assert level2.shape[:2] == debug_view_shape(frame.shape, 2) == (layout.height, 320 + PANEL_WIDTH)
+    # On the frame, level 2 draws the boxes and the (dashed) search area, no text and no badges.
+    frame_part = level2[:PANEL_HEIGHT, :320]
+    boxes_only = render_frame_overlay(frame, output, None, level=2, show_text=False, show_badges=False)
+    assert np.array_equal(frame_part, boxes_only)
+    diff = changed(frame_part, grey_frame(PANEL_HEIGHT, 320))
+    bands = edge_band_mask(frame.shape[:2], output["search_area_xywh"], 1) | \
+        edge_band_mask(frame.shape[:2], output["target_bbox"], 2)
+    assert diff.any() and not (diff & ~bands).any()
     # The panel shows the crop blended with the score map, exactly.
     top = PANEL_MARGIN + LABEL_HEIGHT
     crop_tile = level2[top:top + CROP_SIDE, 320 + PANEL_MARGIN:320 + PANEL_MARGIN + CROP_SIDE]
@@ -194,12 +201,83 @@ def test_level2_adds_panel_and_search_area_only():
     maps_top = top + CROP_SIDE + PANEL_MARGIN + LABEL_HEIGHT
     r_t = level2[maps_top:maps_top + MAP_SIDE, 320 + PANEL_MARGIN:320 + PANEL_MARGIN + MAP_SIDE]
     assert len(np.unique(r_t.reshape(-1, 3), axis=0)) > 10  # a colour-mapped 17x17 map, not a placeholder
+    # The state text and the badges are in the status bar under frame and panel.
+    x, y, w, h = layout.status_xywh
+    assert (x, y, w) == (0, PANEL_HEIGHT, layout.width) and y + h == layout.height
+    bar = level2[y:y + h]
+    assert changed(bar, np.full_like(bar, BACKGROUND_COLOR)).mean() > 0.02
+    assert status_text_lines(output, 5) == ["frame 5", "peak 0.8  PSR 7.5  JCPP 0.9  loss 0.2"]
 
 
 def test_level2_without_debug_keys_keeps_its_size():
     frame = grey_frame(480, 400)
     view = compose_debug_view(frame, {"target_bbox": [10, 10, 30, 30]}, None, 1, level=2)
-    assert view.shape[:2] == debug_view_shape(frame.shape, 2) == (480, 400 + PANEL_WIDTH)
+    layout = debug_layout(frame.shape, 2)
+    assert view.shape[:2] == debug_view_shape(frame.shape, 2) == (layout.height, layout.width)
+    assert layout.frame_xywh == (0, 0, 400, 480)  # between the panel's height and MAX_FRAME_HEIGHT: unscaled
+    assert layout.panel_xywh[3] == pytest.approx(480, abs=2)
+
+
+@pytest.mark.parametrize("level", [2, 3])
+@pytest.mark.parametrize("frame_hw", [(240, 360), (720, 1280), (96, 128), (1080, 1920), (400, 100)])
+def test_debug_page_shows_the_whole_frame_and_wastes_no_space(frame_hw, level):
+    """The page of an OTB frame (360 x 240), a 1280 x 720 frame and others: the frame (scaled to the
+    panel's height, or to at most MAX_FRAME_HEIGHT) is covered by nothing but the boxes (no text,
+    no badges), and no large part of the page is empty background."""
+    rng = np.random.default_rng(sum(frame_hw))
+    height, width = frame_hw
+    frame = cv2.resize(rng.integers(0, 256, (max(2, height // 8), max(2, width // 8), 3), dtype=np.uint8),
+                       (width, height), interpolation=cv2.INTER_LINEAR)
+    output = siamot_like_output([width * 0.4, height * 0.4, width * 0.1, height * 0.1], rng)
+    layout = debug_layout(frame.shape, level)
+    timeline = rng.integers(0, 256, (TIMELINE_HEIGHT, layout.width, 3), dtype=np.uint8) if level == 3 else None
+    view = compose_debug_view(frame, output, [width * 0.41, height * 0.41, width * 0.1, height * 0.1], 101, level,
+                              "SiamOT-MobileNetV2", timeline)
+    assert view.shape[:2] == (layout.height, layout.width) == debug_view_shape(frame.shape, level)
+
+    x, y, w, h = layout.frame_xywh
+    assert h == min(max(height, MIN_FRAME_HEIGHT), MAX_FRAME_HEIGHT) and w == pytest.approx(width * h / height, abs=1)
+    shown = view[y:y + h, x:x + w]
+    expected = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA if h < height else cv2.INTER_LINEAR)
+    if h == height:
+        expected = frame
+    s = layout.frame_scale
+    boxes = np.zeros((h, w), dtype=bool)
+    for bbox, margin in ((output["target_bbox"], 2), (output["search_area_xywh"], 1),
+                         ([width * 0.41, height * 0.41, width * 0.1, height * 0.1], 1)):
+        boxes |= edge_band_mask((h, w), [v * s for v in bbox], margin)
+    assert not (changed(shown, expected) & ~boxes).any(), "something besides the boxes is drawn on the frame"
+    # Frame and panel side by side fill the top; the status bar and the time-line span the page.
+    px, py, pw, ph = layout.panel_xywh
+    assert px == x + w and px + pw == layout.width and abs(ph - h) <= 2
+    assert layout.status_xywh[:3] == (0, max(h, ph), layout.width)
+    if level == 3:
+        assert layout.timeline_xywh == (0, layout.height - TIMELINE_HEIGHT, layout.width, TIMELINE_HEIGHT)
+        assert np.array_equal(view[-TIMELINE_HEIGHT:], timeline)
+    assert largest_empty_square(view) < 80  # the status bar is lower; the old pages left 160-256 px
+    assert np.all(view == BACKGROUND_COLOR, axis=-1).mean() < 0.2  # margins, labels, the bar around its text
+
+
+def largest_empty_square(view: np.ndarray, tile: int = 8) -> int:
+    """Side in pixels (a multiple of ``tile``) of the largest square of whole ``tile`` x ``tile`` cells
+    that hold only the background colour."""
+    rows, cols = view.shape[0] // tile, view.shape[1] // tile
+    empty = np.all(view[:rows * tile, :cols * tile] == BACKGROUND_COLOR, axis=-1)
+    cells = empty.reshape(rows, tile, cols, tile).all(axis=(1, 3))
+    side = np.zeros((rows + 1, cols + 1), dtype=int)
+    for r in range(rows):
+        for c in range(cols):
+            if cells[r, c]:
+                side[r + 1, c + 1] = 1 + min(side[r, c + 1], side[r + 1, c], side[r, c])
+    return int(side.max()) * tile
+
+
+def test_largest_empty_square_finds_the_old_pages_empty_area():
+    page = np.full((400, 600, 3), BACKGROUND_COLOR, dtype=np.uint8)
+    page[:240, :360] = 128  # a 360 x 240 frame on a page padded to 400 rows: 160 empty rows under it
+    page[:, 360:] = 200
+    assert largest_empty_square(page) == 160
+    assert largest_empty_square(np.full((50, 50, 3), 7, dtype=np.uint8)) == 0
 
 
 def test_level3_adds_the_timeline_strip():
@@ -218,6 +296,8 @@ def test_level3_adds_the_timeline_strip():
     assert np.array_equal(strip, timeline)
     with pytest.raises(ValueError):
         compose_debug_view(frame, {}, None, 1, level=0)
+    with pytest.raises(ValueError, match="from level 2"):
+        debug_layout(frame.shape, 1)
 
 
 def test_timeline_panel_incremental_equals_fresh_render():

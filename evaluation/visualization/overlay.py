@@ -195,6 +195,27 @@ def state_text_lines(output: Mapping[str, object], frame_number: int | None = No
     return lines
 
 
+def status_text_lines(output: Mapping[str, object], frame_number: int | None = None,
+                      tracker_name: str | None = None) -> list[str]:
+    """:func:`state_text_lines` packed into (at most) two lines for a status bar: tracker and frame
+    number, then the online state (``peak``, ``PSR``, ``JCPP``, ``loss``: the keys present)."""
+    head = [text for text in (tracker_name, None if frame_number is None else f"frame {frame_number}") if text]
+    state = [f"{label} {_fmt(output[key])}" for key, label in
+             (("peak", "peak"), ("psr", "PSR"), ("jcpp", "JCPP"), ("loss", "loss")) if key in output]
+    return [line for line in ("   ".join(head), "  ".join(state)) if line]
+
+
+def fit_text_scale(lines: Seq[str], width: int, scale: float, smallest: float = 0.3) -> float:
+    """The largest font scale up to ``scale`` (down to ``smallest``) at which every line of ``lines``,
+    as :func:`draw_text_lines` draws it, is at most ``width`` pixels wide."""
+    if not lines:
+        return scale
+    widest = max(cv2.getTextSize(text, _FONT, scale, 1)[0][0] for text in lines) + 6
+    if widest <= width:
+        return scale
+    return max(smallest, scale * width / widest)
+
+
 def event_badges(output: Mapping[str, object]) -> list[tuple[str, ColorRGB]]:
     """Badges for the online events of this frame: network trained, template map updated."""
     badges: list[tuple[str, ColorRGB]] = []
