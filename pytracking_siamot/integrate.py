@@ -362,10 +362,16 @@ def _undo_file(checkout: Checkout, rel: str, record: FileRecord) -> tuple[list[S
     current = target.read_bytes()
     if sha256(current) == record.sha256:
         return [restore or Step("delete", rel)], None
-    if record.appended is not None and current.endswith(record.appended.encode()):
-        # pytracking's file changed above our lines (e.g. a git pull): take out only our lines.
-        return [Step("unpatch", rel, current[:-len(record.appended.encode())],
-                     target.stat().st_mode & 0o7777)], None
+    if record.appended is not None:
+        ours = record.appended.encode()
+        at = current.rfind(ours)
+        if at >= 0:
+            # pytracking's file changed around our lines (a git pull above them, a line of yours after
+            # them): take out only our lines, byte for byte, and keep everything else.
+            return [Step("unpatch", rel, current[:at] + current[at + len(ours):],
+                         target.stat().st_mode & 0o7777)], None
+        return [restore], (f"{checkout.display(rel)} (SiamOT's lines in it were edited; --force restores the file "
+                           f"as it was before SiamOT appended to it, dropping every later edit)")
     conflict = f"{checkout.display(rel)} (edited since SiamOT wrote it)"
     return [restore or Step("delete", rel)], conflict
 
@@ -384,7 +390,7 @@ def plan_remove(checkout: Checkout, force: bool = False) -> Plan:
             conflicts.append(conflict)
     # Deepest first, so a parent is tried after its children.
     steps += [Step("rmdir", d) for d in sorted(manifest.dirs, key=lambda d: (-d.count("/"), d))]
-    return _forced(Plan(checkout, steps, None, conflicts, removing=True), force, "deleting")
+    return _forced(Plan(checkout, steps, None, conflicts, removing=True), force, "deleting or restoring")
 
 
 def _remove_bytecode(source: Path) -> None:

@@ -729,6 +729,27 @@ def test_registration_is_taken_out_after_pytracking_changed_its_file(tmp_path, c
     assert not (root / "pytracking" / integrate.MANIFEST_NAME).exists()
 
 
+def test_remove_keeps_a_line_added_after_the_registration(tmp_path, capsys):
+    datasets = tree_with_datasets(tmp_path / "checkout")
+    root = tmp_path / "checkout"
+    run_cli([root], capsys)
+    datasets.write_text(datasets.read_text() + "dataset_dict['mine'] = None  # added by hand\n")
+    for flags in ([], ["--force"]):  # nothing to force: only SiamOT's lines are taken out
+        if flags:
+            run_cli([root], capsys)
+            datasets.write_text(datasets.read_text() + "dataset_dict['mine'] = None  # added by hand\n")
+        code, out, err = run_cli([root, "--remove", *flags], capsys)
+        assert code == 0 and "unpatch" in out and err == ""
+        assert datasets.read_text() == DATASETS_PY + "dataset_dict['mine'] = None  # added by hand\n"
+        datasets.write_text(DATASETS_PY)
+    run_cli([root], capsys)
+    datasets.write_text(datasets.read_text().replace("otb2013", "otb2013x"))  # SiamOT's own lines edited
+    code, _, err = run_cli([root, "--remove"], capsys)
+    assert code == 1 and "SiamOT's lines in it were edited" in err
+    code, _, err = run_cli([root, "--remove", "--force"], capsys)
+    assert code == 0 and "deleting or restoring" in err and datasets.read_text() == DATASETS_PY
+
+
 def test_hand_registered_otb2013_is_left_alone(tmp_path, capsys):
     text = DATASETS_PY.replace("    otb=", '    otb2013=DatasetInfo(module="mine", class_name="Mine", kwargs=dict()),\n'
                                           "    otb=")
