@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+
 #: The paper's Fig. 3 attributes: illumination variation, deformation, out-of-plane and in-plane rotation.
 PAPER_ATTRIBUTES: tuple[str, ...] = ("IV", "DEF", "OPR", "IPR")
 #: The paper's Fig. 4 sequences (used when the dataset has them).
@@ -125,8 +126,6 @@ def _panel_grid(evaluation: Any, panels: list[tuple[str | None, str, str]], styl
 
 
 def _fig4_sources(entries: list[Any], evaluation: Any, options: PaperOptions) -> list[Any]:
-    from evaluation.visualization.sources import is_baseline, style_group
-
     by_name = {e.display_name: e for e in entries}
     if options.fig4_trackers is not None:
         unknown = [n for n in options.fig4_trackers if n not in by_name]
@@ -137,8 +136,8 @@ def _fig4_sources(entries: list[Any], evaluation: Any, options: PaperOptions) ->
     else:
         groups: dict[str, set[bool]] = {}
         for e in entries:
-            groups.setdefault(style_group(e.runs[0]), set()).add(is_baseline(e.runs[0]))
-        chosen = [e for e in entries if len(groups[style_group(e.runs[0])]) == 2] or list(entries)
+            groups.setdefault(e.pairing.group, set()).add(e.pairing.baseline)
+        chosen = [e for e in entries if len(groups[e.pairing.group]) == 2] or list(entries)
     return chosen
 
 
@@ -168,7 +167,7 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
         ValueError: an option names an attribute, sequence or tracker that is not there; bad results.
         MissingResultsError: ``options.strict`` and some results are missing.
     """
-    from evaluation.analysis.evaluate import evaluate, group_runs
+    from evaluation.analysis.evaluate import evaluate, pairings
     from evaluation.analysis.plots import PLOT_KINDS
     from evaluation.analysis.report import write_table
     from evaluation.analysis.speed_table import speed_rows, speed_table, speed_table_latex
@@ -178,10 +177,10 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
 
     folder = Path(folder).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
-    entries = group_runs(sources)
-    styles = assign_styles(entries, load_styles(folder / STYLES_FILE), options.styles)
     evaluation, _ = evaluate(sources, dataset, cache_path=folder / "eval_cache.json" if options.use_cache else None,
                              strict=options.strict, progress=progress)
+    entries = evaluation.entries
+    styles = assign_styles(pairings(entries), load_styles(folder / STYLES_FILE), options.styles)
     n = evaluation.n_sequences()
     label = f"{dataset_label} " if dataset_label else ""
     present = evaluation.attributes()
@@ -238,7 +237,7 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
             files += [(p, what) for p in paths + [tex]]
         else:
             try:
-                rows = speed_rows(entries, evaluation.scores(), paper=options.paper_fps)
+                rows = speed_rows(pairings(entries), evaluation.scores(), paper=options.paper_fps)
             except ValueError as exc:
                 notes.append(f"Table 1 left out: {exc}")
                 continue

@@ -1,8 +1,8 @@
 """Results-only trackers: folders of published raw results, analysed beside live trackers.
 
-``PublishedResults(name, path)`` is a *results source* (see ``evaluation.analysis``): it has
-``name``, ``display_name``, ``results_for(sequence)``, ``times_for(sequence)`` and, because published
-results do not always cover the sequence frame for frame, ``aligned_results_for(sequence)``.
+``PublishedResults(name, path)`` is a *results source* (:class:`evaluation.sources.ResultsSource`):
+boxes, times, runs and the files read; its ``aligned_results_for(sequence)`` places rows by the start
+frames below, because published results do not always cover the sequence frame for frame.
 
 Layouts (``layout='auto'`` picks the first that fits):
 
@@ -46,14 +46,13 @@ import numpy as np
 
 from evaluation.boxes_io import read_boxes_txt, read_text_file, read_values_txt
 from evaluation.data import Sequence
+from evaluation.sources import AlignedBoxes, ResultsAlignmentWarning, SourceBase, align_boxes
+
+__all__ = ["LAYOUTS", "META_FILE", "PublishedResults", "ResultsAlignmentWarning", "name_key", "parse_published_spec"]
 
 LAYOUTS = ("auto", "otb", "got10k", "pytracking")
 META_FILE = "_meta.json"
 _RUN_FILE = re.compile(r"^(?P<seq>.+)_(?P<run>\d{3})\.txt$")
-
-
-class ResultsAlignmentWarning(UserWarning):
-    """Published results do not cover a sequence frame for frame (missing frames count as failures)."""
 
 
 def name_key(name: str) -> str:
@@ -61,7 +60,7 @@ def name_key(name: str) -> str:
     return re.sub(r"[-_ .]", "", name).lower()
 
 
-class PublishedResults:
+class PublishedResults(SourceBase):
     """A folder of published raw results as a results source.
 
     Args:
@@ -164,6 +163,10 @@ class PublishedResults:
             candidates = [file.parent / f"{file.stem}_time.txt", file.parent / "times" / f"{file.stem}_time.txt"]
         return next((c for c in candidates if c.is_file()), None)
 
+    def cache_identity(self) -> dict[str, object]:
+        """Folder, layout and coordinate base (see :meth:`evaluation.sources.SourceBase.cache_identity`)."""
+        return {**super().cache_identity(), "one_based": self.one_based}
+
     def result_files_for(self, sequence: Sequence) -> list[Path]:
         """Every file the results of ``sequence`` are read from (for cache fingerprints)."""
         files = [self.results_file(sequence)]
@@ -188,8 +191,9 @@ class PublishedResults:
                              f"integer frame number, got {start!r}")
         return int(start)
 
-    def aligned_results_for(self, sequence: Sequence) -> tuple[np.ndarray, np.ndarray]:
-        """Predictions aligned with the sequence's frames.
+    def aligned_results_for(self, sequence: Sequence) -> AlignedBoxes:
+        """Predictions aligned with the sequence's frames (:func:`evaluation.sources.align_boxes` from the
+        start frame; NaN rows are lost targets, frames without a prediction).
 
         Returns:
             ``(boxes (N, 4) float64 xywh, has_prediction (N,) bool)`` with ``N = len(sequence)``; rows
@@ -206,18 +210,12 @@ class PublishedResults:
         if negative.any():
             row = int(np.flatnonzero(negative)[0])
             raise ValueError(f"{file}: row {row + 1}: negative width/height in predicted box {rows[row].tolist()}")
-        n = len(sequence)
         offset = self.start_frame_for(sequence) - sequence.start_frame
-        frame_index = np.arange(len(rows)) + offset
-        inside = (frame_index >= 0) & (frame_index < n) & ~lost
         if self.one_based:
             rows[:, :2] -= 1.0
-        boxes = np.full((n, 4), np.nan)
-        boxes[frame_index[inside]] = rows[inside]
-        has_prediction = np.zeros(n, dtype=bool)
-        has_prediction[frame_index[inside]] = True
-        self._warn_alignment(sequence, file, frame_index, lost, has_prediction)
-        return boxes, has_prediction
+        aligned = align_boxes(rows, sequence, first_frame=offset, lost=lost)
+        self._warn_alignment(sequence, file, np.arange(len(rows)) + offset, lost, aligned.has_prediction)
+        return aligned
 
     def _warn_alignment(self, sequence: Sequence, file: Path, frame_index: np.ndarray, lost: np.ndarray,
                         has_prediction: np.ndarray) -> None:

@@ -25,8 +25,8 @@ from evaluation.visualization.overlay import (
     ColorRGB, draw_box_xywh, draw_legend, draw_text_lines, tracker_color,
 )
 from evaluation.visualization.sinks import PngFramesSink, VideoSink, WindowSink, display_available
-from evaluation.visualization.sources import (ResultsSource, add_source_arguments, boxes_for, load_sequence,
-                                               load_sources, run_viewer)
+from evaluation.sources import ResultsSource, as_source
+from evaluation.visualization.sources import add_source_arguments, load_sequence, load_sources, run_viewer
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def play(sequence: Sequence, sources: Seq[ResultsSource], sink: VideoSink | Wind
 
     Stops early when the sink returns False (the window's q key). The sink is closed at the end.
     """
-    tracks = [(source.display_name, boxes_for(source, sequence), tracker_color(i)) for i, source in enumerate(sources)]
+    tracks = [(source.display_name, as_source(source).aligned_results_for(sequence).boxes, tracker_color(i))
+              for i, source in enumerate(sources)]
     shown = 0
     try:
         for index in tqdm(range(len(sequence)), desc=f"playback {sequence.name}", unit="frame",

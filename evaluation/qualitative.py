@@ -5,9 +5,10 @@ several trackers; solid lines for trackers with online training, dashed for base
         siamot:efficientnet_lite0 siamot:efficientnet_lite0_baseline \\
         --dataset otb2013 --sequences Jogging-1 Tiger1 --frames 40 120 200 --output fig4
 
-One row per sequence, one column per chosen frame. A tracker whose parameter name ends with ``_baseline``
-is dashed and shares the colour of its online-training twin (the paper's colour = backbone); ``--style``
-overrides colour and line style per tracker. Writes ``<output>.png`` and ``<output>.pdf``.
+One row per sequence, one column per chosen frame. A baseline (``siamot:<backbone>_baseline``, see
+:class:`evaluation.sources.Pairing`) is dashed and shares the colour of its online-training twin (the
+paper's colour = backbone); ``--style`` overrides colour and line style per tracker. Writes
+``<output>.png`` and ``<output>.pdf``.
 """
 from __future__ import annotations
 
@@ -27,9 +28,8 @@ from matplotlib.patches import Rectangle
 from evaluation.analysis.styles import split_style_spec
 from evaluation.data import Sequence
 from evaluation.visualization.overlay import tracker_color
-from evaluation.visualization.sources import (
-    ResultsSource, add_source_arguments, boxes_for, is_baseline, load_sequence, load_sources, run_viewer, style_group,
-)
+from evaluation.sources import ResultsSource, as_source
+from evaluation.visualization.sources import add_source_arguments, load_sequence, load_sources, run_viewer
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,14 @@ def parse_style(spec: str) -> tuple[str, BoxStyle]:
 
 
 def default_styles(sources: Seq[ResultsSource]) -> list[BoxStyle]:
-    """One colour per group of trackers differing only by ``_baseline``; dashed for baselines."""
+    """One colour per pairing group (a baseline and its online-training twin); dashed for baselines."""
     groups: dict[str, int] = {}
     styles = []
     for source in sources:
-        index = groups.setdefault(style_group(source), len(groups))
+        pairing = as_source(source).pairing()
+        index = groups.setdefault(pairing.group, len(groups))
         rgb = tuple(c / 255.0 for c in tracker_color(index))
-        styles.append(BoxStyle(rgb, "--" if is_baseline(source) else "-"))
+        styles.append(BoxStyle(rgb, "--" if pairing.baseline else "-"))
     return styles
 
 
@@ -104,7 +105,7 @@ def qualitative_figure(sequences: Seq[Sequence], frame_indices: Mapping[str, Seq
                             left=left_in / fig_w, right=1 - right_in / fig_w, top=1 - top_in / fig_h,
                             bottom=legend_in / fig_h)
     for row, sequence in enumerate(sequences):
-        boxes = [boxes_for(source, sequence) for source in sources]
+        boxes = [as_source(source).aligned_results_for(sequence).boxes for source in sources]
         for col in range(columns):
             ax = fig.add_subplot(grid[row, col])
             ax.set_xticks([])

@@ -59,6 +59,11 @@ def run_record_file(results_dir: Path, sequence: Sequence | str) -> Path:
     return results_dir / f"{_name(sequence)}_run.json"
 
 
+def analysed_files(results_dir: Path, sequence: Sequence | str) -> tuple[Path, Path]:
+    """The files the analysis reads (boxes and times; their sizes and times key its cache)."""
+    return result_file(results_dir, sequence), time_file(results_dir, sequence)
+
+
 def all_files(results_dir: Path, sequence: Sequence | str) -> tuple[Path, ...]:
     """Every file a run of ``sequence`` may write, in the order :func:`write_results` writes them."""
     return (state_file(results_dir, sequence), time_file(results_dir, sequence),

@@ -2,8 +2,8 @@
 
 A ``Tracker`` is cheap and picklable (names, a run id and the settings): runners send it to
 worker processes or Dask workers, where :meth:`Tracker.create` builds the real tracker.
-It is also a *results source* for the analysis (``display_name``, ``results_for``,
-``times_for``), like :class:`evaluation.peer_results.PublishedResults`.
+It is also a *results source* (:class:`evaluation.sources.ResultsSource`: its saved boxes, times,
+per-frame state and pairing), like :class:`evaluation.peer_results.PublishedResults`.
 
 Result files in ``results_dir = <results_path>/<name>/<parameter_name>[@<variant>][_<run_id:03d>]``
 (``@<variant>`` for a tracker with parameter overrides or a variant tag, see :class:`Tracker`); their
@@ -23,9 +23,10 @@ from evaluation import registry, results
 from evaluation.boxes_io import read_boxes_txt, read_values_txt
 from evaluation.data import Sequence
 from evaluation.settings import Settings, load_settings
+from evaluation.sources import Pairing, SourceBase, tracker_pairing
 
 
-class Tracker:
+class Tracker(SourceBase):
     """A runnable tracker configuration and its results folder.
 
     Args:
@@ -121,9 +122,26 @@ class Tracker:
         """Whether complete results made from the current inputs exist (:meth:`stale_reason` is None)."""
         return self.stale_reason(sequence) is None
 
+    # ----------------------------------------------------------------- results source
+
     def results_for(self, sequence: Sequence) -> np.ndarray:
         """(N, 4) float64 ``[x, y, w, h]`` boxes; ``FileNotFoundError`` names a missing file."""
         return read_boxes_txt(self.result_file(sequence))
+
+    def result_files_for(self, sequence: Sequence) -> list[Path]:
+        """The files the analysis reads (:func:`evaluation.results.analysed_files`)."""
+        return list(results.analysed_files(self.results_dir, sequence))
+
+    def run_group(self) -> str | None:
+        """``<name>_<parameter_name>[@<variant>]`` for a tracker with a run id (its runs are averaged
+        into one report entry), else ``None``."""
+        if self.run_id is None:
+            return None
+        return f"{self.name}_{self.parameter_name}" + (f"@{self.variant}" if self.variant else "")
+
+    def pairing(self) -> Pairing:
+        """From the parameter name (:func:`evaluation.sources.tracker_pairing`)."""
+        return tracker_pairing(self.name, self.parameter_name, self.variant, self.overrides)
 
     def times_for(self, sequence: Sequence) -> np.ndarray | None:
         """(N,) seconds per frame, or ``None`` when no time file was written."""

@@ -16,7 +16,7 @@ from evaluation.analysis.tables import attribute_frame, per_sequence_frame, summ
 from evaluation.boxes_io import write_boxes_txt, write_values_txt
 from evaluation.data import Sequence, SequenceList
 from evaluation.peer_results import ResultsAlignmentWarning
-from runner_fakes import FolderSource
+from source_fakes import FolderSource
 
 
 def make_dataset(n_sequences: int = 4, n_frames: int = 30, seed: int = 0) -> SequenceList:

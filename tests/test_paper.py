@@ -17,7 +17,8 @@ from evaluation.analysis.styles import (PALETTE, TrackerStyle, assign_styles, lo
 from evaluation.boxes_io import write_boxes_txt, write_values_txt
 from evaluation.data import Sequence, SequenceList
 from evaluation.paper import PaperOptions, main, make_paper
-from runner_fakes import FolderSource
+from evaluation.sources import Pairing, tracker_pairing
+from source_fakes import FolderSource
 
 FRAMES, SIZE_WH = 24, (96, 72)
 
@@ -66,8 +67,9 @@ def make_sources(root: Path, dataset: SequenceList, which: list[int] | None = No
 
 # -- styles -----------------------------------------------------------------------------------------
 
-def _named(*names: str) -> list[SimpleNamespace]:
-    return [SimpleNamespace(display_name=n) for n in names]
+def _named(*names: str) -> dict[str, Pairing]:
+    """Pairings by display name: ``X_baseline`` is the baseline of ``X`` (as a SiamOT baseline is of its default)."""
+    return {n: Pairing(f"g:{n.removesuffix('_baseline')}", n.endswith("_baseline")) for n in names}
 
 
 def test_styles_pair_baselines_and_ignore_order_and_other_trackers() -> None:
@@ -101,8 +103,8 @@ def test_styles_previous_and_overrides_win(tmp_path: Path) -> None:
 # -- Table 1 ----------------------------------------------------------------------------------------
 
 def test_speed_rows_pair_backbones_and_real_time() -> None:
-    entries = [SimpleNamespace(name="siamot", parameter_name=p, display_name=d) for p, d in
-               [("vgg19", "SiamOT-VGG"), ("vgg19_baseline", "SiamFC-VGG"), ("mil", "MIL")]]
+    named = [("siamot", "vgg19", "SiamOT-VGG"), ("siamot", "vgg19_baseline", "SiamFC-VGG"), ("opencv", "mil", "MIL")]
+    entries = {d: tracker_pairing(n, p) for n, p, d in named}
     scores = {"SiamOT-VGG": SimpleNamespace(fps=20.0), "SiamFC-VGG": SimpleNamespace(fps=30.0),
               "MIL": SimpleNamespace(fps=99.0)}
     rows = speed_rows(entries, scores)
@@ -115,7 +117,11 @@ def test_speed_rows_pair_backbones_and_real_time() -> None:
     latex = speed_table_latex(with_paper)
     assert "\\toprule" in latex and "\\cmidrule(lr){6-7}" in latex and "VGG & 30.0 & yes & 20.0 & no & 67.0 & 59.0" in latex
     with pytest.raises(ValueError, match="pairs; none among MIL"):
-        speed_rows(entries[2:], scores)
+        speed_rows({"MIL": entries["MIL"]}, scores)
+    # The paper's variant has no baseline of its own: not a row.
+    paper_variant = {"SiamOT-VGG-paper": tracker_pairing("siamot", "vgg19_paper"), "SiamFC-VGG": entries["SiamFC-VGG"]}
+    with pytest.raises(ValueError, match="pairs; none among"):
+        speed_rows(paper_variant, scores)
 
 
 # -- the artefacts ----------------------------------------------------------------------------------

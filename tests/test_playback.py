@@ -1,7 +1,6 @@
-"""Playback of saved results and the qualitative (Fig. 4) figure (issue 5)."""
+"""Playback of saved results and the qualitative (Fig. 4) figure."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,9 +15,7 @@ from evaluation.datasets import get_dataset
 from evaluation.tracker import Tracker
 from evaluation.visualization.overlay import tracker_color
 from evaluation.visualization.sinks import VideoSink, WindowSink
-from evaluation.visualization.sources import (
-    boxes_for, is_baseline, style_group,
-)
+from evaluation.sources import Pairing, ResultsAlignmentWarning, SourceBase, tracker_pairing
 
 N_FRAMES = 8
 
@@ -35,15 +32,18 @@ def toy_sequence(name: str = "Toy-1", n_frames: int = N_FRAMES, start_frame: int
     return Sequence(name, [str(i) for i in range(n_frames)], "toy", gt, frame_loader=load, start_frame=start_frame)
 
 
-class FolderResults:
-    """A results-only source (``<folder>/<seq>.txt``), standing in where ``PublishedResults`` is missing."""
+class FolderResults(SourceBase):
+    """A results source (``<folder>/<seq>.txt``), standing in where ``PublishedResults`` is missing; with a
+    ``parameter_name`` it pairs like the live ``siamot`` tracker of that parameter name."""
 
     def __init__(self, name: str, folder: Path, parameter_name: str | None = None) -> None:
         self.name = name
         self.display_name = name
         self.folder = folder
-        if parameter_name is not None:
-            self.parameter_name = parameter_name
+        self.parameter_name = parameter_name
+
+    def pairing(self) -> Pairing:
+        return super().pairing() if self.parameter_name is None else tracker_pairing("siamot", self.parameter_name)
 
     def results_for(self, sequence: Sequence) -> np.ndarray:
         from evaluation.boxes_io import read_boxes_txt
@@ -140,27 +140,38 @@ def test_play_stops_when_the_window_says_quit(tmp_path):
     assert shown == 3 and gui.shown == 3 and gui.closed
 
 
-def test_boxes_for_pads_short_results_and_cuts_long_ones(tmp_path, caplog):
+def test_viewers_pad_short_results_and_cut_long_ones(tmp_path):
     sequence = toy_sequence()
     write_boxes_txt(tmp_path / "Toy-1.txt", sequence.ground_truth_rect[:5])
-    with caplog.at_level(logging.WARNING):
-        boxes = boxes_for(FolderResults("Short", tmp_path), sequence)
-    assert boxes.shape == (N_FRAMES, 4) and np.isnan(boxes[5:]).all() and "5 result rows" in caplog.text
+    with pytest.warns(ResultsAlignmentWarning, match="Short: Toy-1: 5 result rows for 8 frames"):
+        boxes = FolderResults("Short", tmp_path).aligned_results_for(sequence).boxes
+    assert boxes.shape == (N_FRAMES, 4) and np.isnan(boxes[5:]).all()
+    np.testing.assert_array_equal(boxes[:5], sequence.ground_truth_rect[:5])
     write_boxes_txt(tmp_path / "Toy-1.txt", np.vstack([sequence.ground_truth_rect] * 2))
-    assert np.array_equal(boxes_for(FolderResults("Long", tmp_path), sequence), sequence.ground_truth_rect)
+    with pytest.warns(ResultsAlignmentWarning, match="extra rows ignored"):
+        boxes = FolderResults("Long", tmp_path).aligned_results_for(sequence).boxes
+    assert np.array_equal(boxes, sequence.ground_truth_rect)
 
 
 def test_missing_results_raise_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="Toy-1"):
-        boxes_for(FolderResults("None", tmp_path), toy_sequence())
+        FolderResults("None", tmp_path).aligned_results_for(toy_sequence())
 
 
-def test_styles():
-    online = SimpleNamespace(name="siamot", parameter_name="vgg19", display_name="siamot_vgg19")
-    baseline = SimpleNamespace(name="siamot", parameter_name="vgg19_baseline", display_name="x")
-    published = SimpleNamespace(name="KCF", display_name="KCF_baseline_001")
-    assert not is_baseline(online) and is_baseline(baseline) and is_baseline(published)
-    assert style_group(online) == style_group(baseline) != style_group(published)
+def test_styles_pair_a_baseline_with_its_backbone_default_only(tmp_path):
+    def live(parameter: str) -> Pairing:
+        return Tracker("siamot", parameter).pairing()
+
+    assert live("vgg19") == Pairing("siamot:vgg19", False, "vgg19")
+    assert live("vgg19_baseline") == Pairing("siamot:vgg19", True, "vgg19")
+    assert live("vgg19_paper").group == "siamot:vgg19_paper" and not live("vgg19_paper").baseline
+    # Display names say nothing: a published folder named like a baseline is its own, solid group.
+    published = FolderResults("KCF_baseline_001", tmp_path)
+    assert published.pairing() == Pairing("KCF_baseline_001:KCF_baseline_001")
+    # Ad-hoc overrides are a configuration of their own; turning online training off makes a baseline.
+    off = Tracker("siamot", "vgg19", overrides={"online_training": False}, variant="off")
+    assert off.pairing() == Pairing("siamot:vgg19@off", True)
+    assert tracker_pairing("opencv", "mil_baseline") == Pairing("opencv:mil_baseline")
 
 
 def fake_registry(monkeypatch):
@@ -203,9 +214,9 @@ def test_playback_cli_errors_in_one_line(tmp_path, monkeypatch, capsys):
 # --------------------------------------------------------------------------- qualitative figure
 
 
-def test_default_styles_pair_online_and_baseline():
-    sources = [SimpleNamespace(name="siamot", parameter_name=p, display_name=p)
-               for p in ("alexnet", "alexnet_baseline", "vgg19", "vgg19_baseline")]
+def test_default_styles_pair_online_and_baseline(tmp_path):
+    sources = [FolderResults(p, tmp_path, parameter_name=p) for p in ("alexnet", "alexnet_baseline", "vgg19",
+                                                                     "vgg19_baseline")]
     styles = qualitative.default_styles(sources)
     assert [s.linestyle for s in styles] == ["-", "--", "-", "--"]
     assert styles[0].color == styles[1].color != styles[2].color == styles[3].color

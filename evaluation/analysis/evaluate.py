@@ -1,20 +1,16 @@
 """Evaluate results sources on a sequence list: per (tracker, sequence) metrics, runs averaged, cached.
 
-A **results source** is any object with ``display_name: str``, ``name: str`` and
-``results_for(sequence) -> (N, 4) xywh array`` (``FileNotFoundError`` when missing); optionally
+The sources are :class:`evaluation.sources.ResultsSource` objects (live trackers, published results;
+any other object with ``display_name`` and ``results_for`` is taken through
+:func:`evaluation.sources.as_source`). :func:`group_runs` turns them into report entries once: a source
+with ``runs`` is one entry over those runs, and live trackers that differ only in ``run_id``
+(``trackerlist(..., run_ids=[...])``, same :meth:`~evaluation.sources.ResultsSource.run_group`) are
+grouped as runs of one tracker too. :class:`Evaluation` keeps the entries, so tables, styles and
+states never regroup the sources.
 
-- ``times_for(sequence) -> (N,) seconds | None`` (FPS);
-- ``aligned_results_for(sequence) -> (boxes (len(seq), 4), has_prediction (len(seq),))`` for sources
-  whose rows are not one per frame (see :mod:`evaluation.peer_results`);
-- ``runs``: a non-empty list of results sources, the runs of one tracker, averaged;
-- ``result_files_for(sequence)``, or ``result_file(sequence)``/``time_file(sequence)``, or
-  ``results_dir``: the files read, whose sizes and mtimes key the cache.
-
-Live ``evaluation.tracker.Tracker`` objects that share ``name`` and ``parameter_name`` and differ only in
-``run_id`` (``trackerlist(..., run_ids=[...])``) are grouped as runs of one tracker too.
-
-Results with fewer rows than the sequence count the missing frames as failures, rows past the end are
-ignored (both with a ``ResultsAlignmentWarning``); NaN or negative sizes are errors naming file and row.
+Boxes come from ``aligned_results_for`` (:func:`evaluation.sources.align_boxes`: results with fewer rows
+than the sequence count the missing frames as failures, rows past the end are ignored, both with a
+``ResultsAlignmentWarning``); NaN or negative sizes are errors naming file and row.
 """
 from __future__ import annotations
 
@@ -32,7 +28,7 @@ from evaluation.analysis.metrics import (Curves, Scores, SequenceMetrics, averag
 from evaluation.boxes_io import atomic_write_text, read_text_file
 from evaluation.data import Sequence, SequenceList
 from evaluation.datasets.attributes import ATTRIBUTE_NAMES
-from evaluation.peer_results import ResultsAlignmentWarning
+from evaluation.sources import Pairing, ResultsSource, as_source
 
 #: Bumped whenever the metric definitions change, so old caches are not reused.
 METRICS_VERSION = 1
@@ -66,39 +62,43 @@ class TrackerEntry:
     """One row of a report: a display name and the runs (results sources) averaged into it."""
 
     display_name: str
-    runs: list[Any]
+    runs: list[ResultsSource]
+
+    @property
+    def pairing(self) -> Pairing:
+        """The entry's colour group and baseline-ness: its first run's."""
+        return self.runs[0].pairing()
 
 
 def group_runs(sources: Iterable[Any]) -> list[TrackerEntry]:
     """Group results sources into report entries (order of first appearance kept).
 
-    A source with a non-empty ``runs`` list is one entry over those runs. Live trackers with the same
-    ``name``, ``parameter_name`` and ``variant`` and different ``run_id`` form one entry (display name:
-    their common ``display_name`` or ``<name>_<parameter_name>[@<variant>]``).
+    A source with a non-empty ``runs`` list is one entry over those runs. Sources with the same
+    :meth:`~evaluation.sources.ResultsSource.run_group` (live trackers of one configuration with
+    different run ids) form one entry, displayed as their common ``display_name``, else as the group key.
+
+    Raises:
+        ValueError: two entries would be displayed under one name.
+        TypeError: an object is not a results source (:func:`evaluation.sources.as_source`).
     """
     entries: list[TrackerEntry] = []
-    by_config: dict[tuple[str, str, str | None], TrackerEntry] = {}
-    for source in sources:
-        runs = getattr(source, "runs", None)
-        if isinstance(runs, list) and runs:
-            entries.append(TrackerEntry(source.display_name, list(runs)))
+    by_group: dict[str, TrackerEntry] = {}
+    for source in map(as_source, sources):
+        if source.runs:
+            entries.append(TrackerEntry(source.display_name, list(source.runs)))
             continue
-        run_id = getattr(source, "run_id", None)
-        parameter_name = getattr(source, "parameter_name", None)
-        if run_id is not None and parameter_name is not None:
-            variant = getattr(source, "variant", None)
-            config = (source.name, parameter_name, variant)
-            entry = by_config.get(config)
-            if entry is not None:
-                entry.runs.append(source)
-                if entry.display_name != source.display_name:
-                    entry.display_name = f"{source.name}_{parameter_name}" + (f"@{variant}" if variant else "")
-                continue
-            entry = TrackerEntry(source.display_name, [source])
-            by_config[config] = entry
+        group = source.run_group()
+        if group is None:
+            entries.append(TrackerEntry(source.display_name, [source]))
+            continue
+        entry = by_group.get(group)
+        if entry is None:
+            entry = by_group[group] = TrackerEntry(source.display_name, [source])
             entries.append(entry)
             continue
-        entries.append(TrackerEntry(source.display_name, [source]))
+        entry.runs.append(source)
+        if entry.display_name != source.display_name:
+            entry.display_name = group
     names = [e.display_name for e in entries]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -107,53 +107,24 @@ def group_runs(sources: Iterable[Any]) -> list[TrackerEntry]:
     return entries
 
 
+def pairings(entries: Iterable[TrackerEntry]) -> dict[str, Pairing]:
+    """``{display_name: pairing}`` of report entries (what styles and Table 1 pair by)."""
+    return {e.display_name: e.pairing for e in entries}
+
+
 # -- reading one run ------------------------------------------------------------------------------
 
-def result_files(source: Any, sequence: Sequence) -> list[Path] | None:
-    """The files a source reads for ``sequence`` (None when the source does not say)."""
-    if hasattr(source, "result_files_for"):
-        return [Path(p) for p in source.result_files_for(sequence)]
-    if hasattr(source, "result_file"):
-        files = [Path(source.result_file(sequence))]
-        if hasattr(source, "time_file"):
-            files.append(Path(source.time_file(sequence)))
-        return files
-    if hasattr(source, "results_dir"):
-        folder = Path(source.results_dir)
-        return [folder / f"{sequence.name}.txt", folder / f"{sequence.name}_time.txt"]
-    return None
-
-
-def _label(source: Any, sequence: Sequence) -> str:
-    files = result_files(source, sequence)
+def _label(source: ResultsSource, sequence: Sequence) -> str:
+    files = source.result_files_for(sequence)
     return str(files[0]) if files else f"{source.display_name}: {sequence.name}"
 
 
-def read_run(source: Any, sequence: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    """``(boxes (N, 4), has_prediction (N,))`` of one run, aligned with the sequence's N frames."""
-    if hasattr(source, "aligned_results_for"):
-        boxes, has_prediction = source.aligned_results_for(sequence)
-        return np.asarray(boxes, dtype=np.float64), np.asarray(has_prediction, dtype=bool)
-    rows = np.asarray(source.results_for(sequence), dtype=np.float64).reshape(-1, 4)
-    n = len(sequence.ground_truth_rect)
-    if len(rows) != n:
-        warnings.warn(f"{source.display_name}: {sequence.name}: {len(rows)} result rows for {n} frames "
-                      f"({_label(source, sequence)}); "
-                      + ("missing frames count as failures" if len(rows) < n else "extra rows ignored"),
-                      ResultsAlignmentWarning, stacklevel=2)
-    boxes = np.full((n, 4), np.nan)
-    boxes[:min(n, len(rows))] = rows[:n]
-    has_prediction = np.zeros(n, dtype=bool)
-    has_prediction[:min(n, len(rows))] = True
-    return boxes, has_prediction
-
-
-def evaluate_run(source: Any, sequence: Sequence) -> SequenceMetrics:
+def evaluate_run(source: ResultsSource, sequence: Sequence) -> SequenceMetrics:
     """Metrics of one run on one sequence, with its tracking time when the source has times."""
-    boxes, has_prediction = read_run(source, sequence)
+    boxes, has_prediction = source.aligned_results_for(sequence)
     metrics = evaluate_sequence(boxes, sequence.ground_truth_rect, has_prediction,
                                 source=_label(source, sequence))
-    times = source.times_for(sequence) if hasattr(source, "times_for") else None
+    times = source.times_for(sequence)
     if times is not None:
         times = np.asarray(times, dtype=np.float64).reshape(-1)
         times = times[np.isfinite(times)]
@@ -168,13 +139,14 @@ def _gt_digest(sequence: Sequence) -> str:
     return hashlib.sha256(np.ascontiguousarray(sequence.ground_truth_rect, dtype=np.float64).tobytes()).hexdigest()
 
 
-def cache_key(source: Any, sequence: Sequence) -> str | None:
+def cache_key(source: ResultsSource, sequence: Sequence) -> str | None:
     """Hash of everything the metrics of (source, sequence) depend on; None when not cacheable.
 
-    Inputs: the metric version, the source's identity (``repr``, coordinate base), the result files'
-    paths, sizes and modification times, and the ground truth with the sequence's start frame.
+    Inputs: the metric version, the source's identity (``cache_identity``: ``repr``, class, coordinate
+    base), the result files' paths, sizes and modification times, and the ground truth with the
+    sequence's start frame.
     """
-    files = result_files(source, sequence)
+    files = source.result_files_for(sequence)
     if files is None:
         return None
     stats = []
@@ -184,11 +156,7 @@ def cache_key(source: Any, sequence: Sequence) -> str | None:
             stats.append([str(file.absolute()), st.st_size, st.st_mtime_ns])
         except FileNotFoundError:
             stats.append([str(file.absolute()), None, None])
-    # The default object repr holds a memory address: it would never match in the next process.
-    identity = (repr(source) if type(source).__repr__ is not object.__repr__
-                else f"{source.name}/{source.display_name}")
-    payload = {"version": METRICS_VERSION, "source": identity, "class": type(source).__qualname__,
-               "one_based": getattr(source, "one_based", None), "files": stats, "sequence": sequence.name,
+    payload = {"version": METRICS_VERSION, **source.cache_identity(), "files": stats, "sequence": sequence.name,
                "start_frame": sequence.start_frame, "n_frames": len(sequence.ground_truth_rect),
                "gt": _gt_digest(sequence)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -251,12 +219,14 @@ class Evaluation:
         sequences: the evaluated sequences.
         metrics: ``metrics[tracker][sequence name]`` (runs averaged).
         skipped: ``skipped[tracker]`` = names of sequences that tracker had no results for.
+        entries: the report entries (display name and runs), in the order of ``trackers``.
     """
 
     trackers: list[str]
     sequences: SequenceList
     metrics: dict[str, dict[str, SequenceMetrics]]
     skipped: dict[str, list[str]]
+    entries: list[TrackerEntry] = field(default_factory=list)
 
     def attributes(self) -> list[str]:
         """Attributes flagged on at least one evaluated sequence: OTB's listing order, then others sorted."""
@@ -354,7 +324,7 @@ def evaluate(sources: TypingSequence[Any], dataset: Iterable[Sequence], cache_pa
                                   + "; ".join(f"{t}: {len(n)} missing" for t, n in skipped.items()))
     cache.save()
     return Evaluation([e.display_name for e in entries], kept,
-                      {t: {s.name: m[s.name] for s in kept} for t, m in metrics.items()}, skipped), cache
+                      {t: {s.name: m[s.name] for s in kept} for t, m in metrics.items()}, skipped, entries), cache
 
 
 def _short_list(names: list[str], limit: int = 8) -> str:

@@ -68,12 +68,11 @@ def legend_entries(scores: dict[str, Scores], kind: str) -> list[tuple[str, str]
 
 
 def name_styles(names: list[str]) -> dict[str, "TrackerStyle"]:
-    """Styles from display names alone (``X`` / ``X_baseline`` pair up); see :mod:`evaluation.analysis.styles`."""
-    from types import SimpleNamespace
-
+    """Styles from display names alone (each its own colour, solid); see :mod:`evaluation.analysis.styles`."""
     from evaluation.analysis.styles import assign_styles
+    from evaluation.sources import Pairing
 
-    return assign_styles([SimpleNamespace(display_name=n) for n in names])
+    return assign_styles({n: Pairing(f":{n}") for n in names})
 
 
 def draw_axes(axes: Any, curves: dict[str, Curves], scores: dict[str, Scores], kind: str, title: str,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence as TypingSequence
 
-from evaluation.analysis.evaluate import Evaluation, evaluate, group_runs
+from evaluation.analysis.evaluate import Evaluation, evaluate, pairings
 from evaluation.analysis.plots import plot_all
 from evaluation.analysis.styles import assign_styles
 from evaluation.analysis.tables import Table, attribute_table, summary_table
@@ -95,9 +95,9 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
     report_dir.mkdir(parents=True, exist_ok=True)
     evaluation, cache = evaluate(sources, dataset, cache_path=report_dir / CACHE_FILE if use_cache else None,
                                  strict=strict, progress=progress)
-    styles = assign_styles(group_runs(sources))  # one style per tracker in every plot
+    styles = assign_styles(pairings(evaluation.entries))  # one style per tracker in every plot
     scores = evaluation.scores()
-    states = collect_states(sources, evaluation)
+    states = collect_states(evaluation)
     trained = {t: s.mean_trained_fraction(evaluation.sequences.names()) for t, s in states.items()}
     summary = summary_table(scores, f"{report_name} ({evaluation.n_sequences()} sequences)", trained)
     tables = write_table(summary, report_dir / "summary")

@@ -2,18 +2,18 @@
 
 Our FPS are the analysis' (frames / summed per-frame tracking time that the runners recorded, see
 :mod:`evaluation.analysis.evaluate`), so the table needs no extra run. A backbone is a pair of live
-trackers that differ only by ``_baseline`` in their parameter name (``mobilenet_v2`` /
-``mobilenet_v2_baseline``, :func:`evaluation.visualization.sources.style_group`). This module owns
+trackers that a :class:`evaluation.sources.Pairing` pairs (a baseline and its backbone's default,
+``mobilenet_v2_baseline`` / ``mobilenet_v2``, owned by ``pytracking_siamot.variants``). This module owns
 the paper's own figures (:data:`PAPER_FPS`, GTX TITAN X), which ``benchmarks/speed.py`` prints too.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Mapping
 
 from evaluation.analysis.metrics import Scores
 from evaluation.analysis.tables import Table
-from evaluation.visualization.sources import is_baseline, parameter_name, style_group
+from evaluation.sources import Pairing
 
 #: Paper, Table 1 (GTX TITAN X): FPS without / with online training, by backbone parameter name, in
 #: the paper's row order.
@@ -54,31 +54,28 @@ def _common_label(online: str, baseline: str, fallback: str) -> str:
     return suffix or fallback
 
 
-def speed_rows(entries: Iterable[Any], scores: Mapping[str, Scores], paper: bool = False) -> list[SpeedRow]:
-    """Rows of Table 1 from report entries (objects with ``display_name``, optionally ``runs``) and
-    the analysis' scores by display name.
+def speed_rows(pairings: Mapping[str, Pairing], scores: Mapping[str, Scores], paper: bool = False) -> list[SpeedRow]:
+    """Rows of Table 1 from the report's pairings (display name -> :class:`~evaluation.sources.Pairing`,
+    ``evaluation.analysis.evaluate.pairings``) and the analysis' scores by display name.
 
-    Only groups with a ``_baseline`` member are backbones (a lone tracker has nothing to compare).
+    Only groups with a baseline and a tracker with online training are backbones (a lone tracker has
+    nothing to compare).
     With ``paper``, each row also gets the paper's TITAN X figures, and the paper's backbones we did
     not run are added after ours (our cells empty).
 
     Raises:
         ValueError: no backbone pair among the trackers and ``paper`` is False.
     """
-    entries = list(entries)
-    groups: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        runs = getattr(entry, "runs", None)
-        source = runs[0] if isinstance(runs, list) and runs else entry
-        mode = "without" if is_baseline(source) else "with"
-        group = groups.setdefault(style_group(source), {})
-        group.setdefault(mode, (entry.display_name, source))
+    groups: dict[str, dict[str, tuple[str, Pairing]]] = {}
+    for name, pairing in pairings.items():
+        mode = "without" if pairing.baseline else "with"
+        groups.setdefault(pairing.group, {}).setdefault(mode, (name, pairing))
     rows = []
     for members in groups.values():
         if "without" not in members or "with" not in members:
             continue
         (online_name, online), (baseline_name, _) = members["with"], members["without"]
-        backbone = parameter_name(online)
+        backbone = online.backbone or online.group
         paper_fps = PAPER_FPS.get(backbone, (None, None)) if paper else (None, None)
         rows.append(SpeedRow(backbone, _common_label(online_name, baseline_name, backbone),
                              scores[baseline_name].fps, scores[online_name].fps, *paper_fps))
@@ -88,7 +85,7 @@ def speed_rows(entries: Iterable[Any], scores: Mapping[str, Scores], paper: bool
         ours = {r.backbone for r in rows}
         rows += [SpeedRow(b, PAPER_BACKBONES.get(b, b), None, None, *PAPER_FPS[b]) for b in PAPER_FPS if b not in ours]
     if not rows:
-        names = ", ".join(e.display_name for e in entries)
+        names = ", ".join(pairings)
         raise ValueError(f"Table 1 needs <backbone> / <backbone>_baseline tracker pairs; none among {names}")
     return rows
 

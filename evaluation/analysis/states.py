@@ -1,9 +1,9 @@
 """Per-frame online state of live trackers, aligned with the per-frame IoU, for the analysis.
 
-A results source with ``state_for(sequence)`` (a live :class:`evaluation.tracker.Tracker`; the file is
+A results source's ``state_for(sequence)`` (a live :class:`evaluation.tracker.Tracker`: the file
 ``<seq>_state.csv``, columns ``frame`` and :data:`evaluation.results.STATE_KEYS`) gives, per frame, the
 confidences (``peak``, ``psr``, ``jcpp``, ``apce``) and whether online training ran (``trained``).
-Sources without that method, or without a state file for a sequence, have no state there.
+Sources without per-frame state (``state_for`` gives ``None``) have no state there.
 
 Frames used for confidences: every frame except the first (the initialisation, IoU 1 by construction)
 and those without valid ground truth; a frame without a value for a confidence is left out of that
@@ -12,14 +12,15 @@ confidence only. ``trained`` counts over every frame except the first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy as np
 
 from evaluation.analysis.confidence import CONFIDENCE_KEYS
-from evaluation.analysis.evaluate import Evaluation, group_runs, read_run
+from evaluation.analysis.evaluate import Evaluation
 from evaluation.analysis.metrics import frame_ious
 from evaluation.data import Sequence
+from evaluation.sources import ResultsSource
 
 
 @dataclass
@@ -33,15 +34,15 @@ class RunStates:
     trained_fraction: float | None = None
 
 
-def run_states(source: Any, sequence: Sequence) -> RunStates | None:
+def run_states(source: ResultsSource, sequence: Sequence) -> RunStates | None:
     """The state of ``source`` on ``sequence`` aligned with its IoU, or ``None`` without a state file.
 
     Rows are placed by their ``frame`` column (0-based); frames without a row have no values.
     """
-    state = source.state_for(sequence) if hasattr(source, "state_for") else None
+    state = source.state_for(sequence)
     if not state or "frame" not in state:
         return None
-    boxes, has_prediction = read_run(source, sequence)
+    boxes, has_prediction = source.aligned_results_for(sequence)
     ious, valid = frame_ious(boxes, sequence.ground_truth_rect, has_prediction,
                               source=f"{source.display_name}: {sequence.name}")
     n = len(ious)
@@ -105,10 +106,11 @@ class TrackerStates:
         return float(np.mean(values)) if values else None
 
 
-def collect_states(sources: Iterable[Any], evaluation: Evaluation) -> dict[str, TrackerStates]:
-    """States of every report entry that has any, keyed by display name, on the evaluated sequences."""
+def collect_states(evaluation: Evaluation) -> dict[str, TrackerStates]:
+    """States of every report entry (``evaluation.entries``) that has any, keyed by display name, on the
+    evaluated sequences."""
     out: dict[str, TrackerStates] = {}
-    for entry in group_runs(sources):
+    for entry in evaluation.entries:
         runs: dict[str, list[RunStates]] = {}
         for sequence in evaluation.sequences:
             found = [s for s in (run_states(source, sequence) for source in entry.runs) if s is not None]

@@ -1,9 +1,9 @@
 """One style (colour + line style) per tracker, shared by every figure of a report.
 
-The paper's convention is applied automatically: trackers that differ only by ``_baseline`` in their
-parameter name (``siamot:mobilenet_v2`` / ``siamot:mobilenet_v2_baseline``, see
-:func:`evaluation.visualization.sources.style_group`) share a colour, solid with online training,
-dashed without. Every other tracker is its own group.
+The paper's convention is applied automatically: a baseline and the tracker it is the baseline of
+(``siamot:mobilenet_v2_baseline`` / ``siamot:mobilenet_v2``: their :class:`evaluation.sources.Pairing`,
+whose owner is ``pytracking_siamot.variants``) share a colour, solid with online training, dashed
+without. Every other tracker is its own group.
 
 Stability: a group's colour does not depend on the order of the trackers or on their scores. Each
 group prefers the palette slot given by a hash of its key; groups that want the same slot are
@@ -18,9 +18,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Mapping
 
-from evaluation.visualization.sources import is_baseline, style_group
+from evaluation.sources import Pairing
 
 #: Colours in hex (matplotlib's tab10): readable on white plots and on video frames.
 PALETTE: tuple[str, ...] = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -75,28 +75,25 @@ def _slot(key: str) -> int:
     return int(hashlib.sha1(key.encode()).hexdigest(), 16) % len(PALETTE)
 
 
-def assign_styles(sources: Iterable[Any], previous: Mapping[str, TrackerStyle] | None = None,
+def assign_styles(pairings: Mapping[str, Pairing], previous: Mapping[str, TrackerStyle] | None = None,
                   overrides: Mapping[str, TrackerStyle] | None = None) -> dict[str, TrackerStyle]:
-    """``{display_name: style}`` for results sources (objects with ``display_name``; a source with a
-    non-empty ``runs`` list is styled by its first run's names).
+    """``{display_name: style}`` for the report's trackers.
 
     Args:
-        sources: the report's trackers.
+        pairings: display name -> :class:`~evaluation.sources.Pairing` (the group picks the colour, a
+            baseline is dashed), in the report's order (``evaluation.analysis.evaluate.pairings``).
         previous: styles chosen before (kept for trackers still present; their colours are taken).
         overrides: explicit styles by display name; a name matching no tracker is a ``ValueError``.
     """
-    sources = list(sources)
-    names = [s.display_name for s in sources]
+    names = list(pairings)
     previous = dict(previous or {})
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(names))
     if unknown:
         raise ValueError(f"--style names match no tracker: {', '.join(unknown)} (trackers: {', '.join(names)})")
-    groups: dict[str, list[Any]] = {}
-    for source in sources:
-        runs = getattr(source, "runs", None)
-        representative = runs[0] if isinstance(runs, list) and runs else source
-        groups.setdefault(style_group(representative), []).append((source.display_name, is_baseline(representative)))
+    groups: dict[str, list[tuple[str, bool]]] = {}
+    for name, pairing in pairings.items():
+        groups.setdefault(pairing.group, []).append((name, pairing.baseline))
     styles: dict[str, TrackerStyle] = {}
     used: dict[str, str] = {}  # colour -> group that holds it
     pending: list[str] = []

@@ -16,6 +16,7 @@ import pkgutil
 from typing import Any
 
 from evaluation.data import Sequence, SequenceList
+from evaluation.sources import ResultsSource
 
 EXPERIMENTS_PACKAGE = "evaluation.experiments"
 
@@ -57,9 +58,9 @@ def load_experiment(module: str, function: str) -> tuple[list[Any], SequenceList
                               f"got {type(result).__name__}")
     trackers, dataset = result
     trackers = list(trackers)
-    if not trackers or not all(hasattr(t, "display_name") for t in trackers):
+    if not trackers or not all(isinstance(t, ResultsSource) for t in trackers):
         raise ExperimentError(f"{mod.__name__}.{function}(): trackers must be a non-empty list of "
-                              f"trackers or results sources (objects with display_name)")
+                              f"trackers or results sources (evaluation.sources.ResultsSource)")
     if not all(isinstance(s, Sequence) for s in dataset):
         raise ExperimentError(f"{mod.__name__}.{function}(): dataset must hold evaluation.data.Sequence objects")
     return trackers, SequenceList(dataset)

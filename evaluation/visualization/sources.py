@@ -1,31 +1,18 @@
-"""Results sources for playback and figures: command-line specs, loading, styles.
+"""Results sources for playback and figures: command-line specs and loading.
 
-A results source is any object with ``display_name: str`` and ``results_for(sequence) -> (N, 4)``
-``[x, y, w, h]`` boxes: a live ``evaluation.tracker.Tracker`` (its saved results) or an
-``evaluation.peer_results.PublishedResults`` folder. Those modules are imported only when a
-spec is loaded, so this package works without them.
+The sources are :class:`evaluation.sources.ResultsSource` objects: live ``evaluation.tracker.Tracker``
+objects (their saved results) or ``evaluation.peer_results.PublishedResults`` folders. Those modules are
+imported only when a spec is loaded. Their boxes on a sequence's frames are
+``source.aligned_results_for(sequence).boxes`` (NaN rows, not drawn, where a frame has no box).
 """
 from __future__ import annotations
 
 import argparse
-import logging
-import re
 import sys
-from typing import Callable, Iterable, Protocol
-
-import numpy as np
+from typing import Callable, Iterable
 
 from evaluation.data import Sequence
-
-log = logging.getLogger(__name__)
-
-_BASELINE = re.compile(r"_baseline(_\d{3})?$")
-
-
-class ResultsSource(Protocol):
-    display_name: str
-
-    def results_for(self, sequence: Sequence) -> np.ndarray: ...
+from evaluation.sources import ResultsSource
 
 
 def load_sources(tracker_specs: Iterable[str] = (), published_specs: Iterable[str] = ()) -> list[ResultsSource]:
@@ -60,38 +47,6 @@ def load_sequence(dataset: str, sequence: str) -> Sequence:
     except ImportError as exc:
         raise ImportError(f"--dataset needs evaluation.datasets, which cannot be imported: {exc}") from exc
     return get_dataset(dataset).pick(sequence)
-
-
-def boxes_for(source: ResultsSource, sequence: Sequence) -> np.ndarray:
-    """``source``'s ``(len(sequence), 4)`` boxes; missing rows at the end become NaN (not drawn), extra rows are cut.
-
-    Raises whatever ``results_for`` raises for missing results (``FileNotFoundError`` naming the file).
-    """
-    boxes = np.asarray(source.results_for(sequence), dtype=np.float64).reshape(-1, 4)
-    n = len(sequence)
-    if len(boxes) != n:
-        log.warning("%s: %d result rows for %d frames of %s (%s)", source.display_name, len(boxes), n,
-                    sequence.name, "missing frames are not drawn" if len(boxes) < n else "extra rows ignored")
-        padded = np.full((n, 4), np.nan)
-        padded[:min(n, len(boxes))] = boxes[:n]
-        boxes = padded
-    return boxes
-
-
-def parameter_name(source: object) -> str:
-    """The source's parameter name (``parameter_name``), else its display name."""
-    return str(getattr(source, "parameter_name", None) or getattr(source, "display_name", ""))
-
-
-def is_baseline(source: object) -> bool:
-    """True for a tracker without online training: parameter (or display) name ending in ``_baseline``."""
-    return bool(_BASELINE.search(parameter_name(source)))
-
-
-def style_group(source: object) -> str:
-    """Trackers that differ only by ``_baseline`` share a group (one colour, solid vs dashed, as the paper's Fig. 4)."""
-    name = str(getattr(source, "name", "") or "")
-    return f"{name}:{_BASELINE.sub('', parameter_name(source))}"
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, trackers_help: str) -> None:
