@@ -41,12 +41,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from evaluation.cli_help import PlainHelpFormatter
 from evaluation.settings import load_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.analyze", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=PlainHelpFormatter)
     parser.add_argument("module", nargs="?",
                         help="experiment module: a name in evaluation/experiments/ (e.g. demo) or any importable "
                              "dotted path; its FUNCTION returns (trackers, dataset)")

@@ -25,12 +25,13 @@ import argparse
 import logging
 import sys
 
+from evaluation.cli_help import PlainHelpFormatter
 from evaluation.experiments import add_experiment_arguments, add_tre_argument, apply_tre, load_experiment
 from evaluation.run_tracker import add_run_arguments, check_run_arguments, cli_exit_status, execute
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.run_experiment", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=PlainHelpFormatter)
     add_experiment_arguments(parser)
     add_run_arguments(parser)
     parser.add_argument("--sequences", nargs="+", metavar="NAME", default=None,

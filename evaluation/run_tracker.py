@@ -21,6 +21,7 @@ import logging
 import sys
 from typing import Any
 
+from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import SequenceList
 
 EXIT_FAILURES = 1
@@ -57,7 +58,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                              "without --threads. 0 turns it off (default: 120; not applied with --scheduler)")
     parser.add_argument("--overwrite", action="store_true",
                         help="rerun pairs whose results are already complete (default: skip them; results "
-                             "whose initial box, frame count or parameters changed are recomputed)")
+                             "whose initial box, frame count or parameters changed are recomputed); "
+                             "needed for debug views of finished pairs, which are drawn while tracking")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -89,6 +91,10 @@ def execute(trackers: list[Any], dataset: SequenceList, args: argparse.Namespace
                           progress=not args.no_progress, torch_threads=args.torch_threads,
                           frame_timeout_s=frame_timeout_s(args, DEFAULT_FRAME_TIMEOUT_S))
     print(summary_line(results))
+    if factory is not None:
+        notice = debug_skipped_notice(results)
+        if notice:
+            print(notice)
     folders = sorted({str(t.results_dir) for t in trackers if hasattr(t, "results_dir")})
     for folder in folders:
         print(f"results: {folder}")
@@ -99,6 +105,16 @@ def execute(trackers: list[Any], dataset: SequenceList, args: argparse.Namespace
               file=sys.stderr)
         return EXIT_FAILURES
     return 0
+
+
+def debug_skipped_notice(results: list[Any]) -> str | None:
+    """One line for a debug run whose pairs were skipped because their results are complete
+    (debug views are drawn while tracking, so none were drawn for them); ``None`` when none was."""
+    skipped = sum(r.status == "skipped" for r in results)
+    if not skipped:
+        return None
+    return (f"debug views: {skipped} of {len(results)} (tracker, sequence) pairs already have complete results, "
+            f"so they were not tracked and no views were drawn; add --overwrite to track them again with the views")
 
 
 def frame_timeout_s(args: argparse.Namespace, default: float) -> float | None:
@@ -128,7 +144,7 @@ def select_sequences(dataset: SequenceList, selector: str | None) -> SequenceLis
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.run_tracker", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=PlainHelpFormatter)
     parser.add_argument("name", help="tracker name: siamot, opencv or a plugin's name "
                                      "(list them with python -m evaluation.registry)")
     parser.add_argument("parameter_name", metavar="param",

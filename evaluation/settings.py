@@ -18,6 +18,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Mapping
 
+from evaluation.cli_help import PlainHelpFormatter
+
 
 class SettingsError(ValueError):
     """The settings file cannot be read; the message names the file (and line)."""
@@ -160,7 +162,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation.settings", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=PlainHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     init = sub.add_parser("init", help="create the settings file from defaults if it is missing")
     init.add_argument("--no-detect", action="store_true", help="do not fill in data found in ../shared")

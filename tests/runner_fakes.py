@@ -195,6 +195,27 @@ def tracker_spec() -> TrackerSpec:
                        tracker_class=lambda: FakeTracker, description="test fake")
 
 
+#: What :class:`AnnouncingTracker` says once per run (like the float32 fallback of ``precision='auto'``).
+ANNOUNCEMENT = "fake tracker: a notice said once per run"
+
+
+class AnnouncingTracker(FakeTracker):
+    """A :class:`FakeTracker` that says :data:`ANNOUNCEMENT` through
+    ``ltr.inference.engine.announce_once`` whenever one is built (in every process)."""
+
+    def __init__(self, params: FakeParams) -> None:
+        from ltr.inference.engine import announce_once
+
+        super().__init__(params)
+        announce_once(ANNOUNCEMENT)
+
+
+def announcing_tracker_spec() -> TrackerSpec:
+    """Entry point of a fake plugin whose tracker is :class:`AnnouncingTracker`."""
+    return TrackerSpec(parameter_names=lambda: list(FAKE_PARAMETERS), make_parameters=_make_parameters,
+                       tracker_class=lambda: AnnouncingTracker, description="test fake that announces")
+
+
 def install_fake_plugin(root: Path, monkeypatch: pytest.MonkeyPatch, tracker_name: str = "fake",
                         target: str = "runner_fakes:tracker_spec", dist: str = "siamot_fake_plugin") -> Path:
     """Create ``<dist>-1.0.dist-info`` with an entry point in ``root`` and put ``root`` on ``sys.path``
@@ -219,3 +240,10 @@ def failing_experiment() -> tuple[list[Any], list[Sequence]]:
     from evaluation.tracker import Tracker
 
     return [Tracker("fake", "centroid")], [make_sequence("fine"), make_sequence("unreadable", fail_at=2)]
+
+
+def announcing_experiment() -> tuple[list[Any], list[Sequence]]:
+    """Three sequences for :class:`AnnouncingTracker` (the plugin ``announcing`` must be installed)."""
+    from evaluation.tracker import Tracker
+
+    return [Tracker("announcing", "centroid")], [make_sequence(f"seq{i}", seed=i) for i in range(3)]

@@ -16,7 +16,8 @@ from evaluation import analyze, paper, playback, qualitative, run_experiment, ru
 from evaluation.boxes_io import read_boxes_txt
 from evaluation.experiments import ExperimentError, load_experiment
 from evaluation.tracker import Tracker
-from runner_fakes import install_fake_plugin, make_sequence
+from ltr.inference.engine import ANNOUNCED_ENV
+from runner_fakes import ANNOUNCEMENT, install_fake_plugin, make_sequence
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -166,6 +167,75 @@ def test_save_debug_gives_identical_results(fake: Path, tmp_path: Path, isolated
     plain, debug = Tracker("fake", "centroid"), Tracker("fake", "centroid", run_id=1)
     assert plain.result_file("square").read_bytes() == debug.result_file("square").read_bytes()
     assert list((isolated_settings / "plots" / "debug").rglob("*square*"))
+
+
+def test_debug_run_on_complete_results_says_how_to_draw_them(fake: Path, tmp_path: Path,
+                                                             isolated_settings: Path, capsys) -> None:
+    folder = _folder_dataset(tmp_path / "data")
+    args = ["fake", "centroid", "--dataset", f"folder:{folder}", "--no-progress"]
+    debug_folder = isolated_settings / "plots" / "debug"
+    assert run_tracker.main(args) == 0
+    assert "debug views" not in capsys.readouterr().out  # no debug view asked for: nothing to say
+
+    assert run_tracker.main(args + ["--debug", "1", "--save-debug"]) == 0
+    out = capsys.readouterr().out
+    assert "0 done, 1 skipped" in out
+    notice = [line for line in out.splitlines() if line.startswith("debug views:")]
+    assert notice == ["debug views: 1 of 1 (tracker, sequence) pairs already have complete results, so they "
+                      "were not tracked and no views were drawn; add --overwrite to track them again with the views"]
+    assert not debug_folder.exists()
+
+    assert run_tracker.main(args + ["--debug", "1", "--save-debug", "--overwrite"]) == 0
+    out = capsys.readouterr().out
+    assert "1 done" in out and "debug views:" not in out
+    (video,) = [p for p in debug_folder.rglob("square*") if p.suffix == ".mp4" or p.is_dir()]
+    frames = cv2.VideoCapture(str(video)).get(cv2.CAP_PROP_FRAME_COUNT) if video.suffix == ".mp4" else \
+        len(list(video.glob("*.png")))
+    assert frames == 6
+
+
+def test_fallback_warning_is_said_once_per_run_not_per_worker(tmp_path: Path, monkeypatch) -> None:
+    """The tracker says its notice (``announce_once``) when built: in the main process's preflight
+    and in each of the two workers; only the main process prints it."""
+    root = tmp_path / "plugins"
+    install_fake_plugin(root, monkeypatch, tracker_name="announcing", target="runner_fakes:announcing_tracker_spec",
+                        dist="siamot_announcing_plugin")
+    monkeypatch.delenv(ANNOUNCED_ENV, raising=False)  # as in a fresh shell
+    done = _python(["-m", "evaluation.run_experiment", "runner_fakes", "announcing_experiment", "--threads", "2",
+                    "--no-progress"], extra_path=[root, TESTS])
+    assert done.returncode == 0, done.stderr
+    assert "3 done" in done.stdout
+    assert done.stderr.count(ANNOUNCEMENT) == 1, done.stderr
+
+
+# Every command-line tool of the project (python -m <module>, or its main(argv)), with subcommands.
+CLI_HELP_ARGS = [("evaluation.run_tracker", []), ("evaluation.run_experiment", []), ("evaluation.analyze", []),
+                 ("evaluation.registry", []), ("evaluation.settings", []), ("evaluation.settings", ["init"]),
+                 ("evaluation.settings", ["show"])]
+
+
+@pytest.mark.parametrize(("module", "command"), CLI_HELP_ARGS)
+def test_help_is_plain_text(module: str, command: list[str], capsys) -> None:
+    import importlib
+
+    main = importlib.import_module(module).main
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage:")
+    assert "``" not in text and not re.search(r":(mod|func|class|data|meth|attr):`", text), text
+    assert not re.search(r"::$", text, re.M), text  # reST literal-block markers
+
+
+def test_plain_text_reduces_rest_markup() -> None:
+    from evaluation.cli_help import plain_text
+
+    assert plain_text("run ``demo demo`` (see :mod:`evaluation.experiments`, :func:`~a.b.run`)") == \
+        "run demo demo (see evaluation.experiments, run)"
+    assert plain_text(":class:`the tracker <evaluation.tracker.Tracker>`") == "the tracker"
+    assert plain_text("Examples::\n\n    python -m x\nText ::\n") == "Examples:\n\n    python -m x\nText\n"
+    assert plain_text("a::b and ``x::``") == "a::b and x::"
 
 
 def test_load_experiment_builtin_and_errors() -> None:

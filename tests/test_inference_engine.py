@@ -27,8 +27,9 @@ needs_openvino = pytest.mark.skipif(not engine.openvino_available(), reason="ope
 
 @pytest.fixture
 def fresh_announcements(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forget the once-per-process messages so that each test sees its own."""
+    """Forget the once-per-run messages so that each test sees its own."""
     monkeypatch.setattr(engine, "_announced", set())
+    monkeypatch.delenv(engine.ANNOUNCED_ENV, raising=False)
 
 
 def test_cpu_flags_read_from_cpuinfo(tmp_path) -> None:

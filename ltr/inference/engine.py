@@ -10,8 +10,9 @@ interface: ``(B, 3, H, W)`` float32 RGB in [0, 255] -> float32 features.
 Precision (``resolve_precision``): ``'auto'`` uses bfloat16 where the hardware has bf16
 units (CPU flags ``amx_bf16`` / ``avx512_bf16`` / ARM ``bf16`` in ``/proc/cpuinfo``; CUDA:
 ``torch.cuda.is_bf16_supported()``, else float16), float32 elsewhere, and says so once per
-process. Features always come back as float32: the correlation, the score maps and all the
-maths after the network stay float32.
+run: the main process says it, and the worker processes it starts afterwards (they inherit
+``$SIAMOT_ANNOUNCED``) stay quiet. Features always come back as float32: the correlation, the
+score maps and all the maths after the network stay float32.
 
 Engines (``resolve_engine``): ``'torch'`` (autocast for bf16/fp16) or ``'openvino'`` (the
 frozen prefix converted with ``openvino.convert_model`` and compiled for the CPU with the
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -48,17 +50,30 @@ _DTYPES: dict[str, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16
 #: CPU feature flags (``/proc/cpuinfo``) that mean native bfloat16 arithmetic.
 BF16_CPU_FLAGS: frozenset[str] = frozenset({"amx_bf16", "avx512_bf16", "bf16"})
 
-_announced: set[str] = set()
+#: Environment variable naming the announcements already made in this process or a parent:
+#: worker processes (spawned, so they inherit it) do not repeat what the main process said.
+ANNOUNCED_ENV = "SIAMOT_ANNOUNCED"
+
+
+def _announcement_key(message: str) -> str:
+    return hashlib.sha1(message.encode()).hexdigest()[:12]
+
+
+_announced: set[str] = {key for key in os.environ.get(ANNOUNCED_ENV, "").split(",") if key}
 #: Compiled models (infer requests) kept per process, least recently used dropped first.
 MAX_COMPILED = 32
 _compiled: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
 
 def announce_once(message: str) -> None:
-    """Emit ``message`` as a ``RuntimeWarning`` the first time it is seen in this process."""
-    if message not in _announced:
-        _announced.add(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
+    """Emit ``message`` as a ``RuntimeWarning`` once per run: the first time it is seen in this
+    process, unless the process that started this one said it already (``$SIAMOT_ANNOUNCED``)."""
+    key = _announcement_key(message)
+    if key in _announced:
+        return
+    _announced.add(key)
+    os.environ[ANNOUNCED_ENV] = ",".join(sorted(_announced))
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def cpu_flags(path: str | Path = "/proc/cpuinfo") -> frozenset[str]:
@@ -93,7 +108,7 @@ def resolve_precision(precision: Precision, device: torch.device | str) -> Resol
 
     ``'fp32'`` and ``'bf16'`` are taken as given (bf16 without hardware support is emulated,
     slowly). ``'auto'``: bf16 where :func:`device_has_bf16`, else fp32 on the CPU and fp16 on
-    CUDA. Falling back is said once per process.
+    CUDA. Falling back is said once per run (:func:`announce_once`).
     """
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
