@@ -5,6 +5,7 @@ from typing import Any
 
 from evaluation.data import SequenceList
 from evaluation.tracker import Tracker
+from pytracking_siamot import variants
 
 
 def demo() -> tuple[list[Any], SequenceList]:
@@ -13,8 +14,9 @@ def demo() -> tuple[list[Any], SequenceList]:
     from evaluation.datasets import get_dataset
 
     trackers = [
-        Tracker("siamot", "mobilenet_v2", display_name="SiamOT-MobileNetV2"),
-        Tracker("siamot", "mobilenet_v2_baseline", display_name="SiamFC-MobileNetV2"),
+        Tracker("siamot", variants.parameter_name("mobilenet_v2"), display_name="SiamOT-MobileNetV2"),
+        Tracker("siamot", variants.parameter_name("mobilenet_v2", variants.BASELINE),
+                display_name="SiamFC-MobileNetV2"),
         Tracker("opencv", "mil", display_name="MIL"),
     ]
     return trackers, get_dataset("synthetic")

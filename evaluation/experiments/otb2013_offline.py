@@ -11,6 +11,7 @@ from typing import Any
 from evaluation.data import SequenceList
 from evaluation.settings import Settings, load_settings
 from evaluation.tracker import Tracker
+from pytracking_siamot import variants
 
 OFFLINE_BACKBONES: dict[str, str] = {"mobilenet_v2": "MobileNetV2", "efficientnet_lite0": "EfficientNet-Lite0"}
 
@@ -28,9 +29,10 @@ PUBLISHED: dict[str, str] = {
 def offline_trackers(settings: Settings) -> list[Tracker]:
     trackers = []
     for param, label in OFFLINE_BACKBONES.items():
-        trackers.append(Tracker("siamot", param, display_name=f"SiamOT-{label}", settings=settings))
-        trackers.append(Tracker("siamot", f"{param}_baseline", display_name=f"SiamFC-{label}",
+        trackers.append(Tracker("siamot", variants.parameter_name(param), display_name=f"SiamOT-{label}",
                                 settings=settings))
+        trackers.append(Tracker("siamot", variants.parameter_name(param, variants.BASELINE),
+                                display_name=f"SiamFC-{label}", settings=settings))
     for param, label in OPENCV_PEERS.items():
         trackers.append(Tracker("opencv", param, display_name=label, settings=settings))
     return trackers

@@ -11,6 +11,7 @@ from typing import Any
 
 from evaluation.data import SequenceList
 from evaluation.tracker import Tracker
+from pytracking_siamot import variants
 
 PAPER_BACKBONES: dict[str, str] = {
     "alexnet": "AlexNet",
@@ -24,8 +25,9 @@ def paper_trackers() -> list[Tracker]:
     """``SiamOT-<backbone>`` (online training) and ``SiamFC-<backbone>`` (baseline) per backbone."""
     trackers = []
     for param, label in PAPER_BACKBONES.items():
-        trackers.append(Tracker("siamot", param, display_name=f"SiamOT-{label}"))
-        trackers.append(Tracker("siamot", f"{param}_baseline", display_name=f"SiamFC-{label}"))
+        trackers.append(Tracker("siamot", variants.parameter_name(param), display_name=f"SiamOT-{label}"))
+        trackers.append(Tracker("siamot", variants.parameter_name(param, variants.BASELINE),
+                                display_name=f"SiamFC-{label}"))
     return trackers
 
 
