@@ -81,6 +81,12 @@ from ltr.inference.engine import device_has_bf16
 from ltr.models.backbone import BACKBONES
 from pytracking_siamot.tracker.siamot.tracker import resolve_device
 
+# torch's profiler (Kineto) writes its own markers ("USDT: ... profiler_start") and, with a CUDA
+# build of torch on a machine without a GPU, "ERROR: ... gpuGetDeviceCount failed with code 35"
+# straight to stderr; neither concerns the stage times. Kineto reads its log level once, when the
+# first profile starts; 6 is above its highest level. Set KINETO_LOG_LEVEL yourself to see them.
+os.environ.setdefault("KINETO_LOG_LEVEL", "6")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEQUENCE = REPO_ROOT.parent / "shared" / "otb2013" / "Crossing"
 
