@@ -51,8 +51,6 @@ class Tracker(SourceBase):
             names the folder. The default display name then reads ``<name>_<parameter_name>@<variant>``.
     """
 
-    is_results_only = False
-
     def __init__(self, name: str, parameter_name: str, run_id: int | None = None,
                  display_name: str | None = None, settings: Settings | None = None,
                  check: bool = True, overrides: Mapping[str, Any] | None = None,
