@@ -7,13 +7,13 @@ half-written result that a resumed run would take as complete.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+
+from pytracking_siamot.atomic import atomic_write_bytes  # noqa: F401  (re-exported: the toolkit's writers)
 
 _SPLIT = re.compile(r"[,\t; ]+")
 
@@ -64,29 +64,6 @@ def read_text_file(path: str | Path) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise ValueError(f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
-
-
-def atomic_write_bytes(path: str | Path, data: bytes, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file + rename in the same folder).
-
-    ``mode``: the file's permission bits; None gives a new file's usual ``0o666`` less the umask.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        if mode is None:
-            # mkstemp creates 0600 files; give results the usual permissions (readable by other users).
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

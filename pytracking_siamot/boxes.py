@@ -101,3 +101,12 @@ def normalized_center_error_xywh(pred_xywh: np.ndarray, gt_xywh: np.ndarray) -> 
     offset_xy = center_xy(pred_xywh) - center_xy(gt)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.linalg.norm(offset_xy / gt[..., 2:4], axis=-1)
+
+
+def valid_gt_mask(gt_xywh: np.ndarray) -> np.ndarray:
+    """``(N,)`` bool: ``(N, 4)`` ``xywh`` rows that are finite with width and height > 0 (a valid annotation).
+
+    Only the size decides: x/y may legitimately be <= 0 for a target partly outside the image.
+    """
+    gt = np.asarray(gt_xywh, dtype=np.float64)
+    return np.all(np.isfinite(gt), axis=1) & np.all(gt[:, 2:] > 0, axis=1)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from evaluation.boxes_io import atomic_write_bytes
+from pytracking_siamot.atomic import atomic_write_bytes
 from pytracking_siamot import pytracking_compat as compat
 
 MANIFEST_NAME = ".siamot-integration.json"

@@ -42,8 +42,11 @@ def test_validate_init_outside_image() -> None:
 
 def test_read_any_delimiter_and_errors(tmp_path: Path) -> None:
     path = tmp_path / "gt.txt"
-    path.write_text("1,2,3,4\n5\t6\t7\t8\n9 10  11 12\n\n13, 14, 15, 16\n")
+    path.write_text("1,2,3,4\n5\t6\t7\t8\n9 10  11 12\n13, 14, 15, 16\n\n  \n")  # trailing blank lines end
     assert read_boxes_txt(path).tolist() == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]
+    path.write_text("1,2,3,4\n\n5,6,7,8\n")  # rows are frames: a blank line inside would shift the rest
+    with pytest.raises(ValueError, match=r"gt.txt:2: blank line between box rows"):
+        read_boxes_txt(path)
     path.write_text("1,2,3,4\n1,2,3\n")
     with pytest.raises(ValueError, match=r"gt.txt:2: expected 4 values"):
         read_boxes_txt(path)

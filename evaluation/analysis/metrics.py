@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from pytracking_siamot.boxes import center_error_xywh, iou_xywh, normalized_center_error_xywh
+from pytracking_siamot.boxes import center_error_xywh, iou_xywh, normalized_center_error_xywh, valid_gt_mask
 
 #: IoU thresholds of the success curve (21 values, strict ``>``).
 SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
@@ -57,15 +57,6 @@ def check_prediction_rows(pred_xywh: np.ndarray, source: str) -> np.ndarray:
         row = int(np.flatnonzero(bad_size)[0])
         raise ValueError(f"{source}: row {row + 1}: negative width/height in predicted box {pred[row].tolist()}")
     return pred
-
-
-def valid_gt_mask(gt_xywh: np.ndarray) -> np.ndarray:
-    """``(N,)`` bool: ground-truth rows that are finite with width and height > 0.
-
-    Only the size decides: x/y may legitimately be <= 0 for a target partly outside the image.
-    """
-    gt = np.asarray(gt_xywh, dtype=np.float64)
-    return np.all(np.isfinite(gt), axis=1) & np.all(gt[:, 2:] > 0, axis=1)
 
 
 def fill_predictions(pred_xywh: np.ndarray, gt_xywh: np.ndarray,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evaluation.analysis.metrics import valid_gt_mask
+from pytracking_siamot.boxes import valid_gt_mask
 from evaluation.data import FrameLoader, Sequence, SequenceList
 
 #: Segments per sequence in OTB2013's TRE.
