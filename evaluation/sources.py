@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 import numpy as np
 
 from evaluation.data import Sequence
+from pytracking_siamot import variants
 
 
 class ResultsAlignmentWarning(UserWarning):
@@ -100,8 +101,6 @@ def tracker_pairing(name: str, parameter_name: str, variant: str | None = None,
     (``siamot:mobilenet_v2`` for ``mobilenet_v2`` and ``mobilenet_v2_baseline``); any other variant or
     tracker is a group of its own. A tracker with ad-hoc overrides (``variant`` tag) is its own group,
     a baseline when the overrides turn online training off."""
-    from pytracking_siamot import variants
-
     if variant is not None:
         return Pairing(f"{name}:{parameter_name}@{variant}", (overrides or {}).get("online_training") is False)
     parsed = variants.parse_parameter_name(parameter_name) if name == variants.TRACKER_NAME else None
