@@ -112,6 +112,10 @@ def test_ablation_runs_the_variants_parameter_files(isolated_settings: Path) -> 
         paper = trackers["paper"].get_parameters()
         assert all(getattr(paper, k) == v for k, v in variants.PAPER_ONLINE.items())
         assert trackers["baseline"].get_parameters().online_training is False
+        # Figures: the baseline is dashed in its default's colour, the paper's variant has a colour of its own.
+        pairing = {name: t.pairing() for name, t in trackers.items()}
+        assert pairing["baseline"].group == pairing["default"].group != pairing["paper"].group
+        assert [p.baseline for p in pairing.values()] == [False, True, False]
 
 
 def test_ablation_baseline_and_the_baseline_file_share_one_results_folder(isolated_settings: Path) -> None:

@@ -1,7 +1,8 @@
 """Analysis of tracking results: OPE metrics, evaluation of results sources, tables, plots, reports.
 
 - :mod:`~evaluation.analysis.metrics`: pure metric functions (success/precision curves, AUC, ...).
-- :mod:`~evaluation.analysis.evaluate`: results sources on a sequence list, runs averaged, cached.
+- :mod:`~evaluation.analysis.evaluate`: results sources (:mod:`evaluation.sources`: live trackers,
+  published results) on a sequence list, runs averaged, cached.
 - :mod:`~evaluation.analysis.tables`: summary, per-attribute and per-sequence scores as pandas
   DataFrames, and the tables written from them (text, CSV, Markdown).
 - :mod:`~evaluation.analysis.plots`: success / precision / normalised-precision plots (PNG, PDF, TikZ).
