@@ -599,6 +599,8 @@ def check_scheduler_address(address: str, timeout_s: float = 5.0) -> None:
     host = host.strip("[]")
     if not host or not port_text.isdigit():
         raise ValueError(f"--scheduler {address!r}: expected tcp://HOST:PORT")
+    if not 0 < int(port_text) < 65536:
+        raise ValueError(f"--scheduler {address!r}: port {port_text} is out of range (1-65535)")
     try:
         with socket.create_connection((host, int(port_text)), timeout=timeout_s) as sock:
             sock.settimeout(timeout_s)
@@ -649,7 +651,11 @@ def _run_dask(tasks: list[Task], pending: list[int], scheduler: str | Any, obser
         from dask.distributed import Client, as_completed as dask_as_completed
     except ImportError as exc:
         raise ImportError("--scheduler needs Dask distributed: pip install 'dask[distributed]'") from exc
-    client = Client(scheduler, timeout="10s")
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TypeError, ValueError) as exc:  # e.g. tls:// without Dask's TLS settings: a TypeError
+        raise ConnectionError(f"--scheduler {scheduler}: Dask could not connect ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else exc!r})") from exc
     try:
         futures = {client.submit(run_task, tasks[i], observer_factory, torch_threads, pure=False): i for i in pending}
         for future in dask_as_completed(list(futures)):

@@ -400,3 +400,11 @@ def test_settings_values_with_a_bom_or_stray_spaces(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("SIAMOT_PLOTS_PATH", "   ")
     with pytest.raises(SettingsError, match="SIAMOT_PLOTS_PATH is set to an empty value in the environment"):
         load_settings(bom).path("plots_path")
+
+
+def test_scheduler_addresses_dask_cannot_use_are_one_line(kept: Tracker) -> None:
+    pytest.importorskip("dask.distributed")
+    with pytest.raises(ValueError, match=r"port 70000 is out of range \(1-65535\)"):
+        check_scheduler_address("tcp://127.0.0.1:70000")
+    with pytest.raises(ConnectionError, match=r"^--scheduler tls://127.0.0.1:1: Dask could not connect \(TypeError: "):
+        run_dataset([kept], [make_sequence("tls", n_frames=3)], scheduler="tls://127.0.0.1:1", progress=False)
