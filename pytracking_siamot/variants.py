@@ -122,3 +122,10 @@ def baseline_of(name: str) -> str | None:
     if parsed is None or variant(parsed.variant).online_training:
         return None
     return parameter_name(parsed.backbone, DEFAULT)
+
+
+#: How each backbone of ``ltr.models.backbone.BACKBONES`` is named in tables and figures (the paper's
+#: spelling for its four). Kept here, free of torch, so that the toolkit's tables need not load networks.
+BACKBONE_LABELS: dict[str, str] = {"alexnet": "AlexNet", "vgg19": "VGGNet-19", "resnet34": "ResNet-34",
+                                   "inception_v3": "Inception-v3", "mobilenet_v2": "MobileNetV2",
+                                   "efficientnet_lite0": "EfficientNet-Lite0"}

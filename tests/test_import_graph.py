@@ -1,4 +1,5 @@
-"""The project's modules import each other without cycles, deferred (function-level) imports included."""
+"""The project's modules import each other without cycles and only downwards through the package layers,
+deferred (function-level) imports included."""
 from __future__ import annotations
 
 import ast
@@ -93,3 +94,62 @@ def test_project_has_no_import_cycle() -> None:
     graph = {name: imported_modules(name, path, modules) for name, path in modules.items()}
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+#: The layers, lowest first: a module imports modules of its own layer or below, never above. Each entry
+#: is a package or module and everything under it; ``"evaluation"`` alone is the package's ``__init__``. The
+#: tracker plugin (``ltr``, ``pytracking_siamot``, ``parameter``) sits below the toolkit and never imports it.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("ltr",),
+    ("pytracking_siamot",),
+    ("parameter",),
+    ("evaluation", "evaluation.data", "evaluation.settings", "evaluation.boxes_io", "evaluation.results",
+     "evaluation.sources", "evaluation.cli_help"),
+    ("evaluation.datasets",),
+    ("evaluation.registry", "evaluation.opencv_trackers", "evaluation.tracker", "evaluation.peer_results"),
+    ("evaluation.analysis",),
+    ("evaluation.visualization",),
+    ("evaluation.running",),
+    ("evaluation.experiments",),
+    ("evaluation.run_tracker", "evaluation.run_experiment", "evaluation.analyze", "evaluation.paper",
+     "evaluation.playback", "evaluation.qualitative"),
+    ("benchmarks",),
+)
+
+
+def layer_of(module: str) -> int | None:
+    """Index in :data:`LAYERS` of the longest entry that is ``module`` or a package above it."""
+    best: tuple[int, int] | None = None  # (entry length, layer)
+    for index, entries in enumerate(LAYERS):
+        for entry in entries:
+            covers = module == entry or (entry != "evaluation" and module.startswith(entry + "."))
+            if covers and (best is None or len(entry) > best[0]):
+                best = (len(entry), index)
+    return None if best is None else best[1]
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """``"a -> b"`` for every import of a higher layer (or of a module no layer names) in ``graph``."""
+    found = []
+    for module, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            low, high = layer_of(module), layer_of(target)
+            if low is None or high is None or high > low:
+                found.append(f"{module} -> {target}")
+    return found
+
+
+def test_upward_imports_catch_a_planted_package_loop() -> None:
+    # No module cycle, but analysis and visualization would import each other as packages.
+    planted = {"evaluation.analysis.a": {"evaluation.visualization.b"},
+               "evaluation.visualization.b": {"evaluation.analysis.c"}, "evaluation.analysis.c": set()}
+    assert find_cycle(planted) is None
+    assert upward_imports(planted) == ["evaluation.analysis.a -> evaluation.visualization.b"]
+    assert upward_imports({"pytracking_siamot.x": {"evaluation.data"}}) == ["pytracking_siamot.x -> evaluation.data"]
+    assert upward_imports({"evaluation.newthing": {"evaluation.data"}}) == ["evaluation.newthing -> evaluation.data"]
+
+
+def test_packages_import_only_downwards() -> None:
+    modules = project_modules()
+    graph = {name: imported_modules(name, path, modules) for name, path in modules.items()}
+    assert upward_imports(graph) == [], "upward imports (or modules missing from LAYERS)"

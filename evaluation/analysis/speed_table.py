@@ -14,6 +14,7 @@ from typing import Mapping
 from evaluation.analysis.metrics import Scores
 from evaluation.analysis.tables import Table
 from evaluation.sources import Pairing
+from pytracking_siamot.variants import BACKBONE_LABELS
 
 #: Paper, Table 1 (GTX TITAN X): FPS without / with online training, by backbone parameter name, in
 #: the paper's row order.
@@ -80,10 +81,8 @@ def speed_rows(pairings: Mapping[str, Pairing], scores: Mapping[str, Scores], pa
         rows.append(SpeedRow(backbone, _common_label(online_name, baseline_name, backbone),
                              scores[baseline_name].fps, scores[online_name].fps, *paper_fps))
     if paper:
-        from evaluation.experiments.otb2013_paper import PAPER_BACKBONES  # the backbones' names
-
         ours = {r.backbone for r in rows}
-        rows += [SpeedRow(b, PAPER_BACKBONES.get(b, b), None, None, *PAPER_FPS[b]) for b in PAPER_FPS if b not in ours]
+        rows += [SpeedRow(b, BACKBONE_LABELS.get(b, b), None, None, *PAPER_FPS[b]) for b in PAPER_FPS if b not in ours]
     if not rows:
         names = ", ".join(pairings)
         raise ValueError(f"Table 1 needs <backbone> / <backbone>_baseline tracker pairs; none among {names}")

@@ -13,7 +13,8 @@ from evaluation.settings import Settings, load_settings
 from evaluation.tracker import Tracker
 from pytracking_siamot import variants
 
-OFFLINE_BACKBONES: dict[str, str] = {"mobilenet_v2": "MobileNetV2", "efficientnet_lite0": "EfficientNet-Lite0"}
+OFFLINE_BACKBONES: dict[str, str] = {b: variants.BACKBONE_LABELS[b]
+                                       for b in ("mobilenet_v2", "efficientnet_lite0")}
 
 OPENCV_PEERS: dict[str, str] = {"mil": "MIL", "nano": "NanoTrack", "vit": "VitTrack"}
 

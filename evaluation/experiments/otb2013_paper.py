@@ -13,12 +13,8 @@ from evaluation.data import SequenceList
 from evaluation.tracker import Tracker
 from pytracking_siamot import variants
 
-PAPER_BACKBONES: dict[str, str] = {
-    "alexnet": "AlexNet",
-    "vgg19": "VGGNet-19",
-    "resnet34": "ResNet-34",
-    "inception_v3": "Inception-v3",
-}
+PAPER_BACKBONES: dict[str, str] = {b: variants.BACKBONE_LABELS[b]
+                                     for b in ("alexnet", "vgg19", "resnet34", "inception_v3")}
 
 
 def paper_trackers() -> list[Tracker]:
