@@ -239,3 +239,9 @@ def test_offline_efficientnet_lite0_maps_onto_timm(otb2013_dir: Path) -> None:
     # A cut backbone built with pretrained=True uses the same tensors.
     backbone = build_backbone("efficientnet_lite0", pretrained=True)
     assert torch.equal(backbone.features[0].weight, lite0.conv_stem.weight)
+
+
+def test_every_backbone_has_a_display_label() -> None:
+    from pytracking_siamot.variants import BACKBONE_LABELS
+
+    assert set(BACKBONE_LABELS) == set(BACKBONES)
