@@ -41,7 +41,7 @@ on CUDA; ``conv`` = grouped convolution, ``matmul`` = one GEMM plus a gather-sum
 result), ``channels_last`` (NHWC network weights) and ``current_map`` (``recrop``: the paper's
 extra search crop and backbone pass for ``R_c``; ``shifted``: the chosen scale's response
 resampled at the new centre, no extra pass, an approximation). The online training always
-runs the frozen prefix of the backbone once per training event (``OnlineUpdater.train``, the
+runs the frozen prefix of the backbone once per training event (``BackboneFineTuning.train``, the
 same maths). ``tests/test_speed_equivalence.py`` checks that ``correlation``, ``channels_last``
 and the frozen-prefix training do not change the boxes or the weights.
 

@@ -74,70 +74,36 @@ class SiamOTParams:
             drifts to ~1 even on background).
         template_update_max: multiplies ``alpha`` of Eq. 11 (1.0 = the paper).
 
-    Online training:
+    Online training (``pytracking_siamot.online``; one :class:`~pytracking_siamot.online.method.OnlineMethod`
+    per method, chosen by ``pytracking_siamot.online.factory``):
         online_training: run it (``False`` is the SiamFC baseline).
-        online_method: ``'adapter'`` (default; ``pytracking_siamot.online.adapter``): the backbone
-            stays frozen and an identity-initialised adapter on ``Zf`` is trained on a sample
-            memory; ``'backbone'`` (the paper, ``OnlineUpdater.train``): the last
-            ``trainable_layers`` blocks are fine-tuned on the current frame when JCPP > ``T_c``
+        online_method: ``'adapter'`` (default; ``online.adapter.AdapterMethod``): the backbone stays
+            frozen and an identity-initialised adapter on the ``Zf`` cells of the target is trained on
+            a sample memory; ``'backbone'`` (the paper, ``online.backbone.BackboneFineTuning``): the
+            last ``trainable_layers`` blocks are fine-tuned on the current frame when JCPP > ``T_c``
             and loss > ``T_l`` (Eq. 5).
+        current_map: how ``R_c`` is obtained by the paper's method and the baseline's debug output:
+            ``'recrop'`` (the paper: a search crop centred on the tracked position, one more backbone
+            pass per frame), ``'shifted'`` (the chosen scale's response resampled at the new centre,
+            no extra pass) or ``'gated'`` (the shifted map first, the recropped one only when its
+            JCPP exceeds ``T_c``). The adapter always uses the shifted maps.
 
     The paper's backbone fine-tuning (``online_method='backbone'``):
         learning_rate, momentum, train_iterations: SGD (the paper: momentum 0.9, 4 iterations;
             it gives no learning rate). trainable_layers: last parameterised blocks of
             ``backbone.features`` fine-tuned (0 = all); BatchNorm statistics stay frozen.
-        current_map: how ``R_c`` is obtained: ``'recrop'`` (the paper: a search crop centred on
-            the tracked position, one more backbone pass per frame), ``'shifted'`` (the chosen
-            scale's response resampled at the new centre, no extra pass) or ``'gated'`` (the
-            shifted map first, the recropped one only when its JCPP exceeds ``T_c``).
 
     The adapter (``online_method='adapter'``):
-        adapter: ``'kernel'`` (a free correction of every ``Zf`` cell, in units of the RMS of the
-            centred ``Zf``) or ``'channel'`` (one weight per channel).
-        adapter_mask: ``'target'``: a ``'kernel'`` adapter corrects only the ``Zf`` cells that cover
-            the first-frame target box (not its context); ``'none'``: every cell.
-        adapter_confidence: the map JCPP is computed on: ``'first_frame_template'`` (the
-            un-adapted first-frame ``Zf`` against the current search features at the tracked
-            position: an independent check that cannot be inflated by the adapter's own training)
-            or ``'adapted'`` (the adapted map, relative to the first frame under the same adapter).
-        training_label: target distribution of a sample: ``'gaussian'`` (``label_sigma`` cells,
-            centred on the tracked position) or ``'template'`` (``R_t`` re-centred there).
-        label_center: where a sample's label is centred: ``'tracked'`` (the tracked position) or
-            ``'first_frame_template'`` (the peak of the un-adapted first-frame ``Zf``'s map of the
-            chosen scale, found as the tracker finds its peak): a teacher that the adapter's own
-            offsets cannot move.
-        scale_choice: the maps the scale is chosen on: ``'adapted'`` (the tracker's maps, as
-            SiamFC) or ``'first_frame_template'`` (the un-adapted first-frame ``Zf``'s maps of the
-            same search features, one more correlation per frame); the position always comes from
-            the adapted map of the chosen scale.
-        sample_scale: the search features a confident frame adds to the memory: ``'chosen'`` (the
-            chosen scale's crop, its label at the tracked position) or ``'centre'`` (the middle
-            scale's crop, at the size estimate the frame started from, its label at the tracked
-            position converted into that crop's cells): a sample that does not follow the scale the
-            adapted maps themselves chose; ``'all'``: every scale's crop, with one softmax over
-            their maps in the loss and the label on the chosen scale's map (the first frame: its
-            three scales, the label on the unscaled crop), so training also says which scale holds
-            the target instead of changing the other scales' maps unchecked (three times the
-            features per sample and per training event).
-        sample_weighting: ``'uniform'`` (recent samples weigh by age alone) or ``'jcpp'`` (also
-            by their frame's JCPP, so barely confident frames, e.g. at an occlusion's onset, count
-            less); the first frame's share is unchanged.
-        adapter_temperature: softmax temperature of the adapter's training loss, relative like
-            ``softmax_temperature`` (``None``: the same as ``softmax_temperature``).
+        label_sigma: a sample's label is a Gaussian of ``label_sigma`` cells centred on the
+            tracked position in the chosen scale's crop.
         train_every: train after every ``train_every`` confident frames (each confident frame
             adds a sample; unconfident frames add nothing).
-        sample_delay: a confident frame's sample enters the memory only once the next
-            ``sample_delay`` frames were confident too (0: at once); a frame below ``T_c`` drops
-            the samples still waiting, so frames at the onset of an occlusion are not learnt.
         memory_size: samples kept besides the first frame (FIFO).
         first_frame_weight: the first frame's share of the loss (never forgotten).
         memory_decay: weight ratio of a sample to the next newer one.
-        adapter_learning_rate, adapter_iterations: steps per training event (relative units).
-        adapter_optimizer: ``'normalized'`` (default; gradient descent whose step has an RMS of the
-            learning rate over the free elements, so elements move in proportion to their gradient)
-            or ``'adam'`` (a fresh Adam per training event, the default before the sixth sweep with
-            a learning rate of 0.05: its first steps move every free element by about the learning
-            rate, whatever the size of its gradient).
+        adapter_learning_rate, adapter_iterations: normalised gradient steps per training event
+            (each step has an RMS of the learning rate over the free elements, in RMS units of
+            ``Zf``, and moves elements in proportion to their gradient).
         adapter_regularization: weight of the squared distance to the identity adapter.
     """
 
@@ -181,25 +147,14 @@ class SiamOTParams:
     template_update_max: float = 1.0
     current_map: Literal["recrop", "shifted", "gated"] = "gated"
     online_method: Literal["adapter", "backbone"] = "adapter"
-    adapter: Literal["channel", "kernel"] = "kernel"
-    adapter_mask: Literal["none", "target"] = "target"
-    training_label: Literal["gaussian", "template"] = "gaussian"
     label_sigma: float = 0.5
-    label_center: Literal["tracked", "first_frame_template"] = "tracked"
-    scale_choice: Literal["adapted", "first_frame_template"] = "adapted"
-    sample_scale: Literal["chosen", "centre", "all"] = "chosen"
-    sample_weighting: Literal["uniform", "jcpp"] = "uniform"
-    adapter_temperature: float | None = None
     train_every: int = 5
-    sample_delay: int = 0
     memory_size: int = 10
     first_frame_weight: float = 0.3
     memory_decay: float = 0.8
     adapter_learning_rate: float = 0.2
     adapter_iterations: int = 5
-    adapter_optimizer: Literal["adam", "normalized"] = "normalized"
     adapter_regularization: float = 0.1
-    adapter_confidence: Literal["first_frame_template", "adapted"] = "first_frame_template"
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
@@ -225,23 +180,6 @@ class SiamOTParams:
             raise ValueError("train_iterations and trainable_layers must be >= 0")
         if self.torch_threads is not None and self.torch_threads < 1:
             raise ValueError(f"torch_threads must be >= 1 or None, got {self.torch_threads}")
-        if self.adapter_mask not in ("none", "target"):
-            raise ValueError(f"adapter_mask must be 'none' or 'target', got {self.adapter_mask!r}")
-        if self.adapter_optimizer not in ("adam", "normalized"):
-            raise ValueError(f"adapter_optimizer must be 'adam' or 'normalized', got {self.adapter_optimizer!r}")
-        if self.sample_delay < 0:
-            raise ValueError(f"sample_delay must be >= 0, got {self.sample_delay}")
-        if self.scale_choice not in ("adapted", "first_frame_template"):
-            raise ValueError(f"scale_choice must be 'adapted' or 'first_frame_template', got {self.scale_choice!r}")
-        if self.sample_scale not in ("chosen", "centre", "all"):
-            raise ValueError(f"sample_scale must be 'chosen', 'centre' or 'all', got {self.sample_scale!r}")
-        if self.sample_weighting not in ("uniform", "jcpp"):
-            raise ValueError(f"sample_weighting must be 'uniform' or 'jcpp', got {self.sample_weighting!r}")
-        if self.adapter_temperature is not None and not (self.adapter_temperature > 0.0
-                                                         and math.isfinite(self.adapter_temperature)):
-            raise ValueError(f"adapter_temperature must be > 0 (or None), got {self.adapter_temperature}")
-        if self.label_center not in ("tracked", "first_frame_template"):
-            raise ValueError(f"label_center must be 'tracked' or 'first_frame_template', got {self.label_center!r}")
         if not 0.0 <= self.confidence_threshold < 1.0:
             raise ValueError(f"confidence_threshold must be in [0, 1), got {self.confidence_threshold}")
         if self.zero_loss_threshold < 0.0:

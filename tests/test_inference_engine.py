@@ -18,7 +18,6 @@ import torch
 from ltr.inference import engine
 from ltr.inference.engine import InferenceBackbone, resolve_engine, resolve_precision
 from ltr.models.tracking.siamfc import siamfc
-from pytracking_siamot.online.updater import frozen_prefix_length
 from pytracking_siamot.tracker.siamot import SiamOT
 from test_tracker import changing, make_params, run, synthetic
 
@@ -148,7 +147,7 @@ def test_openvino_tracker_equals_torch_and_trains_only_the_trainable_blocks() ->
     np.testing.assert_allclose(boxes, ref_boxes, rtol=0, atol=0.05)
 
     features = tracker.net.backbone.features
-    split = frozen_prefix_length(features)
+    split = tracker.features.frozen_length
     assert 0 < split < len(features)
     state = tracker.net.state_dict()
     frozen_keys = [k for k in state if k.startswith("backbone.features.") and int(k.split(".")[2]) < split]
@@ -187,7 +186,7 @@ def test_adapter_default_runs_the_whole_backbone_in_the_engine() -> None:
     tracker = SiamOT(make_params(online=True, engine="openvino", precision="fp32", confidence_threshold=0.1,
                                  train_every=1))
     features = tracker.net.backbone.features
-    assert frozen_prefix_length(features) == len(features)
+    assert tracker.features.frozen_length == len(features)
     assert tracker.features.engine == "openvino"
     frames, gt = changing(5, seed=1)
     _, outputs = run(tracker, frames, gt[0])

@@ -1,6 +1,8 @@
-"""The paper's equations as pure functions vs hand-computed values, and the OnlineUpdater."""
+"""The paper's equations as pure functions vs hand-computed values, the confidence state, and the
+online methods (the paper's backbone fine-tuning, the adapter) on a tiny network."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -9,9 +11,12 @@ from torch import nn
 
 from ltr.models.backbone.base import IMAGENET_MEAN, IMAGENET_STD, Backbone, BackboneSpec
 from ltr.models.tracking.siamfc import SiamFC
-from pytracking_siamot.online import (OnlineUpdater, jcpp, kl_loss, normalize_map, normalize_shift,
-                                      normalize_softmax, peak, psr, psr_window, relative_ratio, thresholded_loss,
-                                      trainable_parameters, update_rate, update_template_map)
+from ltr.inference import InferenceBackbone
+from pytracking_siamot.online import (ConfidenceState, jcpp, kl_loss, normalize_map, normalize_shift,
+                                      normalize_softmax, peak, psr, psr_window, relative_ratio, shift_map,
+                                      thresholded_loss, update_rate, update_template_map)
+from pytracking_siamot.online.backbone import BackboneFineTuning, first_trainable_block, trainable_parameters
+from pytracking_siamot.online.method import FirstFrame, SiameseNetwork
 from pytracking_siamot.parameters import SiamOTParams
 
 
@@ -110,12 +115,34 @@ def _tiny_features(seed: int, search_batches: list[int]) -> tuple[SiamFC, torch.
     return net, zf, xfs
 
 
-def _updater(net: SiamFC, **kw) -> OnlineUpdater:
+def _settings(**kw) -> SiamOTParams:
     args = dict(normalization="softmax", softmax_temperature=0.05, zero_loss_threshold=0.0, confidence_threshold=0.0,
                 jcpp_weight=0.5, learning_rate=1e-3, momentum=0.9, train_iterations=4, trainable_layers=1,
-                confidence_reference="template")
+                confidence_reference="template", online_method="backbone")
     args.update(kw)
-    return OnlineUpdater(net, SiamOTParams(**args))
+    return SiamOTParams(**args)
+
+
+def _fine_tuning(net: SiamFC, template: torch.Tensor, exemplar: torch.Tensor | None = None,
+                 **kw) -> BackboneFineTuning:
+    """The paper's method on ``net`` (every parameter frozen first, as the tracker does), started
+    with ``R_t = template``."""
+    settings = _settings(**kw)
+    net.requires_grad_(False)
+    features = InferenceBackbone(net.backbone, BackboneFineTuning.frozen_blocks(net.backbone.features, settings),
+                                 "fp32", "torch", "cpu")
+    method = BackboneFineTuning(SiameseNetwork(net, features, None), settings)
+    exemplar = torch.zeros(1, 3, 63, 63) if exemplar is None else exemplar
+    with torch.no_grad():
+        zf = net.template(exemplar)
+    method.start(FirstFrame(exemplar, zf, template, zf, torch.tensor([8.0, 8.0]).numpy()))
+    return method
+
+
+def _confidence(template: torch.Tensor, **kw) -> ConfidenceState:
+    state = ConfidenceState(_settings(**kw))
+    state.reset(template)
+    return state
 
 
 def test_trainable_layers_selects_last_parameterised_blocks():
@@ -123,11 +150,12 @@ def test_trainable_layers_selects_last_parameterised_blocks():
     last = trainable_parameters(net.backbone.features, 1)
     assert [p.shape for p in last] == [p.shape for p in net.backbone.features[5].parameters()]
     assert len(trainable_parameters(net.backbone.features, 0)) == len(list(net.backbone.features.parameters()))
+    # blocks 0, 1, 3, 5 have parameters: the last two start at block 3, all of them at block 0
+    assert [first_trainable_block(net.backbone.features, k) for k in (1, 2, 0, 9)] == [5, 3, 0, 0]
 
 
-def test_updater_trains_restores_and_keeps_batchnorm_statistics():
+def test_backbone_method_trains_only_its_blocks_and_keeps_batchnorm_statistics():
     net = _tiny_siamfc()
-    updater = _updater(net, trainable_layers=0)
     torch.manual_seed(1)
     exemplar = torch.rand(1, 3, 63, 63) * 255
     search = torch.rand(1, 3, 127, 127) * 255
@@ -135,123 +163,114 @@ def test_updater_trains_restores_and_keeps_batchnorm_statistics():
         current = net(exemplar, search)[0, 0]
     template = torch.zeros_like(current)
     template[current.shape[0] // 2, current.shape[1] // 2] = 1.0
-    updater.reset(template)
+    method = _fine_tuning(net, template, exemplar, trainable_layers=2)
+    # only the chosen blocks are trainable; the tracker's InferenceBackbone may compile the rest
+    assert BackboneFineTuning.frozen_blocks(net.backbone.features, _settings(trainable_layers=2)) == 3
+    assert {n for n, p in net.named_parameters() if p.requires_grad} == {
+        n for n, _ in net.named_parameters() if n.startswith(("backbone.features.3.", "backbone.features.5."))}
     bn = net.backbone.features[1]
     stats_before = (bn.running_mean.clone(), bn.running_var.clone())
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    assessment = updater.assess(current)
-    assert updater.should_train(assessment)
-    result = updater.update(assessment, current, exemplar, search)
-    assert result.trained and len(result.iteration_losses) == 4
-    assert result.iteration_losses[-1] < result.iteration_losses[0]
+    assessment = method.confidence.assess(current)
+    assert method.should_train(assessment)
+    losses = method.train(exemplar, search)
+    assert len(losses) == 4 and losses[-1] < losses[0]
     assert not torch.equal(net.backbone.features[5].weight, before["backbone.features.5.weight"])
+    assert torch.equal(net.backbone.features[0].weight, before["backbone.features.0.weight"])
     assert torch.equal(bn.running_mean, stats_before[0]) and torch.equal(bn.running_var, stats_before[1])
     assert not bn.training
-    updater.restore_pretrained()
-    for key, value in net.state_dict().items():
-        assert torch.equal(value, before[key]), key
 
 
-def test_updater_gating_no_training_below_confidence_or_loss_threshold():
+def test_backbone_method_gating_no_training_below_confidence_or_loss_threshold():
     net = _tiny_siamfc()
-    updater = _updater(net, confidence_threshold=0.7, zero_loss_threshold=1.0)
     torch.manual_seed(3)
     template = torch.rand(17, 17) * 0.1
     template[8, 8] = 1.0
-    updater.reset(template)
+    method = _fine_tuning(net, template, confidence_threshold=0.7, zero_loss_threshold=1.0)
     # identical map: JCPP 1 (update R_t with alpha 1) but loss 0 < T_l (no training)
-    a = updater.assess(template)
+    a = method.confidence.assess(template)
     assert a.jcpp == pytest.approx(1.0) and a.loss == pytest.approx(0.0, abs=1e-9)
-    assert not updater.should_train(a)
-    # flat map: low PSR and peak -> not confident
+    assert not method.should_train(a)
+    # flat map: low PSR and peak -> not confident, no R_t update
     flat = torch.rand(17, 17) * 0.1
-    low = updater.assess(flat)
-    assert low.jcpp < 0.7 and not updater.should_train(low)
-    result = updater.update(low, flat, torch.zeros(1, 3, 63, 63), torch.zeros(1, 3, 127, 127))
-    assert not result.trained and not result.template_updated
-    assert torch.equal(updater.template_map, template)
+    low = method.confidence.assess(flat)
+    assert low.jcpp < 0.7 and not method.should_train(low)
+    assert not method.confidence.update_template(low, flat)
+    assert torch.equal(method.confidence.template_map, template)
+    assert not _fine_tuning(_tiny_siamfc(), template, train_iterations=0).should_train(a)
 
 
 def test_diverging_training_is_rolled_back():
     net = _tiny_siamfc()
-    updater = _updater(net, trainable_layers=0, learning_rate=1e12)
     torch.manual_seed(1)
     exemplar, search = torch.rand(1, 3, 63, 63) * 255, torch.rand(1, 3, 127, 127) * 255
     template = torch.zeros(9, 9)
     template[4, 4] = 1.0
-    updater.reset(template)
+    method = _fine_tuning(net, template, exemplar, trainable_layers=0, learning_rate=1e12)
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    losses = updater.train(exemplar, search)
+    losses = method.train(exemplar, search)
     assert not math.isfinite(losses[-1])
     for k, v in net.state_dict().items():
         assert torch.equal(v, before[k]), k
 
 
-def _assess_pair(reference: str) -> tuple[OnlineUpdater, torch.Tensor]:
-    net = _tiny_siamfc()
-    updater = _updater(net, confidence_reference=reference, confidence_threshold=0.5)
-    first = torch.zeros(5, 5)
-    first[2, 2] = 4.0
-    updater.reset(first)
-    weaker = first * 0.5  # half the peak; same PSR shape
-    return updater, weaker
-
-
 def test_confidence_reference_first_frame_ignores_the_updated_template():
     # Paper: Eq. 8 divides by the current R_t. After R_t moved towards a weaker map, the same
     # weak map looks fully confident; with 'first_frame' it stays at half the first peak.
+    first = torch.zeros(5, 5)
+    first[2, 2] = 4.0
+    weaker = first * 0.5  # half the peak; same PSR shape
     for reference, expected_peak_r in (("template", 1.0), ("first_frame", 0.5)):
-        updater, weaker = _assess_pair(reference)
-        updater.set_template_map(weaker)  # as if Eq. 10 had replaced R_t (alpha = 1)
-        assert updater.assess(weaker).peak_r == pytest.approx(expected_peak_r), reference
-    with pytest.raises(ValueError):
-        _updater(_tiny_siamfc(), confidence_reference="bogus")
+        state = _confidence(first, confidence_reference=reference, confidence_threshold=0.5)
+        # as if Eq. 10 had replaced R_t (JCPP 1: alpha = 1)
+        assert state.update_template(dataclasses.replace(state.assess(weaker), jcpp=1.0), weaker)
+        assert torch.equal(state.template_map, weaker)
+        assert state.assess(weaker).peak_r == pytest.approx(expected_peak_r), reference
 
 
 def test_template_update_max_scales_alpha():
-    net = _tiny_siamfc()
-    updater = _updater(net, train_iterations=0, confidence_threshold=0.5, template_update_max=0.5)
     first = torch.arange(25.0).view(5, 5) / 25.0
     first[2, 2] = 4.0
-    updater.reset(first)
+    state = _confidence(first, confidence_threshold=0.5, template_update_max=0.5)
     current = first.clone()
     current[0, 0] = 0.5
-    assessment = updater.assess(current)
-    assert assessment.jcpp > 0.5
-    result = updater.update(assessment, current, torch.zeros(1, 3, 63, 63), None)
+    assessment = state.assess(current)
+    assert assessment.jcpp > 0.5 and state.is_confident(assessment)
+    assert state.update_template(assessment, current)
     expected_alpha = 0.5 * update_rate(assessment.jcpp, 0.5)
-    assert result.alpha == pytest.approx(expected_alpha) and result.template_updated
-    assert torch.allclose(updater.template_map, update_template_map(first, current, expected_alpha))
-    with pytest.raises(ValueError):
-        _updater(_tiny_siamfc(), template_update_max=1.5)
+    assert torch.allclose(state.template_map, update_template_map(first, current, expected_alpha))
 
 
-def test_update_without_search_image_raises_only_when_it_must_train():
-    net = _tiny_siamfc()
-    updater = _updater(net)  # thresholds 0: every frame trains
-    m = torch.rand(5, 5)
-    updater.reset(m)
-    assessment = updater.assess(m.flip(0))
-    assert updater.should_train(assessment)
-    with pytest.raises(ValueError, match="search image"):
-        updater.update(assessment, m.flip(0), torch.zeros(1, 3, 63, 63), None)
+def test_confidence_state_scale_and_assessment_before_reset():
+    state = ConfidenceState(_settings(softmax_temperature=0.5))
+    with pytest.raises(RuntimeError, match="before reset"):
+        state.assess(torch.zeros(5, 5))
+    template = torch.arange(25.0).view(1, 1, 5, 5)
+    state.reset(template)
+    assert state.template_map.shape == (5, 5)
+    assert state.map_scale == pytest.approx(float(template.double().std()))
+    assert state.temperature_scale == pytest.approx(0.5 * state.map_scale)
+    torch.testing.assert_close(state.normalize(template[0, 0]),
+                               normalize_softmax(template[0, 0], 0.5 * state.map_scale))
+    flat = ConfidenceState(_settings())
+    flat.reset(torch.ones(5, 5))
+    assert flat.map_scale == 1.0  # a constant first map: no scale
 
 
 def test_frozen_prefix_training_equals_full_forward_training():
-    # OnlineUpdater.train runs the frozen blocks once per event; the result must equal SGD
+    # BackboneFineTuning.train runs the frozen blocks once per event; the result must equal SGD
     # through net(exemplar, search) on every iteration.
     torch.manual_seed(3)
     exemplar = torch.rand(1, 3, 63, 63) * 255
     search = torch.rand(1, 3, 127, 127) * 255
-    net = _tiny_siamfc()
-    reference = _tiny_siamfc().eval()  # BatchNorm statistics frozen, as in the updater
-    updater = _updater(net, trainable_layers=1)
+    net = _tiny_siamfc().eval()  # BatchNorm statistics frozen, as in the method
+    reference = _tiny_siamfc().eval()
     with torch.no_grad():
         current = net(exemplar, search)[0, 0]
     template = torch.zeros_like(current)
     template[1, 1] = 1.0
-    updater.reset(template)
-    losses = updater.train(exemplar, search)
+    method = _fine_tuning(net, template, exemplar, trainable_layers=1)
+    losses = method.train(exemplar, search)
 
     params = list(reference.backbone.features[5].parameters())
     for p in reference.parameters():
@@ -259,17 +278,28 @@ def test_frozen_prefix_training_equals_full_forward_training():
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
-    target = updater.normalize(template)
+    target = method.confidence.normalize(template)
     ref_losses = []
     for _ in range(4):
         opt.zero_grad()
-        loss = kl_loss(target, updater.normalize(reference(exemplar, search)[0, 0].to(target.dtype)))
+        loss = kl_loss(target, method.confidence.normalize(reference(exemplar, search)[0, 0].to(target.dtype)))
         ref_losses.append(float(loss.detach()))
         loss.backward()
         opt.step()
     assert losses == pytest.approx(ref_losses, rel=1e-5)
     for mine, theirs in zip(net.backbone.features[5].parameters(), params):
         assert torch.allclose(mine, theirs, atol=1e-6)
+
+
+def test_shift_map_moves_the_centre():
+    m = torch.arange(25.0).view(5, 5)
+    assert torch.equal(shift_map(m, (0.0, 0.0)), m)
+    right = shift_map(m, (1.0, 0.0))
+    assert torch.equal(right[:, :4], m[:, 1:]) and torch.equal(right[:, 4], m[:, 4])  # border repeated
+    half_up = shift_map(m, (0.0, -0.5))
+    assert torch.allclose(half_up[1:], (m[1:] + m[:-1]) / 2)
+    with pytest.raises(ValueError):
+        shift_map(torch.zeros(3), (0.0, 0.0))
 
 
 # --- SiamOT's adapter (pytracking_siamot.online.adapter) ------------------------------------
@@ -301,17 +331,14 @@ def test_soft_kl_is_the_kl_of_eq4_on_softmax_maps():
     assert float(soft_kl(target, torch.log(target) * 0.5, 0.5).abs().max()) < 1e-5  # equal maps: 0
 
 
-@pytest.mark.parametrize("kind", ["kernel", "channel"])
-def test_adapter_starts_as_identity_and_training_lowers_the_memory_loss(kind):
+def test_adapter_starts_as_identity_and_training_lowers_the_memory_loss():
     from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, ExemplarAdapter, gaussian_label
-    from pytracking_siamot.parameters import SiamOTParams
 
     net, zf, xfs = _tiny_features(2, [1, 1, 1])
-    assert torch.equal(ExemplarAdapter(zf, kind)(), zf)  # the identity at the start
+    assert torch.equal(ExemplarAdapter(zf)(), zf)  # the identity at the start
     size = net.score(zf, xfs[0]).shape[-1]
     centre = (size - 1) / 2.0
-    settings = SiamOTParams(adapter=kind, adapter_iterations=20, adapter_learning_rate=0.05,
-                            adapter_regularization=0.0)
+    settings = SiamOTParams(adapter_iterations=20, adapter_learning_rate=0.05, adapter_regularization=0.0)
     trainer = AdapterTrainer(net.score, settings)
     trainer.reset(zf, AdapterSample(xfs[0], gaussian_label(size, (centre, centre), 1.0)))
     for xf in xfs[1:]:
@@ -323,17 +350,18 @@ def test_adapter_starts_as_identity_and_training_lowers_the_memory_loss(kind):
     before = trainer.exemplar_features().clone()
     assert len(trainer.train(temperature=1.0, floor=1e9)) == 1
     assert torch.equal(trainer.exemplar_features(), before)
+    with pytest.raises(ValueError, match="label"):
+        AdapterSample(xfs[0], gaussian_label(size, (centre, centre), 1.0)[None])
+    with pytest.raises(ValueError, match="features"):
+        AdapterSample(torch.cat(xfs), gaussian_label(size, (centre, centre), 1.0))
 
 
-@pytest.mark.parametrize("crops", [1, 3])
-def test_adapter_training_on_the_masks_rectangle_equals_full_correlations(crops):
+def test_adapter_training_on_the_masks_rectangle_equals_full_correlations():
     # AdapterTrainer with region_scores (the tracker's way) computes the same losses and adapter
-    # as with a full correlation of Zf' per step (only float rounding differs), for samples of one
-    # crop and of three (sample_scale='all').
-    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label, scale_label
-    from pytracking_siamot.parameters import SiamOTParams
+    # as with a full correlation of Zf' per step (only float rounding differs).
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
 
-    net, zf, xfs = _tiny_features(4, [crops] * 4)
+    net, zf, xfs = _tiny_features(4, [1] * 4)
     net.border_crop = 1
     size = net.score(zf, xfs[0]).shape[-1]
     mask = torch.zeros(zf.shape[-2:])
@@ -342,11 +370,12 @@ def test_adapter_training_on_the_masks_rectangle_equals_full_correlations(crops)
     results = []
     for region_scores in (None, net.exemplar_region_scores):
         trainer = AdapterTrainer(net.score, settings, region_scores)
-        trainer.reset(zf, AdapterSample(xfs[0], scale_label(gaussian_label(size, (2.0, 3.0), 0.5), crops, 0)), mask)
+        trainer.reset(zf, AdapterSample(xfs[0], gaussian_label(size, (2.0, 3.0), 0.5)), mask)
         losses = []
         for k, xf in enumerate(xfs[1:]):  # the memory drops its oldest sample on the last add
-            trainer.add(AdapterSample(xf, scale_label(gaussian_label(size, (1.0 + k, 2.0), 0.5), crops, k % crops)))
+            trainer.add(AdapterSample(xf, gaussian_label(size, (1.0 + k, 2.0), 0.5)))
             losses.append(trainer.train(temperature=float(net.score(zf, xf).std())))
+        assert len(trainer.samples) == 3
         results.append((losses, trainer.exemplar_features(), float(trainer.loss(1.0).detach())))
     (plain, plain_zf, plain_loss), (fast, fast_zf, fast_loss) = results
     assert len(plain) == len(fast) == 3 and all(len(a) == len(b) == 6 for a, b in zip(plain, fast))
@@ -356,59 +385,22 @@ def test_adapter_training_on_the_masks_rectangle_equals_full_correlations(crops)
     assert not torch.equal(fast_zf, zf)
 
 
-def test_a_multi_crop_sample_takes_one_softmax_over_all_its_maps():
-    # sample_scale='all': a sample's loss is the KL of its label against one softmax over the maps
-    # of all its crops, so mass on the wrong scale's map costs as much as mass off the target.
-    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label, scale_label
-    from pytracking_siamot.parameters import SiamOTParams
-
-    net, zf, (xf,) = _tiny_features(6, [3])
-    with torch.no_grad():
-        maps = net.score(zf, xf)[:, 0]  # (3, h, w)
-    size = maps.shape[-1]
-    single = gaussian_label(size, (2.0, 3.0), 0.5)
-    label = scale_label(single, 3, 2)
-    assert scale_label(single, 1, 0) is single  # one crop: the label as it is
-    assert torch.equal(label[2], single) and not label[:2].any()  # all its mass on crop 2
-    trainer = AdapterTrainer(net.score, SiamOTParams(adapter_regularization=0.0))
-    trainer.reset(zf, AdapterSample(xf, label))
-    log_p = torch.log_softmax(maps.flatten() / 1.5, dim=0).view(3, size, size)
-    expected = (label * (torch.log(label.clamp_min(1e-30)) - log_p))[label > 0].sum()
-    assert float(trainer.loss(1.5).detach()) == pytest.approx(float(expected), rel=1e-5)
-    with pytest.raises(ValueError, match="label"):
-        AdapterSample(xf, label[0])  # three crops need a label per crop
-    with pytest.raises(ValueError, match="label"):
-        AdapterSample(xf[:2], label)
-    with pytest.raises(ValueError, match="3-crop samples"):
-        trainer.add(AdapterSample(xf[:1], label[0]))
-
-
-def test_sample_weights_rescale_the_recent_samples_share_of_the_loss():
-    from pytracking_siamot.online.adapter import (AdapterSample, AdapterTrainer, gaussian_label, memory_weights,
-                                                  soft_kl)
-    from pytracking_siamot.parameters import SiamOTParams
+def test_memory_loss_weighs_samples_by_age_with_the_first_frames_share_fixed():
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label, memory_weights, soft_kl
 
     net, zf, xfs = _tiny_features(5, [1, 1, 1])
     size = net.score(zf, xfs[0]).shape[-1]
     labels = [gaussian_label(size, (1.0 + k, 2.0), 0.5) for k in range(3)]
     settings = SiamOTParams(first_frame_weight=0.3, memory_decay=0.5, adapter_regularization=0.0)
     trainer = AdapterTrainer(net.score, settings)
-    trainer.reset(zf, AdapterSample(xfs[0], labels[0], weight=7.0))  # the first frame's weight is not used
-    trainer.add(AdapterSample(xfs[1], labels[1], weight=0.4))
-    trainer.add(AdapterSample(xfs[2], labels[2], weight=0.8))
+    trainer.reset(zf, AdapterSample(xfs[0], labels[0]))
+    trainer.add(AdapterSample(xfs[1], labels[1]))
+    trainer.add(AdapterSample(xfs[2], labels[2]))
     with torch.no_grad():
         kl = soft_kl(torch.stack(labels), net.score(zf, torch.cat(xfs))[:, 0], 2.0)
-    by_age = memory_weights(3, 0.3, 0.5)  # 0.3, then 0.7 split 1:2 between the older and the newer
-    rest = by_age[1:] * torch.tensor([0.4, 0.8])
-    weights = torch.cat([by_age[:1], rest / rest.sum() * 0.7])
-    assert float(weights[0]) == pytest.approx(0.3) and float(weights[1:].sum()) == pytest.approx(0.7)
+    weights = memory_weights(3, 0.3, 0.5)  # 0.3, then 0.7 split 1:2 between the older and the newer
+    torch.testing.assert_close(weights, torch.tensor([0.3, 0.7 / 3, 1.4 / 3]))
     assert float(trainer.loss(2.0).detach()) == pytest.approx(float((weights * kl).sum()), rel=1e-5)
-    # equal weights are the uniform memory
-    uniform = AdapterTrainer(net.score, settings)
-    uniform.reset(zf, AdapterSample(xfs[0], labels[0]))
-    for k in (1, 2):
-        uniform.add(AdapterSample(xfs[k], labels[k], weight=0.5))
-    assert float(uniform.loss(2.0).detach()) == pytest.approx(float((by_age * kl).sum()), rel=1e-5)
 
 
 def test_masked_kernel_adapter_changes_only_the_target_cells():
@@ -429,44 +421,37 @@ def test_masked_kernel_adapter_changes_only_the_target_cells():
         trainer.reset(zf, AdapterSample(xf, gaussian_label(size, (2.0, 3.0), 1.0)), torch.ones(2, 2))
 
 
-@pytest.mark.parametrize("kind", ["kernel", "channel"])
-def test_normalized_adapter_step_follows_the_gradient_with_rms_of_the_learning_rate(kind):
+def test_normalized_adapter_step_follows_the_gradient_with_rms_of_the_learning_rate():
     from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, gaussian_label
-    from pytracking_siamot.parameters import SiamOTParams
 
     net, zf, (xf0, xf1) = _tiny_features(4, [1, 1])
     size = net.score(zf, xf0).shape[-1]
     mask = torch.zeros(zf.shape[-2:])
     mask[1:-1, 2:-2] = 1.0
-    settings = SiamOTParams(adapter=kind, adapter_optimizer="normalized", adapter_iterations=1,
-                            adapter_learning_rate=0.07, adapter_regularization=0.1)
+    settings = SiamOTParams(adapter_iterations=1, adapter_learning_rate=0.07, adapter_regularization=0.1)
     trainer = AdapterTrainer(net.score, settings)
-    trainer.reset(zf, AdapterSample(xf0, gaussian_label(size, (2.0, 3.0), 1.0)), mask if kind == "kernel" else None)
+    trainer.reset(zf, AdapterSample(xf0, gaussian_label(size, (2.0, 3.0), 1.0)), mask)
     trainer.add(AdapterSample(xf1, gaussian_label(size, (3.0, 2.0), 1.0)))
     temperature = float(net.score(zf, xf0).std())
-    (param,) = list(trainer.adapter.parameters())
+    param = trainer.adapter.delta
     before = param.detach().clone()
     with torch.enable_grad():
         trainer.loss(temperature).backward()
     gradient, param.grad = param.grad.clone(), None
     trainer.train(temperature)
     step = before - param.detach()
-    free = mask.expand_as(step).bool() if kind == "kernel" else torch.ones_like(step, dtype=torch.bool)
+    free = mask.expand_as(step).bool()
     assert float(step[free].pow(2).mean().sqrt()) == pytest.approx(0.07, rel=1e-4)
     assert not step[~free].any()
     torch.testing.assert_close(step, gradient * (0.07 / float(gradient[free].pow(2).mean().sqrt())))
-    # Many steps lower the loss as Adam's do.
-    trainer = AdapterTrainer(net.score, SiamOTParams(adapter=kind, adapter_optimizer="normalized",
-                                                     adapter_iterations=20, adapter_regularization=0.0))
+    # Many steps lower the loss.
+    trainer = AdapterTrainer(net.score, SiamOTParams(adapter_iterations=20, adapter_regularization=0.0))
     trainer.reset(zf, AdapterSample(xf0, gaussian_label(size, (2.0, 3.0), 1.0)))
     losses = trainer.train(temperature)
     assert losses[-1] < losses[0]
     # A non-finite gradient (finite loss) takes no step and rolls the event back.
     before = trainer.exemplar_features().clone()
-    (param,) = list(trainer.adapter.parameters())
-    param.register_hook(lambda grad: grad * float("inf"))
+    trainer.adapter.delta.register_hook(lambda grad: grad * float("inf"))
     losses = trainer.train(temperature)
     assert len(losses) == 1 and math.isfinite(losses[0])
     assert torch.equal(trainer.exemplar_features(), before)
-    with pytest.raises(ValueError, match="adapter_optimizer"):
-        SiamOTParams(adapter_optimizer="sgd")

@@ -1,7 +1,7 @@
 """Speed options must not change results (issue 6): optimised runs give the reference boxes.
 
 The speed options are tracker parameters (``SiamOTParams.correlation``, ``channels_last``) and
-the frozen-prefix training of ``OnlineUpdater.train``. Trackers are built with
+the frozen-prefix training of ``BackboneFineTuning.train``. Trackers are built with
 ``benchmarks/speed.py``'s ``build_tracker`` (the script is not a package: it is loaded by
 path) and run on a short synthetic sequence with online training firing on every frame:
 boxes within 0.01 px, the same training flags and the same fine-tuned weights. The
@@ -111,16 +111,15 @@ def test_speed_option_keeps_boxes_and_weights(speed: ModuleType, reference_run, 
 
 
 def test_frozen_prefix_training_equals_plain_sgd(speed: ModuleType) -> None:
-    """``OnlineUpdater.train`` (frozen prefix run once per event) = SGD on ``net(exemplar, search)``."""
+    """``BackboneFineTuning.train`` (frozen prefix run once per event) = SGD on ``net(exemplar, search)``."""
     from pytracking_siamot.online.functions import kl_loss
-    from pytracking_siamot.online.updater import frozen_prefix_length
 
     tracker = _build(speed)
-    updater = tracker.updater
+    updater = tracker.method
     sequence = small_synthetic_sequence(3, seed=3)
     tracker.initialize(sequence.image(0), sequence.init_info())
     # The optimisation must actually skip something: some leading blocks are frozen.
-    assert 0 < frozen_prefix_length(tracker.net.backbone.features) < len(tracker.net.backbone.features)
+    assert 0 < tracker.features.frozen_length < len(tracker.net.backbone.features)
     exemplar = tracker.exemplar
     searches = [tracker._crop_batch(sequence.image(i), [tracker._search_size], tracker.params.instance_size)[1]
                 for i in (1, 2)]
@@ -128,11 +127,11 @@ def test_frozen_prefix_training_equals_plain_sgd(speed: ModuleType) -> None:
     # Reference: a fresh copy of the (pretrained) network, trained by hand on the full forward.
     net = copy.deepcopy(tracker.net)
     names = [n for n, p in tracker.net.named_parameters() if p.requires_grad]
-    assert names and {id(p) for p in updater._trainable} == {id(p) for p in tracker.net.parameters()
-                                                             if p.requires_grad}
+    assert names and {id(p) for p in updater.trainable} == {id(p) for p in tracker.net.parameters()
+                                                            if p.requires_grad}
     params = dict(net.named_parameters())
     optimizer = torch.optim.SGD([params[n] for n in names], lr=updater.learning_rate, momentum=updater.momentum)
-    target = updater.normalize(updater.template_map).detach()
+    target = updater.confidence.normalize(updater.confidence.template_map).detach()
     pretrained = {n: params[n].detach().clone() for n in names}
 
     # Two training events: the second reuses the cached exemplar prefix and the momentum.
@@ -141,7 +140,7 @@ def test_frozen_prefix_training_equals_plain_sgd(speed: ModuleType) -> None:
         for _ in range(updater.iterations):
             optimizer.zero_grad(set_to_none=True)
             score = net(exemplar, search)[0, 0]
-            loss = kl_loss(target, updater.normalize(score.to(target.dtype)))
+            loss = kl_loss(target, updater.confidence.normalize(score.to(target.dtype)))
             expected.append(float(loss.detach()))
             loss.backward()
             optimizer.step()

@@ -99,10 +99,9 @@ def test_appearance_change_triggers_training_exemplar_image_fixed(online):
     np.testing.assert_array_equal(boxes_after, boxes_fresh)
 
 
-@pytest.mark.parametrize("adapter", ["kernel", "channel"])
-def test_adapter_training_fires_on_appearance_change_and_leaves_the_backbone(baseline, adapter):
+def test_adapter_training_fires_on_appearance_change_and_leaves_the_backbone(baseline):
     frames, gt = changing(9, seed=1)
-    tracker = SiamOT(make_params(online=True, adapter=adapter, **ADAPTER_TEST_SETTINGS))
+    tracker = SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS))
     weights = {k: v.clone() for k, v in tracker.net.state_dict().items()}
     tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
     features_before = tracker.exemplar_features.clone()
@@ -117,19 +116,8 @@ def test_adapter_training_fires_on_appearance_change_and_leaves_the_backbone(bas
     # a new sequence starts from the identity adapter: same boxes as a fresh tracker
     frames2, gt2 = synthetic(4, seed=5)
     again, _ = run(tracker, frames2, gt2[0])
-    fresh, _ = run(SiamOT(make_params(online=True, adapter=adapter, **ADAPTER_TEST_SETTINGS)), frames2, gt2[0])
+    fresh, _ = run(SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS)), frames2, gt2[0])
     np.testing.assert_array_equal(again, fresh)
-
-
-def test_sample_delay_learns_a_confident_frame_only_after_the_next_ones():
-    frames, gt = changing(n_frames=8, seed=1)
-    first_trained = {}
-    for delay in (0, 2):
-        tracker = SiamOT(make_params(online=True, sample_delay=delay, **{**ADAPTER_TEST_SETTINGS,
-                                                                         "confidence_threshold": 0.0}))
-        _, outputs = run(tracker, frames, gt[0])
-        first_trained[delay] = [o["trained"] for o in outputs].index(True)
-    assert first_trained[2] == first_trained[0] + 2
 
 
 def test_adapter_does_not_train_on_unconfident_frames():
@@ -267,16 +255,6 @@ def test_scale_search_maps_peak_to_pixels():
     assert search.locate(responses, search_size=510.0).size_factor == pytest.approx(0.5 + 0.5 * 1.0375)
 
 
-def test_scale_search_peak_cells_agrees_with_locate():
-    search = ScaleSearch(SiamOTParams(), 17, 8)
-    responses = torch.zeros(3, 1, 17, 17)
-    responses[1, 0, 6, 11] = 1.0  # 3 cells right of and 2 above the centre
-    found = search.locate(responses, search_size=255.0)
-    np.testing.assert_allclose(search.peak_cells(responses[1, 0]), [3.0, -2.0], atol=1 / 16)
-    # locate's displacement in pixels of a unit-scale 255 crop is 8 px per cell
-    np.testing.assert_allclose(search.peak_cells(responses[1, 0]) * 8.0, found.displacement_xy)
-
-
 def test_context_size_is_siamfcs_exemplar_region():
     from pytracking_siamot.tracker.siamot.cropping import context_size
 
@@ -285,151 +263,101 @@ def test_context_size_is_siamfcs_exemplar_region():
     assert context_size(np.array([40.0, 10.0]), 0.0) == pytest.approx(20.0)
 
 
-def test_scale_search_chooses_the_scale_on_scale_responses_and_the_position_on_responses():
-    search = ScaleSearch(SiamOTParams(window_influence=0.0), 17, 8)
-    responses = torch.zeros(3, 1, 17, 17)
-    responses[2, 0, 8, 12] = 2.0  # the strongest peak: largest scale, 4 cells right
-    responses[0, 0, 5, 8] = 1.0   # smallest scale, 3 cells up
-    scale_maps = torch.zeros(3, 1, 17, 17)
-    scale_maps[0, 0, 8, 8] = 1.0  # the scale maps prefer the smallest scale
-    own = search.locate(responses, search_size=255.0)
-    chosen = search.locate(responses, search_size=255.0, scale_responses=scale_maps)
-    assert own.scale_index == 2 and chosen.scale_index == 0
-    # position from ``responses`` at the chosen scale: 3 cells up, 8 px per cell times the scale factor
-    np.testing.assert_allclose(chosen.displacement_xy, [0.0, -3.0 * 8.0 * search.factors[0]], atol=0.5)
-    assert chosen.size_factor < 1.0 < own.size_factor
-
-
-def test_scale_choice_on_the_first_frame_template_takes_the_scale_from_the_unadapted_maps():
-    frames, gt = changing(9, seed=1)
-    tracker = SiamOT(make_params(online=True, scale_choice="first_frame_template", **ADAPTER_TEST_SETTINGS))
-    calls = []
-    locate = tracker.search.locate
-
-    def spy(responses, search_size, scale_responses=None):
-        found = locate(responses, search_size, scale_responses)
-        calls.append((responses.clone(), None if scale_responses is None else scale_responses.clone(), found))
-        return found
-
-    tracker.search.locate = spy
-    _, outputs = run(tracker, frames, gt[0])
-    assert len(calls) == len(frames) - 1 and all(maps is not None for _, maps, _ in calls)
-    assert sum(o["trained"] for o in outputs) >= 2
-    first = [o["trained"] for o in outputs].index(True)
-    # before the first training event the adapted and un-adapted maps are the same ...
-    for responses, maps, _ in calls[:first + 1]:
-        torch.testing.assert_close(responses, maps)
-    # ... after it they differ, and the scale is the one the un-adapted maps choose
-    assert any(not torch.allclose(responses, maps) for responses, maps, _ in calls[first + 1:])
-    for responses, maps, found in calls:
-        assert found.scale_index == locate(maps, 255.0).scale_index
-
-
-def test_label_on_the_first_frame_templates_peak_trains_and_changes_the_boxes():
-    frames, gt = changing(9, seed=1)
-    boxes = {}
-    for centre in ("tracked", "first_frame_template"):
-        tracker = SiamOT(make_params(online=True, label_center=centre, **ADAPTER_TEST_SETTINGS))
-        boxes[centre], outputs = run(tracker, frames, gt[0])
-        assert sum(o["trained"] for o in outputs) >= 2
-    assert np.abs(boxes["tracked"] - boxes["first_frame_template"]).max() > 0.01
-
-
-def test_centre_sample_scale_learns_the_middle_crop_with_the_label_moved_into_its_cells():
-    from pytracking_siamot.online.adapter import gaussian_label
-    frames, gt = changing(7, seed=1)
-    tracker = SiamOT(make_params(online=True, sample_scale="centre", **{**ADAPTER_TEST_SETTINGS,
-                                                                       "confidence_threshold": 0.0}))
-    located, added = [], []
-    locate, add = tracker.search.locate, None
-
-    def spy_locate(responses, search_size, scale_responses=None):
-        found = locate(responses, search_size, scale_responses)
-        located.append((found, search_size))
-        return found
-
-    tracker.search.locate = spy_locate
-    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
-    add = tracker._adapter.add
-    tracker._adapter.add = lambda sample: (added.append((sample, tracker._search_features.clone())), add(sample))
-    for frame in frames[1:]:
-        tracker.track(frame)
-    assert len(added) == len(frames) - 1  # every frame confident at T_c = 0
-    assert {found.scale_index for found, _ in located} != {1}  # other scales were chosen too
-    centre, stride = (tracker.response_size - 1) / 2.0, tracker.net.total_stride
-    for (found, search_size), (sample, features) in zip(located, added):
-        torch.testing.assert_close(sample.features, features[1:2])  # the middle scale, not the chosen one
-        dx, dy = found.displacement_xy * 255 / (search_size * stride)
-        expected = gaussian_label(tracker.response_size, (centre + dy, centre + dx), tracker.params.label_sigma)
-        torch.testing.assert_close(sample.label, expected)
-
-
-def test_all_scales_sample_learns_every_crop_with_the_label_on_the_chosen_scale():
-    frames, gt = changing(7, seed=1)
-    tracker = SiamOT(make_params(online=True, sample_scale="all", **{**ADAPTER_TEST_SETTINGS,
-                                                                    "confidence_threshold": 0.0}))
-    located = []
-    locate = tracker.search.locate
-    tracker.search.locate = lambda *args: located.append(locate(*args)) or located[-1]
-    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
-    first = tracker._adapter.samples[0]
-    assert first.features.shape[0] == 3 and float(first.label[1].sum()) == pytest.approx(1.0)
-    added = []
-    add = tracker._adapter.add
-    tracker._adapter.add = lambda sample: (added.append((sample, tracker._search_features.clone())), add(sample))
-    outputs = [tracker.track(frame) for frame in frames[1:]]
-    assert len(added) == len(frames) - 1 and any(o["trained"] for o in outputs)
-    assert {found.scale_index for found in located} != {1}  # other scales were chosen too
-    for found, (sample, features) in zip(located, added):
-        torch.testing.assert_close(sample.features, features)  # every crop of the frame
-        sums = sample.label.sum(dim=(1, 2))
-        assert float(sums[found.scale_index]) == pytest.approx(1.0) and float(sums.sum()) == pytest.approx(1.0)
-
-
 def test_a_frame_without_a_finite_confidence_adds_no_sample():
     import dataclasses as dc
     frames, gt = changing(5, seed=1)
     tracker = SiamOT(make_params(online=True, **{**ADAPTER_TEST_SETTINGS, "confidence_threshold": 0.0}))
     tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
-    assess = tracker.updater.assess
-    tracker.updater.assess = lambda current_map: dc.replace(assess(current_map), jcpp=math.nan)
+    confidence = tracker.method.confidence
+    assess = confidence.assess
+    confidence.assess = lambda current_map: dc.replace(assess(current_map), jcpp=math.nan)
     added = []
-    add = tracker._adapter.add
-    tracker._adapter.add = lambda sample: (added.append(sample), add(sample))
+    add = tracker.method.trainer.add
+    tracker.method.trainer.add = lambda sample: (added.append(sample), add(sample))
     outputs = [tracker.track(frame) for frame in frames[1:]]
     assert not added and not any(o["trained"] for o in outputs)
 
 
-@pytest.mark.parametrize("weighting", ["uniform", "jcpp"])
-def test_sample_weighting_by_jcpp_weighs_each_sample_by_its_frames_confidence(weighting):
-    frames, gt = changing(6, seed=1)
-    tracker = SiamOT(make_params(online=True, sample_weighting=weighting, **{**ADAPTER_TEST_SETTINGS,
-                                                                            "confidence_threshold": 0.0}))
-    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
-    added = []
-    add = tracker._adapter.add
-    tracker._adapter.add = lambda sample: (added.append(sample), add(sample))
-    outputs = [tracker.track(frame) for frame in frames[1:]]
-    assert len(added) == len(outputs)
-    expected = [o["jcpp"] for o in outputs] if weighting == "jcpp" else [1.0] * len(outputs)
-    assert [s.weight for s in added] == pytest.approx(expected)
-    assert len({round(s.weight, 6) for s in added}) > (1 if weighting == "jcpp" else 0)
-
-
-@pytest.mark.parametrize("relative", [None, 2.0])
-def test_adapter_temperature_sets_the_training_softmax_temperature(relative):
+def test_adapter_learns_the_chosen_crop_with_a_gaussian_on_the_tracked_position():
+    from pytracking_siamot.online.adapter import gaussian_label
     frames, gt = changing(7, seed=1)
-    tracker = SiamOT(make_params(online=True, adapter_temperature=relative, **ADAPTER_TEST_SETTINGS))
+    tracker = SiamOT(make_params(online=True, **{**ADAPTER_TEST_SETTINGS, "confidence_threshold": 0.0}))
+    located, scored, added = [], [], []
+    locate, score_images = tracker.search.locate, tracker.network.score_images
+
+    def spy_locate(responses, search_size):
+        located.append((locate(responses, search_size), search_size))
+        return located[-1][0]
+
+    def spy_score_images(exemplar_features, search):
+        scored.append(score_images(exemplar_features, search))
+        return scored[-1]
+
+    tracker.search.locate, tracker.network.score_images = spy_locate, spy_score_images
     tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
-    temperatures = []
-    train = tracker._adapter.train
-    tracker._adapter.train = lambda temperature, floor=0.0: (temperatures.append(temperature),
-                                                             train(temperature, floor))[1]
-    for frame in frames[1:]:
-        tracker.track(frame)
-    assert temperatures
-    expected = (tracker.updater.temperature_scale if relative is None else relative * tracker.updater.map_scale)
-    assert tracker.updater.map_scale != 1.0 and all(t == pytest.approx(expected) for t in temperatures)
+    first = tracker.method.trainer.samples[0]
+    torch.testing.assert_close(first.features, scored[0][1])  # the first frame's search crop
+    centre, stride = (tracker.response_size - 1) / 2.0, tracker.net.total_stride
+    torch.testing.assert_close(first.label, gaussian_label(tracker.response_size, (centre, centre),
+                                                           tracker.params.label_sigma))
+    add = tracker.method.trainer.add
+    tracker.method.trainer.add = lambda sample: (added.append(sample), add(sample))
+    outputs = [tracker.track(frame) for frame in frames[1:]]
+    assert len(added) == len(frames) - 1 and any(o["trained"] for o in outputs)  # every frame confident at T_c = 0
+    assert {found.scale_index for found, _ in located} != {1}  # other scales were chosen too
+    for (found, search_size), (_, features), sample in zip(located, scored[1:], added):
+        torch.testing.assert_close(sample.features, features[found.scale_index:found.scale_index + 1])
+        scale = search_size * tracker.search.factors[found.scale_index]
+        dx, dy = found.displacement_xy * 255 / (scale * stride)
+        expected = gaussian_label(tracker.response_size, (centre + dy, centre + dx), tracker.params.label_sigma)
+        torch.testing.assert_close(sample.label, expected)
+
+
+def test_a_new_online_method_plugs_in_through_the_factory(monkeypatch):
+    # The tracker holds no method branches: whatever class the factory gives it runs the sequence,
+    # says which backbone blocks stay frozen, reports its confidence and replaces Zf.
+    from pytracking_siamot.online import factory
+    from pytracking_siamot.online.method import FrameUpdate, NoOnlineTraining
+
+    calls = {"start": 0, "update": 0}
+
+    class Halving(NoOnlineTraining):
+        """Confidence as the baseline computes it, and Zf halved on every frame."""
+
+        @classmethod
+        def frozen_blocks(cls, features, settings):
+            return 3
+
+        def start(self, first):
+            calls["start"] += 1
+            super().start(first)
+
+        def update(self, frame):
+            calls["update"] += 1
+            shown = super().update(dataclasses.replace(frame, wants_maps=True))
+            return FrameUpdate(shown.template_map, shown.assessment, shown.current_map, trained=True,
+                               exemplar_features=frame.exemplar_features * 0.5)
+
+    monkeypatch.setitem(factory.ONLINE_METHODS, "adapter", Halving)
+    tracker = SiamOT(make_params(online=True, engine="torch"))
+    assert isinstance(tracker.method, Halving) and tracker.features.frozen_length == 3
+    frames, gt = synthetic(4)
+    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+    zf = tracker.exemplar_features.clone()
+    outputs = [tracker.track(frame) for frame in frames[1:]]
+    assert calls == {"start": 1, "update": 3} and all(o["trained"] and np.isfinite(o["jcpp"]) for o in outputs)
+    torch.testing.assert_close(tracker.exemplar_features, zf * 0.125)
+
+
+def test_each_method_freezes_what_it_never_trains():
+    adapter = SiamOT(make_params(online=True, engine="torch"))
+    paper = SiamOT(make_params(online=True, engine="torch", **ONLINE_TEST_SETTINGS))
+    blocks = len(adapter.net.backbone.features)
+    assert adapter.features.frozen_length == blocks and not any(p.requires_grad for p in adapter.net.parameters())
+    assert paper.features.frozen_length == blocks - paper.params.trainable_layers
+    trainable = {n for n, p in paper.net.named_parameters() if p.requires_grad}
+    assert trainable == {n for n, _ in paper.net.named_parameters()
+                         if n.startswith("backbone.features.") and int(n.split(".")[2]) >= blocks - 2}
 
 
 @pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_lite0"])
@@ -445,19 +373,6 @@ def test_real_otb_frames_short_run(otb2013_dir, backbone):
     assert np.all(np.isfinite(boxes))
     assert iou_xywh(boxes, gt)[1:].mean() > 0.5
     assert all(np.isfinite(o["jcpp"]) for o in outputs)
-
-
-def test_shift_map_moves_the_centre():
-    from pytracking_siamot.tracker.siamot.scale_search import shift_map
-
-    m = torch.arange(25.0).view(5, 5)
-    assert torch.equal(shift_map(m, (0.0, 0.0)), m)
-    right = shift_map(m, (1.0, 0.0))
-    assert torch.equal(right[:, :4], m[:, 1:]) and torch.equal(right[:, 4], m[:, 4])  # border repeated
-    half_up = shift_map(m, (0.0, -0.5))
-    assert torch.allclose(half_up[1:], (m[1:] + m[:-1]) / 2)
-    with pytest.raises(ValueError):
-        shift_map(torch.zeros(3), (0.0, 0.0))
 
 
 def test_shifted_current_map_approximates_the_recropped_one():
@@ -511,10 +426,7 @@ def test_speed_options_keep_the_boxes(overrides):
 
 def test_bad_option_values_raise():
     for field, value in (("correlation", "fft"), ("current_map", "guess"), ("confidence_reference", "x"),
-                         ("template_update_max", 2.0), ("adapter_mask", "box"), ("sample_delay", -1),
-                         ("label_center", "peak"), ("scale_choice", "base"),
-                         ("sample_scale", "middle"), ("adapter_temperature", 0.0), ("sample_weighting", "psr"),
-                         ("adapter_temperature", float("nan"))):
+                         ("template_update_max", 2.0)):
         with pytest.raises(ValueError, match=field):
             SiamOTParams(**{field: value})
 
@@ -534,7 +446,7 @@ def test_initialize_sets_the_parameters_torch_thread_count():
 
 
 def test_small_torch_operations_run_single_threaded_and_restore_the_callers_threads():
-    from pytracking_siamot.tracker.siamot.tracker import _torch_threads
+    from pytracking_siamot.online.method import torch_threads as _torch_threads
 
     before = torch.get_num_threads()
     try:

@@ -1,9 +1,12 @@
-"""SiamOT's online training: pure functions for the paper's equations and the updater object."""
+"""SiamOT's online training: the paper's equations as pure functions (``functions``), the
+confidence and ``R_t`` state (``confidence``), the method interface (``method``) and its
+implementations (``adapter``: the default; ``backbone``: the paper's fine-tuning), chosen by
+``factory.online_method_class``."""
+from pytracking_siamot.online.confidence import Assessment, ConfidenceState
 from pytracking_siamot.online.functions import (apce, jcpp, kl_loss, normalize_map, normalize_shift,
-                                                normalize_softmax, peak, psr, psr_window, relative_ratio,
+                                                normalize_softmax, peak, psr, psr_window, relative_ratio, shift_map,
                                                 thresholded_loss, update_rate, update_template_map)
-from pytracking_siamot.online.updater import Assessment, OnlineUpdater, UpdateResult, trainable_parameters
 
-__all__ = ["Assessment", "apce", "OnlineUpdater", "UpdateResult", "jcpp", "kl_loss", "normalize_map", "normalize_shift",
-           "normalize_softmax", "peak", "psr", "psr_window", "relative_ratio", "thresholded_loss",
-           "trainable_parameters", "update_rate", "update_template_map"]
+__all__ = ["Assessment", "ConfidenceState", "apce", "jcpp", "kl_loss", "normalize_map", "normalize_shift",
+           "normalize_softmax", "peak", "psr", "psr_window", "relative_ratio", "shift_map", "thresholded_loss",
+           "update_rate", "update_template_map"]

@@ -15,6 +15,8 @@ Equations:
 - (not in the paper) :func:`apce`, a third confidence reported for the confidence analysis.
 - Eq. 11, :func:`update_rate`: ``alpha = (JCPP - T_c) / (1 - T_c)`` (0 when JCPP <= T_c).
 - Eq. 10, :func:`update_template_map`: ``R_t <- (1 - alpha) R_t + alpha R_c``.
+- (not in the paper) :func:`shift_map`, ``R_c`` approximated by resampling the chosen scale's
+  response at the new centre instead of a second backbone pass.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import math
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 
 Normalization = Literal["softmax", "shift"]
 
@@ -74,7 +77,7 @@ def kl_loss(r_t: torch.Tensor, r_c: torch.Tensor) -> torch.Tensor:
 
 def thresholded_loss(loss: float, zero_loss_threshold: float) -> float:
     """Eq. 5: the loss itself if it is above ``T_l``, else zero (no training signal; the gate of
-    ``OnlineUpdater.should_train``). ``T_l >= 0``, so a positive result means ``loss > T_l``."""
+    ``BackboneFineTuning.should_train``). ``T_l >= 0``, so a positive result means ``loss > T_l``."""
     return loss if loss > zero_loss_threshold else 0.0
 
 
@@ -168,3 +171,23 @@ def update_template_map(r_t: torch.Tensor, r_c: torch.Tensor, alpha: float) -> t
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"update rate alpha must be in [0, 1], got {alpha}")
     return (1.0 - alpha) * r_t + alpha * r_c
+
+
+def shift_map(score_map: torch.Tensor, shift_xy: tuple[float, float]) -> torch.Tensor:
+    """Resample an ``(h, w)`` map so that its centre moves to ``centre + shift_xy`` (in cells).
+
+    ``out[i, j] = map[i + dy, j + dx]``, bilinear between cells, border cells repeated outside
+    the map. Used to approximate the current score map ``R_c`` (search image centred on the
+    new position) from the chosen scale's response without another backbone pass.
+    """
+    if score_map.dim() != 2:
+        raise ValueError(f"shift_map expects an (h, w) map, got {tuple(score_map.shape)}")
+    h, w = score_map.shape
+    dx, dy = float(shift_xy[0]), float(shift_xy[1])
+    ys = torch.arange(h, dtype=torch.float32, device=score_map.device) + dy
+    xs = torch.arange(w, dtype=torch.float32, device=score_map.device) + dx
+    grid_y, grid_x = torch.meshgrid(ys * 2.0 / max(h - 1, 1) - 1.0, xs * 2.0 / max(w - 1, 1) - 1.0, indexing="ij")
+    grid = torch.stack([grid_x, grid_y], dim=-1)[None]
+    out = F.grid_sample(score_map[None, None].float(), grid, mode="bilinear", padding_mode="border",
+                        align_corners=True)
+    return out[0, 0].to(score_map.dtype)

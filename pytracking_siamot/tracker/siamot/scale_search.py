@@ -115,18 +115,15 @@ class ScaleSearch:
         # A positive penalty keeps each map's argmax: penalise the maxima only.
         return int(np.argmax(upsampled.reshape(len(self.factors), -1).max(axis=1) * self.penalties))
 
-    def locate(self, responses: torch.Tensor, search_size: float,
-               scale_responses: torch.Tensor | None = None) -> ScaleSearchResult:
+    def locate(self, responses: torch.Tensor, search_size: float) -> ScaleSearchResult:
         """Choose scale and displacement.
 
         Args:
             responses: ``(scale_num, 1, h, w)`` raw score maps, one per scale (ascending factors).
             search_size: side in image pixels of the unit-scale search region.
-            scale_responses: maps of the same shape the scale is chosen on instead (for example
-                the un-adapted exemplar's); the displacement is always found on ``responses``.
         """
         up = self._upsampled(responses)
-        scale_index = self._scale_index(up if scale_responses is None else self._upsampled(scale_responses))
+        scale_index = self._scale_index(up)
         row, col = self._windowed_peak(up[scale_index])
         centre = (self.upsampled_size - 1) / 2.0
         disp_response = np.array([col - centre, row - centre], dtype=np.float64)
@@ -135,7 +132,6 @@ class ScaleSearch:
         size_factor = (1.0 - self.damping) + self.damping * self.factors[scale_index]
         return ScaleSearchResult(scale_index, disp_image, up[scale_index].astype(np.float32), (int(row), int(col)),
                                  size_factor)
-
 
     def _windowed_peak(self, upsampled: np.ndarray) -> tuple[int, int]:
         """``(row, col)`` of the peak of one upsampled map after normalisation and the cosine window."""
@@ -146,38 +142,3 @@ class ScaleSearch:
         blended = (1.0 - self.window_influence) * prob + self.window_influence * self.window
         row, col = np.unravel_index(int(np.argmax(blended)), blended.shape)
         return int(row), int(col)
-
-    def peak_cells(self, score_map: torch.Tensor) -> np.ndarray:
-        """Displacement ``[dx, dy]`` in raw score-map cells of the peak of one ``(h, w)`` raw map.
-
-        Found as :meth:`locate` finds it (x16 upsampling, normalisation, cosine window), without
-        the scale choice; ``[0, 0]`` is the map centre.
-        """
-        raw = score_map.detach().float().cpu()
-        if raw.shape == (self._upsample.shape[1],) * 2:
-            up = (self._upsample @ raw @ self._upsample.T).numpy()
-        else:
-            up = upsample(score_map.detach().float()[None, None], self.upsample_factor)[0, 0].cpu().numpy()
-        row, col = self._windowed_peak(up)
-        centre = (self.upsampled_size - 1) / 2.0
-        return np.array([col - centre, row - centre], dtype=np.float64) / self.upsample_factor
-
-
-def shift_map(score_map: torch.Tensor, shift_xy: tuple[float, float]) -> torch.Tensor:
-    """Resample an ``(h, w)`` map so that its centre moves to ``centre + shift_xy`` (in cells).
-
-    ``out[i, j] = map[i + dy, j + dx]``, bilinear between cells, border cells repeated outside
-    the map. Used to approximate the current score map ``R_c`` (search image centred on the
-    new position) from the chosen scale's response without another backbone pass.
-    """
-    if score_map.dim() != 2:
-        raise ValueError(f"shift_map expects an (h, w) map, got {tuple(score_map.shape)}")
-    h, w = score_map.shape
-    dx, dy = float(shift_xy[0]), float(shift_xy[1])
-    ys = torch.arange(h, dtype=torch.float32, device=score_map.device) + dy
-    xs = torch.arange(w, dtype=torch.float32, device=score_map.device) + dx
-    grid_y, grid_x = torch.meshgrid(ys * 2.0 / max(h - 1, 1) - 1.0, xs * 2.0 / max(w - 1, 1) - 1.0, indexing="ij")
-    grid = torch.stack([grid_x, grid_y], dim=-1)[None]
-    out = F.grid_sample(score_map[None, None].float(), grid, mode="bilinear", padding_mode="border",
-                        align_corners=True)
-    return out[0, 0].to(score_map.dtype)
