@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from evaluation.cli_help import PlainHelpFormatter
 
 #: The paper's Fig. 3 attributes: illumination variation, deformation, out-of-plane and in-plane rotation.
 PAPER_ATTRIBUTES: tuple[str, ...] = ("IV", "DEF", "OPR", "IPR")
@@ -275,7 +276,7 @@ def _index_text(files: list[tuple[Path, str]], notes: list[str], styles: dict[st
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.paper", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=PlainHelpFormatter)
     from evaluation.experiments import add_experiment_arguments
 
     add_experiment_arguments(parser)

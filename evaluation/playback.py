@@ -20,6 +20,7 @@ from typing import Sequence as Seq
 import numpy as np
 from tqdm import tqdm
 
+from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import Sequence
 from evaluation.visualization.overlay import (
     ColorRGB, draw_box_xywh, draw_legend, draw_text_lines, tracker_color,
@@ -84,7 +85,7 @@ def play(sequence: Sequence, sources: Seq[ResultsSource], sink: VideoSink | Wind
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.playback", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=PlainHelpFormatter)
     add_source_arguments(parser, "trackers whose saved results to show, e.g. siamot:mobilenet_v2 (run id optional)")
     parser.add_argument("--sequence", required=True, help="sequence name, or its index in the dataset")
     parser.add_argument("--output", type=Path, default=None,

@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from evaluation.analysis.styles import split_style_spec
+from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import Sequence
 from evaluation.visualization.overlay import tracker_color
 from evaluation.sources import ResultsSource, as_source
@@ -189,7 +190,7 @@ def _styles_for(sources: Seq[ResultsSource], keys: Seq[str], style_args: Seq[str
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.qualitative", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=PlainHelpFormatter)
     add_source_arguments(parser, "trackers whose saved results to draw, e.g. siamot:mobilenet_v2 siamot:mobilenet_v2_baseline")
     parser.add_argument("--sequences", nargs="+", required=True, help="sequence names, one grid row each")
     parser.add_argument("--frames", nargs="+", default=None, metavar="N|SEQ=N,N,...",

@@ -210,6 +210,7 @@ def test_fallback_warning_is_said_once_per_run_not_per_worker(tmp_path: Path, mo
 
 # Every command-line tool of the project (python -m <module>, or its main(argv)), with subcommands.
 CLI_HELP_ARGS = [("evaluation.run_tracker", []), ("evaluation.run_experiment", []), ("evaluation.analyze", []),
+                 ("evaluation.playback", []), ("evaluation.qualitative", []), ("evaluation.paper", []),
                  ("evaluation.registry", []), ("evaluation.settings", []), ("evaluation.settings", ["init"]),
                  ("evaluation.settings", ["show"])]
 
