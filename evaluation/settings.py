@@ -35,6 +35,16 @@ class Settings:
         otb2013_path: folder with OTB2013 sequences (``<Seq>/img``, ``groundtruth_rect.txt``).
         otb2013_anno_path: folder with the official ``cvpr13_anno/<name>.txt`` annotations (optional).
         otb_path: folder with OTB-100 sequences (pytracking's ``otb_path``).
+        tc128_path: Temple-Color 128 (``<Seq>/img``, ``<Seq>_gt.txt``, ``<Seq>_frames.txt``).
+        uav123_path: UAV123 and UAV20L (``data_seq/UAV123/<seq>``, ``anno/UAV123``, ``anno/UAV20L``).
+        uav123_10fps_path: UAV123@10fps (``data_seq/UAV123_10fps/<seq>``, ``anno/UAV123_10fps``).
+        nfs_path: Need for Speed (``<seq>/30/<seq>/*.jpg`` with ``<seq>/30/<seq>.txt``, or re-organised).
+        lasot_path: LaSOT (``<class>/<class>-N/img``, ``groundtruth.txt``, occlusion/out-of-view flags).
+        lasot_ext_path: the LaSOT extension's 150 sequences (same layout).
+        got10k_path: GOT-10k, holding ``val/`` and ``test/`` (``list.txt``, ``<seq>/%08d.jpg``).
+        trackingnet_path: TrackingNet, holding ``TEST/frames/<seq>`` and ``TEST/anno/<seq>.txt``.
+        vot_path: a VOT short-term stack (``list.txt``, ``<seq>/color/%08d.jpg`` or ``<seq>/%08d.jpg``).
+        dtb70_path: DTB70 (``<Seq>/img/%05d.jpg``, ``<Seq>/groundtruth_rect.txt``).
         peer_results_path: folder of published raw results (``<Tracker>/<Target>.txt``).
         nanotrack_backbone, nanotrack_head: ONNX files for ``cv2.TrackerNano``.
         vittrack_net: ONNX file for ``cv2.TrackerVit``.
@@ -47,6 +57,16 @@ class Settings:
     otb2013_path: str = ""
     otb2013_anno_path: str = ""
     otb_path: str = ""
+    tc128_path: str = ""
+    uav123_path: str = ""
+    uav123_10fps_path: str = ""
+    nfs_path: str = ""
+    lasot_path: str = ""
+    lasot_ext_path: str = ""
+    got10k_path: str = ""
+    trackingnet_path: str = ""
+    vot_path: str = ""
+    dtb70_path: str = ""
     peer_results_path: str = ""
     nanotrack_backbone: str = ""
     nanotrack_head: str = ""
@@ -99,6 +119,9 @@ def detect_shared(repo_root: Path) -> dict[str, str]:
         "otb2013_path": shared / "otb2013",
         "otb2013_anno_path": shared / "otb2013" / "annotations" / "cvpr13_anno",
         "peer_results_path": shared / "otb2013" / "peer_results",
+        "uav123_10fps_path": shared / "uav123_10fps",
+        "dtb70_path": shared / "dtb70",
+        "vot_path": shared / "vot" / "2017",
         "nanotrack_backbone": shared / "models" / "nanotrack" / "nanotrackv2_nanotrack_backbone_sim.onnx",
         "nanotrack_head": shared / "models" / "nanotrack" / "nanotrackv2_nanotrack_head_sim.onnx",
         "vittrack_net": shared / "models" / "vittrack" / "vitTracker.onnx",

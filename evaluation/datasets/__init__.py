@@ -7,6 +7,11 @@ Names:
   ``otb2013_anno_path`` first when set; see ``otb.py``).
 * ``otb`` (alias ``otb100``) -- the 100 OTB-100 targets from ``otb_path``, pytracking's names.
 * ``folder:<path>`` -- a sequence folder or a folder of them (``folder_dataset``).
+* Benchmarks in their official layouts, each from its settings key (one module each):
+  ``tc128`` (``tc128_path``), ``uav123`` / ``uav20l`` (``uav123_path``), ``uav123_10fps``
+  (``uav123_10fps_path``), ``nfs`` (``nfs_path``), ``lasot`` (``lasot_path``), ``lasot_ext``
+  (``lasot_ext_path``), ``got10k_val`` / ``got10k_test`` (``got10k_path``), ``trackingnet``
+  (``trackingnet_path``), ``vot`` (``vot_path``), ``dtb70`` (``dtb70_path``).
 
 Also: ``folder_dataset(path)`` and ``video_sequence(path, init_bbox_xywh)`` for your own data,
 attribute names/descriptions (``ATTRIBUTE_NAMES``, ``ATTRIBUTE_DESCRIPTIONS``), and
@@ -25,10 +30,18 @@ from evaluation.data import Sequence, SequenceList
 from evaluation.datasets._common import DatasetNotFoundError, require_unique_names
 from evaluation.datasets.attributes import (ATTRIBUTE_DESCRIPTIONS, ATTRIBUTE_NAMES, ATTRIBUTE_TITLES,
                                             OTB100_ATTRIBUTES, OTB2013_ATTRIBUTES)
+from evaluation.datasets.dtb70 import dtb70_dataset
 from evaluation.datasets.folder import folder_dataset, sequence_folder
+from evaluation.datasets.got10k import got10k_test_dataset, got10k_val_dataset
+from evaluation.datasets.lasot import lasot_dataset, lasot_ext_dataset
+from evaluation.datasets.nfs import nfs_dataset
 from evaluation.datasets.otb import OTB100_ENTRIES, OTB2013_ENTRIES, OTBEntry, otb100_dataset, otb2013_dataset
 from evaluation.datasets.synthetic import SYNTHETIC_SPECS, SyntheticSpec, synthetic_dataset
+from evaluation.datasets.tc128 import tc128_dataset
+from evaluation.datasets.trackingnet import trackingnet_dataset
+from evaluation.datasets.uav import uav20l_dataset, uav123_10fps_dataset, uav123_dataset
 from evaluation.datasets.video import video_sequence
+from evaluation.datasets.vot import vot_dataset
 from evaluation.settings import Settings, load_settings
 
 __all__ = [
@@ -43,12 +56,24 @@ _LOADERS: dict[str, Callable[[Settings], SequenceList]] = {
     "otb2013": otb2013_dataset,
     "otb": otb100_dataset,
     "otb100": otb100_dataset,
+    "tc128": tc128_dataset,
+    "uav123": uav123_dataset,
+    "uav20l": uav20l_dataset,
+    "uav123_10fps": uav123_10fps_dataset,
+    "nfs": nfs_dataset,
+    "lasot": lasot_dataset,
+    "lasot_ext": lasot_ext_dataset,
+    "got10k_val": got10k_val_dataset,
+    "got10k_test": got10k_test_dataset,
+    "trackingnet": trackingnet_dataset,
+    "vot": vot_dataset,
+    "dtb70": dtb70_dataset,
 }
 
 #: Dataset names ``get_dataset`` knows (plus ``folder:<path>``).
 DATASET_NAMES: tuple[str, ...] = tuple(_LOADERS)
 
-_NEEDS_SETTINGS = {"otb2013", "otb", "otb100"}
+_NEEDS_SETTINGS = set(_LOADERS) - {"synthetic"}
 
 
 def get_dataset(*names: str, settings: Settings | None = None) -> SequenceList:

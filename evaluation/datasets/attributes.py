@@ -229,3 +229,32 @@ def attributes_from_flags(flags: list[int] | tuple[int, ...],
         raise ValueError(f"expected {len(columns)} attribute flags, got {len(flags)}")
     on = {name for name, flag in zip(columns, flags) if int(flag)}
     return tuple(a for a in ATTRIBUTE_NAMES if a in on)
+
+
+# --------------------------------------------------------------------------- other benchmarks' attributes
+
+#: UAV123's 12 attributes in the benchmark's order (UAV123@10fps shares the per-sequence flags).
+UAV123_ATTRIBUTE_NAMES: tuple[str, ...] = ("SV", "ARC", "LR", "FM", "FOC", "POC", "OV", "BC", "IV", "VC", "CM", "SOB")
+
+#: LaSOT's 14 attributes in the benchmark's order.
+LASOT_ATTRIBUTE_NAMES: tuple[str, ...] = ("IV", "POC", "DEF", "MB", "CM", "ROT", "BC", "VC", "SV", "FOC", "FM",
+                                          "OV", "LR", "ARC")
+
+#: Full names of the attributes other benchmarks define beyond OTB's (UAV123, LaSOT; TC128 uses OTB's).
+BENCHMARK_ATTRIBUTE_DESCRIPTIONS: Mapping[str, str] = MappingProxyType({
+    "ARC": "Aspect Ratio Change: the box's aspect ratio changes by more than a factor of 2 (UAV123, LaSOT).",
+    "FOC": "Full Occlusion: the target is fully occluded (UAV123, LaSOT).",
+    "POC": "Partial Occlusion: the target is partly occluded (UAV123, LaSOT).",
+    "VC": "Viewpoint Change: the viewpoint affects the target's appearance strongly (UAV123, LaSOT).",
+    "CM": "Camera Motion: abrupt motion of the camera (UAV123, LaSOT).",
+    "SOB": "Similar Object: objects of similar shape or type near the target (UAV123).",
+    "ROT": "Rotation: the target rotates in the image (LaSOT).",
+})
+
+
+def check_benchmark_attributes(table: Mapping[str, tuple[str, ...]], names: tuple[str, ...], label: str) -> None:
+    """Raise ``ValueError`` when ``table`` flags an attribute outside ``names`` (a typo in a table file)."""
+    for sequence, flags in table.items():
+        unknown = set(flags) - set(names)
+        if unknown:
+            raise ValueError(f"{label} attribute table: unknown attribute(s) {sorted(unknown)} for {sequence}")

@@ -1,0 +1,36 @@
+"""DTB70 (``dtb70``): 70 drone sequences in OTB's format, from ``dtb70_path``.
+
+Layout: ``<Seq>/img/%05d.jpg`` and ``<Seq>/groundtruth_rect.txt``, one ``x,y,w,h`` box per frame,
+1-based (turned 0-based here); every sequence runs from frame 1 to its last annotated frame (the
+DTB70 toolkit's ranges). Sequences are the folders holding a ground truth, in name order. DTB70's
+per-sequence attribute flags are not encoded here (sequences carry none).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from evaluation.data import Sequence, SequenceList
+from evaluation.datasets._benchmark import numbered_frames, read_rows
+from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set, one_based_to_zero_based
+from evaluation.settings import Settings
+
+
+def dtb70_sequence(folder: Path) -> Sequence:
+    """One DTB70 sequence folder: frames ``img/00001.jpg..`` with one box per frame (0-based ``xywh``)."""
+    gt_path = folder / "groundtruth_rect.txt"
+    gt = read_rows(gt_path, 4)
+    frames = numbered_frames(folder / "img", 1, gt.shape[0], nz=5)
+    return Sequence(name=folder.name, frames=frames, dataset="dtb70", ground_truth_rect=one_based_to_zero_based(gt))
+
+
+def dtb70_dataset(settings: Settings) -> SequenceList:
+    """The DTB70 sequences under ``dtb70_path`` (each ``<Seq>/`` with ``groundtruth_rect.txt``).
+
+    Raises:
+        DatasetNotFoundError: the path is unset or absent, or holds no sequence.
+    """
+    root = dataset_root(settings, "dtb70_path", "DTB70")
+    folders = sorted(p for p in root.iterdir() if (p / "groundtruth_rect.txt").is_file())
+    if not folders:
+        raise DatasetNotFoundError(f"DTB70: no <Seq>/groundtruth_rect.txt under {root}: {how_to_set('dtb70_path')}")
+    return SequenceList(dtb70_sequence(f) for f in folders)
