@@ -260,8 +260,8 @@ def test_missing_dataset_paths_name_the_path_and_setting(tmp_path, monkeypatch, 
 
 
 def test_get_dataset_names_and_concatenation(tmp_path):
-    with pytest.raises(ValueError, match="unknown dataset 'vot'.*synthetic.*otb2013"):
-        get_dataset("vot")
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet_vid'.*synthetic.*otb2013"):
+        get_dataset("imagenet_vid")
     with pytest.raises(ValueError, match="at least one"):
         get_dataset()
     with pytest.raises(ValueError, match=f"two sequences are named '{SYNTHETIC_SPECS[0].name}'"):
