@@ -28,7 +28,6 @@ comment names the preamble; ``--width``, ``--legend-font``). ``fig4.tex`` places
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -59,9 +58,11 @@ class PaperOptions:
         num_frames: Fig. 4's columns when ``frames`` is None.
         fig4_trackers: display names drawn in Fig. 4 (None: the trackers of backbone pairs, else all
             trackers that have results).
-        width: TikZ width of one panel (a TeX length; None: pgfplots' 240pt, one column of a two-column
-            paper, where the legend takes about the share of the plot it has in the PNG).
-        legend_font: TikZ legend font (a LaTeX size such as ``\scriptsize``; None: as in the PNG).
+        layout: ``column`` (a two-column paper's column: panels stacked) or ``page`` (the text width:
+            two panels per row), see :data:`evaluation.analysis.plots.LAYOUTS`.
+        width: TikZ width of one panel, legend and labels included (a TeX length; None: the layout's,
+            ``\linewidth`` or ``0.49\linewidth``).
+        legend_font: TikZ legend font (a LaTeX size such as ``\tiny``; None: ``\scriptsize``, as in the PNG).
         paper_fps: add the paper's TITAN X FPS to Table 1.
         styles: explicit styles by display name (``--style``).
         strict: fail on missing results instead of skipping those sequences.
@@ -73,6 +74,7 @@ class PaperOptions:
     frames: tuple[str, ...] | None = None
     num_frames: int = 4
     fig4_trackers: tuple[str, ...] | None = None
+    layout: str = "page"
     width: str | None = None
     legend_font: str | None = None
     paper_fps: bool = False
@@ -98,31 +100,22 @@ def _attribute_title(attribute: str, n: int) -> str:
 
 
 def _panel_grid(evaluation: Any, panels: list[tuple[str | None, str, str]], styles: dict[str, Any],
-                stem: Path, columns: int, options: PaperOptions, description: str) -> list[Path]:
-    """A figure of plot panels ``(attribute or None, kind, title)``: PNG and PDF of the grid, TikZ with
-    one ``tikzpicture`` per panel."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+                stem: Path, options: PaperOptions, description: str) -> list[Path]:
+    """A figure of plot panels ``(attribute or None, kind, title)`` in ``options.layout``'s grid: PNG and
+    PDF of the grid, TikZ with one ``tikzpicture`` per panel in the same rows."""
+    from evaluation.analysis.plots import draw_axes, draw_plot, get_layout, join_tikz, panel_figure, save_figure, tikz_code
 
-    from evaluation.analysis.plots import draw_axes, draw_plot, join_tikz, tikz_code
-
-    rows = math.ceil(len(panels) / columns)
-    cols = min(columns, len(panels))
-    figure = Figure(figsize=(6.0 * cols, 4.5 * rows))
-    FigureCanvasAgg(figure)
-    for i, (attribute, kind, title) in enumerate(panels):
-        draw_axes(figure.add_subplot(rows, cols, i + 1), evaluation.curves(attribute), evaluation.scores(attribute),
-                  kind, title, styles)
-    figure.tight_layout()
+    layout = get_layout(options.layout)
+    figure, axes = panel_figure(len(panels), layout)
+    for ax, (attribute, kind, title) in zip(axes, panels):
+        draw_axes(ax, evaluation.curves(attribute), evaluation.scores(attribute), kind, title, styles, layout)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    figure.savefig(paths[0], dpi=150)
-    figure.savefig(paths[1])
-    codes = [tikz_code(draw_plot(evaluation.curves(a), evaluation.scores(a), kind, title, styles),
-                       f"{description}, panel {i + 1}: {title}", options.width, options.legend_font)
+    paths = [save_figure(figure, stem.with_suffix(".png"), dpi=300), save_figure(figure, stem.with_suffix(".pdf"))]
+    codes = [tikz_code(draw_plot(evaluation.curves(a), evaluation.scores(a), kind, title, styles, layout),
+                       f"{description}, panel {i + 1}: {title}", options.width, options.legend_font, layout)
              for i, (a, kind, title) in enumerate(panels)]
     paths.append(stem.with_suffix(".tex"))
-    paths[-1].write_text(join_tikz(codes, columns))
+    paths[-1].write_text(join_tikz(codes, layout.columns))
     return paths
 
 
@@ -203,7 +196,7 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
     for step in iterator:
         if step == "fig2":
             panels = [(None, kind, f"{PLOT_KINDS[kind].title} - {label}({n})") for kind in ("success", "precision")]
-            paths = _panel_grid(evaluation, panels, styles, folder / "fig2", 2, options,
+            paths = _panel_grid(evaluation, panels, styles, folder / "fig2", options,
                                 "Fig. 2: overall success and precision plots")
             files += [(p, f"Fig. 2: overall success and precision plots on {label}({n} sequences)") for p in paths]
         elif step == "fig3":
@@ -215,7 +208,7 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
             if skipped:
                 notes.append(f"Fig. 3: {', '.join(skipped)} left out (no evaluated sequence has them)")
             panels = [(a, "success", f"{_attribute_title(a, evaluation.n_sequences(a))}") for a in attributes]
-            paths = _panel_grid(evaluation, panels, styles, folder / "fig3", 2, options,
+            paths = _panel_grid(evaluation, panels, styles, folder / "fig3", options,
                                 "Fig. 3: success plots per attribute")
             files += [(p, f"Fig. 3: success plots per attribute ({', '.join(attributes)})") for p in paths]
         elif step == "fig4":
@@ -242,8 +235,10 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
             except ValueError as exc:
                 notes.append(f"Table 1 left out: {exc}")
                 continue
-            where = ("our FPS: frames / summed per-frame tracking time recorded by the runners on this machine"
-                     + (", paper: GTX TITAN X" if options.paper_fps else ""))
+            from evaluation.machine import machine_note
+
+            where = ("our FPS: frames / summed per-frame tracking time recorded by the runners on this machine "
+                     f"({machine_note()})" + (", paper: GTX TITAN X" if options.paper_fps else ""))
             table = speed_table(rows, f"Table 1: FPS of the evaluated trackers ({where})")
             paths = write_table(table, folder / "table1")
             tex = folder / "table1.tex"
@@ -302,14 +297,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a tracker's style in every figure: NAME its display name, COLOR a matplotlib colour, "
                              "LINESTYLE solid|dashed|dotted|dashdot (default: chosen once, kept in styles.json; "
                              "a backbone and its baseline share a colour, the baseline dashed)")
+    parser.add_argument("--layout", choices=("column", "page"), default="page",
+                        help="figure size: 'column' for one column of a two-column paper (panels stacked; "
+                             "\\begin{figure}), 'page' for the text width (two panels per row; \\begin{figure*} in a "
+                             "two-column paper, \\begin{figure} in a one-column one). Text is 7-8 pt at 100%% scale, "
+                             "legends sit under each panel (default: page)")
     parser.add_argument("--width", default=None, metavar="LENGTH",
-                        help="TikZ width of one plot panel, a TeX length, e.g. '0.48\\linewidth' for two panels "
-                             "per line (default: pgfplots' 240pt, one column of a two-column paper; panels "
-                             "wrap to the next line when they do not fit). LaTeX text keeps its size, so in narrow "
-                             "panels the legend covers more of the plot than in the PNG: add --legend-font")
+                        help="TikZ width of one plot panel with its labels, a TeX length (default: the layout's, "
+                             "\\linewidth for column, 0.49\\linewidth for page)")
     parser.add_argument("--legend-font", default=None, metavar="SIZE",
                         help="TikZ legend font, a LaTeX size: tiny, scriptsize, footnotesize, small, normalsize "
-                             "(default: the size closest to the PNG's, footnotesize)")
+                             "(default: scriptsize, as in the PNG)")
     parser.add_argument("--dataset-label", default=None, metavar="TEXT",
                         help="the dataset's name in plot titles (default: the sequences' dataset, e.g. otb2013)")
     parser.add_argument("--paper-fps", action="store_true",
@@ -340,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                 attributes=tuple(args.attributes) if args.attributes else None,
                 sequences=tuple(args.sequences) if args.sequences else None,
                 frames=tuple(args.frames) if args.frames else None, num_frames=args.num_frames,
-                fig4_trackers=tuple(args.fig4_trackers) if args.fig4_trackers else None, width=args.width,
+                fig4_trackers=tuple(args.fig4_trackers) if args.fig4_trackers else None, layout=args.layout,
+                width=args.width,
                 legend_font=check_latex_size(args.legend_font) if args.legend_font else None,
                 paper_fps=args.paper_fps, styles=overrides, strict=args.strict, use_cache=not args.no_cache)
             sources, dataset = load_experiment(args.module, args.function)

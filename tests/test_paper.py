@@ -115,7 +115,9 @@ def test_speed_rows_pair_backbones_and_real_time() -> None:
     assert (with_paper[0].paper_without, with_paper[0].paper_with) == PAPER_FPS["vgg19"]
     assert [r.label for r in with_paper[1:]] == ["AlexNet", "Inception-v3", "ResNet-34"]
     latex = speed_table_latex(with_paper)
-    assert "\\toprule" in latex and "\\cmidrule(lr){6-7}" in latex and "VGG & 30.0 & yes & 20.0 & no & 67.0 & 59.0" in latex
+    # Our FPS with one decimal, the paper's as it prints them (whole numbers), missing cells "--".
+    assert "\\toprule" in latex and "\\cmidrule(l){6-7}" in latex and "VGG & 30.0 & yes & 20.0 & no & 67 & 59" in latex
+    assert "AlexNet & -- & -- & -- & -- & 121 & 103" in latex
     with pytest.raises(ValueError, match="pairs; none among MIL"):
         speed_rows({"MIL": entries["MIL"]}, scores)
     # The paper's variant has no baseline of its own: not a row.
@@ -161,7 +163,7 @@ def test_paper_writes_every_artefact_with_an_index(paper_dir: Path) -> None:
     csv = (paper_dir / "table1.csv").read_text().splitlines()
     assert csv[1].startswith("NetA,100.0,yes,50.0,yes,")
     assert csv[2].startswith("NetB,33.3,yes,20.0,no,")
-    assert any(line.startswith("AlexNet,-,-,-,-,121.0,103.0") for line in csv)
+    assert any(line.startswith("AlexNet,--,--,--,--,121,103") for line in csv)
     # Fig. 3: the paper's four attributes, one tikzpicture per panel.
     fig3 = (paper_dir / "fig3.tex").read_text()
     assert fig3.count("\\begin{tikzpicture}") == 4
@@ -185,20 +187,27 @@ def test_tracker_styles_are_the_same_in_every_figure(paper_dir: Path) -> None:
     assert panels[0]["SiamFC-NetB"][1] == "dashed" and panels[0]["SiamOT-NetB"][1] == "solid"
 
 
-def test_tikz_keeps_legend_title_font_grid_and_widths(paper_dir: Path) -> None:
+def test_tikz_panels_have_the_layouts_fonts_widths_legend_place_and_fixed_ticks(paper_dir: Path) -> None:
     success, precision = (paper_dir / "fig2.tex").read_text().split("\\begin{tikzpicture}")[1:]
-    for picture, title in ((success, "AUC"), (precision, "at 20 px")):
+    for picture, score in ((success, "AUC"), (precision, "at 20 px")):
         axis = picture[picture.index("\\begin{axis}["):]
-        # The title is the first legend entry, before any curve.
-        assert axis.index("\\addlegendimage{empty legend}") < axis.index("\\addplot")
-        assert f"\\addlegendentry{{\\hspace{{-0.6cm}}{title}}}" in axis
-        assert "legend style={font=\\footnotesize}" in axis
+        # The score's name ends the title; the legend sits under the axes, clear of the x label.
+        assert re.search(r"title=\{[^}]*\[" + re.escape(score) + r"\]\}", axis)
+        assert "at={(0.5,0)}, anchor=north, yshift=-28pt, legend columns=1" in axis
+        assert "legend style={font=\\scriptsize" in axis and "label style={font=\\footnotesize}" in axis
         assert "grid style={dotted, line width=0.6pt}" in axis
-        assert "width=0.48\\linewidth, height=0.75*(0.48\\linewidth)" in axis
+        # --width is the whole panel's; the axis gets it less the labels' room.
+        assert "scale only axis, width=0.48\\linewidth-40pt, height=0.62*(0.48\\linewidth-40pt)" in axis
+        assert "yticklabel style={/pgf/number format/fixed, /pgf/number format/fixed zerofill, " \
+               "/pgf/number format/precision=1}" in axis and "scaled ticks=false" in axis
         widths = re.findall(r"\\addplot \[line width=([\d.]+)pt", axis)
         assert widths == ["1.6"] * 5
-    header = (paper_dir / "fig2.tex").read_text().splitlines()[:3]
-    assert header[1] == "% Needs in the preamble: \\usepackage{pgfplots} \\pgfplotsset{compat=newest}"
+        # Nothing clipped: the axes reach past [0, 1] (and past the thresholds).
+        assert "ymin=-0.02, ymax=1.02" in axis
+    assert "xticklabel style={/pgf/number format/fixed, /pgf/number format/fixed zerofill, " \
+           "/pgf/number format/precision=0}" in precision
+    header = (paper_dir / "fig2.tex").read_text().splitlines()[:4]
+    assert header[2] == "% Needs in the preamble: \\usepackage{pgfplots} \\pgfplotsset{compat=newest}"
 
 
 def test_styles_stay_when_a_tracker_is_removed(tmp_path: Path) -> None:
@@ -272,8 +281,8 @@ def test_cli_writes_the_folder_and_fails_with_one_line(tmp_path: Path, monkeypat
     printed = capsys.readouterr().out
     assert str(out) in printed and "fig3" in printed
     fig3 = (out / "fig3.tex").read_text()
-    assert fig3.count("\\begin{tikzpicture}") == 2 and fig3.count("legend style={font=\\scriptsize}") == 2
-    assert re.search(r"(?<!line )width=", fig3) is None  # no --width: pgfplots' default
+    assert fig3.count("\\begin{tikzpicture}") == 2 and fig3.count("legend style={font=\\scriptsize") == 2
+    assert fig3.count("width=0.49\\linewidth-40pt") == 2  # no --width: the page layout's panel
     assert load_styles(out / "styles.json")["MIL_v1"] == TrackerStyle("#000000", ":")
     assert main([name, "toy", "--output", str(out), "--attributes", "LR", "--no-progress"]) == 1
     err = capsys.readouterr().err.strip().splitlines()

@@ -116,7 +116,7 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
         tables += write_table(confidence, report_dir / "confidence")
         plots += plot_confidence(evaluation.trackers, states, report_dir,
                                  f"Confidence vs IoU: {report_name} ({evaluation.n_sequences()} sequences)",
-                                 tikz=tikz)
+                                 tikz=tikz, styles=styles)
     if attributes and evaluation.attributes():
         attribute_tables = [attribute_table(evaluation, "auc"), attribute_table(evaluation, "precision")]
         tables += write_table(attribute_tables[0], report_dir / "attributes_auc")

@@ -89,13 +89,25 @@ def speed_rows(pairings: Mapping[str, Pairing], scores: Mapping[str, Scores], pa
     return rows
 
 
+#: A cell with no value (not run, no times, not in the paper).
+MISSING = "--"
+
+
 def _fps(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+    """Our measured FPS, with one decimal."""
+    return MISSING if value is None else f"{value:.1f}"
+
+
+def _paper_fps(value: float | None) -> str:
+    """The paper's FPS as the paper prints them: whole numbers without a ``.0``."""
+    if value is None:
+        return MISSING
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
 
 
 def _yes_no(value: float | None) -> str:
     real_time = is_real_time(value)
-    return "-" if real_time is None else ("yes" if real_time else "no")
+    return MISSING if real_time is None else ("yes" if real_time else "no")
 
 
 def speed_table(rows: list[SpeedRow], title: str) -> Table:
@@ -108,36 +120,46 @@ def speed_table(rows: list[SpeedRow], title: str) -> Table:
     for r in rows:
         cells = [r.label, _fps(r.fps_without), _yes_no(r.fps_without), _fps(r.fps_with), _yes_no(r.fps_with)]
         if paper:
-            cells += [_fps(r.paper_without), _fps(r.paper_with)]
+            cells += [_paper_fps(r.paper_without), _paper_fps(r.paper_with)]
         body.append(tuple(cells))
     return Table(title, tuple(header), body)
 
 
 def speed_table_latex(rows: list[SpeedRow], caption_note: str = "") -> str:
-    r"""Table 1 as a booktabs ``tabular`` (``\usepackage{booktabs}``), grouped like the paper's:
-    without / with online training, each FPS and real time; the paper's FPS as a third group."""
+    r"""Table 1 as a compact booktabs ``tabular`` (``\usepackage{booktabs}``) that fits one column of a
+    two-column paper: without / with online training (OT), each FPS and real time (RT, > 25 FPS); the
+    paper's FPS (GTX TITAN X) as a third group (``--paper-fps``; the columns then sit closer).
+    Missing cells read ``--``. ``caption_note`` (where the FPS come from) is written as the file's
+    suggested caption text."""
     from evaluation.analysis.plots import latex_escape
 
     paper = any(r.paper_without is not None for r in rows)
-    columns = "l" + "rc" * 2 + ("rr" if paper else "")
-    groups = [r"\multicolumn{2}{c}{Without online training}", r"\multicolumn{2}{c}{With online training}"]
+    columns = "@{}l" + "rc" * 2 + ("rr" if paper else "") + "@{}"
+    groups = [r"\multicolumn{2}{c}{Without OT}", r"\multicolumn{2}{c}{With OT}"]
     rules = [r"\cmidrule(lr){2-3}", r"\cmidrule(lr){4-5}"]
-    sub = ["FPS", "Real time", "FPS", "Real time"]
+    sub = ["FPS", "RT", "FPS", "RT"]
     if paper:
-        groups.append(r"\multicolumn{2}{c}{Paper (TITAN X)}")
-        rules.append(r"\cmidrule(lr){6-7}")
-        sub += ["w/o OT", "with OT"]
+        groups.append(r"\multicolumn{2}{c}{Paper}")
+        rules.append(r"\cmidrule(l){6-7}")
+        sub += ["w/o OT", "OT"]
     note = " ".join(caption_note.split())
-    lines = [r"% Table 1: FPS without / with online training. " + note,
+    caption = ("FPS without / with online training (OT); RT: real time, more than 25 FPS"
+               + ("; Paper: the paper's FPS on a GTX TITAN X" if paper else "") + (f"; {note}" if note else "") + ".")
+    lines = [r"% Table 1: FPS without / with online training per backbone.",
              r"% Needs in the preamble: \usepackage{booktabs}",
-             rf"\begin{{tabular}}{{{columns}}}", r"\toprule",
+             "% Fits one column of a two-column paper (\\begin{table}).",
+             f"% Suggested caption: {caption}"]
+    if paper:
+        # Seven columns fit a column only closer together (local to the table environment).
+        lines.append(r"\setlength{\tabcolsep}{3pt}%")
+    lines += [rf"\begin{{tabular}}{{{columns}}}", r"\toprule",
              " & ".join([""] + groups) + r" \\", " ".join(rules),
              " & ".join(["Backbone"] + sub) + r" \\", r"\midrule"]
     for r in rows:
         cells = [latex_escape(r.label), _fps(r.fps_without), _yes_no(r.fps_without), _fps(r.fps_with),
                  _yes_no(r.fps_with)]
         if paper:
-            cells += [_fps(r.paper_without), _fps(r.paper_with)]
+            cells += [_paper_fps(r.paper_without), _paper_fps(r.paper_with)]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
