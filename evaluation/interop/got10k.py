@@ -1,0 +1,226 @@
+"""Registered trackers inside the GOT-10k toolkit (``got10k`` 0.1.3), and its results back in our analysis.
+
+Running a tracker in one of got10k's experiments::
+
+    from evaluation.interop import Got10kTracker, got10k_offline
+    from got10k.experiments import ExperimentOTB
+
+    tracker = Got10kTracker("siamot", "mobilenet_v2")             # or ("opencv", "mil"), overrides as kwargs
+    with got10k_offline():                                         # never download; see below
+        experiment = ExperimentOTB("/data/OTB", version=2013, result_dir="results", report_dir="reports")
+    experiment.run(tracker)
+    experiment.report([tracker.name])
+
+got10k's conventions (read from its code): ``Tracker.track`` opens every frame with PIL and converts it to
+RGB, calls ``init(image, box)`` on frame 0 with the dataset's first annotation row and ``update(image)`` on
+the others, which must return ``[x, y, w, h]``; boxes are the annotation files' numbers as they are, so
+their pixel convention is the dataset's: 1-based for the MATLAB-era benchmarks (OTB, TColor128, UAV123,
+DTB70, NfS, LaSOT), as our OTB loader reads them (it subtracts 1 from x and y). :class:`Got10kTracker`
+converts between that and the 0-based boxes of our trackers (``one_based=True``, the default; pass
+``one_based=False`` for a dataset annotated 0-based). Results are written in the same convention:
+``ExperimentOTB`` writes ``<result_dir>/OTB<version>/<tracker name>/<seq>.txt`` (comma-separated,
+``%.3f``) and ``.../times/<seq>_time.txt``; ``ExperimentGOT10k`` writes ``<seq>/<seq>_001.txt`` (runs
+``_002``, ``_003`` for trackers that are not deterministic) and ``<seq>/<seq>_time.txt``.
+
+Downloads: the constructors of ``ExperimentOTB``, ``ExperimentTColor128`` and ``ExperimentVOT`` build
+their dataset with ``download=True``; got10k then fetches every sequence folder of the benchmark's list
+that is missing under the root. :func:`got10k_offline` makes them build it with ``download=False`` (a
+missing sequence is then only a printed warning and left out) and turns any remaining download attempt
+into an error. Without it, a root that holds a folder for every sequence of the version also never
+downloads.
+
+Back in our analysis: :func:`got10k_results` reads such a folder as a results-only tracker
+(:class:`evaluation.peer_results.PublishedResults` with the coordinate shift), e.g. in an experiment
+function for ``python -m evaluation.analyze MODULE FUNCTION``.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+try:
+    from got10k.trackers import Tracker as _Got10kBase
+except ImportError as exc:  # optional dependency: say what to install
+    raise ImportError("evaluation.interop.got10k needs the GOT-10k toolkit: pip install got10k==0.1.3 --no-deps "
+                      "shapely six wget (install.sh installs them)") from exc
+
+from evaluation.peer_results import PublishedResults
+from evaluation.running import torch_thread_count
+from evaluation.settings import Settings
+from evaluation.tracker import Tracker
+
+__all__ = ["Got10kTracker", "DownloadRefused", "got10k_offline", "got10k_results", "is_deterministic"]
+
+#: Whether a tracker gives the same boxes on every run (got10k then runs it once instead of 3 or 15
+#: times). ``"*"`` stands for every parameter name. SiamOT: no random draws (CPU results are
+#: bit-identical run to run at a fixed torch thread count). OpenCV's MIL samples from a generator
+#: the caller cannot seed (see :mod:`evaluation.opencv_trackers`); the others draw nothing.
+DETERMINISTIC: dict[tuple[str, str], bool] = {
+    ("siamot", "*"): True,
+    ("opencv", "mil"): False,
+    ("opencv", "nano"): True,
+    ("opencv", "vit"): True,
+    ("opencv", "kcf"): True,
+    ("opencv", "csrt"): True,
+}
+
+_ONE_BASED_SHIFT = np.array([1.0, 1.0, 0.0, 0.0])
+
+
+def is_deterministic(tracker_name: str, parameter_name: str) -> bool:
+    """From :data:`DETERMINISTIC`; a plugin's tracker class may say so with a class attribute
+    ``is_deterministic = True``. Unknown trackers count as not deterministic (got10k then repeats runs)."""
+    for key in ((tracker_name, parameter_name), (tracker_name, "*")):
+        if key in DETERMINISTIC:
+            return DETERMINISTIC[key]
+    from evaluation import registry
+    return bool(getattr(registry.tracker_class(tracker_name), "is_deterministic", False))
+
+
+class Got10kTracker(_Got10kBase):
+    """A registered tracker as a ``got10k.trackers.Tracker``.
+
+    Args:
+        tracker_name, parameter_name: as for :class:`evaluation.tracker.Tracker` (unknown names raise
+            :class:`evaluation.registry.RegistryError` listing the known ones).
+        name: got10k's tracker name, which names its results folder (default: our display name,
+            ``<tracker>_<parameter>`` with ``@<variant>`` when there are overrides).
+        one_based: the dataset's boxes are 1-based (see the module doc); ``False`` passes them as they are.
+        torch_threads: torch threads while tracking (1, as our runners, so the boxes are our runner's);
+            ``None`` leaves torch's setting.
+        settings: paths in force (default: the settings file).
+        variant: tag of the overrides in the default name (see :class:`evaluation.tracker.Tracker`).
+        **overrides: parameter values replacing the parameter file's (``engine="torch"``); an unknown
+            field raises ``ValueError`` naming it.
+
+    ``init(image, box)`` takes a PIL image (any mode; converted to RGB) and ``[x, y, w, h]``;
+    ``update(image)`` returns the ``(4,)`` float box in the same convention. The last frame's full
+    output (confidences included) is ``last_output``.
+    """
+
+    def __init__(self, tracker_name: str, parameter_name: str, *, name: str | None = None,
+                 one_based: bool = True, torch_threads: int | None = 1, settings: Settings | None = None,
+                 variant: str | None = None, **overrides: Any) -> None:
+        self.config = Tracker(tracker_name, parameter_name, settings=settings, overrides=overrides or None,
+                              variant=variant)
+        super().__init__(name=name or self.config.display_name,
+                         is_deterministic=is_deterministic(tracker_name, parameter_name))
+        self.one_based = one_based
+        self.torch_threads = torch_threads
+        self.last_output: dict[str, Any] = {}
+        self._tracker: Any = None
+
+    def __repr__(self) -> str:
+        return (f"Got10kTracker({self.config.name!r}, {self.config.parameter_name!r}, name={self.name!r}, "
+                f"one_based={self.one_based}, overrides={self.config.overrides!r})")
+
+    @staticmethod
+    def _rgb(image: Any) -> np.ndarray:
+        if hasattr(image, "mode") and image.mode != "RGB":
+            image = image.convert("RGB")
+        return np.asarray(image)
+
+    def init(self, image: Any, box: Any) -> None:
+        """Start a new sequence: a fresh tracker object, initialised on ``box`` (dataset convention)."""
+        bbox_xywh = np.asarray(box, dtype=np.float64).reshape(-1)
+        if bbox_xywh.shape != (4,):
+            raise ValueError(f"got10k box must be [x, y, w, h], got {box!r}")
+        if self.one_based:
+            bbox_xywh = bbox_xywh - _ONE_BASED_SHIFT
+        self._tracker = self.config.create()
+        with torch_thread_count(self.torch_threads):
+            self.last_output = dict(self._tracker.initialize(self._rgb(image),
+                                                             {"init_bbox": bbox_xywh.tolist()}) or {})
+
+    def update(self, image: Any) -> np.ndarray:
+        """The box of the next frame, ``(4,)`` float64 ``[x, y, w, h]`` in the dataset's convention."""
+        if self._tracker is None:
+            raise RuntimeError(f"{self.name}: update() called before init()")
+        with torch_thread_count(self.torch_threads):
+            self.last_output = dict(self._tracker.track(self._rgb(image)))
+        bbox_xywh = np.asarray(self.last_output["target_bbox"], dtype=np.float64).reshape(4)
+        return bbox_xywh + _ONE_BASED_SHIFT if self.one_based else bbox_xywh
+
+
+class DownloadRefused(RuntimeError):
+    """got10k tried to download inside :func:`got10k_offline`."""
+
+
+def _refuse_download(url: str, filename: str, *args: Any, **kwargs: Any) -> None:
+    raise DownloadRefused(f"got10k wanted to download {url} to {filename}; offline mode: put the dataset "
+                          f"under the root folder yourself (got10k's layout)")
+
+
+class _OfflineDataset:
+    """Marker base of the dataset classes :func:`got10k_offline` substitutes."""
+
+
+def _offline_class(cls: type) -> type:
+    """A subclass of got10k dataset class ``cls`` whose constructor always gets ``download=False``."""
+    signature = inspect.signature(cls.__init__)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.arguments["download"] = False
+        cls.__init__(*bound.args, **bound.kwargs)
+
+    return type(cls.__name__, (cls, _OfflineDataset), {"__init__": __init__, "__module__": cls.__module__})
+
+
+@contextlib.contextmanager
+def got10k_offline() -> Iterator[None]:
+    """While active, got10k's experiments and datasets never download.
+
+    Experiment modules get dataset classes built with ``download=False`` (a missing sequence folder is a
+    warning printed by got10k and the sequence is left out; an empty or missing root is got10k's
+    "Dataset not found" error), and got10k's download function raises :class:`DownloadRefused`. Build
+    the experiment inside the block; ``run`` and ``report`` may follow outside it.
+    """
+    import got10k.datasets
+    import got10k.experiments  # noqa: F401  (loads every experiment module)
+
+    patches: list[tuple[Any, str, Any]] = []
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not module_name.startswith(("got10k.experiments", "got10k.datasets")):
+            continue
+        for attr, value in list(vars(module).items()):
+            if attr == "download" and callable(value) and module_name.startswith("got10k.datasets."):
+                patches.append((module, attr, _refuse_download))
+            elif (module_name.startswith("got10k.experiments.") and isinstance(value, type)
+                  and value.__module__.startswith("got10k.datasets") and not issubclass(value, _OfflineDataset)
+                  and "download" in inspect.signature(value.__init__).parameters):
+                patches.append((module, attr, _offline_class(value)))
+    originals = [(module, attr, getattr(module, attr)) for module, attr, _ in patches]
+    try:
+        for module, attr, replacement in patches:
+            setattr(module, attr, replacement)
+        yield
+    finally:
+        for module, attr, original in originals:
+            setattr(module, attr, original)
+
+
+def got10k_results(path: str | Path, name: str | None = None, one_based: bool = True,
+                   display_name: str | None = None) -> PublishedResults:
+    """got10k's results of one tracker as a results-only tracker for :mod:`evaluation.analysis`.
+
+    Args:
+        path: the tracker's folder: ``<result_dir>/OTB2013/<tracker name>`` (``<seq>.txt`` with
+            ``times/<seq>_time.txt``, written by ``ExperimentOTB`` and its kind: UAV123, DTB70, NfS,
+            TColor128) or ``<result_dir>/GOT-10k/<tracker name>`` (``<seq>/<seq>_001.txt``; several runs
+            are averaged).
+        name: tracker name (default: the folder's name).
+        one_based: the boxes are in the dataset's 1-based convention (got10k keeps the annotation's);
+            they are shifted by -1 to our 0-based sequences. ``False`` for a 0-based dataset.
+        display_name: name in tables and legends.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a folder; ValueError: no result files in it.
+    """
+    path = Path(path).expanduser()
+    return PublishedResults(name or path.name, path, layout="auto", display_name=display_name, one_based=one_based)
