@@ -1,0 +1,136 @@
+"""Benchmark protocols beside OTB's one-pass evaluation: GOT-10k's AO/SR and LaSOT's success/precision.
+
+All boxes are ``(N, 4)`` float arrays ``[x, y, w, h]``, 0-based pixels, one row per frame.
+
+GOT-10k (the GOT-10k toolkit's ``ExperimentGOT10k``, which the evaluation server follows):
+
+- per run, the IoU of every frame **after the first** whose target is visible (``cover > 0``;
+  absent frames are excluded), with predicted and ground-truth boxes first clipped to the image
+  (``resolution`` of ``meta_info.ini``) as the toolkit does; no zero-size or missing-box rule;
+- a sequence's IoUs are those of all its runs (3 for a non-deterministic tracker) concatenated;
+- **AO** = mean IoU, **SR0.50** / **SR0.75** = fraction of IoUs above 0.5 / 0.75, and the success
+  curve on 101 thresholds ``0, 0.01, ..., 1``, all over the frames of all sequences pooled (the
+  toolkit's "overall"); per sequence the same over its own frames.
+
+LaSOT (its toolkit, as pytracking computes it with ``exclude_invalid_frames=False``):
+
+- frame 0 counts with the ground truth; a predicted box with zero width or height takes the
+  previous prediction;
+- a frame is *valid* when its ground truth has positive width and height, lies at 1-based
+  ``x, y > 0`` (0-based ``> -1``) and the target is visible (neither fully occluded nor out of view);
+- every frame counts in the denominator: an invalid frame fails at every IoU threshold and, when
+  the target is not visible, at every centre-error threshold (a visible frame with an unusable box
+  counts as a success of the normalised precision, a quirk kept to match published numbers);
+- success (21 thresholds, IoU ``>``), precision (0..50 px, ``<=``, read at 20) and normalised
+  precision (0..0.5, ``<=``, read at 0.20), averaged over sequences (:func:`metrics.summarize`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evaluation.analysis.metrics import (NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SequenceMetrics,
+                                         check_prediction_rows, precision_curve, success_curve)
+from pytracking_siamot.boxes import center_error_xywh, iou_xywh, normalized_center_error_xywh
+
+#: IoU thresholds of GOT-10k's success curve (101 values, strict ``>``).
+GOT10K_THRESHOLDS = np.linspace(0.0, 1.0, 101)
+
+
+def _clip_to_image(boxes_xywh: np.ndarray, bound_wh: tuple[float, float]) -> np.ndarray:
+    """The GOT-10k toolkit's bound: ``x`` in ``[0, W]``, ``w`` in ``[0, W - x]`` (same for y, h)."""
+    out = np.array(boxes_xywh, dtype=np.float64, copy=True)
+    width, height = bound_wh
+    out[:, 0] = np.clip(out[:, 0], 0, width)
+    out[:, 1] = np.clip(out[:, 1], 0, height)
+    out[:, 2] = np.clip(out[:, 2], 0, width - out[:, 0])
+    out[:, 3] = np.clip(out[:, 3], 0, height - out[:, 1])
+    return out
+
+
+def got10k_frame_ious(pred_xywh: np.ndarray, gt_xywh: np.ndarray, visible: np.ndarray | None = None,
+                      bound_wh: tuple[float, float] | None = None, source: str = "predictions") -> np.ndarray:
+    """IoUs of one run counted by GOT-10k: frames ``1..N-1`` where ``visible`` (all when None).
+
+    Args:
+        pred_xywh, gt_xywh: ``(N, 4)``.
+        visible: ``(N,)`` bool, ``cover > 0``.
+        bound_wh: image ``(width, height)``; boxes are clipped to it first (no clipping when None).
+        source: names the results file in errors.
+
+    Raises:
+        ValueError: shapes differ, or a prediction has NaN or a negative size (file and row named).
+    """
+    pred = check_prediction_rows(pred_xywh, source)
+    gt = np.asarray(gt_xywh, dtype=np.float64)
+    if pred.shape != gt.shape:
+        raise ValueError(f"{source}: {pred.shape[0]} predictions for {gt.shape[0]} ground-truth frames")
+    keep = np.ones(len(gt), dtype=bool) if visible is None else np.asarray(visible, dtype=bool).copy()
+    keep[0] = False
+    pred, gt = pred[keep], gt[keep]
+    if bound_wh is not None:
+        pred, gt = _clip_to_image(pred, bound_wh), _clip_to_image(gt, bound_wh)
+    return iou_xywh(pred, gt)
+
+
+@dataclass(frozen=True)
+class GOT10kScores:
+    """GOT-10k's scores over a set of IoUs: ``ao``, ``sr50``, ``sr75`` (fractions in [0, 1]), the
+    101-point ``success`` curve on :data:`GOT10K_THRESHOLDS` and the ``n_frames`` counted."""
+
+    ao: float
+    sr50: float
+    sr75: float
+    success: np.ndarray
+    n_frames: int
+
+
+def got10k_scores(ious: np.ndarray | list[np.ndarray]) -> GOT10kScores:
+    """AO, SR0.50, SR0.75 and the success curve of ``ious`` (one array, or one per sequence: pooled).
+
+    Raises:
+        ValueError: no frame to score.
+    """
+    pooled = np.concatenate([np.ravel(i) for i in ious]) if isinstance(ious, list) else np.ravel(ious)
+    if pooled.size == 0:
+        raise ValueError("no visible frame to score (GOT-10k counts frames after the first with cover > 0)")
+    return GOT10kScores(ao=float(np.mean(pooled)), sr50=float(np.mean(pooled > 0.5)),
+                        sr75=float(np.mean(pooled > 0.75)),
+                        success=np.mean(pooled[:, None] > GOT10K_THRESHOLDS[None, :], axis=0),
+                        n_frames=int(pooled.size))
+
+
+def lasot_sequence_metrics(pred_xywh: np.ndarray, gt_xywh: np.ndarray, visible: np.ndarray | None,
+                           source: str = "predictions") -> SequenceMetrics:
+    """The curves of one run on one LaSOT sequence by LaSOT's protocol (module docstring).
+
+    Predictions longer than the ground truth are cut to it (some published LaSOT results are).
+
+    Raises:
+        ValueError: fewer predictions than frames, NaN or a negative size in a prediction (file, row).
+    """
+    gt = np.asarray(gt_xywh, dtype=np.float64)
+    pred = check_prediction_rows(pred_xywh, source)
+    if pred.shape[0] < gt.shape[0]:
+        raise ValueError(f"{source}: {pred.shape[0]} predictions for {gt.shape[0]} ground-truth frames")
+    boxes = pred[:gt.shape[0]].copy()
+    gt_has_box = ~np.isnan(gt).any(axis=1)
+    for i in range(1, len(boxes)):
+        if (boxes[i, 2:] == 0).any() and gt_has_box[i]:
+            boxes[i] = boxes[i - 1]
+    boxes[0] = gt[0]
+    shown = np.ones(len(gt), dtype=bool) if visible is None else np.asarray(visible, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        valid = (gt[:, 0] > -1) & (gt[:, 1] > -1) & (gt[:, 2] > 0) & (gt[:, 3] > 0) & shown
+    ious = np.full(len(gt), -1.0)
+    errors = np.full(len(gt), np.inf)
+    norm_errors = np.full(len(gt), -1.0)
+    ious[valid] = iou_xywh(boxes[valid], gt[valid])
+    errors[valid] = center_error_xywh(boxes[valid], gt[valid])
+    norm_errors[valid] = normalized_center_error_xywh(boxes[valid], gt[valid])
+    errors[~shown] = np.inf
+    norm_errors[~shown] = np.inf
+    return SequenceMetrics(success=success_curve(ious), precision=precision_curve(errors, PRECISION_THRESHOLDS),
+                           norm_precision=precision_curve(norm_errors, NORM_PRECISION_THRESHOLDS),
+                           n_frames=int(len(gt)))
