@@ -211,3 +211,69 @@ def test_shared_uav123_10fps_dtb70_and_vot(shared_dir: Path) -> None:
         frames, anno = theirs[seq.name]
         _same_frames(seq, frames)
         np.testing.assert_allclose(seq.ground_truth_rect + [1, 1, 0, 0], anno)
+
+
+# --------------------------------------------------------------------------- protocol metrics
+
+def test_ope_success_and_precision_equal_the_got10k_toolkits() -> None:
+    experiments = pytest.importorskip("got10k.experiments")
+    from benchmark_fixtures import boxes
+    from evaluation.analysis.metrics import evaluate_sequence, summarize
+    toolkit = object.__new__(experiments.ExperimentOTB)
+    toolkit.nbins_iou, toolkit.nbins_ce = 21, 51
+    ours, succ, prec = [], [], []
+    for seed in range(3):
+        gt = boxes(60, seed=seed)
+        pred = gt + np.random.default_rng(seed + 50).normal(0, 6, gt.shape) * [1, 1, 0.3, 0.3]
+        pred[:, 2:] = np.abs(pred[:, 2:]) + 1
+        ours.append(evaluate_sequence(pred, gt))
+        theirs_pred = pred.copy()
+        theirs_pred[0] = gt[0]
+        s, p = toolkit._calc_curves(*toolkit._calc_metrics(theirs_pred, gt))
+        succ.append(s)
+        prec.append(p)
+        np.testing.assert_allclose(ours[-1].success, s, atol=1e-6)
+        np.testing.assert_allclose(ours[-1].precision, p, atol=1e-6)
+    scores = summarize(ours)
+    assert scores.auc == pytest.approx(np.mean(np.mean(succ, axis=0)), abs=1e-6)
+    assert scores.precision == pytest.approx(np.mean(prec, axis=0)[20], abs=1e-6)
+
+
+def test_lasot_protocol_counts_hidden_frames_as_failures() -> None:
+    from evaluation.analysis.protocols import lasot_sequence_metrics
+    gt = np.array([[10, 10, 20, 20]] * 6, dtype=float)
+    visible = np.array([True, True, False, True, True, True])
+    pred = gt.copy()
+    pred[4] = [0, 0, 0, 0]  # zero size: the previous prediction is used
+    pred[5] = [200, 200, 20, 20]  # lost
+    m = lasot_sequence_metrics(pred, gt, visible)
+    assert m.n_frames == 6
+    assert m.success[0] == pytest.approx(4 / 6)  # frames 0, 1, 3, 4 overlap; 2 hidden; 5 lost
+    assert m.precision[20] == pytest.approx(4 / 6)
+    assert m.norm_precision[20] == pytest.approx(4 / 6)
+    gt_bad = gt.copy()
+    gt_bad[1] = [10, 10, 0, 20]  # visible but no usable box: fails IoU and precision, passes norm. precision
+    m = lasot_sequence_metrics(gt_bad, gt_bad, None)
+    assert m.success[0] == pytest.approx(5 / 6) and m.precision[20] == pytest.approx(5 / 6)
+    assert m.norm_precision[20] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="r.txt: 5 predictions for 6"):
+        lasot_sequence_metrics(gt[:5], gt, visible, source="r.txt")
+
+
+def test_got10k_protocol_excludes_the_first_and_absent_frames() -> None:
+    from evaluation.analysis.protocols import got10k_frame_ious, got10k_scores
+    gt = np.array([[10, 10, 20, 20]] * 5, dtype=float)
+    pred = gt.copy()
+    pred[2] = [20, 10, 20, 20]  # IoU 1/3
+    pred[3] = [500, 500, 5, 5]  # absent frame: not counted
+    ious = got10k_frame_ious(pred, gt, np.array([True, True, True, False, True]))
+    np.testing.assert_allclose(ious, [1, 1 / 3, 1])
+    scores = got10k_scores([ious, np.array([0.6])])
+    assert scores.ao == pytest.approx((2 + 1 / 3 + 0.6) / 4)
+    assert (scores.sr50, scores.sr75, scores.n_frames) == (0.75, 0.5, 4)
+    # Clipped to a 30 px wide image (the toolkit's bound): pred [20,0,10,10], gt [10,0,20,10]: IoU 1/2, not 1/3.
+    clipped = got10k_frame_ious(np.array([[0, 0, 5, 5], [20, 0, 20, 10]]), np.array([[0, 0, 5, 5], [10, 0, 20, 10]]),
+                                bound_wh=(30, 100))
+    np.testing.assert_allclose(clipped, [0.5])
+    np.testing.assert_allclose(got10k_frame_ious(np.array([[0, 0, 5, 5], [20, 0, 20, 10]]),
+                                                 np.array([[0, 0, 5, 5], [10, 0, 20, 10]])), [1 / 3])
