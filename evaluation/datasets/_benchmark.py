@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
 from evaluation.boxes_io import read_boxes_txt, read_text_file
+from evaluation.data import Sequence, SequenceList
 
 TABLES = Path(__file__).resolve().parent / "tables"
 log = logging.getLogger("evaluation.datasets")
@@ -116,3 +118,26 @@ def say_partial(label: str, root: Path, present: Iterable[str], expected: Iterab
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
         log.warning("%s: %d of %d sequences found under %s; running on those (missing: %s)",
                     label, len(present), len(expected), root, shown)
+
+
+@dataclass
+class Catalogue:
+    """What a benchmark copy holds, before any sequence is read: the sequences the benchmark defines
+    (``expected``: its table or split list; empty where sequences are discovered) and a loader per
+    sequence present (``loaders``, in the benchmark's order). ``python -m evaluation.datasets check``
+    calls each loader on its own, so one bad sequence does not hide the others."""
+
+    label: str
+    root: Path
+    expected: list[str]
+    loaders: dict[str, Callable[[], Sequence]] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> list[str]:
+        """Expected sequences whose files are absent (a partial copy)."""
+        return [n for n in self.expected if n not in self.loaders]
+
+    def sequences(self) -> SequenceList:
+        """Every present sequence, loaded (the partial-copy notice logged once)."""
+        say_partial(self.label, self.root, list(self.loaders), self.expected)
+        return SequenceList(load() for load in self.loaders.values())

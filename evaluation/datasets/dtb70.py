@@ -7,10 +7,11 @@ per-sequence attribute flags are not encoded here (sequences carry none).
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import numbered_frames, read_rows
+from evaluation.datasets._benchmark import Catalogue, numbered_frames, read_rows
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set, one_based_to_zero_based
 from evaluation.settings import Settings
 
@@ -23,7 +24,7 @@ def dtb70_sequence(folder: Path) -> Sequence:
     return Sequence(name=folder.name, frames=frames, dataset="dtb70", ground_truth_rect=one_based_to_zero_based(gt))
 
 
-def dtb70_dataset(settings: Settings) -> SequenceList:
+def dtb70_catalogue(settings: Settings) -> Catalogue:
     """The DTB70 sequences under ``dtb70_path`` (each ``<Seq>/`` with ``groundtruth_rect.txt``).
 
     Raises:
@@ -33,4 +34,9 @@ def dtb70_dataset(settings: Settings) -> SequenceList:
     folders = sorted(p for p in root.iterdir() if (p / "groundtruth_rect.txt").is_file())
     if not folders:
         raise DatasetNotFoundError(f"DTB70: no <Seq>/groundtruth_rect.txt under {root}: {how_to_set('dtb70_path')}")
-    return SequenceList(dtb70_sequence(f) for f in folders)
+    return Catalogue("DTB70", root, [], {f.name: partial(dtb70_sequence, f) for f in folders})
+
+
+def dtb70_dataset(settings: Settings) -> SequenceList:
+    """The DTB70 sequences (:func:`dtb70_catalogue`), loaded."""
+    return dtb70_catalogue(settings).sequences()

@@ -14,13 +14,14 @@ for test: the other frames get NaN boxes, scored only by the evaluation server, 
 from __future__ import annotations
 
 import ast
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from evaluation.boxes_io import read_text_file
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import first_row_only, read_levels, read_rows, require_rows, say_partial
+from evaluation.datasets._benchmark import Catalogue, first_row_only, read_levels, read_rows, require_rows
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set
 from evaluation.settings import Settings
 
@@ -81,7 +82,12 @@ def got10k_sequence(folder: Path, subset: str) -> Sequence:
                     ground_truth_rect=gt, target_visible=visible, object_class=object_class)
 
 
-def _load(settings: Settings, subset: str) -> SequenceList:
+def got10k_catalogue(settings: Settings, subset: str) -> Catalogue:
+    """The sequences of ``<got10k_path>/<subset>/list.txt`` that are present (``subset``: val, test).
+
+    Raises:
+        DatasetNotFoundError: the path is unset or absent, ``list.txt`` missing, or no sequence present.
+    """
     root = dataset_root(settings, "got10k_path", "GOT-10k") / subset
     list_file = root / "list.txt"
     if not list_file.is_file():
@@ -92,18 +98,17 @@ def _load(settings: Settings, subset: str) -> SequenceList:
     if not found:
         raise DatasetNotFoundError(f"GOT-10k {subset}: none of the {len(names)} sequences of {list_file} "
                                    f"has {root}/<seq>/groundtruth.txt")
-    say_partial(f"GOT-10k {subset}", root, found, names)
-    return SequenceList(got10k_sequence(root / n, subset) for n in found)
+    return Catalogue(f"GOT-10k {subset}", root, names, {n: partial(got10k_sequence, root / n, subset) for n in found})
 
 
 def got10k_val_dataset(settings: Settings) -> SequenceList:
     """GOT-10k's 180 validation sequences (those present), with full ground truth."""
-    return _load(settings, "val")
+    return got10k_catalogue(settings, "val").sequences()
 
 
 def got10k_test_dataset(settings: Settings) -> SequenceList:
     """GOT-10k's 180 test sequences (those present); ground truth of the first frame only."""
-    return _load(settings, "test")
+    return got10k_catalogue(settings, "test").sequences()
 
 
 def visible_mask(sequence: Sequence) -> np.ndarray:

@@ -12,12 +12,13 @@ A partial copy (a few classes) runs on the sequences present, said once.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import numbered_frames, read_flags, read_rows, read_table, say_partial
+from evaluation.datasets._benchmark import Catalogue, numbered_frames, read_flags, read_rows, read_table
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set, one_based_to_zero_based
 from evaluation.datasets.attributes import LASOT_ATTRIBUTE_NAMES, check_benchmark_attributes
 from evaluation.settings import Settings
@@ -55,8 +56,8 @@ def lasot_sequence(root: Path, name: str, dataset: str = "lasot", attributes: tu
                     target_visible=~hidden, attributes=attributes)
 
 
-def _load(root: Path, names: list[str], label: str, key: str, dataset: str,
-          attributes: dict[str, tuple[str, ...]]) -> SequenceList:
+def _catalogue(root: Path, names: list[str], label: str, key: str, dataset: str,
+               attributes: dict[str, tuple[str, ...]]) -> Catalogue:
     def present(name: str) -> bool:
         return (root / name.rsplit("-", 1)[0] / name / "groundtruth.txt").is_file()
 
@@ -64,17 +65,27 @@ def _load(root: Path, names: list[str], label: str, key: str, dataset: str,
     if not found:
         raise DatasetNotFoundError(f"{label}: none of its sequences under {root} "
                                    f"(expected <class>/<class>-<k>/groundtruth.txt): {how_to_set(key)}")
-    say_partial(label, root, found, names)
-    return SequenceList(lasot_sequence(root, n, dataset, attributes.get(n, ())) for n in found)
+    return Catalogue(label, root, names, {n: partial(lasot_sequence, root, n, dataset, attributes.get(n, ()))
+                                          for n in found})
+
+
+def lasot_catalogue(settings: Settings) -> Catalogue:
+    """LaSOT's 280 test sequences under ``lasot_path`` (loaders for those present)."""
+    root = dataset_root(settings, "lasot_path", "LaSOT")
+    return _catalogue(root, list(LASOT_TEST), "LaSOT", "lasot_path", "lasot", LASOT_TEST)
+
+
+def lasot_ext_catalogue(settings: Settings) -> Catalogue:
+    """The LaSOT extension's 150 sequences under ``lasot_ext_path`` (loaders for those present)."""
+    root = dataset_root(settings, "lasot_ext_path", "LaSOT extension")
+    return _catalogue(root, list(LASOT_EXT), "LaSOT extension", "lasot_ext_path", "lasot_ext", {})
 
 
 def lasot_dataset(settings: Settings) -> SequenceList:
     """LaSOT's 280 test sequences from ``lasot_path`` (those present)."""
-    root = dataset_root(settings, "lasot_path", "LaSOT")
-    return _load(root, list(LASOT_TEST), "LaSOT", "lasot_path", "lasot", LASOT_TEST)
+    return lasot_catalogue(settings).sequences()
 
 
 def lasot_ext_dataset(settings: Settings) -> SequenceList:
     """The LaSOT extension's 150 sequences from ``lasot_ext_path`` (those present)."""
-    root = dataset_root(settings, "lasot_ext_path", "LaSOT extension")
-    return _load(root, list(LASOT_EXT), "LaSOT extension", "lasot_ext_path", "lasot_ext", {})
+    return lasot_ext_catalogue(settings).sequences()

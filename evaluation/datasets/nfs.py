@@ -14,13 +14,14 @@ Boxes are 0-based ``xywh`` pixels as annotated. Sequences are named ``<seq>`` in
 from __future__ import annotations
 
 import shlex
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from evaluation.boxes_io import read_text_file
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import read_rows
+from evaluation.datasets._benchmark import Catalogue, read_rows
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set
 from evaluation.settings import Settings
 
@@ -82,7 +83,7 @@ def nfs_reorganised_sequence(root: Path, anno: Path) -> Sequence:
     return Sequence(name=name, frames=frames, dataset="nfs", ground_truth_rect=gt)
 
 
-def nfs_dataset(settings: Settings) -> SequenceList:
+def nfs_catalogue(settings: Settings) -> Catalogue:
     """The NfS 30 fps sequences under ``nfs_path`` (layout detected: ``anno/`` + ``sequences/`` is the
     re-organised one), in name order.
 
@@ -93,9 +94,15 @@ def nfs_dataset(settings: Settings) -> SequenceList:
     if (root / "anno").is_dir() and (root / "sequences").is_dir():
         annos = sorted((root / "anno").glob("nfs_*.txt"))
         if annos:
-            return SequenceList(nfs_reorganised_sequence(root, a) for a in annos)
+            return Catalogue("NfS", root, [], {a.stem[len("nfs_"):]: partial(nfs_reorganised_sequence, root, a)
+                                               for a in annos})
     names = sorted(p.name for p in root.iterdir() if (p / "30" / f"{p.name}.txt").is_file())
     if not names:
         raise DatasetNotFoundError(f"NfS: no <seq>/30/<seq>.txt (official layout) nor anno/nfs_<seq>.txt "
                                    f"(re-organised) under {root}: {how_to_set('nfs_path')}")
-    return SequenceList(nfs_official_sequence(root, n) for n in names)
+    return Catalogue("NfS", root, [], {n: partial(nfs_official_sequence, root, n) for n in names})
+
+
+def nfs_dataset(settings: Settings) -> SequenceList:
+    """The NfS 30 fps sequences (:func:`nfs_catalogue`), loaded."""
+    return nfs_catalogue(settings).sequences()

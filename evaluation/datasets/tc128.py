@@ -8,13 +8,14 @@ evaluated frame range ``start,end`` (1-based, inclusive). Sequences are the fold
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from evaluation.boxes_io import read_text_file
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import numbered_frames, read_rows, require_rows
+from evaluation.datasets._benchmark import Catalogue, numbered_frames, read_rows, require_rows
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set, one_based_to_zero_based
 from evaluation.datasets.attributes import OTB100_ATTRIBUTES
 from evaluation.settings import Settings
@@ -46,7 +47,7 @@ def tc128_sequence(folder: Path) -> Sequence:
                     attributes=OTB100_ATTRIBUTES.get(name, ()))
 
 
-def tc128_dataset(settings: Settings) -> SequenceList:
+def tc128_catalogue(settings: Settings) -> Catalogue:
     """The TC128 sequences under ``tc128_path``.
 
     Raises:
@@ -56,4 +57,9 @@ def tc128_dataset(settings: Settings) -> SequenceList:
     folders = sorted(p for p in root.iterdir() if (p / f"{p.name}_gt.txt").is_file())
     if not folders:
         raise DatasetNotFoundError(f"TC128: no <Seq>/<Seq>_gt.txt under {root}: {how_to_set('tc128_path')}")
-    return SequenceList(tc128_sequence(f) for f in folders)
+    return Catalogue("TC128", root, [], {f.name: partial(tc128_sequence, f) for f in folders})
+
+
+def tc128_dataset(settings: Settings) -> SequenceList:
+    """The TC128 sequences (:func:`tc128_catalogue`), loaded."""
+    return tc128_catalogue(settings).sequences()

@@ -8,10 +8,11 @@ trackingnet``). Sequences are the annotation files, in name order.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import first_row_only, numeric_frames, read_rows
+from evaluation.datasets._benchmark import Catalogue, first_row_only, numeric_frames, read_rows
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set
 from evaluation.settings import Settings
 
@@ -29,7 +30,7 @@ def trackingnet_sequence(subset_dir: Path, name: str) -> Sequence:
                     ground_truth_rect=first_row_only(gt, len(frames)))
 
 
-def trackingnet_dataset(settings: Settings) -> SequenceList:
+def trackingnet_catalogue(settings: Settings) -> Catalogue:
     """TrackingNet's test sequences under ``trackingnet_path``.
 
     Raises:
@@ -40,4 +41,10 @@ def trackingnet_dataset(settings: Settings) -> SequenceList:
     if not annos:
         raise DatasetNotFoundError(f"TrackingNet: no TEST/anno/<seq>.txt under {subset_dir.parent}: "
                                    f"{how_to_set('trackingnet_path')}")
-    return SequenceList(trackingnet_sequence(subset_dir, a.stem) for a in annos)
+    return Catalogue("TrackingNet", subset_dir, [], {a.stem: partial(trackingnet_sequence, subset_dir, a.stem)
+                                                     for a in annos})
+
+
+def trackingnet_dataset(settings: Settings) -> SequenceList:
+    """TrackingNet's test sequences (:func:`trackingnet_catalogue`), loaded."""
+    return trackingnet_catalogue(settings).sequences()

@@ -18,10 +18,11 @@ A partial copy (some annotation files absent) runs on the sequences present, sai
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import numbered_frames, read_rows, read_table, require_rows, say_partial
+from evaluation.datasets._benchmark import Catalogue, numbered_frames, read_rows, read_table, require_rows
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set, one_based_to_zero_based
 from evaluation.datasets.attributes import UAV123_ATTRIBUTE_NAMES, check_benchmark_attributes
 from evaluation.settings import Settings
@@ -54,6 +55,8 @@ def _entries() -> dict[str, tuple[UAVEntry, ...]]:
 UAV_ENTRIES: dict[str, tuple[UAVEntry, ...]] = _entries()
 
 _DATASET = {"UAV123": "uav123", "UAV20L": "uav20l", "UAV123_10fps": "uav123_10fps"}
+_ROOTS = {"UAV123": ("uav123_path", "UAV123"), "UAV20L": ("uav123_path", "UAV20L"),
+          "UAV123_10fps": ("uav123_10fps_path", "UAV123@10fps")}
 
 
 def uav_sequence(root: Path, entry: UAVEntry) -> Sequence:
@@ -69,7 +72,13 @@ def uav_sequence(root: Path, entry: UAVEntry) -> Sequence:
                     start_frame=entry.start_frame)
 
 
-def _load(settings: Settings, version: str, key: str, label: str) -> SequenceList:
+def uav_catalogue(settings: Settings, version: str) -> Catalogue:
+    """The sequences of ``version`` (``UAV123``, ``UAV20L``, ``UAV123_10fps``) whose annotation is present.
+
+    Raises:
+        DatasetNotFoundError: the path is unset or absent, or holds none of the version's annotations.
+    """
+    key, label = _ROOTS[version]
     root = dataset_root(settings, key, label)
     entries = UAV_ENTRIES[version]
     anno_dir = root / "anno" / version
@@ -77,20 +86,19 @@ def _load(settings: Settings, version: str, key: str, label: str) -> SequenceLis
     if not present:
         raise DatasetNotFoundError(f"{label}: no annotation files in {anno_dir} "
                                    f"(expected anno/{version}/<seq>.txt): {how_to_set(key)}")
-    say_partial(label, root, [e.name for e in present], [e.name for e in entries])
-    return SequenceList(uav_sequence(root, e) for e in present)
+    return Catalogue(label, root, [e.name for e in entries], {e.name: partial(uav_sequence, root, e) for e in present})
 
 
 def uav123_dataset(settings: Settings) -> SequenceList:
     """UAV123's 123 sequences from ``uav123_path`` (those present)."""
-    return _load(settings, "UAV123", "uav123_path", "UAV123")
+    return uav_catalogue(settings, "UAV123").sequences()
 
 
 def uav20l_dataset(settings: Settings) -> SequenceList:
     """UAV20L's 20 long sequences from ``uav123_path`` (those present)."""
-    return _load(settings, "UAV20L", "uav123_path", "UAV20L")
+    return uav_catalogue(settings, "UAV20L").sequences()
 
 
 def uav123_10fps_dataset(settings: Settings) -> SequenceList:
     """UAV123@10fps's 123 sequences from ``uav123_10fps_path`` (those present)."""
-    return _load(settings, "UAV123_10fps", "uav123_10fps_path", "UAV123@10fps")
+    return uav_catalogue(settings, "UAV123_10fps").sequences()

@@ -11,13 +11,14 @@ VOT's EAO is not computed).
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from evaluation.boxes_io import read_text_file
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import polygon_to_xywh, require_rows, say_partial
+from evaluation.datasets._benchmark import Catalogue, polygon_to_xywh, require_rows
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set
 from evaluation.settings import Settings
 
@@ -54,7 +55,7 @@ def vot_sequence(root: Path, name: str) -> Sequence:
     return Sequence(name=name, frames=[str(p) for p in frames], dataset="vot", ground_truth_rect=gt)
 
 
-def vot_dataset(settings: Settings) -> SequenceList:
+def vot_catalogue(settings: Settings) -> Catalogue:
     """The sequences of ``<vot_path>/list.txt`` that are present.
 
     Raises:
@@ -69,5 +70,9 @@ def vot_dataset(settings: Settings) -> SequenceList:
     if not found:
         raise DatasetNotFoundError(f"VOT: none of the {len(names)} sequences of {list_file} has "
                                    f"<seq>/groundtruth.txt under {root}")
-    say_partial("VOT", root, found, names)
-    return SequenceList(vot_sequence(root, n) for n in found)
+    return Catalogue("VOT", root, names, {n: partial(vot_sequence, root, n) for n in found})
+
+
+def vot_dataset(settings: Settings) -> SequenceList:
+    """The VOT sequences (:func:`vot_catalogue`), loaded."""
+    return vot_catalogue(settings).sequences()
