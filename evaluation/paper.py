@@ -167,7 +167,8 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
     from evaluation.analysis.speed_table import speed_rows, speed_table, speed_table_latex
     from evaluation.analysis.styles import assign_styles, load_styles, save_styles
     from evaluation.boxes_io import atomic_write_text
-    from evaluation.qualitative import BoxStyle, frames_by_sequence, qualitative_figure, save_figure
+    from evaluation.analysis.plots import get_layout
+    from evaluation.qualitative import frames_by_sequence, qualitative_figure, save_figure
 
     folder = Path(folder).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
@@ -216,9 +217,13 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
             sequences, how = _fig4_sequences(evaluation, [e.display_name for e in chosen], options)
             frames = frames_by_sequence(sequences, options.frames, options.num_frames)
             drawn = [e.runs[0] for e in chosen]
-            figure = qualitative_figure(sequences, frames, drawn,
-                                        [BoxStyle(styles[e.display_name].color, styles[e.display_name].linestyle)
-                                         for e in chosen])
+            layout = get_layout(options.layout)
+            columns = max(len(f) for f in frames.values())
+            # Cells sized so the grid is the layout's width: its text then prints at 7-8 pt.
+            cell_width = (layout.width_in - 0.25) / (columns + 0.03 * (columns - 1))
+            figure = qualitative_figure(sequences, frames, drawn, [styles[e.display_name] for e in chosen],
+                                        cell_width_in=cell_width, linewidth=1.2 if layout.columns == 1 else 1.5,
+                                        legend_columns=2 if layout.columns == 1 else 4)
             paths = save_figure(figure, folder / "fig4")
             tex = folder / "fig4.tex"
             atomic_write_text(tex, "% Fig. 4: qualitative results (frames of the sequences, boxes of the trackers).\n"

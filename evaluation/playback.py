@@ -1,4 +1,4 @@
-"""Replay saved results of several trackers over a sequence's frames, one colour per tracker.
+"""Replay saved results of several trackers over a sequence's frames, each tracker in its style.
 
     python -m evaluation.playback --trackers siamot:mobilenet_v2 siamot:mobilenet_v2_baseline \\
         --published ../shared/otb2013/peer_results/SiamFC-3s_cfnetrelease:SiamFC \\
@@ -8,6 +8,10 @@ Live trackers are read from their results folders (``<results_path>/<name>/<para
 results-only trackers from published folders. Without ``--output`` a window opens (space: pause,
 right arrow: step, q: quit); when no display is available the video goes to
 ``<plots_path>/playback/<dataset>_<sequence>.mp4``.
+
+Each tracker has the colour and line style its plots give it (:func:`evaluation.analysis.styles.source_styles`):
+a baseline is dashed in its online-training twin's colour, drawn over the solid boxes with white gaps
+so that it stays visible where the two agree.
 """
 from __future__ import annotations
 
@@ -20,18 +24,17 @@ from typing import Sequence as Seq
 import numpy as np
 from tqdm import tqdm
 
+from evaluation.analysis.styles import TrackerStyle, source_styles
 from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import Sequence
-from evaluation.visualization.overlay import (
-    ColorRGB, draw_box_xywh, draw_legend, draw_text_lines, tracker_color,
-)
+from evaluation.visualization.overlay import ColorRGB, draw_box_xywh, draw_legend, draw_text_lines
 from evaluation.visualization.sinks import PngFramesSink, VideoSink, WindowSink, display_available
 from evaluation.sources import ResultsSource, as_source
 from evaluation.visualization.sources import add_source_arguments, load_sequence, load_sources, run_viewer
 
 log = logging.getLogger(__name__)
 
-TrackBox = tuple[str, np.ndarray, ColorRGB]
+TrackBox = tuple[str, np.ndarray, TrackerStyle]
 
 #: Ground truth in playback: white and dashed, apart from every tracker colour (the palette has a green).
 PLAYBACK_GT_COLOR: ColorRGB = (255, 255, 255)
@@ -39,19 +42,24 @@ PLAYBACK_GT_COLOR: ColorRGB = (255, 255, 255)
 
 def playback_frame(image_rgb: np.ndarray, boxes: Seq[TrackBox], gt_xywh: object = None,
                    frame_number: int | None = None) -> np.ndarray:
-    """One playback frame (same size as ``image_rgb``): each tracker's box in its colour, the ground truth
+    """One playback frame (same size as ``image_rgb``): each tracker's box in its style, the ground truth
     (white, thin, dashed) when given, a legend top-left and the frame number under it.
 
+    Solid boxes are drawn first; broken ones (a baseline's) after them, over a thin white box that shows
+    in their gaps, so a dashed box stays visible on a solid one of the same colour.
+
     Args:
-        boxes: ``(display name, [x, y, w, h], RGB colour)`` per tracker; undrawable boxes are skipped
-            but keep their legend entry.
+        boxes: ``(display name, [x, y, w, h], style)`` per tracker; undrawable boxes are skipped but keep
+            their legend entry.
     """
     canvas = np.array(image_rgb, dtype=np.uint8, copy=True)
     if gt_xywh is not None:
         draw_box_xywh(canvas, gt_xywh, PLAYBACK_GT_COLOR, thickness=1, dashed=True)
-    for _, bbox, color in boxes:
-        draw_box_xywh(canvas, bbox, color, thickness=2)
-    entries = [(name, color, False) for name, _, color in boxes]
+    for _, bbox, style in sorted(boxes, key=lambda box: box[2].dashed):
+        if style.dashed:
+            draw_box_xywh(canvas, bbox, PLAYBACK_GT_COLOR, thickness=1)
+        draw_box_xywh(canvas, bbox, style.rgb255, thickness=2, dashed=style.dashed)
+    entries = [(name, style.rgb255, style.dashed) for name, _, style in boxes]
     if gt_xywh is not None:
         entries.append(("ground truth", PLAYBACK_GT_COLOR, True))
     x, y, _, height = draw_legend(canvas, entries)
@@ -66,8 +74,8 @@ def play(sequence: Sequence, sources: Seq[ResultsSource], sink: VideoSink | Wind
 
     Stops early when the sink returns False (the window's q key). The sink is closed at the end.
     """
-    tracks = [(source.display_name, as_source(source).aligned_results_for(sequence).boxes, tracker_color(i))
-              for i, source in enumerate(sources)]
+    tracks = [(source.display_name, as_source(source).aligned_results_for(sequence).boxes, style)
+              for source, style in zip(sources, source_styles(sources))]
     shown = 0
     try:
         for index in tqdm(range(len(sequence)), desc=f"playback {sequence.name}", unit="frame",

@@ -5,17 +5,18 @@ several trackers; solid lines for trackers with online training, dashed for base
         siamot:efficientnet_lite0 siamot:efficientnet_lite0_baseline \\
         --dataset otb2013 --sequences Jogging-1 Tiger1 --frames 40 120 200 --output fig4
 
-One row per sequence, one column per chosen frame. A baseline (``siamot:<backbone>_baseline``, see
+One row per sequence, one column per chosen frame. Each tracker is drawn in the style its plots give
+it (:func:`evaluation.analysis.styles.source_styles`): a baseline (``siamot:<backbone>_baseline``, see
 :class:`evaluation.sources.Pairing`) is dashed and shares the colour of its online-training twin (the
-paper's colour = backbone); ``--style`` overrides colour and line style per tracker. Writes
-``<output>.png`` and ``<output>.pdf``.
+paper's colour = backbone), drawn after the solid boxes with white gaps so it stays visible where the
+two agree; ``--style`` overrides colour and line style per tracker. Writes ``<output>.png`` and
+``<output>.pdf`` (TrueType fonts).
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence as Seq
 
@@ -23,23 +24,19 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
 
-from evaluation.analysis.styles import split_style_spec
+from evaluation.analysis.plots import FONT_PT, SMALL_FONT_PT, save_figure as save_figure_file
+from evaluation.analysis.styles import TrackerStyle, source_styles, split_style_spec
 from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import Sequence
-from evaluation.visualization.overlay import tracker_color
 from evaluation.sources import ResultsSource, as_source
 from evaluation.visualization.sources import add_source_arguments, load_sequence, load_sources, run_viewer
 
 log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class BoxStyle:
-    """How one tracker's boxes are drawn: a matplotlib colour and line style (``-`` or ``--`` ...)."""
-
-    color: str | tuple[float, float, float]
-    linestyle: str = "-"
+#: How one tracker's boxes are drawn: a matplotlib colour and line style (``-`` or ``--`` ...); the
+#: style plots use (:class:`evaluation.analysis.styles.TrackerStyle`).
+BoxStyle = TrackerStyle
 
 
 def parse_style(spec: str) -> tuple[str, BoxStyle]:
@@ -52,15 +49,9 @@ def parse_style(spec: str) -> tuple[str, BoxStyle]:
 
 
 def default_styles(sources: Seq[ResultsSource]) -> list[BoxStyle]:
-    """One colour per pairing group (a baseline and its online-training twin); dashed for baselines."""
-    groups: dict[str, int] = {}
-    styles = []
-    for source in sources:
-        pairing = as_source(source).pairing()
-        index = groups.setdefault(pairing.group, len(groups))
-        rgb = tuple(c / 255.0 for c in tracker_color(index))
-        styles.append(BoxStyle(rgb, "--" if pairing.baseline else "-"))
-    return styles
+    """The styles the trackers have in their plots: one colour per pairing group (a baseline and its
+    online-training twin), dashed for baselines (:func:`evaluation.analysis.styles.source_styles`)."""
+    return source_styles(sources)
 
 
 def resolve_frames(sequence: Sequence, frames: Seq[int] | None, num_frames: int) -> list[int]:
@@ -82,11 +73,14 @@ def resolve_frames(sequence: Sequence, frames: Seq[int] | None, num_frames: int)
 
 def qualitative_figure(sequences: Seq[Sequence], frame_indices: Mapping[str, Seq[int]],
                        sources: Seq[ResultsSource], styles: Seq[BoxStyle], show_ground_truth: bool = False,
-                       cell_width_in: float = 2.4, linewidth: float = 1.6) -> Figure:
+                       cell_width_in: float = 2.4, linewidth: float = 1.6,
+                       legend_columns: int = 4) -> Figure:
     """The grid figure: a row per sequence, a column per chosen frame (0-based ``frame_indices[name]``).
 
-    Each cell shows the frame, the boxes of ``sources`` in ``styles``, and the frame number; a legend
-    of all trackers sits under the grid.
+    Each cell shows the frame, the boxes of ``sources`` in ``styles`` (solid ones first, broken ones
+    over them with white gaps), and the frame number; a legend of all trackers, in at most
+    ``legend_columns`` columns, sits under the grid. Text is 7-8 pt: at ``cell_width_in`` chosen so
+    the figure is as wide as it is printed, it reads as a paper's small text.
     """
     if len(styles) != len(sources):
         raise ValueError(f"{len(styles)} styles for {len(sources)} trackers")
@@ -96,7 +90,10 @@ def qualitative_figure(sequences: Seq[Sequence], frame_indices: Mapping[str, Seq
     cell_heights = [cell_width_in * a for a in aspects]
     # Size the figure so each cell is exactly an image's shape: no slack around the equal-aspect images.
     wspace, hspace = 0.03, 0.04
-    left_in, right_in, top_in, legend_in = 0.3, 0.05, 0.05, 0.45
+    handles_count = len(sources) + int(show_ground_truth)
+    legend_rows = -(-handles_count // max(1, min(handles_count, legend_columns)))
+    left_in, right_in, top_in = 0.2, 0.03, 0.03
+    legend_in = 0.08 + legend_rows * SMALL_FONT_PT * 1.4 / 72.0
     grid_w = cell_width_in * (columns + (columns - 1) * wspace)
     grid_h = sum(cell_heights) + hspace * (len(sequences) - 1) * float(np.mean(cell_heights))
     fig_w, fig_h = left_in + grid_w + right_in, top_in + grid_h + legend_in
@@ -112,7 +109,7 @@ def qualitative_figure(sequences: Seq[Sequence], frame_indices: Mapping[str, Seq
             ax.set_xticks([])
             ax.set_yticks([])
             if col == 0:
-                ax.set_ylabel(sequence.name, fontsize=9)
+                ax.set_ylabel(sequence.name, fontsize=FONT_PT, labelpad=2)
             if col >= len(frame_indices[sequence.name]):
                 ax.set_axis_off()
                 continue
@@ -120,16 +117,17 @@ def qualitative_figure(sequences: Seq[Sequence], frame_indices: Mapping[str, Seq
             ax.imshow(sequence.image(index), interpolation="bilinear")
             if show_ground_truth:
                 _add_box(ax, sequence.ground_truth_rect[index], BoxStyle("white", ":"), linewidth)
-            for source_boxes, style in zip(boxes, styles):
+            for source_boxes, style in sorted(zip(boxes, styles), key=lambda pair: pair[1].dashed):
                 _add_box(ax, source_boxes[index], style, linewidth)
             ax.text(0.02, 0.97, f"#{sequence.start_frame + index}", transform=ax.transAxes, va="top", ha="left",
-                    fontsize=8, color="yellow", fontweight="bold",
+                    fontsize=SMALL_FONT_PT, color="yellow", fontweight="bold",
                     bbox=dict(facecolor="black", alpha=0.5, pad=1.0, edgecolor="none"))
     handles = [Line2D([], [], color=style.color, linestyle=style.linestyle, lw=linewidth, label=source.display_name)
                for source, style in zip(sources, styles)]
     if show_ground_truth:
         handles.append(Line2D([], [], color="gray", linestyle=":", lw=linewidth, label="ground truth"))
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=max(1, min(len(handles), legend_columns)),
+               fontsize=SMALL_FONT_PT, frameon=False, borderaxespad=0.2, handlelength=2.0, columnspacing=1.2)
     return fig
 
 
@@ -138,8 +136,12 @@ def _add_box(ax: object, bbox_xywh: np.ndarray, style: BoxStyle, linewidth: floa
     if b.shape != (4,) or not np.all(np.isfinite(b)) or b[2] <= 0 or b[3] <= 0:
         return
     # Pixel centres sit at integer coordinates in imshow: a box's outer edge is at x - 0.5.
-    ax.add_patch(Rectangle((b[0] - 0.5, b[1] - 0.5), b[2], b[3], fill=False, edgecolor=style.color,
-                           linestyle=style.linestyle, linewidth=linewidth))
+    x0, y0, x1, y1 = b[0] - 0.5, b[1] - 0.5, b[0] - 0.5 + b[2], b[1] - 0.5 + b[3]
+    # A broken line gets white gaps: over a solid box of the same colour (a baseline on its online twin,
+    # where they agree) it still shows.
+    ax.add_line(Line2D([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color=style.color, linestyle=style.linestyle,
+                       linewidth=linewidth, gapcolor="white" if style.dashed else None,
+                       solid_joinstyle="miter", zorder=3 if style.dashed else 2))
 
 
 def save_figure(fig: Figure, stem: Path, dpi: int = 200) -> list[Path]:
@@ -150,7 +152,7 @@ def save_figure(fig: Figure, stem: Path, dpi: int = 200) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")]
     for path in paths:
-        fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.03)
+        save_figure_file(fig, path, dpi=dpi, bbox_inches="tight", pad_inches=0.03)
     return paths
 
 

@@ -13,7 +13,7 @@ from evaluation.boxes_io import write_boxes_txt
 from evaluation.data import Sequence
 from evaluation.datasets import get_dataset
 from evaluation.tracker import Tracker
-from evaluation.visualization.overlay import tracker_color
+from evaluation.analysis.styles import TrackerStyle
 from evaluation.visualization.sinks import VideoSink, WindowSink
 from evaluation.sources import Pairing, ResultsAlignmentWarning, SourceBase, tracker_pairing
 
@@ -80,8 +80,8 @@ def count_video_frames(path: Path) -> int:
 
 def test_playback_frame_draws_boxes_legend_and_nothing_else():
     image = np.full((200, 300, 3), 90, dtype=np.uint8)
-    boxes = [("A", np.array([150.0, 100.0, 60.0, 50.0]), tracker_color(0)),
-             ("B", np.array([np.nan] * 4), tracker_color(1))]
+    boxes = [("A", np.array([150.0, 100.0, 60.0, 50.0]), TrackerStyle("#1f77b4")),
+             ("B", np.array([np.nan] * 4), TrackerStyle("#ff7f0e", "--"))]
     view = playback.playback_frame(image, boxes, None, None)
     assert view.shape == image.shape
     ys, xs = np.nonzero(np.any(view != image, axis=-1))
@@ -250,7 +250,7 @@ def test_qualitative_figure_files(tmp_path):
     frames = {"A": [1, 4, 7], "B": [2, 5]}  # 0-based indices
     fig = qualitative.qualitative_figure(sequences, frames, sources, qualitative.default_styles(sources),
                                          show_ground_truth=True)
-    boxes_drawn = [patch.get_linestyle() for ax in fig.axes for patch in ax.patches]
+    boxes_drawn = [line.get_linestyle() for ax in fig.axes for line in ax.lines]
     assert len(fig.axes) == 6 and len(boxes_drawn) == 5 * 3  # 5 frames x (2 trackers + ground truth)
     assert boxes_drawn.count("--") == 5
     labels = [text.get_text() for ax in fig.axes for text in ax.texts]
@@ -287,3 +287,75 @@ def test_playback_cli_on_the_builtin_synthetic_dataset(tmp_path, monkeypatch, ca
                         "--output", str(tmp_path / "s.mp4"), "--no-progress"])
     assert rc == 0, capsys.readouterr().err
     assert count_video_frames(tmp_path / "s.mp4") == len(sequence)
+
+
+# --------------------------------------------------------------------------- one style per tracker
+
+
+class FramesSink:
+    """A sink that keeps the frames it is shown."""
+
+    def __init__(self) -> None:
+        self.frames: list[np.ndarray] = []
+
+    def show(self, image: np.ndarray) -> bool:
+        self.frames.append(np.array(image, copy=True))
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def _wide_sequence() -> Sequence:
+    """Three frames of 200 x 320 px, gray, with the target (40 x 30 px) away from the legend's corner."""
+    gt = np.array([[200.0, 120.0, 40.0, 30.0]] * 3)
+    return Sequence("Wide", ["0", "1", "2"], "toy", gt, frame_loader=lambda i: np.full((200, 320, 3), 90, np.uint8))
+
+
+def test_a_tracker_has_its_plot_colour_in_playback_and_in_the_qualitative_figure(tmp_path):
+    from evaluation.analysis.evaluate import evaluate, pairings
+    from evaluation.analysis.plots import draw_plot
+    from evaluation.analysis.styles import assign_styles, rgb255
+
+    sequence = _wide_sequence()
+    params = ("netA", "netA_baseline", "netB")
+    shifts = {"netA": -40.0, "netA_baseline": 0.0, "netB": 40.0}  # left edges 40 px apart, boxes apart
+    for param in params:
+        write_results(tmp_path / param, sequence, shifts[param])
+    sources = [FolderResults(p, tmp_path / p, parameter_name=p) for p in params]
+    evaluation, _ = evaluate(sources, [sequence])
+    figure = draw_plot(evaluation.curves(), evaluation.scores(), "success", "t",
+                       assign_styles(pairings(evaluation.entries)))
+    plotted = {line.get_label().split(" [")[0]: rgb255(line.get_color()) for line in figure.axes[0].get_lines()}
+    assert set(plotted) == set(params) and plotted["netA"] == plotted["netA_baseline"] != plotted["netB"]
+
+    sink = FramesSink()
+    playback.play(sequence, sources, sink, show_ground_truth=False, progress=False)
+    frame = sink.frames[0]
+    for param in params:
+        x, top = int(200 + shifts[param]), int(120 + shifts[param] / 2)  # write_results shifts y by half
+        edge = {tuple(int(v) for v in frame[y, x]) for y in range(top + 3, top + 30 - 3)}
+        assert plotted[param] in edge, (param, edge)
+
+    qualitative_fig = qualitative.qualitative_figure([sequence], {"Wide": [0]}, sources,
+                                                     qualitative.default_styles(sources))
+    drawn = {(rgb255(line.get_color()), line.get_linestyle()) for line in qualitative_fig.axes[0].lines}
+    assert drawn == {(plotted["netA"], "-"), (plotted["netA_baseline"], "--"), (plotted["netB"], "-")}
+
+
+def test_a_dashed_box_stays_visible_on_a_solid_one_of_its_colour():
+    image = np.full((200, 300, 3), 90, dtype=np.uint8)
+    bbox = np.array([150.0, 100.0, 60.0, 50.0])
+    solid, dashed = TrackerStyle("#e377c2"), TrackerStyle("#e377c2", "--")
+    white = np.array([255, 255, 255])
+
+    def whites_on_left_edge(boxes):
+        view = playback.playback_frame(image, boxes)
+        return int(np.all(view[100:150, 149:152] == white, axis=-1).sum())
+
+    assert whites_on_left_edge([("A", bbox, solid)]) == 0
+    # Drawn last, over a white line that shows in its gaps, whatever the order given.
+    assert whites_on_left_edge([("B", bbox, dashed), ("A", bbox, solid)]) > 5
+    assert whites_on_left_edge([("A", bbox, solid), ("B", bbox, dashed)]) > 5
+    fig = qualitative.qualitative_figure([_wide_sequence()], {"Wide": [0]}, [], [])
+    assert fig.axes  # no trackers: frames only

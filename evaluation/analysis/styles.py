@@ -11,6 +11,13 @@ resolved in key order (the next free slot). Adding or removing a tracker therefo
 tracker's style unless they collide on a slot; :func:`assign_styles` with ``previous`` (the styles a
 report used last time, see :func:`load_styles`) keeps those exactly, so a report's styles are chosen
 once. ``overrides`` (``--style NAME=COLOR[,LINESTYLE]``) win over both.
+
+This module is the one owner of tracker styles: the plots and the confidence plot
+(:mod:`evaluation.analysis.plots`), the qualitative figure (:mod:`evaluation.qualitative`) and the
+playback overlays (:mod:`evaluation.playback`) all take their colours and line styles from
+:func:`assign_styles` / :func:`source_styles`, so a tracker has one colour everywhere. Colours are
+``#rrggbb`` strings; :func:`rgb255` turns one into the ``(R, G, B)`` integers the overlays draw on
+RGB frames (the toolkit's frame format; the OpenCV sinks convert whole frames to BGR when writing).
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping, Sequence
 
 from evaluation.sources import Pairing
 
@@ -43,6 +50,24 @@ class TrackerStyle:
 
     def to_json(self) -> dict[str, str]:
         return {"color": self.color, "linestyle": self.linestyle}
+
+    @property
+    def dashed(self) -> bool:
+        """True for any broken line (dashed, dotted, dash-dot): drawn after the solid boxes in overlays."""
+        return LINESTYLES.get(self.linestyle, self.linestyle) != "-"
+
+    @property
+    def rgb255(self) -> tuple[int, int, int]:
+        """The colour as ``(R, G, B)`` integers 0-255 (see :func:`rgb255`)."""
+        return rgb255(self.color)
+
+
+def rgb255(color: Any) -> tuple[int, int, int]:
+    """A matplotlib colour (``#rrggbb``, ``tab:blue``, an RGB tuple of floats in [0, 1]) as ``(R, G, B)``
+    integers 0-255, the colour format of the overlays (which draw on RGB frames)."""
+    from matplotlib.colors import to_rgb
+
+    return tuple(int(round(255 * c)) for c in to_rgb(color))  # type: ignore[return-value]
 
 
 def split_style_spec(spec: str, key_name: str = "NAME") -> tuple[str, str, str]:
@@ -128,6 +153,17 @@ def assign_styles(pairings: Mapping[str, Pairing], previous: Mapping[str, Tracke
             else:
                 styles[name] = TrackerStyle(group_color[key], "--" if baseline else group_solid.get(key, "-"))
     return styles
+
+
+def source_styles(sources: Sequence[Any], overrides: Mapping[str, TrackerStyle] | None = None) -> list[TrackerStyle]:
+    """The style of each of ``sources`` (results sources, see :mod:`evaluation.sources`), in order: the
+    styles a report of the same trackers gives them (:func:`assign_styles` over their display names and
+    pairings), so a viewer draws a tracker in its plots' colour. ``overrides`` by display name."""
+    from evaluation.sources import as_source
+
+    pairings = {s.display_name: as_source(s).pairing() for s in sources}
+    styles = assign_styles(pairings, overrides=overrides)
+    return [styles[s.display_name] for s in sources]
 
 
 def load_styles(path: Path) -> dict[str, TrackerStyle]:

@@ -31,21 +31,12 @@ TEMPLATE_UPDATED_COLOR: ColorRGB = (220, 0, 220)
 TEXT_COLOR: ColorRGB = (255, 255, 255)
 BACKGROUND_COLOR: ColorRGB = (40, 40, 40)
 
-#: Distinct tracker colours for playback (RGB); the first four follow the paper's Fig. 4
-#: (yellow, blue, green, red), then matplotlib's tab10 order.
-TRACKER_PALETTE: tuple[ColorRGB, ...] = (
-    (255, 215, 0), (31, 119, 180), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (255, 127, 14), (23, 190, 207), (227, 119, 194), (140, 86, 75), (188, 189, 34),
-)
+# Trackers' colours are not chosen here: they come from their styles
+# (evaluation.analysis.styles, TrackerStyle.rgb255), so a tracker has its plots' colour in overlays too.
 
 # OpenCV draws with int32 coordinates; far-off boxes are clipped to this range first.
 _COORD_LIMIT = 100_000
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
-
-
-def tracker_color(index: int) -> ColorRGB:
-    """The ``index``-th colour of :data:`TRACKER_PALETTE` (cycles)."""
-    return TRACKER_PALETTE[index % len(TRACKER_PALETTE)]
 
 
 def is_drawable_box(bbox_xywh: object) -> bool:
