@@ -1,4 +1,4 @@
-"""Tiny copies of each benchmark in its official layout (8x8 frames, a few sequences, the awkward cases)."""
+"""Tiny copies of each benchmark in its official layout (320x240 grey frames, a few sequences, the awkward cases)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-_JPEG = cv2.imencode(".jpg", np.full((8, 8, 3), 128, np.uint8))[1].tobytes()
+_JPEG = cv2.imencode(".jpg", np.full((240, 320, 3), 128, np.uint8))[1].tobytes()
 
 
 def jpgs(folder: Path, names) -> list[Path]:
