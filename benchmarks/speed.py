@@ -103,7 +103,7 @@ OUTSIDE_NETWORK_STAGES: tuple[str, ...] = ("crop", "upsample_peak", "current_map
 RANDOM_INIT_SEED: int = 0
 
 #: ``--always-train``: with both thresholds at 0 the paper's update trains on every frame.
-ALWAYS_TRAIN: dict[str, float] = {"confidence_threshold": 0.0, "zero_loss_threshold": 0.0, "train_every": 1}
+ALWAYS_TRAIN: dict[str, float] = {"confidence_threshold": 0.0, "zero_loss_threshold": 0.0, "adapter_train_every": 1}
 
 
 class BenchmarkError(RuntimeError):

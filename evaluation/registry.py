@@ -109,8 +109,10 @@ def _siamot_class() -> type:
 
 
 def _siamot_overrides(params: Any, overrides: dict[str, Any]) -> Any:
-    """A new pytracking view on ``dataclasses.replace`` of the frozen ``SiamOTParams``."""
-    from pytracking_siamot.parameters import TrackerParams
+    """A new pytracking view on ``dataclasses.replace`` of the frozen ``SiamOTParams`` (a renamed or
+    removed field name is refused with a hint naming its replacement)."""
+    from pytracking_siamot.parameters import TrackerParams, refuse_old_names
+    refuse_old_names(overrides)
     return TrackerParams(replace_fields(params.settings, overrides))
 
 

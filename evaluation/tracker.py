@@ -42,7 +42,7 @@ class Tracker(SourceBase):
             overrides (an unknown field raises ``ValueError`` naming it). Pass ``False``
             to read results of a tracker that is no longer installed.
         overrides: parameter values that replace those of the parameter file
-            (``{"learning_rate": 3e-3}``; for ``siamot`` fields of ``SiamOTParams``, applied with
+            (``{"adapter_learning_rate": 0.1}``; for ``siamot`` fields of ``SiamOTParams``, applied with
             ``dataclasses.replace``). Values must be picklable (numbers, strings, booleans).
         variant: short tag of the overrides in the results folder ``<parameter_name>@<variant>``
             (letters, digits, ``.``, ``_``, ``-``). With overrides and no tag, the tag is ``o`` and

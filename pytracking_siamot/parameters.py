@@ -9,8 +9,10 @@ view that gives exactly that without making the settings themselves mutable.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
-import math
+import types
+import typing
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
@@ -18,8 +20,100 @@ Device = Literal["auto", "cpu", "cuda"]
 
 
 @dataclass(frozen=True)
+class Range:
+    """The allowed values of a numeric field: ``low`` / ``high`` bounds (``None``: unbounded),
+    each inclusive unless ``open_low`` / ``open_high``; ``odd``: odd integers only. NaN is outside
+    every range."""
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    odd: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        if self.low is not None and not (value > self.low if self.open_low else value >= self.low):
+            return False
+        if self.high is not None and not (value < self.high if self.open_high else value <= self.high):
+            return False
+        return value == value and (not self.odd or value % 2 == 1)
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            bounds = (f"in {'(' if self.open_low else '['}{self.low:g}, {self.high:g}"
+                      f"{')' if self.open_high else ']'}")
+        elif self.low is not None:
+            bounds = f"{'>' if self.open_low else '>='} {self.low:g}"
+        elif self.high is not None:
+            bounds = f"{'<' if self.open_high else '<='} {self.high:g}"
+        else:
+            return "an odd number" if self.odd else "a number"
+        return f"an odd number {bounds}" if self.odd else bounds
+
+
+def _ranged(default: Any, low: float | None = None, high: float | None = None, **kind: bool) -> Any:
+    """A field with ``default`` whose values must lie in ``Range(low, high, **kind)`` (checked by
+    :meth:`SiamOTParams.__post_init__`)."""
+    return dataclasses.field(default=default, metadata={"range": Range(low, high, **kind)})
+
+
+#: Fields renamed to the online method they belong to: old name -> new name.
+RENAMED_FIELDS: dict[str, str] = {
+    "learning_rate": "backbone_learning_rate", "momentum": "backbone_momentum",
+    "train_iterations": "backbone_iterations", "trainable_layers": "backbone_trainable_layers",
+    "label_sigma": "adapter_label_sigma", "train_every": "adapter_train_every", "memory_size": "adapter_memory_size",
+    "first_frame_weight": "adapter_first_frame_weight", "memory_decay": "adapter_memory_decay",
+}
+
+#: Options removed with their code (their sweeps lost; the measurements stay in ``docs/online_training.md``).
+REMOVED_FIELDS: frozenset[str] = frozenset({
+    "label_center", "training_label", "sample_delay", "scale_choice", "sample_scale", "sample_weighting",
+    "adapter_temperature", "adapter_confidence", "adapter", "adapter_mask", "adapter_optimizer",
+})
+
+
+def refuse_old_names(names: Iterable[str]) -> None:
+    """Raise ``ValueError`` (one line) for the first renamed or removed field among ``names``.
+
+    The one check of old names: direct construction (``SiamOTParams.__new__``),
+    ``dataclasses.replace``, :func:`parse_overrides` (``--set``) and the toolkit's overrides all
+    go through it.
+    """
+    for name in names:
+        if name in RENAMED_FIELDS:
+            raise ValueError(f"SiamOTParams has no field '{name}': it was renamed to '{RENAMED_FIELDS[name]}'")
+        if name in REMOVED_FIELDS:
+            raise ValueError(f"SiamOTParams has no field '{name}': the option was removed (its sweep lost; "
+                             f"see docs/online_training.md)")
+
+
+def _expected(hint: Any) -> tuple[tuple[type, ...], str]:
+    """The Python types a type hint of ``SiamOTParams`` accepts, and how to say it."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    accepted: list[type] = []
+    words: list[str] = []
+    for option in options:
+        if option is type(None):
+            accepted.append(type(None))
+            words.append("None")
+        elif option is float:
+            accepted += [float, int]
+            words.append("a number")
+        else:
+            accepted.append(option)
+            words.append(f"{'an' if option.__name__[0] in 'aeiou' else 'a'} {option.__name__}")
+    return tuple(accepted), " or ".join(words)
+
+
+@dataclass(frozen=True)
 class SiamOTParams:
     """All SiamOT settings and their defaults (measured figures behind them: ``docs/online_training.md``).
+
+    Every field validates itself from its declaration (:meth:`__post_init__`): a ``Literal[...]``
+    annotation lists the allowed strings, ``bool``/``int``/``float``/``str`` (``| None``) the type,
+    and ``_ranged(default, low, high, ...)`` the numeric :class:`Range`, written once per field. A
+    field that only one online method reads carries the method's prefix (``backbone_``,
+    ``adapter_``); old names are refused with the new one (:data:`RENAMED_FIELDS`).
 
     Network:
         backbone: name in ``ltr.models.backbone.BACKBONES``.
@@ -80,7 +174,7 @@ class SiamOTParams:
         online_method: ``'adapter'`` (default; ``online.adapter.AdapterMethod``): the backbone stays
             frozen and an identity-initialised adapter on the ``Zf`` cells of the target is trained on
             a sample memory; ``'backbone'`` (the paper, ``online.backbone.BackboneFineTuning``): the
-            last ``trainable_layers`` blocks are fine-tuned on the current frame when JCPP > ``T_c``
+            last ``backbone_trainable_layers`` blocks are fine-tuned on the current frame when JCPP > ``T_c``
             and loss > ``T_l`` (Eq. 5).
         current_map: how ``R_c`` is obtained by the paper's method and the baseline's debug output:
             ``'recrop'`` (the paper: a search crop centred on the tracked position, one more backbone
@@ -89,18 +183,18 @@ class SiamOTParams:
             JCPP exceeds ``T_c``). The adapter always uses the shifted maps.
 
     The paper's backbone fine-tuning (``online_method='backbone'``):
-        learning_rate, momentum, train_iterations: SGD (the paper: momentum 0.9, 4 iterations;
-            it gives no learning rate). trainable_layers: last parameterised blocks of
+        backbone_learning_rate, backbone_momentum, backbone_iterations: SGD (the paper: momentum
+            0.9, 4 iterations; it gives no learning rate). backbone_trainable_layers: last parameterised blocks of
             ``backbone.features`` fine-tuned (0 = all); BatchNorm statistics stay frozen.
 
     The adapter (``online_method='adapter'``):
-        label_sigma: a sample's label is a Gaussian of ``label_sigma`` cells centred on the
+        adapter_label_sigma: a sample's label is a Gaussian of ``adapter_label_sigma`` cells centred on the
             tracked position in the chosen scale's crop.
-        train_every: train after every ``train_every`` confident frames (each confident frame
+        adapter_train_every: train after every ``adapter_train_every`` confident frames (each confident frame
             adds a sample; unconfident frames add nothing).
-        memory_size: samples kept besides the first frame (FIFO).
-        first_frame_weight: the first frame's share of the loss (never forgotten).
-        memory_decay: weight ratio of a sample to the next newer one.
+        adapter_memory_size: samples kept besides the first frame (FIFO).
+        adapter_first_frame_weight: the first frame's share of the loss (never forgotten).
+        adapter_memory_decay: weight ratio of a sample to the next newer one.
         adapter_learning_rate, adapter_iterations: normalised gradient steps per training event
             (each step has an RMS of the learning rate over the free elements, in RMS units of
             ``Zf``, and moves elements in proportion to their gradient).
@@ -112,78 +206,88 @@ class SiamOTParams:
     weights_path: str | None = None
     device: Device = "auto"
     exemplar_centering: bool = True
-    feature_border_crop: int = 2
+    feature_border_crop: int = _ranged(2, 0)
     correlation: Literal["auto", "conv", "matmul"] = "auto"
     channels_last: bool = True
-    torch_threads: int | None = None
+    torch_threads: int | None = _ranged(None, 1)
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     engine: Literal["auto", "torch", "openvino"] = "auto"
 
-    context: float = 0.5
-    exemplar_size: int = 127
-    instance_size: int = 255
-    scale_num: int = 3
-    scale_step: float = 1.0375
-    scale_penalty: float = 0.9745
-    scale_damping: float = 0.59
-    window_influence: float = 0.176
-    response_upsample: int = 16
-    min_scale_factor: float = 0.2
-    max_scale_factor: float = 5.0
-    min_target_size: float = 4.0
+    context: float = _ranged(0.5, 0.0)
+    exemplar_size: int = _ranged(127, 1)
+    instance_size: int = _ranged(255, 1)
+    scale_num: int = _ranged(3, 1, odd=True)
+    scale_step: float = _ranged(1.0375, 0.0, open_low=True)
+    scale_penalty: float = _ranged(0.9745, 0.0, open_low=True)
+    scale_damping: float = _ranged(0.59, 0.0, 1.0)
+    window_influence: float = _ranged(0.176, 0.0, 1.0)
+    response_upsample: int = _ranged(16, 1)
+    min_scale_factor: float = _ranged(0.2, 0.0, open_low=True)
+    max_scale_factor: float = _ranged(5.0, 0.0, open_low=True)
+    min_target_size: float = _ranged(4.0, 0.0)
 
     online_training: bool = True
     normalization: Literal["softmax", "shift"] = "softmax"
-    softmax_temperature: float = 1.0
-    zero_loss_threshold: float = 0.3
-    confidence_threshold: float = 0.3
-    jcpp_weight: float = 0.5
-    learning_rate: float = 1e-2
-    momentum: float = 0.9
-    train_iterations: int = 4
-    trainable_layers: int = 2
-    psr_window: int = 0
+    softmax_temperature: float = _ranged(1.0, 0.0, open_low=True)
+    zero_loss_threshold: float = _ranged(0.3, 0.0)  # a KL loss is >= 0
+    confidence_threshold: float = _ranged(0.3, 0.0, 1.0, open_high=True)
+    jcpp_weight: float = _ranged(0.5, 0.0, 1.0)
+    psr_window: int = _ranged(0, 0)
     confidence_reference: Literal["template", "first_frame"] = "first_frame"
-    template_update_max: float = 1.0
+    template_update_max: float = _ranged(1.0, 0.0, 1.0)
     current_map: Literal["recrop", "shifted", "gated"] = "gated"
     online_method: Literal["adapter", "backbone"] = "adapter"
-    label_sigma: float = 0.5
-    train_every: int = 5
-    memory_size: int = 10
-    first_frame_weight: float = 0.3
-    memory_decay: float = 0.8
-    adapter_learning_rate: float = 0.2
-    adapter_iterations: int = 5
-    adapter_regularization: float = 0.1
+
+    backbone_learning_rate: float = _ranged(1e-2, 0.0)
+    backbone_momentum: float = _ranged(0.9, 0.0, 1.0, open_high=True)
+    backbone_iterations: int = _ranged(4, 0)
+    backbone_trainable_layers: int = _ranged(2, 0)
+
+    adapter_label_sigma: float = _ranged(0.5, 0.0, open_low=True)
+    adapter_train_every: int = _ranged(5, 1)
+    adapter_memory_size: int = _ranged(10, 0)
+    adapter_first_frame_weight: float = _ranged(0.3, 0.0, 1.0)
+    adapter_memory_decay: float = _ranged(0.8, 0.0, open_low=True)
+    adapter_learning_rate: float = _ranged(0.2, 0.0)
+    adapter_iterations: int = _ranged(5, 0)
+    adapter_regularization: float = _ranged(0.1, 0.0)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SiamOTParams:
+        # Before the dataclass's __init__ sees them: a renamed or removed name gets a hint, not
+        # "unexpected keyword argument" (dataclasses.replace constructs through here too).
+        refuse_old_names(kwargs)
+        return super().__new__(cls)
 
     def __post_init__(self) -> None:
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
-        if self.correlation not in ("auto", "conv", "matmul"):
-            raise ValueError(f"correlation must be 'auto', 'conv' or 'matmul', got {self.correlation!r}")
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
-        if self.engine not in ("auto", "torch", "openvino"):
-            raise ValueError(f"engine must be 'auto', 'torch' or 'openvino', got {self.engine!r}")
-        if self.current_map not in ("recrop", "shifted", "gated"):
-            raise ValueError(f"current_map must be 'recrop', 'shifted' or 'gated', got {self.current_map!r}")
-        if self.confidence_reference not in ("template", "first_frame"):
-            raise ValueError(f"confidence_reference must be 'template' or 'first_frame', "
-                             f"got {self.confidence_reference!r}")
-        if not 0.0 <= self.template_update_max <= 1.0:
-            raise ValueError(f"template_update_max must be in [0, 1], got {self.template_update_max}")
-        if self.normalization not in ("softmax", "shift"):
-            raise ValueError(f"normalization must be 'softmax' or 'shift', got {self.normalization!r}")
-        if self.scale_num < 1 or self.scale_num % 2 == 0:
-            raise ValueError(f"scale_num must be a positive odd number, got {self.scale_num}")
-        if self.train_iterations < 0 or self.trainable_layers < 0:
-            raise ValueError("train_iterations and trainable_layers must be >= 0")
-        if self.torch_threads is not None and self.torch_threads < 1:
-            raise ValueError(f"torch_threads must be >= 1 or None, got {self.torch_threads}")
-        if not 0.0 <= self.confidence_threshold < 1.0:
-            raise ValueError(f"confidence_threshold must be in [0, 1), got {self.confidence_threshold}")
-        if self.zero_loss_threshold < 0.0:
-            raise ValueError(f"zero_loss_threshold must be >= 0 (a KL loss is), got {self.zero_loss_threshold}")
+        """Check every field against its annotation (``Literal`` values, ``bool``/``int``/``float``/
+        ``str``, ``| None``) and its declared :class:`Range`; ``ValueError`` names the field, the
+        value and what is allowed, in one line."""
+        for name, (literal, accepted, expected, allowed) in _field_rules().items():
+            value = getattr(self, name)
+            if literal:
+                if not any(type(value) is type(option) and value == option for option in literal):
+                    raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in literal)}, got {value!r}")
+                continue
+            # bool is an int in Python: only a bool field takes True/False.
+            if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
+                raise ValueError(f"{name} must be {expected}, got {value!r}")
+            if allowed is not None and value is not None and value not in allowed:
+                raise ValueError(f"{name} must be {allowed}{' or None' if type(None) in accepted else ''}, "
+                                 f"got {value!r}")
+
+
+@functools.lru_cache(maxsize=None)
+def _field_rules() -> dict[str, tuple[tuple[Any, ...], tuple[type, ...], str, Range | None]]:
+    """Per field of :class:`SiamOTParams`: its ``Literal`` values (empty when not a Literal), the
+    types it accepts, how to say them, and its :class:`Range` (``None``: unbounded)."""
+    hints = typing.get_type_hints(SiamOTParams)
+    rules = {}
+    for f in dataclasses.fields(SiamOTParams):
+        hint = hints[f.name]
+        literal = typing.get_args(hint) if typing.get_origin(hint) is Literal else ()
+        accepted, expected = ((), "") if literal else _expected(hint)
+        rules[f.name] = (literal, accepted, expected, f.metadata.get("range"))
+    return rules
 
 
 class TrackerParams:
@@ -259,7 +363,8 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
 
     Values are JSON (``0.5``, ``true``, ``[1, 2]``); ``True``/``False`` are accepted and any
     other bare word is a string (``current_map=recrop``). Raises ``ValueError`` for an item
-    without ``=`` or a name that is not a ``SiamOTParams`` field.
+    without ``=``, a renamed or removed name (naming its replacement, :func:`refuse_old_names`) or
+    another name that is not a ``SiamOTParams`` field.
     """
     fields = {f.name for f in dataclasses.fields(SiamOTParams)}
     out: dict[str, Any] = {}
@@ -267,6 +372,7 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
         if "=" not in item:
             raise ValueError(f"--set expects NAME=VALUE, got '{item}'")
         key, text = (part.strip() for part in item.split("=", 1))
+        refuse_old_names([key])
         if key not in fields:
             raise ValueError(f"unknown parameter '{key}' in --set; SiamOTParams fields: {', '.join(sorted(fields))}")
         if text in ("True", "False"):

@@ -136,7 +136,7 @@ def test_openvino_tracker_equals_torch_and_trains_only_the_trainable_blocks() ->
     prefix never changes, and a second sequence starts from the pretrained weights."""
     frames, gt = changing(5, seed=1)
     settings = dict(precision="fp32", online_method="backbone", confidence_threshold=0.0, zero_loss_threshold=0.0,
-                    train_iterations=1)
+                    backbone_iterations=1)
     reference = SiamOT(make_params(online=True, engine="torch", **settings))
     tracker = SiamOT(make_params(online=True, engine="openvino", **settings))
     assert tracker.features.engine == "openvino"
@@ -184,7 +184,7 @@ def test_adapter_default_runs_the_whole_backbone_in_the_engine() -> None:
     # The default online training (the adapter) never changes the backbone: all of it is frozen,
     # so all of it runs in the inference engine, and the adapter still trains.
     tracker = SiamOT(make_params(online=True, engine="openvino", precision="fp32", confidence_threshold=0.1,
-                                 train_every=1))
+                                 adapter_train_every=1))
     features = tracker.net.backbone.features
     assert tracker.features.frozen_length == len(features)
     assert tracker.features.engine == "openvino"

@@ -117,8 +117,8 @@ def _tiny_features(seed: int, search_batches: list[int]) -> tuple[SiamFC, torch.
 
 def _settings(**kw) -> SiamOTParams:
     args = dict(normalization="softmax", softmax_temperature=0.05, zero_loss_threshold=0.0, confidence_threshold=0.0,
-                jcpp_weight=0.5, learning_rate=1e-3, momentum=0.9, train_iterations=4, trainable_layers=1,
-                confidence_reference="template", online_method="backbone")
+                jcpp_weight=0.5, backbone_learning_rate=1e-3, backbone_momentum=0.9, backbone_iterations=4,
+                backbone_trainable_layers=1, confidence_reference="template", online_method="backbone")
     args.update(kw)
     return SiamOTParams(**args)
 
@@ -163,9 +163,9 @@ def test_backbone_method_trains_only_its_blocks_and_keeps_batchnorm_statistics()
         current = net(exemplar, search)[0, 0]
     template = torch.zeros_like(current)
     template[current.shape[0] // 2, current.shape[1] // 2] = 1.0
-    method = _fine_tuning(net, template, exemplar, trainable_layers=2)
+    method = _fine_tuning(net, template, exemplar, backbone_trainable_layers=2)
     # only the chosen blocks are trainable; the tracker's InferenceBackbone may compile the rest
-    assert BackboneFineTuning.frozen_blocks(net.backbone.features, _settings(trainable_layers=2)) == 3
+    assert BackboneFineTuning.frozen_blocks(net.backbone.features, _settings(backbone_trainable_layers=2)) == 3
     assert {n for n, p in net.named_parameters() if p.requires_grad} == {
         n for n, _ in net.named_parameters() if n.startswith(("backbone.features.3.", "backbone.features.5."))}
     bn = net.backbone.features[1]
@@ -197,7 +197,7 @@ def test_backbone_method_gating_no_training_below_confidence_or_loss_threshold()
     assert low.jcpp < 0.7 and not method.should_train(low)
     assert not method.confidence.update_template(low, flat)
     assert torch.equal(method.confidence.template_map, template)
-    assert not _fine_tuning(_tiny_siamfc(), template, train_iterations=0).should_train(a)
+    assert not _fine_tuning(_tiny_siamfc(), template, backbone_iterations=0).should_train(a)
 
 
 def test_diverging_training_is_rolled_back():
@@ -206,7 +206,7 @@ def test_diverging_training_is_rolled_back():
     exemplar, search = torch.rand(1, 3, 63, 63) * 255, torch.rand(1, 3, 127, 127) * 255
     template = torch.zeros(9, 9)
     template[4, 4] = 1.0
-    method = _fine_tuning(net, template, exemplar, trainable_layers=0, learning_rate=1e12)
+    method = _fine_tuning(net, template, exemplar, backbone_trainable_layers=0, backbone_learning_rate=1e12)
     before = {k: v.clone() for k, v in net.state_dict().items()}
     losses = method.train(exemplar, search)
     assert not math.isfinite(losses[-1])
@@ -269,7 +269,7 @@ def test_frozen_prefix_training_equals_full_forward_training():
         current = net(exemplar, search)[0, 0]
     template = torch.zeros_like(current)
     template[1, 1] = 1.0
-    method = _fine_tuning(net, template, exemplar, trainable_layers=1)
+    method = _fine_tuning(net, template, exemplar, backbone_trainable_layers=1)
     losses = method.train(exemplar, search)
 
     params = list(reference.backbone.features[5].parameters())
@@ -366,7 +366,7 @@ def test_adapter_training_on_the_masks_rectangle_equals_full_correlations():
     size = net.score(zf, xfs[0]).shape[-1]
     mask = torch.zeros(zf.shape[-2:])
     mask[0:3, 1:4] = 1.0  # reaches into the border crop
-    settings = SiamOTParams(adapter_iterations=6, adapter_regularization=0.1, memory_size=2)
+    settings = SiamOTParams(adapter_iterations=6, adapter_regularization=0.1, adapter_memory_size=2)
     results = []
     for region_scores in (None, net.exemplar_region_scores):
         trainer = AdapterTrainer(net.score, settings, region_scores)
@@ -391,7 +391,7 @@ def test_memory_loss_weighs_samples_by_age_with_the_first_frames_share_fixed():
     net, zf, xfs = _tiny_features(5, [1, 1, 1])
     size = net.score(zf, xfs[0]).shape[-1]
     labels = [gaussian_label(size, (1.0 + k, 2.0), 0.5) for k in range(3)]
-    settings = SiamOTParams(first_frame_weight=0.3, memory_decay=0.5, adapter_regularization=0.0)
+    settings = SiamOTParams(adapter_first_frame_weight=0.3, adapter_memory_decay=0.5, adapter_regularization=0.0)
     trainer = AdapterTrainer(net.score, settings)
     trainer.reset(zf, AdapterSample(xfs[0], labels[0]))
     trainer.add(AdapterSample(xfs[1], labels[1]))

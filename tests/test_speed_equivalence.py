@@ -232,10 +232,10 @@ def test_batched_scales_equal_one_by_one() -> None:
 
 
 def test_parse_overrides(speed: ModuleType) -> None:
-    got = speed.parse_overrides(["correlation=matmul", "channels_last=True", "learning_rate=0.001",
-                                 "exemplar_centering=false", "train_iterations=2"])
-    assert got == {"correlation": "matmul", "channels_last": True, "learning_rate": 0.001,
-                   "exemplar_centering": False, "train_iterations": 2}
+    got = speed.parse_overrides(["correlation=matmul", "channels_last=True", "backbone_learning_rate=0.001",
+                                 "exemplar_centering=false", "backbone_iterations=2"])
+    assert got == {"correlation": "matmul", "channels_last": True, "backbone_learning_rate": 0.001,
+                   "exemplar_centering": False, "backbone_iterations": 2}
     assert speed.parse_overrides([]) == {}
     with pytest.raises(speed.BenchmarkError, match="NAME=VALUE"):
         speed.parse_overrides(["correlation"])
@@ -283,14 +283,14 @@ def test_benchmark_cli_shifted_current_map_is_a_labelled_stage(speed: ModuleType
     done = subprocess.run([sys.executable, str(SPEED_SCRIPT), "--backbones", "alexnet", "--modes", "online",
                            "--synthetic", "--frames", "4", "--warmup", "1", "--matmul-size", "64", "--quiet",
                            "--no-flops", "--random-init", "--always-train", "--set", "current_map=shifted",
-                           "train_iterations=1", "--json", str(out)],
+                           "backbone_iterations=1", "--json", str(out)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     noise = [line for line in (done.stdout + done.stderr).splitlines()
              if line.startswith(("USDT:", "ERROR:", "STAGE:")) or "gpuGetDeviceCount" in line]
     assert noise == [], noise
     report = json.loads(out.read_text())
-    assert report["overrides"] == {**speed.ALWAYS_TRAIN, "current_map": "shifted", "train_iterations": 1}
+    assert report["overrides"] == {**speed.ALWAYS_TRAIN, "current_map": "shifted", "backbone_iterations": 1}
     (row,) = report["results"]
     stages = row["stage_ms_per_frame"]
     assert stages["current_map"] > 0 and stages["online_train"] > 0

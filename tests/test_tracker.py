@@ -50,9 +50,9 @@ def baseline() -> SiamOT:
 # is rarely reached on a sequence made to change appearance fast (JCPP 0.2-0.5 here), so these
 # tests lower it to exercise the training path; the 4-iteration SGD itself is checked in
 # test_online.py (depthwise-conv backward is slow on CPU).
-ONLINE_TEST_SETTINGS = dict(online_method="backbone", confidence_threshold=0.2, train_iterations=1)
+ONLINE_TEST_SETTINGS = dict(online_method="backbone", confidence_threshold=0.2, backbone_iterations=1)
 # The default adapter training, made to train on every confident frame of a short sequence.
-ADAPTER_TEST_SETTINGS = dict(online_method="adapter", confidence_threshold=0.1, train_every=1)
+ADAPTER_TEST_SETTINGS = dict(online_method="adapter", confidence_threshold=0.1, adapter_train_every=1)
 
 
 @pytest.fixture(scope="module")
@@ -299,7 +299,7 @@ def test_adapter_learns_the_chosen_crop_with_a_gaussian_on_the_tracked_position(
     torch.testing.assert_close(first.features, scored[0][1])  # the first frame's search crop
     centre, stride = (tracker.response_size - 1) / 2.0, tracker.net.total_stride
     torch.testing.assert_close(first.label, gaussian_label(tracker.response_size, (centre, centre),
-                                                           tracker.params.label_sigma))
+                                                           tracker.params.adapter_label_sigma))
     add = tracker.method.trainer.add
     tracker.method.trainer.add = lambda sample: (added.append(sample), add(sample))
     outputs = [tracker.track(frame) for frame in frames[1:]]
@@ -309,7 +309,7 @@ def test_adapter_learns_the_chosen_crop_with_a_gaussian_on_the_tracked_position(
         torch.testing.assert_close(sample.features, features[found.scale_index:found.scale_index + 1])
         scale = search_size * tracker.search.factors[found.scale_index]
         dx, dy = found.displacement_xy * 255 / (scale * stride)
-        expected = gaussian_label(tracker.response_size, (centre + dy, centre + dx), tracker.params.label_sigma)
+        expected = gaussian_label(tracker.response_size, (centre + dy, centre + dx), tracker.params.adapter_label_sigma)
         torch.testing.assert_close(sample.label, expected)
 
 
@@ -354,7 +354,7 @@ def test_each_method_freezes_what_it_never_trains():
     paper = SiamOT(make_params(online=True, engine="torch", **ONLINE_TEST_SETTINGS))
     blocks = len(adapter.net.backbone.features)
     assert adapter.features.frozen_length == blocks and not any(p.requires_grad for p in adapter.net.parameters())
-    assert paper.features.frozen_length == blocks - paper.params.trainable_layers
+    assert paper.features.frozen_length == blocks - paper.params.backbone_trainable_layers
     trainable = {n for n, p in paper.net.named_parameters() if p.requires_grad}
     assert trainable == {n for n, _ in paper.net.named_parameters()
                          if n.startswith("backbone.features.") and int(n.split(".")[2]) >= blocks - 2}

@@ -23,14 +23,14 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_siamot_overrides_reach_the_parameters() -> None:
-    tracker = Tracker("siamot", "mobilenet_v2", overrides={"learning_rate": 3e-3, "current_map": "recrop"},
+    tracker = Tracker("siamot", "mobilenet_v2", overrides={"backbone_learning_rate": 3e-3, "current_map": "recrop"},
                       variant="lr3e-3")
     params = tracker.get_parameters(debug=1)
-    assert params.learning_rate == 3e-3 and params.current_map == "recrop"
+    assert params.backbone_learning_rate == 3e-3 and params.current_map == "recrop"
     assert params.online_training and params.backbone == "mobilenet_v2"  # the rest from the parameter file
     assert params.debug == 1
     plain = Tracker("siamot", "mobilenet_v2").get_parameters()
-    assert plain.settings != params.settings and plain.learning_rate != 3e-3
+    assert plain.settings != params.settings and plain.backbone_learning_rate != 3e-3
     # A fresh object every time: one sequence's parameters never leak into the next.
     assert tracker.get_parameters() is not tracker.get_parameters()
 
@@ -45,40 +45,40 @@ def test_unknown_or_bad_override_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="take no overrides"):
         replace_fields(object(), {"x": 1})
     with pytest.raises(ValueError, match="variant tag"):
-        Tracker("siamot", "mobilenet_v2", overrides={"learning_rate": 1e-3}, variant="a/b")
+        Tracker("siamot", "mobilenet_v2", overrides={"backbone_learning_rate": 1e-3}, variant="a/b")
 
 
 def test_replace_fields_names_the_field() -> None:
     from pytracking_siamot.parameters import SiamOTParams
 
-    assert replace_fields(SiamOTParams(), {"momentum": 0.5}).momentum == 0.5
-    with pytest.raises(ValueError, match="'nope'.*SiamOTParams fields are .*momentum"):
+    assert replace_fields(SiamOTParams(), {"backbone_momentum": 0.5}).backbone_momentum == 0.5
+    with pytest.raises(ValueError, match="'nope'.*SiamOTParams fields are .*backbone_momentum"):
         replace_fields(SiamOTParams(), {"nope": 1})
 
 
 def test_variants_never_share_results_folders(isolated_settings: Path) -> None:
     root = isolated_settings / "results" / "siamot"
     plain = Tracker("siamot", "mobilenet_v2")
-    tagged = Tracker("siamot", "mobilenet_v2", overrides={"learning_rate": 3e-3}, variant="lr3e-3")
-    hashed_a = Tracker("siamot", "mobilenet_v2", overrides={"learning_rate": 3e-3})
-    hashed_b = Tracker("siamot", "mobilenet_v2", overrides={"learning_rate": 1e-3})
+    tagged = Tracker("siamot", "mobilenet_v2", overrides={"backbone_learning_rate": 3e-3}, variant="lr3e-3")
+    hashed_a = Tracker("siamot", "mobilenet_v2", overrides={"backbone_learning_rate": 3e-3})
+    hashed_b = Tracker("siamot", "mobilenet_v2", overrides={"backbone_learning_rate": 1e-3})
     assert plain.results_dir == root / "mobilenet_v2"
     assert tagged.results_dir == root / "mobilenet_v2@lr3e-3"
     assert tagged.display_name == "siamot_mobilenet_v2@lr3e-3"
     assert hashed_a.variant.startswith("o") and len(hashed_a.variant) == 9
     assert len({plain.results_dir, tagged.results_dir, hashed_a.results_dir, hashed_b.results_dir}) == 4
     # The hash tag does not depend on the order the overrides were written in.
-    same = Tracker("siamot", "mobilenet_v2", overrides={"momentum": 0.5, "learning_rate": 3e-3})
-    again = Tracker("siamot", "mobilenet_v2", overrides={"learning_rate": 3e-3, "momentum": 0.5})
+    same = Tracker("siamot", "mobilenet_v2", overrides={"backbone_momentum": 0.5, "backbone_learning_rate": 3e-3})
+    again = Tracker("siamot", "mobilenet_v2", overrides={"backbone_learning_rate": 3e-3, "backbone_momentum": 0.5})
     assert same.results_dir == again.results_dir
-    runs = trackerlist("siamot", "mobilenet_v2", [0, 1], overrides={"learning_rate": 3e-3}, variant="lr")
+    runs = trackerlist("siamot", "mobilenet_v2", [0, 1], overrides={"backbone_learning_rate": 3e-3}, variant="lr")
     assert [t.results_dir.name for t in runs] == ["mobilenet_v2@lr_000", "mobilenet_v2@lr_001"]
     assert "variant='lr'" in repr(runs[0])
 
 
 def test_runs_of_different_variants_are_not_grouped() -> None:
-    a = trackerlist("siamot", "mobilenet_v2", [0, 1], overrides={"learning_rate": 3e-3}, variant="a")
-    b = trackerlist("siamot", "mobilenet_v2", [0, 1], overrides={"learning_rate": 1e-3}, variant="b")
+    a = trackerlist("siamot", "mobilenet_v2", [0, 1], overrides={"backbone_learning_rate": 3e-3}, variant="a")
+    b = trackerlist("siamot", "mobilenet_v2", [0, 1], overrides={"backbone_learning_rate": 1e-3}, variant="b")
     entries = group_runs(a + b)
     assert [e.display_name for e in entries] == ["siamot_mobilenet_v2@a", "siamot_mobilenet_v2@b"]
     assert [len(e.runs) for e in entries] == [2, 2]
@@ -134,12 +134,12 @@ def test_ablation_baseline_and_the_baseline_file_share_one_results_folder(isolat
 def test_ablation_extra_variants_get_their_own_folder(isolated_settings: Path) -> None:
     from evaluation.experiments.ablation import variant_trackers
 
-    trackers = variant_trackers("mobilenet_v2", extra={"lr3e-3": {"learning_rate": 3e-3}})
+    trackers = variant_trackers("mobilenet_v2", extra={"lr3e-3": {"backbone_learning_rate": 3e-3}})
     assert [t.display_name for t in trackers][-1] == "mobilenet_v2@lr3e-3"
     assert trackers[-1].results_dir.name == "mobilenet_v2@lr3e-3"
-    assert trackers[-1].get_parameters().learning_rate == 3e-3
+    assert trackers[-1].get_parameters().backbone_learning_rate == 3e-3
     with pytest.raises(ValueError, match="'paper' is a SiamOT variant"):
-        variant_trackers("mobilenet_v2", extra={"paper": {"learning_rate": 1e-3}})
+        variant_trackers("mobilenet_v2", extra={"paper": {"backbone_learning_rate": 1e-3}})
 
 
 # -- the variants' owner -----------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_variants_are_overrides_of_the_defaults() -> None:
     assert default == SiamOTParams(backbone="vgg19")
     assert variants.settings("vgg19", "baseline") == dataclasses.replace(default, online_training=False)
     assert variants.settings("vgg19", "paper") == dataclasses.replace(default, **variants.PAPER_ONLINE)
-    assert variants.settings("vgg19", "paper", momentum=0.5).momentum == 0.5
+    assert variants.settings("vgg19", "paper", backbone_momentum=0.5).backbone_momentum == 0.5
     assert [v.online_training for v in variants.VARIANTS.values()] == [True, False, True]
     assert variants.baseline_of("vgg19_baseline") == "vgg19"
     assert variants.baseline_of("vgg19") is None and variants.baseline_of("vgg19_paper") is None

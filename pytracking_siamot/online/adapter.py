@@ -134,9 +134,9 @@ class AdapterTrainer:
 
     Args:
         score: ``score(zf, xf) -> (B, 1, h, w)``, the network's correlation head (``SiamFC.score``).
-        settings: the tracker's ``SiamOTParams``; read here: ``memory_size`` (samples kept
-            besides the first frame, FIFO), ``first_frame_weight`` (its share of the loss),
-            ``memory_decay`` (weight ratio of a sample to the next newer one),
+        settings: the tracker's ``SiamOTParams``; read here: ``adapter_memory_size`` (samples kept
+            besides the first frame, FIFO), ``adapter_first_frame_weight`` (its share of the loss),
+            ``adapter_memory_decay`` (weight ratio of a sample to the next newer one),
             ``adapter_learning_rate`` / ``adapter_iterations`` (normalised gradient steps per
             training event) and ``adapter_regularization`` (weight of
             :meth:`ExemplarAdapter.deviation`).
@@ -176,10 +176,10 @@ class AdapterTrainer:
             self._region = ((low[0], high[0] + 1), (low[1], high[1] + 1))
 
     def add(self, sample: AdapterSample) -> None:
-        """Add a recent sample (the oldest recent one leaves beyond ``memory_size``)."""
+        """Add a recent sample (the oldest recent one leaves beyond ``adapter_memory_size``)."""
         self._recent.append(sample)
         self._base_maps.append(None)
-        if len(self._recent) > self.settings.memory_size:
+        if len(self._recent) > self.settings.adapter_memory_size:
             self._recent.pop(0)
             self._base_maps.pop(1)
 
@@ -221,8 +221,8 @@ class AdapterTrainer:
         samples = self.samples
         scores = scores_of_memory()
         labels = torch.stack([s.label for s in samples]).to(scores.dtype)  # (M, h, w) like the scores
-        weights = memory_weights(len(samples), self.settings.first_frame_weight,
-                                 self.settings.memory_decay)
+        weights = memory_weights(len(samples), self.settings.adapter_first_frame_weight,
+                                 self.settings.adapter_memory_decay)
         weights = weights.to(device=scores.device, dtype=scores.dtype)  # memory_weights is on the CPU
         kl = soft_kl(labels, scores, temperature)
         return (weights * kl).sum() + self.settings.adapter_regularization * self.adapter.deviation()
@@ -290,8 +290,8 @@ class AdapterMethod(OnlineMethod):
     shifted to the tracked position (an independent check that the adapter's own training cannot
     inflate), relative to the first frame; ``R_t`` follows the adapted shifted map (Eqs. 10-11). A
     confident frame (``JCPP > T_c``) adds its chosen-scale search features with a Gaussian label
-    (``label_sigma`` cells) on the tracked position to the memory; every
-    ``train_every`` confident frames the adapter trains on the memory (Eq. 5 as a floor:
+    (``adapter_label_sigma`` cells) on the tracked position to the memory; every
+    ``adapter_train_every`` confident frames the adapter trains on the memory (Eq. 5 as a floor:
     no step when the loss is ``<= T_l``). The backbone stays frozen; no extra backbone pass.
     """
 
@@ -313,7 +313,7 @@ class AdapterMethod(OnlineMethod):
 
     def _label(self, center_rc: tuple[float, float]) -> torch.Tensor:
         size = self.confidence.template_map.shape[-1]
-        return gaussian_label(size, center_rc, self.settings.label_sigma).to(self.network.device)
+        return gaussian_label(size, center_rc, self.settings.adapter_label_sigma).to(self.network.device)
 
     def update(self, frame: Frame) -> FrameUpdate:
         with self.network.small_ops():
@@ -335,7 +335,7 @@ class AdapterMethod(OnlineMethod):
         self.trainer.add(AdapterSample(frame.search_features[index:index + 1].detach(),
                                        self._label((centre + cells[1], centre + cells[0]))))
         self._confident_since_training += 1
-        if self._confident_since_training < max(1, self.settings.train_every):
+        if self._confident_since_training < self.settings.adapter_train_every:
             return result
         self._confident_since_training = 0
         threshold = self.settings.zero_loss_threshold

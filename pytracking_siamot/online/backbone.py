@@ -3,8 +3,8 @@
 ``online_method='backbone'`` (the ``_paper`` variants, ``PAPER_ONLINE``). Each frame, ``R_c`` (the
 exemplar against the search image centred on the tracked position, ``current_map``) is judged
 against ``R_t``; when ``JCPP > T_c`` and the KL loss survives Eq. 5 (``> T_l``), the last
-``trainable_layers`` parameterised blocks of ``net.backbone.features`` take
-``train_iterations`` SGD steps on that loss; then ``R_t`` moves towards ``R_c`` (Eqs. 10-11).
+``backbone_trainable_layers`` parameterised blocks of ``net.backbone.features`` take
+``backbone_iterations`` SGD steps on that loss; then ``R_t`` moves towards ``R_c`` (Eqs. 10-11).
 BatchNorm statistics stay frozen (the network stays in eval mode).
 """
 from __future__ import annotations
@@ -43,8 +43,8 @@ class BackboneFineTuning(OnlineMethod):
 
     Args:
         network: the tracker's :class:`SiameseNetwork`; its net is put (and kept) in eval mode.
-        settings: a ``SiamOTParams``; read here: ``learning_rate``, ``momentum``,
-            ``train_iterations`` (SGD), ``trainable_layers``, ``zero_loss_threshold``
+        settings: a ``SiamOTParams``; read here: ``backbone_learning_rate``, ``backbone_momentum``,
+            ``backbone_iterations`` (SGD), ``backbone_trainable_layers``, ``zero_loss_threshold``
             (``T_l``), ``current_map`` and the confidence settings (:class:`ConfidenceState`).
 
     Sets ``requires_grad`` on the parameters of the trained blocks (the tracker leaves every
@@ -57,12 +57,12 @@ class BackboneFineTuning(OnlineMethod):
         self.confidence = ConfidenceState(settings)
         self.current_map_mode = settings.current_map
         self.zero_loss_threshold = settings.zero_loss_threshold
-        self.learning_rate = settings.learning_rate
-        self.momentum = settings.momentum
-        self.iterations = settings.train_iterations
+        self.learning_rate = settings.backbone_learning_rate
+        self.momentum = settings.backbone_momentum
+        self.iterations = settings.backbone_iterations
         features = self.net.backbone.features
         split = self.frozen_blocks(features, settings)
-        self.trainable = trainable_parameters(features, settings.trainable_layers)
+        self.trainable = trainable_parameters(features, settings.backbone_trainable_layers)
         for p in self.trainable:
             p.requires_grad_(True)
         self._frozen_prefix: nn.Module = features[:split] if split else nn.Identity()
@@ -73,10 +73,10 @@ class BackboneFineTuning(OnlineMethod):
 
     @classmethod
     def frozen_blocks(cls, features: nn.Module, settings: SiamOTParams) -> int:
-        """The blocks before the last ``trainable_layers`` parameterised ones."""
+        """The blocks before the last ``backbone_trainable_layers`` parameterised ones."""
         if not isinstance(features, nn.Sequential):
             return 0
-        return first_trainable_block(features, settings.trainable_layers)
+        return first_trainable_block(features, settings.backbone_trainable_layers)
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.trainable, lr=self.learning_rate, momentum=self.momentum)
