@@ -277,3 +277,32 @@ def test_got10k_protocol_excludes_the_first_and_absent_frames() -> None:
     np.testing.assert_allclose(clipped, [0.5])
     np.testing.assert_allclose(got10k_frame_ious(np.array([[0, 0, 5, 5], [20, 0, 20, 10]]),
                                                  np.array([[0, 0, 5, 5], [10, 0, 20, 10]])), [1 / 3])
+
+
+def test_protocol_tables_for_got10k_and_lasot(tmp_path: Path) -> None:
+    from benchmark_fixtures import boxes as some_boxes
+    from evaluation.analysis.protocols import (format_protocol_table, got10k_frame_ious, got10k_scores,
+                                               protocol_for, protocol_table)
+    from evaluation.boxes_io import write_boxes_txt
+    from evaluation.datasets.got10k import got10k_resolution
+    from evaluation.tracker import Tracker
+    settings = Settings(got10k_path=str(make_got10k(tmp_path / "g")), lasot_path=str(make_lasot(tmp_path / "l")),
+                        results_path=str(tmp_path / "results"))
+    val, lasot = get_dataset("got10k_val", settings=settings), get_dataset("lasot", settings=settings)
+    assert (protocol_for(val), protocol_for(lasot), protocol_for(val + lasot)) == ("got10k", "lasot", None)
+    runs = [Tracker("fake", "centroid", run_id=k, settings=settings, check=False) for k in range(2)]
+    for k, run in enumerate(runs):
+        run.results_dir.mkdir(parents=True)
+        for seq in val + lasot:
+            pred = seq.ground_truth_rect + some_boxes(len(seq), seed=k) * [0.1, 0.1, 0, 0]
+            write_boxes_txt(run.result_file(seq), np.nan_to_num(pred, nan=1.0))
+    headers, rows = protocol_table("got10k", {"fake": runs}, val)
+    expected = got10k_scores([np.concatenate([got10k_frame_ious(np.loadtxt(r.result_file(s)), s.ground_truth_rect,
+                                                                s.target_visible, got10k_resolution(s))
+                                              for r in runs]) for s in val])
+    assert headers[:4] == ["Tracker", "AO", "SR0.50", "SR0.75"]
+    assert rows[0][1:] == pytest.approx([100 * expected.ao, 100 * expected.sr50, 100 * expected.sr75, 2])
+    headers, rows = protocol_table("lasot", {"fake": runs}, lasot)
+    assert headers[1:4] == ["AUC", "Precision", "Norm. precision"] and 0 < rows[0][1] < 100
+    text = format_protocol_table("lasot", headers, rows)
+    assert text.splitlines()[0].startswith("LaSOT protocol") and text.splitlines()[2].startswith("fake ")

@@ -27,11 +27,16 @@ LaSOT (its toolkit, as pytracking computes it with ``exclude_invalid_frames=Fals
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Mapping
 
 import numpy as np
 
 from evaluation.analysis.metrics import (NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SequenceMetrics,
-                                         check_prediction_rows, precision_curve, success_curve)
+                                         average_metrics, check_prediction_rows, precision_curve, success_curve,
+                                         summarize)
+from evaluation.data import Sequence
+from evaluation.datasets.got10k import got10k_resolution
+from evaluation.sources import ResultsSource
 from pytracking_siamot.boxes import center_error_xywh, iou_xywh, normalized_center_error_xywh
 
 #: IoU thresholds of GOT-10k's success curve (101 values, strict ``>``).
@@ -134,3 +139,62 @@ def lasot_sequence_metrics(pred_xywh: np.ndarray, gt_xywh: np.ndarray, visible: 
     return SequenceMetrics(success=success_curve(ious), precision=precision_curve(errors, PRECISION_THRESHOLDS),
                            norm_precision=precision_curve(norm_errors, NORM_PRECISION_THRESHOLDS),
                            n_frames=int(len(gt)))
+
+
+# --------------------------------------------------------------------------- a benchmark's own table
+
+#: ``Sequence.dataset`` -> the protocol its benchmark scores with.
+PROTOCOL_OF_DATASET: dict[str, str] = {"got10k_val": "got10k", "lasot": "lasot", "lasot_ext": "lasot"}
+
+
+def protocol_for(sequences: Iterable[Sequence]) -> str | None:
+    """``got10k`` or ``lasot`` when every sequence comes from such a benchmark, else None (OPE only)."""
+    found = {PROTOCOL_OF_DATASET.get(s.dataset) for s in sequences}
+    return found.pop() if len(found) == 1 else None
+
+
+def _run_boxes(source: ResultsSource, sequence: Sequence) -> np.ndarray:
+    """A run's ``(N, 4)`` boxes with frames it has no prediction for as zero boxes (failures)."""
+    aligned = source.aligned_results_for(sequence)
+    return np.where(aligned.has_prediction[:, None], aligned.boxes, 0.0)
+
+
+def protocol_table(protocol: str, entries: Mapping[str, list[ResultsSource]],
+                   sequences: Iterable[Sequence]) -> tuple[list[str], list[list[object]]]:
+    """``(headers, rows)`` of a benchmark's own table, one row per entry (a label and its runs).
+
+    ``got10k``: AO, SR0.50, SR0.75 (percent; runs pooled per sequence, frames pooled overall);
+    ``lasot``: AUC, precision, normalised precision (percent; runs averaged per sequence).
+    """
+    sequences = list(sequences)
+    rows: list[list[object]] = []
+    for label, runs in entries.items():
+        if protocol == "got10k":
+            ious = [np.concatenate([got10k_frame_ious(_run_boxes(r, s), s.ground_truth_rect, s.target_visible,
+                                                      got10k_resolution(s), source=f"{label} on {s.name}")
+                                    for r in runs]) for s in sequences]
+            scores = got10k_scores(ious)
+            rows.append([label, 100 * scores.ao, 100 * scores.sr50, 100 * scores.sr75, len(sequences)])
+        elif protocol == "lasot":
+            per_sequence = [average_metrics([lasot_sequence_metrics(_run_boxes(r, s), s.ground_truth_rect,
+                                                                    s.target_visible, f"{label} on {s.name}")
+                                             for r in runs]) for s in sequences]
+            scores = summarize(per_sequence)
+            rows.append([label, 100 * scores.auc, 100 * scores.precision, 100 * scores.norm_precision,
+                         len(sequences)])
+        else:
+            raise ValueError(f"unknown protocol {protocol!r} (got10k, lasot)")
+    headers = (["Tracker", "AO", "SR0.50", "SR0.75", "Sequences"] if protocol == "got10k"
+               else ["Tracker", "AUC", "Precision", "Norm. precision", "Sequences"])
+    return headers, rows
+
+
+def format_protocol_table(protocol: str, headers: list[str], rows: list[list[object]]) -> str:
+    """The table as aligned text under a title naming the protocol."""
+    title = {"got10k": "GOT-10k protocol (absent frames excluded)",
+             "lasot": "LaSOT protocol (fully occluded / out-of-view frames count as failures)"}[protocol]
+    cells = [headers] + [[r[0]] + [f"{v:.1f}" if isinstance(v, float) else str(v) for v in r[1:]] for r in rows]
+    widths = [max(len(str(row[i])) for row in cells) for i in range(len(headers))]
+    lines = [title] + ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in
+                                 enumerate(zip(row, widths))) for row in cells]
+    return "\n".join(lines)
