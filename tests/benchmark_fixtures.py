@@ -1,4 +1,4 @@
-"""Tiny copies of each benchmark in its official layout (320x240 grey frames, a few sequences, the awkward cases)."""
+"""Tiny copies of each benchmark in its official layout (320x240 frames, a few sequences, the awkward cases)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-_JPEG = cv2.imencode(".jpg", np.full((240, 320, 3), 128, np.uint8))[1].tobytes()
+def _frame() -> np.ndarray:
+    image = np.full((240, 320, 3), 90, np.uint8)
+    image[20:40, 10:40] = 255  # a bright target near the fixtures' first boxes (a centroid tracker follows it)
+    return image
+
+
+_JPEG = cv2.imencode(".jpg", _frame())[1].tobytes()
 
 
 def jpgs(folder: Path, names) -> list[Path]:
