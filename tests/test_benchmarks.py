@@ -306,3 +306,58 @@ def test_protocol_tables_for_got10k_and_lasot(tmp_path: Path) -> None:
     assert headers[1:4] == ["AUC", "Precision", "Norm. precision"] and 0 < rows[0][1] < 100
     text = format_protocol_table("lasot", headers, rows)
     assert text.splitlines()[0].startswith("LaSOT protocol") and text.splitlines()[2].startswith("fake ")
+
+
+def _relay(frames: list[str], folder: Path, pattern: str, start: int = 1) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, frame in enumerate(frames, start=start):
+        (folder / pattern.format(i)).symlink_to(frame)
+
+
+def test_shared_otb_sequence_relaid_in_every_layout_gives_the_same_boxes_and_scores(otb2013_dir: Path,
+                                                                                      tmp_path: Path) -> None:
+    from evaluation.analysis.metrics import evaluate_sequence
+    deer = get_dataset("otb2013", settings=Settings(otb2013_path=str(otb2013_dir), otb2013_anno_path=str(
+        otb2013_dir / "annotations" / "cvpr13_anno")))["Deer"]
+    if not Path(deer.frames[0]).is_file():
+        pytest.skip("OTB2013 Deer frames absent")
+    one_based = deer.ground_truth_rect + [1, 1, 0, 0]
+    zero_based = deer.ground_truth_rect
+    n = len(deer)
+    roots = {key: tmp_path / key for key in ("dtb70", "tc128", "lasot", "got10k", "vot", "nfs", "trackingnet")}
+    _relay(deer.frames, roots["dtb70"] / "Deer" / "img", "{:05d}.jpg")
+    np.savetxt(roots["dtb70"] / "Deer" / "groundtruth_rect.txt", one_based, fmt="%g", delimiter=",")
+    _relay(deer.frames, roots["tc128"] / "Deer" / "img", "{:04d}.jpg")
+    np.savetxt(roots["tc128"] / "Deer" / "Deer_gt.txt", one_based, fmt="%g", delimiter=",")
+    (roots["tc128"] / "Deer" / "Deer_frames.txt").write_text(f"1,{n}\n")
+    lasot = roots["lasot"] / "airplane" / "airplane-1"
+    _relay(deer.frames, lasot / "img", "{:08d}.jpg")
+    np.savetxt(lasot / "groundtruth.txt", one_based, fmt="%g", delimiter=",")
+    for flags in ("full_occlusion.txt", "out_of_view.txt"):
+        (lasot / flags).write_text(",".join("0" * n))
+    val = roots["got10k"] / "val"
+    _relay(deer.frames, val / "GOT-10k_Val_000001", "{:08d}.jpg")
+    (val / "list.txt").write_text("GOT-10k_Val_000001\n")
+    np.savetxt(val / "GOT-10k_Val_000001" / "groundtruth.txt", zero_based, fmt="%g", delimiter=",")
+    np.savetxt(val / "GOT-10k_Val_000001" / "cover.label", np.full(n, 8), fmt="%d")
+    _relay(deer.frames, roots["vot"] / "Deer" / "color", "{:08d}.jpg")
+    (roots["vot"] / "list.txt").write_text("Deer\n")
+    np.savetxt(roots["vot"] / "Deer" / "groundtruth.txt", zero_based, fmt="%g", delimiter=",")
+    _relay(deer.frames, roots["nfs"] / "sequences" / "Deer", "{:05d}.jpg")
+    (roots["nfs"] / "anno").mkdir()
+    np.savetxt(roots["nfs"] / "anno" / "nfs_Deer.txt", zero_based, fmt="%g", delimiter="\t")
+    _relay(deer.frames, roots["trackingnet"] / "TEST" / "frames" / "Deer", "{}.jpg", start=0)
+    (roots["trackingnet"] / "TEST" / "anno").mkdir(parents=True)
+    np.savetxt(roots["trackingnet"] / "TEST" / "anno" / "Deer.txt", zero_based[:1], fmt="%g", delimiter=",")
+    settings = Settings(**{f"{key}_path": str(root) for key, root in roots.items()})
+
+    prediction = zero_based + np.random.default_rng(0).normal(0, 8, zero_based.shape) * [1, 1, 0.2, 0.2]
+    reference = evaluate_sequence(prediction, zero_based)
+    for name in ("dtb70", "tc128", "lasot", "got10k_val", "vot", "nfs"):
+        seq = get_dataset(name, settings=settings)[0]
+        assert [Path(f).resolve() for f in seq.frames] == [Path(f).resolve() for f in deer.frames], name
+        np.testing.assert_allclose(seq.ground_truth_rect, zero_based, err_msg=name)
+        assert evaluate_sequence(prediction, seq.ground_truth_rect).auc == reference.auc
+    tn = get_dataset("trackingnet", settings=settings)["Deer"]
+    assert [Path(f).resolve() for f in tn.frames] == [Path(f).resolve() for f in deer.frames]  # 10.jpg after 9.jpg
+    np.testing.assert_allclose(tn.ground_truth_rect[0], zero_based[0])
