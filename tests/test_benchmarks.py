@@ -203,6 +203,7 @@ def test_shared_uav123_10fps_dtb70_and_vot(shared_dir: Path) -> None:
     np.testing.assert_allclose(building5.ground_truth_rect[0, 2:], [22, 62])
     dtb = get_dataset("dtb70", settings=settings)
     assert [(s.name, len(s)) for s in dtb] == [("Gull2", 237), ("Surfing06", 106)]
+    assert [s.attributes for s in dtb] == [("ARV", "DEF", "IPR", "SOA"), ("OCC", "FCM", "IPR")]  # its README
     assert all(Path(s.frames[-1]).is_file() for s in dtb)
     book = get_dataset("vot", settings=settings)["book"]
     assert len(book) == 175 and Path(book.frames[-1]).is_file()

@@ -240,7 +240,10 @@ UAV123_ATTRIBUTE_NAMES: tuple[str, ...] = ("SV", "ARC", "LR", "FM", "FOC", "POC"
 LASOT_ATTRIBUTE_NAMES: tuple[str, ...] = ("IV", "POC", "DEF", "MB", "CM", "ROT", "BC", "VC", "SV", "FOC", "FM",
                                           "OV", "LR", "ARC")
 
-#: Full names of the attributes other benchmarks define beyond OTB's (UAV123, LaSOT; TC128 uses OTB's).
+#: DTB70's 10 named attributes in its toolkit's order.
+DTB70_ATTRIBUTE_NAMES: tuple[str, ...] = ("SV", "ARV", "OCC", "DEF", "FCM", "IPR", "OPR", "OV", "BC", "SOA")
+
+#: Full names of the attributes other benchmarks define beyond OTB's (UAV123, LaSOT, DTB70; TC128 uses OTB's).
 BENCHMARK_ATTRIBUTE_DESCRIPTIONS: Mapping[str, str] = MappingProxyType({
     "ARC": "Aspect Ratio Change: the box's aspect ratio changes by more than a factor of 2 (UAV123, LaSOT).",
     "FOC": "Full Occlusion: the target is fully occluded (UAV123, LaSOT).",
@@ -249,6 +252,9 @@ BENCHMARK_ATTRIBUTE_DESCRIPTIONS: Mapping[str, str] = MappingProxyType({
     "CM": "Camera Motion: abrupt motion of the camera (UAV123, LaSOT).",
     "SOB": "Similar Object: objects of similar shape or type near the target (UAV123).",
     "ROT": "Rotation: the target rotates in the image (LaSOT).",
+    "ARV": "Aspect Ratio Variation: the box's aspect ratio changes strongly (DTB70).",
+    "FCM": "Fast Camera Motion: the drone's camera moves abruptly (DTB70).",
+    "SOA": "Similar Objects Around: objects that look like the target are near it (DTB70).",
 })
 
 
