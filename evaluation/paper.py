@@ -103,12 +103,10 @@ def _panel_grid(evaluation: Any, panels: list[tuple[str | None, str, str]], styl
                 stem: Path, options: PaperOptions, description: str) -> list[Path]:
     """A figure of plot panels ``(attribute or None, kind, title)`` in ``options.layout``'s grid: PNG and
     PDF of the grid, TikZ with one ``tikzpicture`` per panel in the same rows."""
-    from evaluation.analysis.plots import draw_axes, draw_plot, get_layout, join_tikz, panel_figure, save_figure, tikz_code
+    from evaluation.analysis.plots import draw_plot, get_layout, join_tikz, save_figure, tikz_code
 
     layout = get_layout(options.layout)
-    figure, axes = panel_figure(len(panels), layout)
-    for ax, (attribute, kind, title) in zip(axes, panels):
-        draw_axes(ax, evaluation.curves(attribute), evaluation.scores(attribute), kind, title, styles, layout)
+    figure = panel_grid_figure(evaluation, panels, styles, layout)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [save_figure(figure, stem.with_suffix(".png"), dpi=300), save_figure(figure, stem.with_suffix(".pdf"))]
     codes = [tikz_code(draw_plot(evaluation.curves(a), evaluation.scores(a), kind, title, styles, layout),
@@ -117,6 +115,18 @@ def _panel_grid(evaluation: Any, panels: list[tuple[str | None, str, str]], styl
     paths.append(stem.with_suffix(".tex"))
     paths[-1].write_text(join_tikz(codes, layout.columns))
     return paths
+
+
+def panel_grid_figure(evaluation: Any, panels: list[tuple[str | None, str, str]], styles: dict[str, Any],
+                      layout: Any) -> Any:
+    """The PNG/PDF figure of plot panels ``(attribute or None, kind, title)`` in ``layout``'s grid
+    (a :class:`evaluation.analysis.plots.Layout`), drawn as Fig. 2 and 3 are."""
+    from evaluation.analysis.plots import draw_axes, panel_figure
+
+    figure, axes = panel_figure(len(panels), layout)
+    for ax, (attribute, kind, title) in zip(axes, panels):
+        draw_axes(ax, evaluation.curves(attribute), evaluation.scores(attribute), kind, title, styles, layout)
+    return figure
 
 
 def _fig4_sources(entries: list[Any], evaluation: Any, options: PaperOptions) -> list[Any]:
@@ -209,6 +219,9 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
             if skipped:
                 notes.append(f"Fig. 3: {', '.join(skipped)} left out (no evaluated sequence has them)")
             panels = [(a, "success", f"{_attribute_title(a, evaluation.n_sequences(a))}") for a in attributes]
+            if options.layout == "column" and len(panels) > 2:
+                notes.append(f"Fig. 3: {len(panels)} panels stacked are taller than a column; place the page "
+                             "layout's fig3 in a figure* (--layout page) or choose two --attributes")
             paths = _panel_grid(evaluation, panels, styles, folder / "fig3", options,
                                 "Fig. 3: success plots per attribute")
             files += [(p, f"Fig. 3: success plots per attribute ({', '.join(attributes)})") for p in paths]

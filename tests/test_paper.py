@@ -11,12 +11,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from evaluation.analysis.plots import LAYOUTS, legend_overlaps
 from evaluation.analysis.speed_table import PAPER_FPS, speed_rows, speed_table, speed_table_latex
 from evaluation.analysis.styles import (PALETTE, TrackerStyle, assign_styles, load_styles, parse_style_override,
                                         save_styles)
 from evaluation.boxes_io import write_boxes_txt, write_values_txt
 from evaluation.data import Sequence, SequenceList
-from evaluation.paper import PaperOptions, main, make_paper
+from evaluation.paper import PaperOptions, main, make_paper, panel_grid_figure
 from evaluation.sources import Pairing, tracker_pairing
 from source_fakes import FolderSource
 
@@ -200,6 +201,7 @@ def test_tikz_panels_have_the_layouts_fonts_widths_legend_place_and_fixed_ticks(
         assert "scale only axis, width=0.48\\linewidth-40pt, height=0.62*(0.48\\linewidth-40pt)" in axis
         assert "yticklabel style={/pgf/number format/fixed, /pgf/number format/fixed zerofill, " \
                "/pgf/number format/precision=1}" in axis and "scaled ticks=false" in axis
+        assert "ytick={0,0.2,0.4,0.6,0.8,1}" in axis  # the PNG's ticks, not pgfplots' own
         widths = re.findall(r"\\addplot \[line width=([\d.]+)pt", axis)
         assert widths == ["1.6"] * 5
         # Nothing clipped: the axes reach past [0, 1] (and past the thresholds).
@@ -253,6 +255,158 @@ def test_generated_tex_compiles_in_a_minimal_document(paper_dir: Path, tmp_path:
     log = (tmp_path / "doc.log").read_text(errors="replace")
     assert run.returncode == 0, log[-3000:]
     assert not re.search(r"^! ", log, re.M), log[-3000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 0
+
+
+# -- what a reader sees: layouts, legends, fonts, LaTeX -----------------------------------------------
+
+FIG2_PANELS = [(None, "success", "Success plot - toyset (4)"), (None, "precision", "Precision plot - toyset (4)")]
+FIG3_PANELS = [(a, "success", a) for a in ("IV", "DEF", "OPR", "IPR")]
+
+
+@pytest.fixture(scope="module")
+def toy_evaluation(tmp_path_factory: pytest.TempPathFactory):
+    from evaluation.analysis.evaluate import evaluate, pairings
+
+    dataset = make_dataset()
+    evaluation, _ = evaluate(make_sources(tmp_path_factory.mktemp("eval"), dataset), dataset)
+    return evaluation, assign_styles(pairings(evaluation.entries))
+
+
+def _visible_inside(figure) -> list[str]:
+    """Curve points drawn where a spine would hide half the line (on or outside the axes' box)."""
+    figure.canvas.draw()
+    hidden = []
+    for axes in figure.axes:
+        box = axes.get_window_extent()
+        for line in axes.get_lines():
+            half = line.get_linewidth() / 72.0 * figure.dpi / 2
+            xy = axes.transData.transform(np.column_stack(line.get_data()).astype(float))
+            inside = ((xy[:, 0] >= box.x0 + half) & (xy[:, 0] <= box.x1 - half) & (xy[:, 1] >= box.y0 + half)
+                      & (xy[:, 1] <= box.y1 - half))
+            if not inside.all():
+                hidden.append(f"{axes.get_title()}: {line.get_label()}")
+    return hidden
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_legends_cover_no_curve_and_no_text_and_curves_are_not_clipped(toy_evaluation, layout: str) -> None:
+    evaluation, styles = toy_evaluation
+    for panels in (FIG2_PANELS, FIG3_PANELS, FIG3_PANELS[:3]):
+        figure = panel_grid_figure(evaluation, panels, styles, LAYOUTS[layout])
+        assert legend_overlaps(figure) == [], (layout, len(panels))
+        # Curves at 1.0 (success at low thresholds) and at the last threshold are drawn whole.
+        assert _visible_inside(figure) == [], (layout, len(panels))
+        assert all(ax.get_ylim()[0] < 0.0 and ax.get_ylim()[1] > 1.0 for ax in figure.axes)
+        # The same grid as the TikZ panels: the layout's panels per row, a short last row centred.
+        centres = [ax.get_position().x0 + ax.get_position().width / 2 for ax in figure.axes]
+        if len(panels) == 3 and LAYOUTS[layout].columns == 2:
+            assert centres[2] == pytest.approx(0.5, abs=0.03)
+            assert centres[0] < 0.5 < centres[1]
+        if LAYOUTS[layout].columns == 1:
+            assert max(centres) - min(centres) < 1e-6
+
+
+def test_legend_overlaps_finds_a_legend_on_a_curve_and_on_another_panel() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4, 3))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    axes.plot([0.0, 1.0], [0.08, 0.08], label="a curve along the bottom")
+    axes.set_ylim(0.0, 1.0)
+    axes.legend(loc="lower left")
+    found = legend_overlaps(figure)
+    assert len(found) == 1 and "covers" in found[0] and "a curve along the bottom" in found[0]
+    axes.legend(loc="upper right")
+    assert legend_overlaps(figure) == []
+    left, right = Figure(figsize=(6, 3)), None
+    FigureCanvasAgg(left)
+    first, right = left.add_subplot(1, 2, 1), left.add_subplot(1, 2, 2)
+    first.plot([0, 1], [0.9, 0.9], label="x")
+    first.legend(loc="upper left", bbox_to_anchor=(0.9, 0.5))  # reaches into the right-hand panel
+    assert any("meets axes" in f for f in legend_overlaps(left))
+
+
+@pytest.fixture(scope="module")
+def layout_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("layouts")
+    dataset = make_dataset()
+    sources = make_sources(root / "results", dataset)
+    return {layout: make_paper(sources, dataset, root / layout,
+                               PaperOptions(num_frames=3, paper_fps=True, layout=layout), dataset_label="toyset").folder
+            for layout in LAYOUTS}
+
+
+def test_pdfs_embed_truetype_fonts_not_type3(layout_dirs: dict[str, Path]) -> None:
+    for folder in layout_dirs.values():
+        for stem in ("fig2", "fig3", "fig4"):
+            pdf = (folder / f"{stem}.pdf").read_bytes()
+            assert b"/Type3" not in pdf and b"/FontFile2" in pdf, folder / f"{stem}.pdf"
+
+
+def test_column_layout_says_four_stacked_panels_do_not_fit_a_column(tmp_path: Path) -> None:
+    dataset = make_dataset()
+    output = make_paper(make_sources(tmp_path / "r", dataset), dataset, tmp_path / "o",
+                        PaperOptions(num_frames=1, layout="column"))
+    assert any("taller than a column" in note for note in output.notes)
+    two = make_paper(make_sources(tmp_path / "r", dataset), dataset, tmp_path / "t",
+                     PaperOptions(num_frames=1, layout="column", attributes=("IV", "DEF")))
+    assert two.notes == []
+
+
+#: (document class, [(float environment, layout, file)]): what each test document places. A one-column
+#: paper takes either layout in a figure; a two-column one the column layout in a figure and the page
+#: layout in a figure* (Fig. 3's four panels need the page layout: the column layout says so).
+TEST_DOCUMENTS = {
+    "one-column": (r"\documentclass{article}",
+                   [("figure", "column", "fig2"), ("figure", "page", "fig2"), ("figure", "page", "fig3"),
+                    ("figure", "column", "fig4"), ("figure", "page", "fig4"), ("table", "page", "table1")]),
+    "two-column": (r"\documentclass[twocolumn]{article}",
+                   [("figure", "column", "fig2"), ("figure*", "page", "fig2"), ("figure*", "page", "fig3"),
+                    ("figure", "column", "fig4"), ("figure*", "page", "fig4"), ("table", "column", "table1")]),
+}
+
+
+def latex_reader_problems(log: str) -> list[str]:
+    """What a reader would see go wrong, from a pdflatex log: errors, overfull boxes (text or figures
+    past the margin), floats too large for the page."""
+    found = re.findall(r"^! .*$", log, re.M)
+    found += re.findall(r"^Overfull \\[hv]box .*$", log, re.M)
+    found += re.findall(r"^LaTeX Warning: Float too large.*$", log, re.M)
+    return found
+
+
+def test_latex_reader_problems_are_found_in_a_log() -> None:
+    log = ("Overfull \\hbox (32.99971pt too wide) in paragraph at lines 112--113\n"
+           "LaTeX Warning: Float too large for page by 136.0pt on input line 9.\n"
+           "Underfull \\hbox (badness 10000) in paragraph\n! Undefined control sequence.\n")
+    assert len(latex_reader_problems(log)) == 3
+    assert latex_reader_problems("Output written on doc.pdf (2 pages).\n") == []
+
+
+@pytest.mark.skipif(not _has_pgfplots(), reason="pdflatex with pgfplots and booktabs is not installed")
+@pytest.mark.parametrize("document", sorted(TEST_DOCUMENTS))
+def test_both_layouts_fit_a_document_without_overfull_boxes_or_large_floats(
+        layout_dirs: dict[str, Path], tmp_path: Path, document: str) -> None:
+    documentclass, floats = TEST_DOCUMENTS[document]
+    for layout, folder in layout_dirs.items():
+        shutil.copytree(folder, tmp_path / layout)
+    body = []
+    for environment, layout, stem in floats:
+        # fig4.tex names fig4.pdf beside it: a local graphics path finds the layout's own.
+        body.append(f"\\begin{{{environment}}}\\centering\\graphicspath{{{{{layout}/}}}}"
+                    f"\\input{{{layout}/{stem}.tex}}\\caption{{{layout} {stem}.}}\\end{{{environment}}}")
+    document_tex = "\n".join([documentclass, r"\usepackage{pgfplots}", r"\pgfplotsset{compat=newest}",
+                              r"\usepackage{booktabs}", r"\usepackage{graphicx}", r"\begin{document}",
+                              *body, r"\end{document}"]) + "\n"
+    (tmp_path / "doc.tex").write_text(document_tex)
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600)
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-3000:]
+    assert latex_reader_problems(log) == [], document
     assert (tmp_path / "doc.pdf").stat().st_size > 0
 
 

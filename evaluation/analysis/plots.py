@@ -251,10 +251,11 @@ def draw_plot(curves: dict[str, Curves], scores: dict[str, Scores], kind: str, t
 def legend_overlaps(figure: Figure) -> list[str]:
     """What each legend of ``figure`` covers, as a reader would see it, from matplotlib's drawn extents.
 
-    For every axes with a legend: each curve point (of any axes) that lies inside the legend's box,
-    mapped into that axes' data coordinates; and every other axes, tick label, axis label and title
-    whose box meets the legend's (its own axes' area excepted: an inside legend is judged by the
-    curves it covers). Empty when nothing is covered.
+    For every axes with a legend: each curve point (of any axes; vertices and points along the
+    segments between them) that lies inside the legend's box, mapped into that axes' data
+    coordinates; and every other axes, tick label, axis label and title whose box meets the
+    legend's (its own axes' area excepted: an inside legend is judged by the curves it covers).
+    Empty when nothing is covered.
     """
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
@@ -271,6 +272,9 @@ def legend_overlaps(figure: Figure) -> list[str]:
                 if line.get_label().startswith("_"):
                     continue
                 xy = other.transData.transform(np.column_stack(line.get_data()).astype(float))
+                # Points along each segment too: a straight stretch can cross a legend between vertices.
+                steps = np.linspace(0.0, 1.0, 17)[:-1, None]
+                xy = np.vstack([(a + steps * (b - a)) for a, b in zip(xy[:-1], xy[1:])] + [xy[-1:]])
                 data = axes.transData.inverted().transform(xy)
                 inside = (data[:, 0] >= x0) & (data[:, 0] <= x1) & (data[:, 1] >= y0) & (data[:, 1] <= y1)
                 if inside.any():
@@ -341,7 +345,8 @@ def finish_tikz(code: str, axes: Any, description: str, width: str | None = None
       ``\scriptsize`` for narrow panels);
     - the grid's line style and width; the curves' line widths (``line width`` of each ``\addplot``);
     - with ``width`` (a TeX length such as ``0.48\linewidth``): the axis width, height ``0.75 *`` it;
-    - tick labels in fixed point (no ``4\cdot 10^{-2}`` beside ``0.12``);
+    - the PNG's ticks, labelled in fixed point with the decimals they need (no ``4\cdot 10^{-2}`` beside
+      ``0.12``);
     - with ``layout``: the panel ``width`` wide (default the layout's ``tikz_panel``; labels included,
       ``scale only axis``), the layout's fonts, and the legend under the axes as in the PNG.
 
@@ -360,8 +365,10 @@ def finish_tikz(code: str, axes: Any, description: str, width: str | None = None
         dash = _TIKZ_DASHES.get(grid.get_linestyle(), "solid")
         options.append(f"grid style={{{dash}, line width={grid.get_linewidth():g}pt}}")
     layout = get_layout(layout)
-    ticks = f"scaled ticks=false, xticklabel style={{{_fixed_ticks(axes.get_xticks())}}}, " \
-            f"yticklabel style={{{_fixed_ticks(axes.get_yticks())}}}"
+    xticks, yticks = _shown_ticks(axes.get_xticks(), axes.get_xlim()), _shown_ticks(axes.get_yticks(), axes.get_ylim())
+    ticks = (f"xtick={{{','.join(f'{t:g}' for t in xticks)}}}, ytick={{{','.join(f'{t:g}' for t in yticks)}}}, "
+             f"scaled ticks=false, xticklabel style={{{_fixed_ticks(xticks)}}}, "
+             f"yticklabel style={{{_fixed_ticks(yticks)}}}")
     if layout is None:
         options.append(ticks)
         if legend is not None:
@@ -411,6 +418,12 @@ def finish_tikz(code: str, axes: Any, description: str, width: str | None = None
               "% Needs in the preamble: " + " ".join(TIKZ_PREAMBLE),
               r"% Use in a document: \input{<this file>} (e.g. inside a figure environment)."]
     return "\n".join(header) + "\n" + body
+
+
+def _shown_ticks(ticks: Any, limits: tuple[float, float]) -> list[float]:
+    """The ticks matplotlib shows (those within the axis limits), rounded off float noise."""
+    low, high = min(limits), max(limits)
+    return [float(np.round(t, 10)) for t in ticks if low - 1e-12 <= t <= high + 1e-12]
 
 
 def _fixed_ticks(ticks: Any) -> str:
