@@ -162,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     _print_warnings(caught)
     print()
     print(output.summary.to_text())
+    from evaluation.analysis.protocols import protocol_report
+    benchmark_table = protocol_report(sources, dataset)  # GOT-10k's AO/SR, LaSOT's protocol; None for others
+    if benchmark_table:
+        print(benchmark_table)
     if output.attribute_tables:
         print(output.attribute_tables[0].to_text())
     if args.per_sequence:

@@ -25,7 +25,13 @@ def test_run_analyze_and_pack_on_every_layout(tmp_path: Path, monkeypatch: pytes
     assert analyze.main(["--trackers", "fake:centroid", "--dataset", *scored, "--no-tikz", "--no-attributes",
                          "--name", "benchmarks"]) == 0
     out = capsys.readouterr().out
-    assert "fake_centroid" in out
+    assert "fake_centroid" in out and "GOT-10k protocol" not in out  # mixed benchmarks: OPE only
+    for dataset, title, header in (("got10k_val", "GOT-10k protocol", "AO"), ("lasot", "LaSOT protocol", "AUC")):
+        assert analyze.main(["--trackers", "fake:centroid", "--dataset", dataset, "--no-tikz", "--no-attributes",
+                             "--name", dataset]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith(title))
+        assert lines[at + 1].split()[:2] == ["Tracker", header] and lines[at + 3].startswith("fake_centroid ")
     for benchmark, count in (("got10k", 2 * 2), ("trackingnet", 2)):  # GOT-10k: a boxes and a time file each
         assert pack.main([benchmark, "fake", "centroid"]) == 0
         zipped = Path(capsys.readouterr().out.split()[1])

@@ -163,8 +163,8 @@ def protocol_table(protocol: str, entries: Mapping[str, list[ResultsSource]],
                    sequences: Iterable[Sequence]) -> tuple[list[str], list[list[object]]]:
     """``(headers, rows)`` of a benchmark's own table, one row per entry (a label and its runs).
 
-    ``got10k``: AO, SR0.50, SR0.75 (percent; runs pooled per sequence, frames pooled overall);
-    ``lasot``: AUC, precision, normalised precision (percent; runs averaged per sequence).
+    ``got10k``: AO, SR0.50, SR0.75 (fractions; runs pooled per sequence, frames pooled overall);
+    ``lasot``: AUC, precision, normalised precision (fractions; runs averaged per sequence).
     """
     sequences = list(sequences)
     rows: list[list[object]] = []
@@ -174,14 +174,13 @@ def protocol_table(protocol: str, entries: Mapping[str, list[ResultsSource]],
                                                       got10k_resolution(s), source=f"{label} on {s.name}")
                                     for r in runs]) for s in sequences]
             scores = got10k_scores(ious)
-            rows.append([label, 100 * scores.ao, 100 * scores.sr50, 100 * scores.sr75, len(sequences)])
+            rows.append([label, scores.ao, scores.sr50, scores.sr75, len(sequences)])
         elif protocol == "lasot":
             per_sequence = [average_metrics([lasot_sequence_metrics(_run_boxes(r, s), s.ground_truth_rect,
                                                                     s.target_visible, f"{label} on {s.name}")
                                              for r in runs]) for s in sequences]
             scores = summarize(per_sequence)
-            rows.append([label, 100 * scores.auc, 100 * scores.precision, 100 * scores.norm_precision,
-                         len(sequences)])
+            rows.append([label, scores.auc, scores.precision, scores.norm_precision, len(sequences)])
         else:
             raise ValueError(f"unknown protocol {protocol!r} (got10k, lasot)")
     headers = (["Tracker", "AO", "SR0.50", "SR0.75", "Sequences"] if protocol == "got10k"
@@ -190,11 +189,39 @@ def protocol_table(protocol: str, entries: Mapping[str, list[ResultsSource]],
 
 
 def format_protocol_table(protocol: str, headers: list[str], rows: list[list[object]]) -> str:
-    """The table as aligned text under a title naming the protocol."""
+    """The table as aligned text under a title naming the protocol (scores with 3 decimals, as the OPE table)."""
     title = {"got10k": "GOT-10k protocol (absent frames excluded)",
              "lasot": "LaSOT protocol (fully occluded / out-of-view frames count as failures)"}[protocol]
-    cells = [headers] + [[r[0]] + [f"{v:.1f}" if isinstance(v, float) else str(v) for v in r[1:]] for r in rows]
+    cells = [headers] + [[r[0]] + [f"{v:.3f}" if isinstance(v, float) else str(v) for v in r[1:]] for r in rows]
     widths = [max(len(str(row[i])) for row in cells) for i in range(len(headers))]
-    lines = [title] + ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in
-                                 enumerate(zip(row, widths))) for row in cells]
-    return "\n".join(lines)
+
+    def line(row: list[object]) -> str:
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
+    return "\n".join([title, line(cells[0]), line(["-" * w for w in widths])] + [line(r) for r in cells[1:]]) + "\n"
+
+
+def protocol_report(sources: Iterable[ResultsSource], sequences: Iterable[Sequence]) -> str | None:
+    """The benchmark's own table as text when ``sequences`` are GOT-10k val or LaSOT ones, else None.
+
+    Runs of one configuration (``run_group``) form one row; sequences some source has no results for
+    are left out (as the OPE report leaves them out, with its warning).
+    """
+    sequences = list(sequences)
+    protocol = protocol_for(sequences)
+    if protocol is None:
+        return None
+    entries: dict[str, list[ResultsSource]] = {}
+    for source in sources:
+        entries.setdefault(source.run_group() or source.display_name, []).append(source)
+
+    def covered(sequence: Sequence) -> bool:
+        try:
+            return all(r.aligned_results_for(sequence).has_prediction.any() for runs in entries.values() for r in runs)
+        except (OSError, ValueError):
+            return False
+
+    kept = [s for s in sequences if covered(s)]
+    if not kept:
+        return None
+    return format_protocol_table(protocol, *protocol_table(protocol, entries, kept))
