@@ -36,7 +36,7 @@ from evaluation.analysis.metrics import (NORM_PRECISION_THRESHOLDS, PRECISION_TH
                                          summarize)
 from evaluation.data import Sequence
 from evaluation.datasets.got10k import got10k_resolution
-from evaluation.sources import ResultsSource
+from evaluation.sources import ResultsSource, as_source
 from pytracking_siamot.boxes import center_error_xywh, iou_xywh, normalized_center_error_xywh
 
 #: IoU thresholds of GOT-10k's success curve (101 values, strict ``>``).
@@ -201,18 +201,19 @@ def format_protocol_table(protocol: str, headers: list[str], rows: list[list[obj
     return "\n".join([title, line(cells[0]), line(["-" * w for w in widths])] + [line(r) for r in cells[1:]]) + "\n"
 
 
-def protocol_report(sources: Iterable[ResultsSource], sequences: Iterable[Sequence]) -> str | None:
+def protocol_report(sources: Iterable[object], sequences: Iterable[Sequence]) -> str | None:
     """The benchmark's own table as text when ``sequences`` are GOT-10k val or LaSOT ones, else None.
 
-    Runs of one configuration (``run_group``) form one row; sequences some source has no results for
-    are left out (as the OPE report leaves them out, with its warning).
+    ``sources``: results sources (or objects with ``display_name`` and ``results_for``). Runs of one
+    configuration (``run_group``) form one row; sequences some source has no results for are left out
+    (as the OPE report leaves them out, with its warning).
     """
     sequences = list(sequences)
     protocol = protocol_for(sequences)
     if protocol is None:
         return None
     entries: dict[str, list[ResultsSource]] = {}
-    for source in sources:
+    for source in map(as_source, sources):
         entries.setdefault(source.run_group() or source.display_name, []).append(source)
 
     def covered(sequence: Sequence) -> bool:
