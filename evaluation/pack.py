@@ -13,8 +13,9 @@ with 4 decimals, comma-separated, one row per frame with frame 0 the initial box
   when every run has its times), for the 180 sequences of ``got10k_test``;
 - ``trackingnet``: ``<seq>.txt`` at the top level for the 511 sequences of ``trackingnet``.
 
-Runs: results of run ids (``<param>_000``, ``<param>_001``, ... from ``run_experiment`` with runs)
-are taken in order when they exist, else the plain ``<param>`` folder; ``--runs 0-2`` chooses.
+Runs: results of run ids (``<param>_000``, ``<param>_001``, ... from ``run_tracker --runid N`` or an
+experiment's run ids) are taken in order when they exist, else the plain ``<param>`` folder;
+``--runs 0-2`` chooses (GOT-10k: 3 runs for a tracker that is not deterministic, 1 otherwise).
 Every sequence must have a complete result (a row per frame); otherwise nothing is written and one
 line names the first missing file. The zip is written atomically.
 """

@@ -28,7 +28,7 @@ def main(argv: TypingSequence[str] | None = None) -> int:
                                      formatter_class=PlainHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="list what is wrong with each sequence of a dataset",
-                           formatter_class=PlainHelpFormatter)
+                           description=__doc__, formatter_class=PlainHelpFormatter)
     check.add_argument("name", help=f"dataset: {', '.join(DATASET_NAMES)} or folder:<path>")
     check.add_argument("--decode", choices=("ends", "all", "none"), default="ends",
                        help="frames to decode: the first and last of each sequence (default), all, or none "
