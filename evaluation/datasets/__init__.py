@@ -19,7 +19,8 @@ attribute names/descriptions (``ATTRIBUTE_NAMES``, ``ATTRIBUTE_DESCRIPTIONS``), 
 for OTB2013's temporal robustness evaluation (TRE).
 
 Missing data raises ``DatasetNotFoundError`` with one line naming the path looked for and the
-settings key / environment variable that sets it.
+settings key / environment variable that sets it. ``python -m evaluation.datasets check NAME``
+(``doctor.py``) lists what is wrong with each sequence of a local copy.
 """
 from __future__ import annotations
 
