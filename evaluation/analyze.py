@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "a warning listing them)")
     parser.add_argument("--no-attributes", action="store_true", help="skip per-attribute tables and plots")
     parser.add_argument("--no-tikz", action="store_true", help="skip the TikZ (.tex) export of the plots")
+    parser.add_argument("--layout", choices=("column", "page"), default=None,
+                        help="size the success/precision plots for a paper: 'column' (one column of a two-column "
+                             "paper) or 'page' (half the text width; two side by side), 7-8 pt text, the legend "
+                             "under the plot (default: 6 x 4.5 in screen figures, legend inside)")
     parser.add_argument("--no-cache", action="store_true",
                         help="recompute every metric and do not write eval_cache.json")
     parser.add_argument("--sequences", nargs="+", metavar="NAME", default=None,
@@ -154,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             output = generate_report(sources, dataset, name, plots_path, strict=args.strict,
                                      attributes=not args.no_attributes, tikz=not args.no_tikz,
                                      progress=True, use_cache=not args.no_cache,
-                                     gates=parse_gates(args.gate))
+                                     gates=parse_gates(args.gate), layout=args.layout)
         except (LookupError, ValueError, OSError, ImportError) as exc:
             _print_warnings(caught)
             print(f"error: {exc}", file=sys.stderr)

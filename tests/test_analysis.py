@@ -256,6 +256,23 @@ def test_cli_experiment_report(experiment_module: str, tmp_path: Path, capsys: p
     assert "4 reused, 0 computed" in capsys.readouterr().out
 
 
+def test_cli_layout_sizes_the_plots_for_a_paper(experiment_module: str, tmp_path: Path) -> None:
+    from matplotlib.image import imread
+
+    from evaluation.analyze import main
+    from evaluation.analysis.plots import LAYOUTS
+
+    plots = tmp_path / "out"
+    assert main([experiment_module, "both", "--plots-path", str(plots), "--layout", "column"]) == 0
+    # One column wide at 300 dpi, the legend under the axes in the TikZ file as in the PNG.
+    width_px = imread(plots / "both" / "success.png").shape[1]
+    assert width_px == pytest.approx(LAYOUTS["column"].width_in * 300, abs=2)
+    tex = (plots / "both" / "attributes" / "SV" / "success.tex").read_text()
+    assert "scale only axis, width=\\linewidth-40pt" in tex and "anchor=north, yshift=-28pt" in tex
+    with pytest.raises(SystemExit):
+        main([experiment_module, "both", "--plots-path", str(plots), "--layout", "poster"])
+
+
 def test_cli_strict_missing_results_fails(experiment_module: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture) -> None:
     from evaluation.analyze import main

@@ -206,7 +206,7 @@ def panel_figure(n_panels: int, layout: Layout) -> tuple[Figure, list[Any]]:
     centred, as the TikZ panels are), sized for the paper; constrained layout keeps legends inside it."""
     columns = min(layout.columns, n_panels)
     rows = math.ceil(n_panels / columns)
-    panel_w = layout.panel_width_in if columns > 1 else layout.width_in
+    panel_w = layout.panel_width_in
     axes_h = layout.aspect * (panel_w - TIKZ_LABELS_PT / 72.0)
     panel_h = axes_h + (FONT_PT * 2.2 + LEGEND_DROP_PT + _legend_height_pt(layout)) / 72.0
     figure = Figure(figsize=(panel_w * columns, panel_h * rows), layout="constrained")
@@ -504,7 +504,8 @@ def save_plot(figure: Figure, out_stem: Path, tikz: bool = True, tikz_width: str
     paths = []
     for suffix in (".png", ".pdf"):
         path = out_stem.with_suffix(suffix)
-        paths.append(save_figure(figure, path, dpi=150 if suffix == ".png" else None))
+        dpi = (300 if get_layout(layout) else 150) if suffix == ".png" else None  # print or screen resolution
+        paths.append(save_figure(figure, path, dpi=dpi))
     if tikz:
         path = out_stem.with_suffix(".tex")
         title = figure.axes[0].get_title() if figure.axes else ""

@@ -72,7 +72,7 @@ def write_table(table: Table, stem: Path) -> list[Path]:
 def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], report_name: str,
                     plots_path: Path, strict: bool = False, attributes: bool = True, tikz: bool = True,
                     progress: bool = False, use_cache: bool = True,
-                    gates: Mapping[str, float] | None = None) -> ReportOutput:
+                    gates: Mapping[str, float] | None = None, layout: str | None = None) -> ReportOutput:
     """Evaluate ``sources`` on ``dataset`` and write the report under ``plots_path/<report_name>``.
 
     Args:
@@ -87,6 +87,8 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
         use_cache: read and write ``eval_cache.json`` (recomputed for inputs that changed).
         gates: confidence name -> threshold for the confidence table's gate columns (default: the
             median of each confidence).
+        layout: the success/precision plots sized for a paper, ``column`` or ``page`` (see
+            :data:`evaluation.analysis.plots.LAYOUTS`; default: 6 x 4.5 in screen figures).
     """
     from evaluation.analysis.states import collect_states
     from evaluation.analysis.tables import confidence_table, per_sequence_table, per_sequence_trained_table
@@ -101,7 +103,7 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
     trained = {t: s.mean_trained_fraction(evaluation.sequences.names()) for t, s in states.items()}
     summary = summary_table(scores, f"{report_name} ({evaluation.n_sequences()} sequences)", trained)
     tables = write_table(summary, report_dir / "summary")
-    plots = plot_all(evaluation.curves(), scores, report_dir, tikz=tikz, styles=styles)
+    plots = plot_all(evaluation.curves(), scores, report_dir, tikz=tikz, styles=styles, layout=layout)
     attribute_tables: list[Table] = []
     per_sequence = [per_sequence_table(evaluation, states)]
     tables += write_table(per_sequence[0], report_dir / "per_sequence_auc")
@@ -128,6 +130,6 @@ def generate_report(sources: TypingSequence[Any], dataset: Iterable[Sequence], r
             tables += write_table(summary_table(attr_scores, f"{report_name}: {attribute} ({n} sequences)"),
                                   folder / "summary")
             plots += plot_all(evaluation.curves(attribute), attr_scores, folder,
-                              title_suffix=f"- {attribute} ({n})", tikz=tikz, styles=styles)
+                              title_suffix=f"- {attribute} ({n})", tikz=tikz, styles=styles, layout=layout)
     return ReportOutput(report_dir, evaluation, summary, attribute_tables, tables, plots,
                         cache.hits, cache.misses, per_sequence, confidence)
