@@ -2,8 +2,7 @@ r"""The paper's figures and table in one command, paper-ready (PNG, PDF, TikZ, L
 
     python -m evaluation.paper demo demo
     python -m evaluation.paper otb2013_offline otb2013_offline_available --paper-fps
-    python -m evaluation.paper otb2013_paper otb2013_paper --attributes IV DEF OPR IPR SV \
-        --width '0.48\linewidth' --legend-font scriptsize
+    python -m evaluation.paper otb2013_paper otb2013_paper --layout column --attributes IV DEF
 
 For the experiment's trackers and dataset (``MODULE FUNCTION`` as in ``evaluation.run_experiment``,
 whose saved results are read; nothing is run) it writes into one folder
@@ -20,10 +19,14 @@ whose saved results are read; nothing is run) it writes into one folder
   a tracker keeps its colour and line style when others are added or removed; delete it to choose
   afresh); ``eval_cache.json``, the analysis cache.
 
-Figures come as PNG, PDF and TikZ ``.tex`` (PGFPlots, one ``tikzpicture`` per panel, the header
-comment names the preamble; ``--width``, ``--legend-font``). ``fig4.tex`` places ``fig4.pdf`` with
-``\includegraphics`` (photos are not vector graphics). Every tracker keeps one style in all figures;
-``--style`` overrides it.
+Figures come as PNG, PDF (TrueType fonts) and TikZ ``.tex`` (PGFPlots, one ``tikzpicture`` per panel
+in the PNG's rows, the header comment names the preamble). ``--layout`` sizes them for the paper:
+``page`` (default) for the text width, two panels per row (``figure*`` in a two-column paper,
+``figure`` in a one-column one), ``column`` for one column of a two-column paper, panels stacked;
+text is 7-8 pt at 100 % scale, each panel's legend sits under it, the TikZ panels are ``\linewidth``
+relative (``--width``, ``--legend-font`` override). Table 1 fits a column. ``fig4.tex`` places
+``fig4.pdf`` with ``\includegraphics`` (photos are not vector graphics). Every tracker keeps one style
+in all figures; ``--style`` overrides it.
 """
 from __future__ import annotations
 
