@@ -1,0 +1,123 @@
+"""Running tasks on a Dask distributed scheduler.
+
+An address is checked first (:func:`check_scheduler_address`) with Dask's own connection and
+handshake, bounded in time: nothing listening, a port that never answers and a service that is not
+a Dask scheduler each fail within seconds with one line naming the address. ``Client(timeout=...)``
+alone does not do that: in ``distributed`` it bounds the TCP connection but not the handshake read,
+so a silent port would hang it.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from typing import Any, Callable
+
+from evaluation.running.sequence import ObserverFactory, Task, TaskResult, run_task
+
+_INSTALL_HINT = "--scheduler needs Dask distributed: pip install 'dask[distributed]'"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else repr(exc)
+
+
+def _could_not_connect(address: str, exc: BaseException) -> ConnectionError:
+    return ConnectionError(f"--scheduler {address}: Dask could not connect ({type(exc).__name__}: "
+                           f"{_first_line(exc)})")
+
+
+def _check_tcp_port(address: str) -> None:
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme != "tcp":
+        return
+    host, _, port_text = rest.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if not host or not port_text.isdigit():
+        raise ValueError(f"--scheduler {address!r}: expected tcp://HOST:PORT")
+    if not 0 < int(port_text) < 65536:
+        raise ValueError(f"--scheduler {address!r}: port {port_text} is out of range (1-65535)")
+
+
+def check_scheduler_address(address: str, timeout_s: float = 5.0) -> None:
+    """Check that a Dask scheduler answers at ``address`` before handing it to ``dask.distributed``.
+
+    Connects with ``distributed.comm.connect`` (Dask's connection and handshake, any scheme Dask
+    knows), within ``timeout_s`` for the connection and as long again for the handshake.
+
+    Raises:
+        ImportError: Dask distributed is not installed (the message says how to install it).
+        ValueError: a ``tcp://`` address without ``HOST:PORT`` or with a port out of range.
+        ConnectionError: one line naming the address: nothing listens (Dask's connection attempts
+            time out), no handshake within ``timeout_s`` (e.g. a server that waits for a request),
+            an answer that is not Dask's handshake, or an address Dask cannot use (an unknown
+            scheme, ``tls://`` without TLS settings).
+    """
+    _check_tcp_port(address)
+    try:
+        from distributed.comm import connect
+        from distributed.comm.addressing import parse_address
+        from distributed.comm.registry import get_backend
+    except ImportError as exc:
+        raise ImportError(_INSTALL_HINT) from exc
+    try:
+        get_backend(parse_address(address)[0])
+    except ValueError as exc:
+        raise _could_not_connect(address, exc) from exc
+
+    async def handshake() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout_s), 2 * timeout_s)
+        await comm.close()
+
+    # A thread of its own: the caller may be running an event loop (a notebook).
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, handshake()).result()
+        except TimeoutError as exc:  # the connection stood, the handshake never came
+            raise ConnectionError(f"--scheduler {address}: no Dask scheduler answer within {timeout_s:g} s "
+                                  f"(something else listens there?)") from exc
+        except TypeError as exc:  # e.g. tls:// without Dask's TLS settings
+            raise _could_not_connect(address, exc) from exc
+        except OSError as exc:
+            if not str(exc).startswith("Timed out trying to connect"):
+                raise ConnectionError(f"--scheduler {address}: the service there is not a Dask scheduler "
+                                      f"(the connection ended in the handshake: {_first_line(exc)})") from exc
+            reason = _first_line(exc.__cause__) if exc.__cause__ else _first_line(exc)
+            raise ConnectionError(f"--scheduler {address}: cannot connect ({reason.split('>: ', 1)[-1]}); "
+                                  f"is the scheduler running?") from exc
+        except Exception as exc:  # Dask could not read the answer as its handshake
+            raise ConnectionError(f"--scheduler {address}: the service there is not a Dask scheduler "
+                                  f"(its answer is not Dask's handshake: {type(exc).__name__})") from exc
+
+
+def _result_or_failure(future: Any, task: Task) -> TaskResult:
+    """The task's result; an error *around* the task (a worker that died, a task that could not
+    be unpickled on a Dask worker lacking a module) becomes that task's failure."""
+    try:
+        return future.result()
+    except Exception as exc:  # recorded and reported like a failing sequence
+        return TaskResult(task.tracker.display_name, task.sequence.name, "failed",
+                          error=f"worker error: {type(exc).__name__}: {exc}")
+
+
+def run_on_dask(tasks: list[Task], pending: list[int], scheduler: str | Any,
+                observer_factory: ObserverFactory | None, torch_threads: int | None,
+                done: Callable[[int, TaskResult], None]) -> None:
+    """Run the tasks at indices ``pending`` on the Dask scheduler ``scheduler`` (an address or a
+    cluster object), calling ``done(index, result)`` as each comes back."""
+    try:
+        from dask.distributed import Client, as_completed as dask_as_completed
+    except ImportError as exc:
+        raise ImportError(_INSTALL_HINT) from exc
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TypeError, ValueError) as exc:  # e.g. tls:// without Dask's TLS settings: a TypeError
+        raise _could_not_connect(str(scheduler), exc) from exc
+    try:
+        futures = {client.submit(run_task, tasks[i], observer_factory, torch_threads, pure=False): i for i in pending}
+        for future in dask_as_completed(list(futures)):
+            done(futures[future], _result_or_failure(future, tasks[futures[future]]))
+    finally:
+        client.close()

@@ -1,0 +1,67 @@
+"""Setup errors found before any tracking: parameters, model files, results folders.
+
+:func:`preflight` runs once per :func:`evaluation.running.run_dataset` call so that a missing weights
+file or an unwritable results folder stops the run with one line instead of failing every pair.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from evaluation import results
+from evaluation.running.sequence import Task
+from evaluation.tracker import Tracker
+
+
+def preflight(trackers: Iterable[Any], tasks: Iterable[Task] = (), build: bool = True) -> None:
+    """Find setup errors before any tracking instead of once per sequence.
+
+    Builds each live tracker's parameters (unknown names, missing model files). For the trackers
+    that have ``tasks`` to run it also checks that the results folder can be created and written
+    (a file where a folder should be, no permission) and that no result file path is a folder,
+    and, with ``build``, builds the tracker once, which loads its network weights (a missing,
+    truncated or NaN weights file stops the run here).
+
+    Raises:
+        OSError: the results folder is not usable (one line naming it).
+        Whatever building the parameters or the tracker raises (messages name the file).
+    """
+    tasks = list(tasks)
+    live = [t for t in trackers if isinstance(t, Tracker)]
+    for tracker in live:
+        tracker.get_parameters()
+    busy = {id(task.tracker): task.tracker for task in tasks}
+    for tracker in busy.values():
+        check_results_dir(tracker.results_dir)
+    for task in tasks:
+        for path in results.all_files(task.tracker.results_dir, task.sequence):
+            if path.is_dir():
+                raise IsADirectoryError(f"{path} is a folder where a result file should go: move it away")
+    if build:
+        built: set[tuple[str, str]] = set()
+        for tracker in busy.values():
+            if (tracker.name, tracker.parameter_name) not in built:
+                built.add((tracker.name, tracker.parameter_name))
+                tracker.create()
+
+
+def check_results_dir(folder: Path) -> None:
+    """Create ``folder`` if needed and write (then remove) a probe file in it.
+
+    Raises:
+        OSError: one line naming the folder (or the file in its way) and the reason.
+    """
+    for parent in [folder, *folder.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"results folder {folder} cannot be created: {parent} is a file")
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write_probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise PermissionError(f"results folder {folder} is not writable: {exc.strerror or exc}") from exc
