@@ -148,3 +148,208 @@ def test_got10k_report_agrees_with_our_analysis_on_its_results(got10k_module, go
     assert 0.3 < scores["SiamOT"].auc < 1.0
     report = json.loads((root.parent / "reports" / "OTB2013" / "SiamOT" / "performance.json").read_text())
     assert set(report) == {"SiamOT", "MIL"}
+
+
+# --------------------------------------------------------------------------- VOT
+
+VOT_FRAMES = 8
+
+
+def vot_toolkit_or_skip() -> str:
+    """The ``vot`` program; skips the test where the VOT toolkit or vot-trax is not installed."""
+    from evaluation.interop.vot import VOT_INSTALL, vot_program
+
+    program = vot_program()
+    if program is None:
+        pytest.skip(f"the VOT toolkit is not installed ({VOT_INSTALL})")
+    pytest.importorskip("trax", reason=f"vot-trax is not installed ({VOT_INSTALL})")
+    return program
+
+
+def write_vot_sequences(root: Path, n_frames: int = VOT_FRAMES, count: int = 3) -> Path:
+    """Sequences in the VOT toolkit's layout (``list.txt``, ``<seq>/sequence``, ``<seq>/color/%08d.jpg``,
+    ``<seq>/groundtruth.txt`` with 0-based ``x,y,w,h`` rows), cut from the synthetic dataset."""
+    names = []
+    for sequence in list(synthetic_dataset())[:count]:
+        name = sequence.name.lower()
+        folder = root / name
+        (folder / "color").mkdir(parents=True)
+        for i in range(n_frames):
+            rgb = sequence.frame_loader(i)
+            cv2.imwrite(str(folder / "color" / f"{i + 1:08d}.jpg"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        np.savetxt(folder / "groundtruth.txt", sequence.ground_truth_rect[:n_frames], fmt="%.4f", delimiter=",")
+        (folder / "sequence").write_text(f"channels.color=color/%08d.jpg\nformat=default\nfps=30\nname={name}\n")
+        names.append(name)
+    (root / "list.txt").write_text("\n".join(names) + "\n")
+    return root
+
+
+def run_module(args: list[str], env: dict[str, str], cwd: Path | None = None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def vot_workspace(tmp_path_factory: pytest.TempPathFactory):
+    """A workspace on 3 generated sequences with SiamOT (torch engine) and MIL entries, SiamOT evaluated
+    (unsupervised experiment, text results) and analysed by the toolkit (once for the module)."""
+    import os
+    import subprocess
+
+    program = vot_toolkit_or_skip()
+    base = tmp_path_factory.mktemp("vot")
+    (base / "settings.toml").write_text("")
+    env = {**os.environ, "SIAMOT_SETTINGS": str(base / "settings.toml"), "SIAMOT_RESULTS_PATH": str(base / "r"),
+           "VOT_RESULTS_BINARY": "0", "MPLBACKEND": "Agg"}
+    sequences = write_vot_sequences(base / "sequences")
+    workspace = base / "workspace"
+    first = run_module(["evaluation.interop.vot", "init", str(workspace), "--tracker", "siamot:mobilenet_v2",
+                        "--override", "engine=torch", "--sequences", str(sequences)], env)
+    assert first.returncode == 0, first.stderr
+    second = run_module(["evaluation.interop.vot", "init", str(workspace), "--tracker", "opencv:mil"], env)
+    assert second.returncode == 0, second.stderr
+    from evaluation.interop.vot import our_entries
+
+    siamot_id = next(i for i in our_entries(workspace) if i.startswith("siamot_"))
+    evaluate = subprocess.run([program, "evaluate", siamot_id], cwd=workspace, env=env, capture_output=True,
+                              text=True, timeout=600)
+    analysis = subprocess.run([program, "analysis", siamot_id, "--name", "check"], cwd=workspace, env=env,
+                              capture_output=True, text=True, timeout=600)
+    return workspace, sequences, env, siamot_id, evaluate, analysis
+
+
+def test_vot_init_writes_entries_and_every_entry_passes_vot_test(vot_workspace) -> None:
+    import configparser
+    import sys
+
+    from evaluation.interop.vot import REPO_ROOT
+
+    workspace, sequences, env, siamot_id, _, _ = vot_workspace
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read(workspace / "trackers.ini")
+    assert ini.sections() == [siamot_id, "opencv_mil"]  # the second init kept the first entry
+    assert siamot_id.startswith("siamot_mobilenet_v2_o")
+    assert dict(ini[siamot_id]) == {
+        "label": f"siamot_mobilenet_v2@{siamot_id.rsplit('_', 1)[1]}", "protocol": "traxpython",
+        "command": "evaluation.interop.trax_entry", "python": sys.executable, "paths": str(REPO_ROOT),
+        "timeout": "300", "env_siamot_trax_tracker": "siamot:mobilenet_v2",
+        "env_siamot_trax_overrides": '{"engine": "torch"}'}
+    assert ini["opencv_mil"]["env_siamot_trax_tracker"] == "opencv:mil"
+    config = (workspace / "config.yaml").read_text()
+    assert f'sequences: "{sequences}"' in config and 'stack: "./stack.yaml"' in config
+    # On a short sequence of ours instead of the toolkit's 50 frames of 640x480 (seconds, not a minute).
+    done = run_module(["evaluation.interop.vot", "test", str(workspace), "--sequence", str(sequences / "cruise")], env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"ok: {siamot_id}", "ok: opencv_mil"]
+
+
+def test_vot_unsupervised_boxes_are_our_trackers(vot_workspace) -> None:
+    from evaluation.data import read_image_rgb
+    from evaluation.running import torch_thread_count
+    from evaluation.tracker import Tracker
+
+    workspace, sequences, _, siamot_id, evaluate, _ = vot_workspace
+    assert "Evaluation concluded successfuly" in evaluate.stdout + evaluate.stderr
+    ours = Tracker("siamot", "mobilenet_v2", overrides=SIAMOT_OVERRIDES)
+    names = (sequences / "list.txt").read_text().split()
+    for name in names:
+        folder = workspace / "results" / siamot_id / "baseline" / name
+        rows = (folder / f"{name}_001.txt").read_text().splitlines()
+        assert len(rows) == VOT_FRAMES and rows[0] == "1"  # VOT's code for the initialisation frame
+        theirs = np.array([[float(v) for v in row.split(",")] for row in rows[1:]])
+        confidence = (folder / f"{name}_001_confidence.value").read_text().splitlines()
+        assert len(confidence) == VOT_FRAMES and confidence[0] == ""  # none on the initialisation frame
+        assert all(0 < float(value) <= 1 for value in confidence[1:])  # SiamOT's JCPP
+        frames = sorted((sequences / name / "color").glob("*.jpg"))
+        init_box = np.loadtxt(sequences / name / "groundtruth.txt", delimiter=",")[0]
+        tracker = ours.create()
+        with torch_thread_count(1):
+            tracker.initialize(read_image_rgb(frames[0]), {"init_bbox": init_box.tolist()})
+            direct = np.array([tracker.track(read_image_rgb(f))["target_bbox"] for f in frames[1:]])
+        # TraX carries 4 decimals; the toolkit keeps regions as float32 (half a unit in the last place is
+        # 3.1e-5 below 1024 px).
+        np.testing.assert_allclose(theirs, direct, rtol=0, atol=0.00005 + 0.000031)
+
+
+def test_vot_accuracy_analysis_runs_and_is_close_to_our_overlaps(vot_workspace) -> None:
+    from evaluation.analysis.metrics import frame_ious
+
+    workspace, sequences, _, siamot_id, _, analysis = vot_workspace
+    assert analysis.returncode == 0, analysis.stdout + analysis.stderr
+    report = json.loads((workspace / "analysis" / "check.json").read_text())
+    assert list(report["trackers"]) == [siamot_id]
+    vot_accuracy = report["results"]["baseline"]["results"][0][0][0]
+    per_sequence = []
+    for name in (sequences / "list.txt").read_text().split():
+        rows = (workspace / "results" / siamot_id / "baseline" / name / f"{name}_001.txt").read_text().splitlines()
+        gt = np.loadtxt(sequences / name / "groundtruth.txt", delimiter=",")
+        boxes = np.vstack([gt[:1], [[float(v) for v in row.split(",")] for row in rows[1:]]])
+        ious, _ = frame_ious(boxes, gt)
+        per_sequence.append(np.mean(ious[1:]))  # the analysis's burn-in skips the initialisation frame
+    assert 0.5 < vot_accuracy <= 1.0
+    # The toolkit rasterises both boxes to pixel masks (its overlap counts whole pixels) where we intersect
+    # continuous boxes: the same boxes, a close but not equal mean overlap (0.0045 apart here).
+    assert abs(vot_accuracy - float(np.mean(per_sequence))) < 0.01
+
+
+def test_vot_test_reports_a_dying_peer_in_one_line(vot_workspace) -> None:
+    import sys
+
+    workspace, _, env, _, _, _ = vot_workspace
+    with (workspace / "trackers.ini").open("a") as ini:
+        ini.write(f"\n[dying]\nprotocol = traxpython\ncommand = import os; os._exit(3)\npython = {sys.executable}\n"
+                  f"\n[unknown]\nprotocol = traxpython\ncommand = evaluation.interop.trax_entry\n"
+                  f"python = {sys.executable}\npaths = {Path.cwd()}\nenv_siamot_trax_tracker = nope:x\n")
+    done = run_module(["evaluation.interop.vot", "test", str(workspace), "dying", "unknown"], env)
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0] == "error: dying: Unable to connect to tracker"
+    assert lines[1].startswith("error: unknown: ") and "unknown tracker 'nope'" in lines[1]
+
+
+def test_vot_init_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    from evaluation.interop.vot import main
+
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert main(["init", str(a_file), "--tracker", "opencv:mil"]) == 2
+    assert main(["init", str(a_file / "ws"), "--tracker", "opencv:mil"]) == 2
+    assert a_file.read_text() == "x"
+    fresh = tmp_path / "fresh"
+    assert main(["init", str(fresh), "--tracker", "nope:x"]) == 2
+    assert main(["init", str(fresh), "--tracker", "opencv:mil", "--sequences", str(tmp_path / "missing")]) == 2
+    assert main(["init", str(fresh), "--tracker", "opencv:mil", "--override", "engine=torch"]) == 2
+    assert not fresh.exists()
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 5 and all(line.startswith("error: ") for line in errors)
+    assert "is a file" in errors[0] and "is a file" in errors[1]
+    assert "unknown tracker 'nope'" in errors[2] and "sequences folder not found" in errors[3]
+    assert "engine" in errors[4]
+    # An existing workspace configuration is never replaced, and trackers.ini stays as it was.
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "config.yaml").write_text("stack: vot2018\n")
+    sequences = write_vot_sequences(tmp_path / "seqs", n_frames=2, count=1)
+    assert main(["init", str(workspace), "--tracker", "opencv:mil", "--sequences", str(sequences)]) == 2
+    assert sorted(p.name for p in workspace.iterdir()) == ["config.yaml"]
+    assert "config.yaml exists" in capsys.readouterr().err
+
+
+def test_trax_entry_reads_its_environment() -> None:
+    from evaluation.interop.trax_entry import frame_confidence, tracker_from_environment
+
+    assert tracker_from_environment({"SIAMOT_TRAX_TRACKER": "siamot:mobilenet_v2"}) == (
+        "siamot", "mobilenet_v2", {}, 1)
+    assert tracker_from_environment({"SIAMOT_TRAX_TRACKER": "opencv:mil", "SIAMOT_TRAX_OVERRIDES": '{"a": 1}',
+                                     "SIAMOT_TRAX_TORCH_THREADS": "none"}) == ("opencv", "mil", {"a": 1}, None)
+    with pytest.raises(ValueError, match="SIAMOT_TRAX_TRACKER must be NAME:PARAM"):
+        tracker_from_environment({})
+    with pytest.raises(ValueError, match="SIAMOT_TRAX_OVERRIDES must be a JSON object"):
+        tracker_from_environment({"SIAMOT_TRAX_TRACKER": "a:b", "SIAMOT_TRAX_OVERRIDES": "[1]"})
+    assert frame_confidence({"jcpp": 0.7, "score": 0.2}) == 0.7
+    assert frame_confidence({"score": 0.2}) == 0.2
+    assert frame_confidence({"found": True}) is None

@@ -1,0 +1,396 @@
+"""Registered trackers in the VOT toolkit (``vot-toolkit`` 0.9.0 through TraX): workspace set-up.
+
+    python -m evaluation.interop.vot init WORKSPACE --tracker siamot:mobilenet_v2 [--tracker opencv:mil]
+                                         [--stack NAME] [--sequences DIR] [--override FIELD=VALUE ...]
+
+writes, in WORKSPACE (created when missing):
+
+- ``trackers.ini``: one entry per ``NAME:PARAM`` (identifier ``NAME_PARAM``, or ``NAME_PARAM_<tag>`` with
+  overrides), protocol ``traxpython``, running ``evaluation.interop.trax_entry`` with this install's
+  interpreter and the repository on its path; the tracker is named by environment variables (see
+  :mod:`evaluation.interop.trax_entry`). Entries of other trackers already in the file are kept; ours are
+  replaced.
+- with ``--stack`` or ``--sequences``: ``config.yaml`` (the workspace configuration ``vot`` reads:
+  ``registry: [./trackers.ini]``, the stack, and the sequences folder). ``--sequences DIR`` points the
+  workspace at a local folder in VOT's layout (``list.txt``; ``<seq>/sequence``, ``<seq>/color/%08d.jpg``,
+  ``<seq>/groundtruth.txt``): the toolkit never downloads a dataset when that folder has ``list.txt``.
+  Without ``--stack``, ``stack.yaml`` is written beside it: the unsupervised (OPE) experiment
+  ``baseline`` with the average-accuracy analysis (no supervised experiment: see :func:`offline_stack`).
+  With ``--stack NAME``
+  (one of the toolkit's: ``otb50``, ``otb100``, ``vot2013``, ``vot2018/shortterm``, ...) and no
+  ``--sequences``, ``vot evaluate`` downloads that stack's dataset into ``WORKSPACE/sequences``.
+
+    python -m evaluation.interop.vot test WORKSPACE [ID ...] [--sequence DIR]
+
+runs ``vot test ID`` in WORKSPACE for every entry of ours in its ``trackers.ini`` (or the given IDs) and
+prints ``ok: ID`` or ``error: ID: <the toolkit's reason>`` per entry (exit status 1 when any failed): the
+toolkit's own ``vot test`` logs a failing tracker and still exits 0.
+
+Then, in WORKSPACE::
+
+    vot test siamot_mobilenet_v2                  # TraX check on the toolkit's synthetic sequence
+    vot evaluate siamot_mobilenet_v2              # runs the stack's experiments -> results/
+    vot analysis siamot_mobilenet_v2              # -> analysis/<name>/results.json
+    vot report siamot_mobilenet_v2                # -> reports/<name>/ (HTML)
+
+Bad input (a WORKSPACE that is a file, an unknown tracker or parameter, a missing sequences folder, an
+existing ``config.yaml`` when ``--stack``/``--sequences`` would replace it) is one ``error:`` line and
+exit status 2, with nothing written. The VOT toolkit itself is optional: ``init`` only writes files; it
+says how to install the toolkit when the ``vot`` program is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evaluation.cli_help import PlainHelpFormatter
+
+EXIT_SETUP = 2
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENTRY_MODULE = "evaluation.interop.trax_entry"
+VOT_INSTALL = "pip install vot-toolkit==0.9.0 vot-trax==4.0.2 attributee==0.1.9"
+#: Seconds the toolkit waits for one reply (the first includes loading the network).
+TRAX_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ``trackers.ini`` section: a registered tracker, its parameter name and overrides."""
+
+    identifier: str
+    tracker_name: str
+    parameter_name: str
+    overrides: dict[str, Any]
+    label: str
+
+    def section(self, python: str, repo_root: Path) -> dict[str, str]:
+        """The section's keys (``configparser`` lower-cases keys; ``env_*`` become environment variables)."""
+        from evaluation.interop.trax_entry import ENV_OVERRIDES, ENV_TRACKER
+
+        keys = {
+            "label": self.label,
+            "protocol": "traxpython",
+            "command": ENTRY_MODULE,
+            "python": python,
+            "paths": str(repo_root),
+            "timeout": str(TRAX_TIMEOUT_S),
+            f"env_{ENV_TRACKER.lower()}": f"{self.tracker_name}:{self.parameter_name}",
+        }
+        if self.overrides:
+            keys[f"env_{ENV_OVERRIDES.lower()}"] = json.dumps(self.overrides, sort_keys=True)
+        return keys
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``FIELD=VALUE`` with VALUE read as JSON when it parses (numbers, true/false), else a string."""
+    field, sep, text = item.partition("=")
+    if not sep or not field:
+        raise ValueError(f"--override '{item}' must be FIELD=VALUE")
+    try:
+        return field, json.loads(text)
+    except json.JSONDecodeError:
+        return field, text
+
+
+def make_entry(spec: str, overrides: dict[str, Any]) -> Entry:
+    """The entry of ``NAME:PARAM``, checked against the registry (unknown names raise ``RegistryError``,
+    unknown override fields ``ValueError``)."""
+    from evaluation.settings import load_settings
+    from evaluation.tracker import Tracker
+
+    name, sep, parameter_name = spec.partition(":")
+    if not (sep and name and parameter_name) or ":" in parameter_name:
+        raise ValueError(f"--tracker '{spec}' must be NAME:PARAM (e.g. siamot:mobilenet_v2)")
+    config = Tracker(name, parameter_name, overrides=overrides or None, settings=load_settings())
+    identifier = f"{name}_{parameter_name}" + (f"_{config.variant}" if config.variant else "")
+    identifier = re.sub(r"[^A-Za-z0-9_-]", "-", identifier)
+    return Entry(identifier, name, parameter_name, dict(overrides), config.display_name)
+
+
+def read_sequences(folder: Path) -> list[tuple[str, int]]:
+    """``(name, frames)`` of the sequences listed in ``folder/list.txt`` (frames: ground-truth rows).
+
+    Raises:
+        FileNotFoundError: no folder, no ``list.txt``, or a listed sequence without ``groundtruth.txt``.
+    """
+    listing = folder / "list.txt"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"sequences folder not found: {folder}")
+    if not listing.is_file():
+        raise FileNotFoundError(f"{folder} has no list.txt (VOT layout: list.txt naming one sequence folder "
+                                f"per line)")
+    sequences = []
+    for name in (line.strip() for line in listing.read_text(encoding="utf-8").splitlines()):
+        if not name:
+            continue
+        groundtruth = folder / name / "groundtruth.txt"
+        if not groundtruth.is_file():
+            raise FileNotFoundError(f"sequence '{name}' listed in {listing} has no {groundtruth}")
+        rows = [line for line in groundtruth.read_text(encoding="utf-8").splitlines() if line.strip()]
+        sequences.append((name, len(rows)))
+    if not sequences:
+        raise FileNotFoundError(f"{listing} lists no sequence")
+    return sequences
+
+
+def offline_stack(sequences: list[tuple[str, int]]) -> str:
+    """``stack.yaml`` text: the unsupervised (OPE) experiment ``baseline`` with the average-accuracy analysis.
+
+    No supervised (reset) experiment: in vot-toolkit 0.9.0 it cannot drive any TraX tracker (its
+    ``SupervisedExperiment`` hands the TraX runtime one ``ObjectStatus`` where the runtime expects a list,
+    and reads ``.properties`` from the list the runtime returns), so it would stop ``vot evaluate`` with an
+    error after the unsupervised results are written."""
+    names = ", ".join(name for name, _ in sequences)
+    return "\n".join([
+        f"# Written by python -m evaluation.interop.vot init for the local sequences: {names}",
+        "title: SiamOT offline stack (local sequences)",
+        "experiments:",
+        "  baseline:",
+        "    type: unsupervised",
+        "    repetitions: 1",
+        "    analyses:",
+        "      - type: average_accuracy",
+        "        name: accuracy",
+        "        burnin: 1",
+        "",
+    ])
+
+
+def trackers_ini(existing: str, entries: list[Entry], python: str, repo_root: Path) -> str:
+    """The new ``trackers.ini`` text: ``existing`` sections kept, ours replaced or added."""
+    parser = configparser.ConfigParser(interpolation=None)
+    if existing.strip():
+        parser.read_string(existing)
+    for entry in entries:
+        if parser.has_section(entry.identifier):
+            parser.remove_section(entry.identifier)
+        parser.add_section(entry.identifier)
+        for key, value in entry.section(python, repo_root).items():
+            parser.set(entry.identifier, key, value)
+    out = io.StringIO()
+    parser.write(out)
+    return out.getvalue()
+
+
+def _yaml_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a YAML string
+
+
+def plan_workspace(workspace: Path, entries: list[Entry], stack: str | None, sequences: Path | None,
+                   python: str, repo_root: Path = REPO_ROOT) -> dict[Path, str]:
+    """Every file ``init`` writes and its text, after all checks (nothing is written here).
+
+    Raises:
+        NotADirectoryError: ``workspace`` (or a parent) is a file.
+        FileExistsError: ``config.yaml`` exists and ``stack``/``sequences`` would replace it.
+        FileNotFoundError: ``sequences`` is not a VOT sequences folder.
+        ValueError: an existing ``trackers.ini`` cannot be parsed.
+    """
+    for path in [workspace, *workspace.parents]:
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(f"workspace {workspace}: {path} is a file, not a folder")
+    files: dict[Path, str] = {}
+    ini_path = workspace / "trackers.ini"
+    existing = ini_path.read_text(encoding="utf-8") if ini_path.is_file() else ""
+    try:
+        files[ini_path] = trackers_ini(existing, entries, python, repo_root)
+    except configparser.Error as exc:
+        raise ValueError(f"{ini_path}: cannot parse the existing file: {exc}".replace("\n", " ")) from None
+    if stack is None and sequences is None:
+        return files
+    config_path = workspace / "config.yaml"
+    if config_path.exists():
+        raise FileExistsError(f"{config_path} exists: remove it to write a new workspace configuration, or "
+                              f"leave out --stack/--sequences to only update trackers.ini")
+    lines = ["registry:", "- ./trackers.ini"]
+    if sequences is not None:
+        listed = read_sequences(sequences)
+        lines.append(f"sequences: {_yaml_string(str(sequences.resolve()))}")
+        if stack is None:
+            files[workspace / "stack.yaml"] = offline_stack(listed)
+            stack = "./stack.yaml"
+    lines.append(f"stack: {_yaml_string(stack)}")  # type: ignore[arg-type]
+    files[config_path] = "\n".join(lines) + "\n"
+    return files
+
+
+def write_files(files: dict[Path, str]) -> None:
+    """Write every file, or none: each goes to a temporary file first, then all are renamed."""
+    staged: list[tuple[Path, Path]] = []
+    created: list[Path] = []
+    try:
+        for path, text in files.items():
+            if not path.parent.is_dir():
+                missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                created += missing
+            temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+            temporary.write_text(text, encoding="utf-8")
+            staged.append((temporary, path))
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        for folder in sorted(created, key=lambda p: len(p.parts), reverse=True):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    for temporary, path in staged:
+        os.replace(temporary, path)
+
+
+def our_entries(workspace: Path) -> list[str]:
+    """Identifiers of the ``trackers.ini`` sections that run :data:`ENTRY_MODULE`."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(workspace / "trackers.ini", encoding="utf-8")
+    return [s for s in parser.sections() if parser.get(s, "command", fallback="").strip() == ENTRY_MODULE]
+
+
+def vot_program() -> str | None:
+    """The ``vot`` program beside this interpreter, else on ``PATH``; ``None`` when not installed."""
+    beside = Path(sys.executable).parent / "vot"
+    return str(beside) if beside.is_file() else shutil.which("vot")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: What ``vot test`` logs at the end of a successful session (the toolkit's spelling).
+VOT_TEST_SUCCESS = "Test concluded successfuly"
+
+
+def failure_reason(output: str) -> str:
+    """One line from ``vot test``'s output saying why it failed: its last error-coloured line, else its last
+    line that is not a TraX message."""
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("@@TRAX:")]
+    errors = [line for line in lines if "\x1b[31m" in line]
+    chosen = (errors or lines or ["no output"])[-1]
+    return _ANSI.sub("", chosen).strip()
+
+
+def run_vot_test(workspace: Path, identifier: str, timeout_s: float, sequence: Path | None = None) -> str | None:
+    """``None`` when ``vot test identifier`` (run in ``workspace``; on ``sequence``, a VOT sequence folder,
+    instead of the toolkit's synthetic one) concludes successfully, else the reason."""
+    program = vot_program()
+    if program is None:
+        return f"the VOT toolkit is not installed: {VOT_INSTALL}"
+    command = [program, "test", identifier] + (["--sequence", str(sequence)] if sequence else [])
+    try:
+        done = subprocess.run(command, cwd=workspace, capture_output=True, text=True,
+                              timeout=timeout_s, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return f"vot test did not finish in {timeout_s:g} s"
+    output = done.stdout + done.stderr
+    if done.returncode == 0 and VOT_TEST_SUCCESS in _ANSI.sub("", output):
+        return None
+    return failure_reason(output)
+
+
+def test(args: argparse.Namespace) -> int:
+    """``vot test`` for each entry; one line per entry; exit status 1 when any failed."""
+    workspace = args.workspace.expanduser().absolute()
+    if not (workspace / "trackers.ini").is_file():
+        print(f"error: {workspace} has no trackers.ini (write it with: python -m evaluation.interop.vot init "
+              f"{args.workspace} --tracker NAME:PARAM)", file=sys.stderr)
+        return EXIT_SETUP
+    identifiers = args.ids or our_entries(workspace)
+    if not identifiers:
+        print(f"error: {workspace / 'trackers.ini'} has no entry running {ENTRY_MODULE}", file=sys.stderr)
+        return EXIT_SETUP
+    failed = False
+    for identifier in identifiers:
+        reason = run_vot_test(workspace, identifier, args.timeout,
+                              args.sequence.expanduser().absolute() if args.sequence else None)
+        if reason is None:
+            print(f"ok: {identifier}")
+        else:
+            failed = True
+            print(f"error: {identifier}: {reason}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evaluation.interop.vot", description=__doc__,
+                                     formatter_class=PlainHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    init = commands.add_parser("init", help="write a VOT workspace's trackers.ini (and config for an offline run)",
+                               description="Write WORKSPACE/trackers.ini entries for registered trackers and, "
+                                           "with --stack or --sequences, WORKSPACE/config.yaml.",
+                               formatter_class=PlainHelpFormatter)
+    init.add_argument("workspace", type=Path, help="the VOT workspace folder (created when missing)")
+    init.add_argument("--tracker", action="append", required=True, metavar="NAME:PARAM",
+                      help="a registered tracker and parameter name (python -m evaluation.registry lists them); "
+                           "repeat for several entries")
+    init.add_argument("--stack", default=None, metavar="NAME",
+                      help="experiment stack of the VOT toolkit (otb50, otb100, vot2013, vot2018/shortterm, ...) "
+                           "or a stack file; default with --sequences: a stack.yaml with the unsupervised and "
+                           "supervised experiments")
+    init.add_argument("--sequences", type=Path, default=None, metavar="DIR",
+                      help="local sequences in VOT's layout (list.txt, <seq>/sequence, <seq>/color/, "
+                           "<seq>/groundtruth.txt): the workspace reads them and never downloads")
+    init.add_argument("--override", action="append", default=[], metavar="FIELD=VALUE",
+                      help="parameter override for every --tracker (e.g. engine=torch); VALUE is JSON when it "
+                           "parses, else a string")
+    init.add_argument("--python", default=sys.executable,
+                      help="interpreter the toolkit starts the tracker with (default: this one)")
+    check = commands.add_parser("test", help="run 'vot test' for the workspace's entries, one line each",
+                                description="Run 'vot test ID' in WORKSPACE for each of our trackers.ini entries "
+                                            "(or the IDs given); print ok/error per entry.",
+                                formatter_class=PlainHelpFormatter)
+    check.add_argument("workspace", type=Path, help="the VOT workspace folder")
+    check.add_argument("ids", nargs="*", metavar="ID", help="entries to test (default: every entry of ours)")
+    check.add_argument("--sequence", type=Path, default=None, metavar="DIR",
+                       help="a sequence folder in VOT's layout to test on (default: the toolkit's synthetic "
+                            "50-frame sequence)")
+    check.add_argument("--timeout", type=float, default=600.0,
+                       help="seconds one 'vot test' may take (default: 600)")
+    return parser
+
+
+def init(args: argparse.Namespace) -> list[Entry]:
+    """Check everything, then write the files (see the module doc); returns the entries written."""
+    overrides = dict(parse_override(item) for item in args.override)
+    entries = [make_entry(spec, overrides) for spec in args.tracker]
+    identifiers = [e.identifier for e in entries]
+    if len(set(identifiers)) != len(identifiers):
+        raise ValueError(f"--tracker names the same entry twice: {', '.join(identifiers)}")
+    workspace = args.workspace.expanduser().absolute()
+    sequences = args.sequences.expanduser().absolute() if args.sequences else None
+    write_files(plan_workspace(workspace, entries, args.stack, sequences, args.python))
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "test":
+        return test(args)
+    from evaluation.registry import RegistryError
+
+    try:
+        entries = init(args)
+    except (RegistryError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SETUP
+    workspace = args.workspace.expanduser().absolute()
+    names = " ".join(e.identifier for e in entries)
+    print(f"wrote {workspace / 'trackers.ini'}: {names}")
+    if args.stack or args.sequences:
+        print(f"wrote {workspace / 'config.yaml'}")
+    print(f"next, in {workspace}:")
+    for entry in entries:
+        print(f"  vot test {entry.identifier}")
+    if args.stack or args.sequences:
+        print(f"  vot evaluate {names}\n  vot analysis {names}\n  vot report {names}")
+    if vot_program() is None:
+        print(f"note: the VOT toolkit is not installed here: {VOT_INSTALL}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
