@@ -112,7 +112,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evaluation.running",),
     ("evaluation.experiments",),
     ("evaluation.run_tracker", "evaluation.run_experiment", "evaluation.analyze", "evaluation.paper",
-     "evaluation.playback", "evaluation.qualitative", "evaluation.pack"),
+     "evaluation.playback", "evaluation.qualitative", "evaluation.interop", "evaluation.pack"),
     ("benchmarks",),
 )
 
