@@ -1,5 +1,6 @@
 """Report tables: the summary (AUC, OP50, OP75, Precision, Norm. precision, FPS[, Trained %]), per-attribute
-AUC, per-sequence AUC and frames trained, and the confidence analysis.
+AUC, per-sequence AUC and frames trained, the confidence analysis, and a paired comparison of two trackers
+(:func:`comparison_table`, from :mod:`evaluation.analysis.compare`).
 
 Scores are shown as fractions with 3 decimals (the OTB convention: SiamFC-3s AUC 0.607); FPS with one
 decimal, ``-`` when the tracker has no timing; percentages of frames with one decimal. Summary and
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from evaluation.analysis.compare import METRIC_LABELS, Comparison
 from evaluation.analysis.confidence import SUCCESS_IOU, gate_stats, roc_auc
 from evaluation.analysis.evaluate import Evaluation
 from evaluation.analysis.metrics import Scores
@@ -212,3 +214,51 @@ def confidence_table(trackers: list[str], states: Mapping[str, "TrackerStates"],
         return None
     return Table(f"Confidence as a predictor of IoU > {SUCCESS_IOU:g} (frames pooled per tracker, first frame "
                  f"excluded)", CONFIDENCE_COLUMNS, rows)
+
+
+def comparison_headline(comparison: Comparison) -> str:
+    """One line: the metric, ``A - B``, the mean difference with its interval and how it was drawn, and
+    the sequences won, lost and tied by A."""
+    c = comparison
+    low, high = c.interval
+    units = f"{len(c.sequences)} sequences" + (f" ({len(c.units)} TRE segments)" if c.clustered else "")
+    over = "sequences, each with its segments" if c.clustered else "sequences"
+    return (f"{METRIC_LABELS[c.metric]}, {c.tracker_a} - {c.tracker_b} on {units}: mean {c.mean_difference:+.3f}, "
+            f"{100 * c.level:g}% CI [{low:+.3f}, {high:+.3f}] (bootstrap over {over}: {c.resamples} resamples, "
+            f"seed {c.seed}); {c.tracker_a} wins {c.wins}, loses {c.losses}, ties {c.ties} "
+            f"(|d| < {c.tie_tolerance:g})")
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """A paired comparison (:mod:`evaluation.analysis.compare`) as a table, titled by
+    :func:`comparison_headline`.
+
+    One row per sequence in the evaluation's order (with TRE: its ``Segments`` count and the mean over
+    them): both scores, ``A - B`` and ``Result`` (``win``, ``loss`` or ``tie`` for A; the most decisive
+    sequences marked ``decides #k``). Then the rows ``mean`` (the summary scores, their difference and
+    the interval), ``wins / losses / ties`` and ``mean without <sequence>`` (the most decisive one
+    dropped: ``sign kept`` or ``sign lost``).
+    """
+    c = comparison
+    rank = {s.name: k for k, s in enumerate(c.deciding, 1)}
+    segments = (("Segments",) if c.clustered else ())
+    header = ("Sequence", *segments, c.tracker_a, c.tracker_b, f"{c.tracker_a} - {c.tracker_b}", "Result")
+
+    def row(label: str, count: str, a: str, b: str, d: str, result: str) -> tuple[str, ...]:
+        return (label, *((count,) if c.clustered else ()), a, b, d, result)
+
+    rows = []
+    for s in c.sequences:
+        result = ("tie" if abs(s.difference) < c.tie_tolerance else "win" if s.difference > 0 else "loss")
+        if s.name in rank:
+            result += f", decides #{rank[s.name]}"
+        rows.append(row(s.name, str(s.segments), _fraction(s.a), _fraction(s.b), f"{s.difference:+.3f}", result))
+    low, high = c.interval
+    rows.append(row("mean", str(len(c.units)), _fraction(c.mean_a), _fraction(c.mean_b), f"{c.mean_difference:+.3f}",
+                    f"{100 * c.level:g}% CI [{low:+.3f}, {high:+.3f}]"))
+    rows.append(row("wins / losses / ties", "", "", "", "", f"{c.wins} / {c.losses} / {c.ties}"))
+    if c.mean_without_top is not None:
+        top = c.deciding[0]
+        rows.append(row(f"mean without {top.name}", str(len(c.units) - top.segments), "", "",
+                        f"{c.mean_without_top:+.3f}", "sign kept" if c.sign_survives else "sign lost"))
+    return Table(comparison_headline(c), header, rows)
