@@ -204,6 +204,8 @@ def test_tikz_panels_have_the_layouts_fonts_widths_legend_place_and_fixed_ticks(
         assert "ytick={0,0.2,0.4,0.6,0.8,1}" in axis  # the PNG's ticks, not pgfplots' own
         widths = re.findall(r"\\addplot \[line width=([\d.]+)pt", axis)
         assert widths == ["1.6"] * 5
+        # Baselines dashed as in the PNG (matplotlib's 3.7 on, 1.6 off, times the line width).
+        assert axis.count("dashed, dash pattern=on 5.92pt off 2.56pt") == 2
         # Nothing clipped: the axes reach past [0, 1] (and past the thresholds).
         assert "ymin=-0.02, ymax=1.02" in axis
     assert "xticklabel style={/pgf/number format/fixed, /pgf/number format/fixed zerofill, " \
@@ -438,12 +440,12 @@ def test_cli_writes_the_folder_and_fails_with_one_line(tmp_path: Path, monkeypat
     assert fig3.count("\\begin{tikzpicture}") == 2 and fig3.count("legend style={font=\\scriptsize") == 2
     assert fig3.count("width=0.49\\linewidth-40pt") == 2  # no --width: the page layout's panel
     assert load_styles(out / "styles.json")["MIL_v1"] == TrackerStyle("#000000", ":")
-    assert main([name, "toy", "--output", str(out), "--attributes", "LR", "--no-progress"]) == 1
+    assert main([name, "toy", "--output", str(out), "--attributes", "LR", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: --attributes not flagged on any evaluated sequence: LR (present: IV, SV, DEF, IPR, OPR)"]
-    assert main([name, "toy", "--output", str(out), "--legend-font", "huge", "--no-progress"]) == 1
+    assert main([name, "toy", "--output", str(out), "--legend-font", "huge", "--no-progress"]) == 2
     assert capsys.readouterr().err.startswith("error: legend font 'huge' is not a LaTeX size")
-    assert main(["no_such_experiment_module", "f"]) == 1
+    assert main(["no_such_experiment_module", "f"]) == 2
     assert "experiment module 'no_such_experiment_module' not found" in capsys.readouterr().err
 
 
