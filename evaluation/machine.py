@@ -12,10 +12,9 @@ import subprocess
 from pathlib import Path
 
 
-def cpu_name() -> str:
-    """The CPU's model name, e.g. ``Intel(R) Xeon(R) CPU @ 2.20GHz``; ``unknown CPU`` when the system
-    does not say."""
-    cpuinfo = Path("/proc/cpuinfo")
+def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name, e.g. ``Intel(R) Xeon(R) CPU @ 2.20GHz`` (runs of spaces collapsed), from
+    ``cpuinfo`` (Linux' format) when it exists; ``unknown CPU`` when the system does not say."""
     if cpuinfo.is_file():
         try:
             for line in cpuinfo.read_text(errors="replace").splitlines():

@@ -17,6 +17,7 @@ from evaluation.analysis.styles import (PALETTE, TrackerStyle, assign_styles, lo
                                         save_styles)
 from evaluation.boxes_io import write_boxes_txt, write_values_txt
 from evaluation.data import Sequence, SequenceList
+from evaluation.machine import cpu_name, cpu_threads, machine_note
 from evaluation.paper import PaperOptions, main, make_paper, panel_grid_figure
 from evaluation.sources import Pairing, tracker_pairing
 from source_fakes import FolderSource
@@ -127,6 +128,15 @@ def test_speed_rows_pair_backbones_and_real_time() -> None:
         speed_rows(paper_variant, scores)
 
 
+def test_machine_names_the_cpu_and_its_threads(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: Fake\nmodel name\t: Fake  CPU   X9 @ 3.00GHz\n")
+    assert cpu_name(cpuinfo) == "Fake CPU X9 @ 3.00GHz"
+    assert cpu_name(tmp_path / "absent") != ""
+    assert cpu_threads() >= 1
+    assert machine_note().endswith(f", {cpu_threads()} thread{'s' if cpu_threads() != 1 else ''}")
+
+
 # -- the artefacts ----------------------------------------------------------------------------------
 
 def _tikz_styles(tex: str) -> dict[str, tuple[tuple[int, ...], str]]:
@@ -165,6 +175,9 @@ def test_paper_writes_every_artefact_with_an_index(paper_dir: Path) -> None:
     assert csv[1].startswith("NetA,100.0,yes,50.0,yes,")
     assert csv[2].startswith("NetB,33.3,yes,20.0,no,")
     assert any(line.startswith("AlexNet,--,--,--,--,121,103") for line in csv)
+    # Where our FPS come from: the CPU and its threads, in the table's title and LaTeX caption text.
+    assert machine_note() in (paper_dir / "table1.md").read_text().splitlines()[0]
+    assert f"({machine_note()})" in (paper_dir / "table1.tex").read_text()
     # Fig. 3: the paper's four attributes, one tikzpicture per panel.
     fig3 = (paper_dir / "fig3.tex").read_text()
     assert fig3.count("\\begin{tikzpicture}") == 4
