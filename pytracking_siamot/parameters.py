@@ -135,7 +135,7 @@ class SiamOTParams:
             default 1, so serial and parallel result files are bit-identical). Inside pytracking,
             whose runner pins nothing, the parameter shims use 1 when it is ``None``
             (``pytracking_compat.load_parameters``; same boxes, several times faster on a loaded
-            machine: the README's pytracking section has the measurement).
+            machine: docs/pytracking.md has the measurement).
         precision: numeric type of the backbone's inference (``ltr.inference.engine``):
             ``'auto'`` (default) = bfloat16 where the hardware has bf16 units (CPU flags
             ``amx_bf16``/``avx512_bf16``; CUDA bf16, else float16), float32 elsewhere (said

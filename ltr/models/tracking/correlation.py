@@ -6,7 +6,7 @@ Two implementations with the same result (up to float summation order):
 * :class:`MatmulCorrelation`: one matrix product over the channels plus a fixed gather-sum
   over the kernel offsets. CPU backends have no fast path for a grouped convolution with a
   14x14 kernel; this form runs the bulk of the work as a BLAS GEMM (its speed-up, measured
-  with ``benchmarks/speed.py``, is in the README's Speed section).
+  with ``benchmarks/speed.py``, is in docs/speed.md).
 
 :func:`make_correlation` picks one by name (``'conv'``, ``'matmul'``).
 """

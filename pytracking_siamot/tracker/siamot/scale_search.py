@@ -105,7 +105,7 @@ class ScaleSearch:
     def _upsampled(self, responses: torch.Tensor) -> np.ndarray:
         # torch, not numpy: numpy's BLAS keeps its worker threads spinning after a product, and
         # on a 2-core CPU they then halve the speed of the inference engine's next backbone pass
-        # (README, Speed); torch's thread count is the caller's (the tracker uses one here).
+        # (docs/speed.md); torch's thread count is the caller's (the tracker uses one here).
         maps = responses.detach().float()[:, 0].cpu()
         if maps.shape[-2:] == (self._upsample.shape[1],) * 2:
             return (self._upsample @ maps @ self._upsample.T).numpy()  # = upsample(responses), see upsample_matrix
