@@ -138,9 +138,10 @@ class Comparison:
         level, resamples, seed: how the interval was drawn.
         tie_tolerance: ``|d|`` below it is a tie.
         wins, losses, ties: sequences where A is above, below, within the tolerance of B.
-        deciding: the sequences with the largest ``|d|`` (at most :data:`DECIDING_COUNT`), largest first.
+        deciding: the sequences with the largest ``|d|`` (at most :data:`DECIDING_COUNT`), largest first;
+            ties are never listed.
         mean_without_top: ``mean_difference`` recomputed without ``deciding[0]`` (all its units);
-            ``None`` with a single sequence.
+            ``None`` with a single sequence or when every sequence is a tie.
     """
 
     tracker_a: str
@@ -175,8 +176,8 @@ class Comparison:
 
     @property
     def sign_survives(self) -> bool | None:
-        """Whether the mean keeps its (non-zero) sign without its most decisive sequence; ``None`` with a
-        single sequence."""
+        """Whether the mean keeps its (non-zero) sign without its most decisive sequence; ``None`` when
+        :attr:`mean_without_top` is."""
         if self.mean_without_top is None:
             return None
         return bool(np.sign(self.mean_without_top) == np.sign(self.mean_difference) != 0)
@@ -218,7 +219,8 @@ def compare_scores(scores_a: Mapping[str, float], scores_b: Mapping[str, float],
     only_b = [n for n in scores_b if n not in scores_a]
     if only_a or only_b:
         raise ValueError(f"{tracker_a} and {tracker_b} must be scored on the same sequences "
-                         f"(only {tracker_a}: {', '.join(only_a) or '-'}; only {tracker_b}: {', '.join(only_b) or '-'})")
+                         f"(only {tracker_a}: {', '.join(only_a) or '-'}; "
+                         f"only {tracker_b}: {', '.join(only_b) or '-'})")
     if not scores_a:
         raise ValueError("no sequences to compare")
     names = list(scores_a)
@@ -234,17 +236,17 @@ def compare_scores(scores_a: Mapping[str, float], scores_b: Mapping[str, float],
     sequences = tuple(PairedScore(s, float(a[m].mean()), float(b[m].mean()), float(d[m].mean()), int(m.sum()))
                       for s, m in members.items())
     seq_d = np.array([s.difference for s in sequences])
-    top = sorted(sequences, key=lambda s: -abs(s.difference))
+    deciding = [s for s in sorted(sequences, key=lambda s: -abs(s.difference)) if abs(s.difference) >= tie_tolerance]
     without = None
-    if len(sequences) > 1:
-        without = float(d[~members[top[0].name]].mean())
+    if len(sequences) > 1 and deciding:
+        without = float(d[~members[deciding[0].name]].mean())
     return Comparison(
         tracker_a=tracker_a, tracker_b=tracker_b, metric=metric, units=units, sequences=sequences,
         mean_a=float(a.mean()), mean_b=float(b.mean()), mean_difference=float(d.mean()),
         interval=bootstrap_interval(d, labels if clusters else None, resamples, seed, level),
         level=level, resamples=resamples, seed=seed, tie_tolerance=tie_tolerance,
         wins=int(np.sum(seq_d >= tie_tolerance)), losses=int(np.sum(seq_d <= -tie_tolerance)),
-        ties=int(np.sum(np.abs(seq_d) < tie_tolerance)), deciding=tuple(top[:DECIDING_COUNT]),
+        ties=int(np.sum(np.abs(seq_d) < tie_tolerance)), deciding=tuple(deciding[:DECIDING_COUNT]),
         mean_without_top=without)
 
 
