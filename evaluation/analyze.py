@@ -26,10 +26,10 @@ each (``evaluation.datasets.segments``; segment 0 is the sequence, the others ``
 and the report goes to ``<name>_tre<K>``.
 
 Missing results: by default, sequences that some tracker has no results for are skipped for all
-trackers, with a warning listing them; ``--strict`` makes that an error (exit status 1). Sequences
-without ground truth after their first frame (a ``--video`` run, a folder whose
-``groundtruth_rect.txt`` has one row) cannot be scored and are excluded with a warning (an error
-with ``--strict``).
+trackers, with a warning listing them; ``--strict`` makes that an error (exit status 2, like every
+input error: :mod:`evaluation.cli_errors`). Sequences without ground truth after their first frame
+(a ``--video`` run, a folder whose ``groundtruth_rect.txt`` has one row) cannot be scored and are
+excluded with a warning (an error with ``--strict``).
 Published results shorter than a sequence count their missing frames as failures (see
 ``evaluation.peer_results``).
 """
@@ -37,10 +37,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
+from evaluation.cli_errors import EXIT_OK, run_cli, warnings_summarised
 from evaluation.cli_help import PlainHelpFormatter
 from evaluation.settings import load_settings
 
@@ -141,38 +141,52 @@ def collect_inputs(args: argparse.Namespace) -> tuple[list[Any], Any, str]:
     sources += [parse_published_spec(spec) for spec in args.published]
     from evaluation.experiments import apply_tre
 
-    if args.tre is not None and not args.name:
-        name = f"{name}_tre{args.tre}"
+    if not args.name:
+        name = report_name(name, args.tre)
     return sources, apply_tre(dataset.named(args.sequences), args.tre), name
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            from evaluation.analysis.report import generate_report
+def report_name(function: str, tre: int | None = None) -> str:
+    """The report folder of an experiment: its function's name, with ``_tre<K>`` for ``--tre K``."""
+    return function if tre is None else f"{function}_tre{tre}"
 
-            sources, dataset, name = collect_inputs(args)
-            plots_path = args.plots_path or load_settings().path("plots_path")
-            output = generate_report(sources, dataset, name, plots_path, strict=args.strict,
-                                     attributes=not args.no_attributes, tikz=not args.no_tikz,
-                                     progress=True, use_cache=not args.no_cache,
-                                     gates=parse_gates(args.gate), layout=args.layout)
-        except (LookupError, ValueError, OSError, ImportError) as exc:
-            _print_warnings(caught)
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    _print_warnings(caught)
+
+def analyze(sources: list[Any], dataset: Any, name: str, plots_path: Path | None = None, *,
+            strict: bool = False, attributes: bool = True, tikz: bool = True, use_cache: bool = True,
+            gates: dict[str, float] | None = None, layout: str | None = None, per_sequence: bool = False) -> int:
+    """Write the report of ``sources`` on ``dataset`` under ``<plots_path>/<name>/`` (what this module's
+    doc lists) and print its tables and files; the analysis warnings go to stderr, once each.
+
+    Args:
+        sources: results sources (live trackers, published results).
+        dataset: the sequences to score.
+        name: the report folder's name.
+        plots_path: where reports go (default: the settings' ``plots_path``).
+        per_sequence: also print the per-sequence tables.
+        strict, attributes, tikz, use_cache, gates, layout: as ``generate_report``'s.
+
+    Returns:
+        0 (:data:`evaluation.cli_errors.EXIT_OK`).
+
+    Raises:
+        The input errors of the analysis (missing results with ``strict``, unreadable files), each
+        naming the file or value; ``SettingsError`` when ``plots_path`` is needed and not set.
+    """
+    from evaluation.analysis.protocols import protocol_report
+    from evaluation.analysis.report import generate_report
+
+    with warnings_summarised():
+        output = generate_report(sources, dataset, name, plots_path or load_settings().path("plots_path"),
+                                 strict=strict, attributes=attributes, tikz=tikz, progress=True,
+                                 use_cache=use_cache, gates=gates, layout=layout)
     print()
     print(output.summary.to_text())
-    from evaluation.analysis.protocols import protocol_report
     benchmark_table = protocol_report(sources, dataset)  # GOT-10k's AO/SR, LaSOT's protocol; None for others
     if benchmark_table:
         print(benchmark_table)
     if output.attribute_tables:
         print(output.attribute_tables[0].to_text())
-    if args.per_sequence:
+    if per_sequence:
         for table in output.per_sequence:
             print(table.to_text())
     if output.confidence is not None:
@@ -191,25 +205,21 @@ def main(argv: list[str] | None = None) -> int:
     if attribute_plots:
         print(f"  per-attribute tables and plots: {output.report_dir / 'attributes'}/<ATTR>/ "
               f"({len(attribute_plots)} plot files)")
-    return 0
+    return EXIT_OK
 
 
-def _print_warnings(caught: list[warnings.WarningMessage], per_tracker: int = 3) -> None:
-    """Distinct warnings on stderr, at most ``per_tracker`` per message prefix (``<tracker>: ...``)."""
-    seen: set[str] = set()
-    shown: dict[str, int] = {}
-    for warning in caught:
-        message = str(warning.message)
-        if message in seen:
-            continue
-        seen.add(message)
-        prefix = message.split(": ", 1)[0]
-        shown[prefix] = shown.get(prefix, 0) + 1
-        if shown[prefix] <= per_tracker:
-            print(f"warning: {message}", file=sys.stderr)
-    for prefix, count in shown.items():
-        if count > per_tracker:
-            print(f"warning: {prefix}: ... and {count - per_tracker} more like the above", file=sys.stderr)
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_cli(lambda: _main(args))
+
+
+def _main(args: argparse.Namespace) -> int:
+    with warnings_summarised():
+        sources, dataset, name = collect_inputs(args)
+        gates = parse_gates(args.gate)
+    return analyze(sources, dataset, name, args.plots_path, strict=args.strict, attributes=not args.no_attributes,
+                   tikz=not args.no_tikz, use_cache=not args.no_cache, gates=gates, layout=args.layout,
+                   per_sequence=args.per_sequence)
 
 
 if __name__ == "__main__":

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from evaluation.cli_errors import EXIT_OK, run_cli, warnings_summarised
 from evaluation.cli_help import PlainHelpFormatter
 
 #: The paper's Fig. 3 attributes: illumination variation, deformation, out-of-plane and in-plane rotation.
@@ -343,43 +343,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from evaluation.analyze import _print_warnings
+    return run_cli(lambda: _main(args))
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            from evaluation.analysis.plots import check_latex_size
-            from evaluation.analysis.styles import parse_style_override
-            from evaluation.experiments import load_experiment
 
-            overrides = dict(parse_style_override(spec) for spec in args.style)
-            if args.num_frames < 1:
-                raise ValueError(f"--num-frames must be >= 1, got {args.num_frames}")
-            options = PaperOptions(
-                attributes=tuple(args.attributes) if args.attributes else None,
-                sequences=tuple(args.sequences) if args.sequences else None,
-                frames=tuple(args.frames) if args.frames else None, num_frames=args.num_frames,
-                fig4_trackers=tuple(args.fig4_trackers) if args.fig4_trackers else None, layout=args.layout,
-                width=args.width,
-                legend_font=check_latex_size(args.legend_font) if args.legend_font else None,
-                paper_fps=args.paper_fps, styles=overrides, strict=args.strict, use_cache=not args.no_cache)
-            sources, dataset = load_experiment(args.module, args.function)
-            folder = args.output
-            if folder is None:
-                from evaluation.analysis.report import safe_report_name
-                from evaluation.settings import load_settings
+def _main(args: argparse.Namespace) -> int:
+    with warnings_summarised():
+        from evaluation.analysis.plots import check_latex_size
+        from evaluation.analysis.styles import parse_style_override
+        from evaluation.experiments import load_experiment
 
-                plots_path = args.plots_path or load_settings().path("plots_path")
-                folder = Path(plots_path).expanduser() / "paper" / safe_report_name(args.function)
-            label = args.dataset_label or ", ".join(sorted({s.dataset for s in dataset}))
-            output = make_paper(sources, dataset, folder, options, dataset_label=label,
-                                progress=not args.no_progress)
-        except (LookupError, ValueError, OSError, ImportError) as exc:
-            _print_warnings(caught)
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            print(f"error: {message}", file=sys.stderr)
-            return 1
-    _print_warnings(caught)
+        overrides = dict(parse_style_override(spec) for spec in args.style)
+        if args.num_frames < 1:
+            raise ValueError(f"--num-frames must be >= 1, got {args.num_frames}")
+        options = PaperOptions(
+            attributes=tuple(args.attributes) if args.attributes else None,
+            sequences=tuple(args.sequences) if args.sequences else None,
+            frames=tuple(args.frames) if args.frames else None, num_frames=args.num_frames,
+            fig4_trackers=tuple(args.fig4_trackers) if args.fig4_trackers else None, layout=args.layout,
+            width=args.width,
+            legend_font=check_latex_size(args.legend_font) if args.legend_font else None,
+            paper_fps=args.paper_fps, styles=overrides, strict=args.strict, use_cache=not args.no_cache)
+        sources, dataset = load_experiment(args.module, args.function)
+        folder = args.output
+        if folder is None:
+            from evaluation.analysis.report import safe_report_name
+            from evaluation.settings import load_settings
+
+            plots_path = args.plots_path or load_settings().path("plots_path")
+            folder = Path(plots_path).expanduser() / "paper" / safe_report_name(args.function)
+        label = args.dataset_label or ", ".join(sorted({s.dataset for s in dataset}))
+        output = make_paper(sources, dataset, folder, options, dataset_label=label,
+                            progress=not args.no_progress)
     for note in output.notes:
         print(f"note: {note}")
     print(f"{output.folder}:")
@@ -388,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         by_stem.setdefault(path.stem, ([], what))[0].append(path.suffix)
     for stem, (suffixes, what) in by_stem.items():
         print(f"  {stem + '{' + ','.join(suffixes) + '}' if len(suffixes) > 1 else stem + suffixes[0]:<26} {what}")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -25,12 +25,13 @@ import numpy as np
 from tqdm import tqdm
 
 from evaluation.analysis.styles import TrackerStyle, source_styles
+from evaluation.cli_errors import EXIT_OK, run_cli
 from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import Sequence
 from evaluation.visualization.overlay import ColorRGB, draw_box_xywh, draw_legend, draw_text_lines
 from evaluation.visualization.sinks import PngFramesSink, VideoSink, WindowSink, display_available
 from evaluation.sources import ResultsSource, as_source
-from evaluation.visualization.sources import add_source_arguments, load_sequence, load_sources, run_viewer
+from evaluation.visualization.sources import add_source_arguments, load_sequence, load_sources
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def _video_path(args: argparse.Namespace, sequence: Sequence) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    return run_viewer(lambda: _play(args))
+    return run_cli(lambda: _play(args))
 
 
 def _play(args: argparse.Namespace) -> int:
@@ -136,7 +137,7 @@ def _play(args: argparse.Namespace) -> int:
     shown = play(sequence, sources, sink, show_ground_truth=not args.no_ground_truth, progress=not args.no_progress)
     if video is not None:
         print(f"playback: {shown} frames -> {sink.path}")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -27,10 +27,11 @@ from matplotlib.lines import Line2D
 
 from evaluation.analysis.plots import FONT_PT, SMALL_FONT_PT, save_figure as save_figure_file
 from evaluation.analysis.styles import TrackerStyle, source_styles, split_style_spec
+from evaluation.cli_errors import EXIT_OK, run_cli
 from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import Sequence
 from evaluation.sources import ResultsSource, as_source
-from evaluation.visualization.sources import add_source_arguments, load_sequence, load_sources, run_viewer
+from evaluation.visualization.sources import add_source_arguments, load_sequence, load_sources
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    return run_viewer(lambda: _draw(args))
+    return run_cli(lambda: _draw(args))
 
 
 def _draw(args: argparse.Namespace) -> int:
@@ -228,7 +229,7 @@ def _draw(args: argparse.Namespace) -> int:
     fig = qualitative_figure(sequences, frames, sources, styles, show_ground_truth=args.ground_truth)
     for path in save_figure(fig, stem, dpi=args.dpi):
         print(path)
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ robustness evaluation, K segments per sequence, see :mod:`evaluation.datasets.se
 
 Results-only trackers in the list (published results) are not run; the analysis
 (``python -m evaluation.analyze MODULE FUNCTION``) plots them beside the others. Complete
-results are skipped (resume). The exit code is non-zero when any sequence failed.
+results are skipped (resume). Exit codes: 0 done, 1 some sequences failed, 2 bad input (one
+``error:`` line), 130 interrupted (:mod:`evaluation.cli_errors`).
 """
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ import argparse
 import logging
 import sys
 
+from evaluation.cli_errors import run_cli
 from evaluation.cli_help import PlainHelpFormatter
 from evaluation.experiments import add_experiment_arguments, add_tre_argument, apply_tre, load_experiment
-from evaluation.run_tracker import add_run_arguments, check_run_arguments, cli_exit_status, execute
+from evaluation.run_tracker import INTERRUPTED, add_run_arguments, check_run_arguments, execute
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.run_experiment", description=__doc__,
@@ -49,18 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_run_arguments(parser, args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        from evaluation.analyze import main as analyze_main
+    return run_cli(lambda: run(args), interrupted=INTERRUPTED)
 
-        trackers, dataset = load_experiment(args.module, args.function)
-        status = execute(trackers, apply_tre(dataset.named(args.sequences), args.tre), args)
-        if args.analyze:
-            selection = [] if args.sequences is None else ["--sequences", *args.sequences]
-            selection += [] if args.tre is None else ["--tre", str(args.tre)]
-            status = max(status, analyze_main([args.module, args.function, *selection, "--per-sequence"]))
-        return status
-    except BaseException as exc:
-        return cli_exit_status(exc)
+
+def run(args: argparse.Namespace) -> int:
+    """Load the experiment once, run it, and with ``--analyze`` analyse the same trackers and sequences
+    (:func:`evaluation.analyze.analyze`); the exit code is the worse of the two."""
+    trackers, dataset = load_experiment(args.module, args.function)
+    dataset = apply_tre(dataset.named(args.sequences), args.tre)
+    status = execute(trackers, dataset, args)
+    if args.analyze:
+        from evaluation.analyze import analyze, report_name
+
+        status = max(status, analyze(trackers, dataset, report_name(args.function, args.tre), per_sequence=True))
+    return status
 
 
 if __name__ == "__main__":

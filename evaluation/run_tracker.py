@@ -12,7 +12,8 @@ skipped, so an interrupted run resumes (results whose initial box, frame count o
 changed are recomputed). Setup problems (names, settings, weights, the results folder) stop the
 run before any tracking with one ``error:`` line (exit code 2). A pair whose tracker stalls
 (``--frame-timeout``) or whose worker process dies fails alone; the exit code is 1 when any
-pair failed (each failure is logged and listed at the end).
+pair failed (each failure is logged and listed at the end); Ctrl-C exits 130 and keeps complete
+results (exit codes: :mod:`evaluation.cli_errors`).
 """
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ import logging
 import sys
 from typing import Any
 
+from evaluation.cli_errors import EXIT_FAILED, EXIT_OK, run_cli
 from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import SequenceList
 
-EXIT_FAILURES = 1
-EXIT_SETUP = 2
-EXIT_INTERRUPTED = 130
+#: What Ctrl-C prints in a run command line.
+INTERRUPTED = "interrupted: complete results are kept; run the same command again to resume"
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,8 +104,8 @@ def execute(trackers: list[Any], dataset: SequenceList, args: argparse.Namespace
         names = ", ".join(f"{r.tracker}/{r.sequence}" for r in failed)
         print(f"error: {len(failed)} of {len(results)} sequences failed (tracebacks above): {names}",
               file=sys.stderr)
-        return EXIT_FAILURES
-    return 0
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def debug_skipped_notice(results: list[Any]) -> str | None:
@@ -168,20 +169,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cli_exit_status(exc: BaseException) -> int:
-    """Exit status and one stderr line for a setup error or Ctrl-C in a run CLI; re-raises anything else.
-
-    LookupError covers unknown tracker/parameter/sequence names; SettingsError is a ValueError.
-    """
-    if isinstance(exc, (LookupError, ValueError, OSError, ImportError)):
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_SETUP
-    if isinstance(exc, KeyboardInterrupt):
-        print("interrupted: complete results are kept; run the same command again to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    raise exc
-
-
 def _join_negative_init_box(argv: list[str]) -> list[str]:
     """``--init-box -5,0,10,10`` -> ``--init-box=-5,0,10,10``: argparse takes a value starting with
     ``-`` (other than one plain number) for an option and would report a missing argument."""
@@ -201,19 +188,20 @@ def main(argv: list[str] | None = None) -> int:
     if (args.video is None) != (args.init_box is None):
         parser.error("--video and --init-box go together")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        from evaluation.tracker import Tracker
+    return run_cli(lambda: _run(args), interrupted=INTERRUPTED)
 
-        tracker = Tracker(args.name, args.parameter_name, run_id=args.runid)
-        if args.video is not None:
-            from evaluation.datasets import video_sequence
-            dataset = SequenceList([video_sequence(args.video, args.init_box)])
-        else:
-            from evaluation.datasets import get_dataset
-            dataset = select_sequences(get_dataset(*args.dataset), args.sequence)
-        return execute([tracker], dataset, args)
-    except BaseException as exc:
-        return cli_exit_status(exc)
+
+def _run(args: argparse.Namespace) -> int:
+    from evaluation.tracker import Tracker
+
+    tracker = Tracker(args.name, args.parameter_name, run_id=args.runid)
+    if args.video is not None:
+        from evaluation.datasets import video_sequence
+        dataset = SequenceList([video_sequence(args.video, args.init_box)])
+    else:
+        from evaluation.datasets import get_dataset
+        dataset = select_sequences(get_dataset(*args.dataset), args.sequence)
+    return execute([tracker], dataset, args)
 
 
 if __name__ == "__main__":

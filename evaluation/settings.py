@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Mapping
 
+from evaluation.cli_errors import EXIT_OK, run_cli
 from evaluation.cli_help import PlainHelpFormatter
 
 
@@ -191,20 +192,20 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--no-detect", action="store_true", help="do not fill in data found in ../shared")
     sub.add_parser("show", help="print the settings file's path and the values in force")
     args = parser.parse_args(argv)
-    try:
-        if args.command == "init":
-            repo_root = Path(__file__).resolve().parents[1]
-            path, created = init_settings(detected=None if args.no_detect else detect_shared(repo_root))
-            print(f"settings: {'created' if created else 'kept existing'} {path}")
-        else:
-            print(f"# {settings_file()}")
-            settings = load_settings()
-            for f in fields(Settings):
-                print(f"{f.name} = {getattr(settings, f.name)!r}")
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_cli(lambda: _main(args))
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        repo_root = Path(__file__).resolve().parents[1]
+        path, created = init_settings(detected=None if args.no_detect else detect_shared(repo_root))
+        print(f"settings: {'created' if created else 'kept existing'} {path}")
+    else:
+        print(f"# {settings_file()}")
+        settings = load_settings()
+        for f in fields(Settings):
+            print(f"{f.name} = {getattr(settings, f.name)!r}")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

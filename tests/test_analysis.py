@@ -278,7 +278,7 @@ def test_cli_strict_missing_results_fails(experiment_module: str, tmp_path: Path
     from evaluation.analyze import main
 
     (tmp_path / "shifted" / "seq1.txt").unlink()
-    assert main([experiment_module, "both", "--plots-path", str(tmp_path / "o"), "--strict"]) == 1
+    assert main([experiment_module, "both", "--plots-path", str(tmp_path / "o"), "--strict"]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == "error: missing results (shifted: seq1)"
     assert main([experiment_module, "both", "--plots-path", str(tmp_path / "o"), "--no-tikz",
@@ -291,7 +291,7 @@ def test_cli_usage_errors(capsys: pytest.CaptureFixture) -> None:
     from evaluation.analyze import main
     from evaluation.tracker import parse_tracker_spec
 
-    assert main([]) == 1
+    assert main([]) == 2
     assert "nothing to analyse" in capsys.readouterr().err
     assert parse_tracker_spec("siamot:mobilenet_v2:0-2=SiamOT") == ("siamot", "mobilenet_v2", [0, 1, 2], "SiamOT")
     assert parse_tracker_spec("opencv:mil") == ("opencv", "mil", [None], None)

@@ -250,7 +250,7 @@ def test_bad_settings_files_are_named(tmp_path: Path, monkeypatch: pytest.Monkey
             load_settings(path, environ={})
         assert str(path) in str(info.value)
         monkeypatch.setenv("SIAMOT_SETTINGS", str(path))
-        assert settings_main(["show"]) == 1
+        assert settings_main(["show"]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and str(path) in err and "Traceback" not in err
 
@@ -384,7 +384,7 @@ def test_settings_file_named_by_the_environment_must_exist(tmp_path: Path, monke
         with pytest.raises(SettingsError, match=what) as info:
             load_settings()
         assert str(path) in str(info.value) and "evaluation.settings init" in str(info.value)
-        assert settings_main(["show"]) == 1
+        assert settings_main(["show"]) == 2
         assert "SIAMOT_SETTINGS names" in capsys.readouterr().err
     monkeypatch.setenv("SIAMOT_SETTINGS", str(missing))
     assert settings_main(["init", "--no-detect"]) == 0 and missing.is_file()  # init still creates it

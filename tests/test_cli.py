@@ -278,3 +278,56 @@ def test_scheduler_and_threads_exclude_each_other(capsys) -> None:
     with pytest.raises(SystemExit):
         run_experiment.main(["demo", "demo", "--threads", "2", "--scheduler", "tcp://localhost:1"])
     assert "exclude each other" in capsys.readouterr().err
+
+
+def test_every_command_line_exits_2_with_one_error_line_on_bad_input(fake: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from evaluation import settings
+
+    bad_calls = [
+        (run_tracker.main, ["nope", "x"], "unknown tracker 'nope'"),
+        (run_experiment.main, ["no_such_module_xyz", "f"], "no_such_module_xyz"),
+        (analyze.main, [], "nothing to analyse"),
+        (paper.main, ["no_such_module_xyz", "f"], "no_such_module_xyz"),
+        (playback.main, ["--trackers", "fake:no_such_param", "--sequence", "0"], "no_such_param"),
+        (qualitative.main, ["--trackers", "fake:no_such_param", "--sequences", "0"], "no_such_param"),
+    ]
+    for main, argv, named in bad_calls:
+        assert main(argv) == 2, (main.__module__, argv)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and named in err[0], (main.__module__, err)
+    monkeypatch.setenv("SIAMOT_SETTINGS", str(tmp_path / "missing.toml"))
+    assert settings.main(["show"]) == 2
+    assert capsys.readouterr().err.startswith("error: SIAMOT_SETTINGS names ")
+
+
+def test_ctrl_c_exits_130_with_the_resume_hint(capsys) -> None:
+    from evaluation.cli_errors import EXIT_INTERRUPTED, run_cli
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run_cli(interrupted, interrupted=run_tracker.INTERRUPTED) == EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err.strip() == run_tracker.INTERRUPTED
+    with pytest.raises(ZeroDivisionError):  # a bug is not an input error: its traceback is kept
+        run_cli(lambda: 1 // 0)
+
+
+def test_run_experiment_analyze_loads_the_experiment_once(fake: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys) -> None:
+    import evaluation.experiments
+
+    loads = []
+    original = evaluation.experiments.load_experiment
+
+    def counting(module: str, function: str):
+        loads.append((module, function))
+        return original(module, function)
+
+    monkeypatch.setattr(evaluation.experiments, "load_experiment", counting)
+    monkeypatch.setattr(run_experiment, "load_experiment", counting)
+    code = run_experiment.main(["runner_fakes", "fake_experiment", "--sequences", "seq0", "seq1", "--analyze",
+                                "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0 and loads == [("runner_fakes", "fake_experiment")]
+    assert "2 done" in out and "Fake" in out and "AUC" in out  # ran, then analysed the same two sequences

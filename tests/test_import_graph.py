@@ -104,7 +104,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pytracking_siamot",),
     ("parameter",),
     ("evaluation", "evaluation.data", "evaluation.settings", "evaluation.boxes_io", "evaluation.results",
-     "evaluation.sources", "evaluation.cli_help", "evaluation.machine"),
+     "evaluation.sources", "evaluation.cli_help", "evaluation.cli_errors", "evaluation.machine"),
     ("evaluation.datasets",),
     ("evaluation.registry", "evaluation.opencv_trackers", "evaluation.tracker", "evaluation.peer_results"),
     ("evaluation.analysis",),

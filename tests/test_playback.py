@@ -204,10 +204,10 @@ def test_playback_cli_errors_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(playback, "load_sequence", lambda dataset, name: toy_sequence())
     rc = playback.main(["--trackers", "saved:p1", "--sequence", "Toy-1", "--output", str(tmp_path / "x.mp4")])
     err = capsys.readouterr().err
-    assert rc == 1 and err.startswith("error: ") and "Toy-1" in err and len(err.strip().splitlines()) == 1
-    assert playback.main(["--sequence", "Toy-1"]) == 1
+    assert rc == 2 and err.startswith("error: ") and "Toy-1" in err and len(err.strip().splitlines()) == 1
+    assert playback.main(["--sequence", "Toy-1"]) == 2
     assert "no trackers given" in capsys.readouterr().err
-    assert playback.main(["--trackers", "saved:unknown_param", "--sequence", "Toy-1"]) == 1
+    assert playback.main(["--trackers", "saved:unknown_param", "--sequence", "Toy-1"]) == 2
     assert "unknown_param" in capsys.readouterr().err
 
 
@@ -275,7 +275,7 @@ def test_qualitative_cli(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out.split()
     assert printed[0].endswith("qualitative/toy_fig4.png") and printed[1].endswith("qualitative/toy_fig4.pdf")
     assert all(Path(p).stat().st_size > 1000 for p in printed)
-    assert qualitative.main(args[:-4] + ["--style", "nobody=red"]) == 1
+    assert qualitative.main(args[:-4] + ["--style", "nobody=red"]) == 2
     assert "match no tracker" in capsys.readouterr().err
 
 
