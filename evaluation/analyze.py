@@ -25,6 +25,11 @@ Temporal robustness (``--tre K``, OTB2013's TRE): the dataset's sequences are re
 each (``evaluation.datasets.segments``; segment 0 is the sequence, the others ``<sequence>@<frame>``)
 and the report goes to ``<name>_tre<K>``.
 
+Paired comparison (``--compare A B``, :mod:`evaluation.analysis.compare`): A - B per sequence (AUC, or
+``--compare-metric``), its mean with a 95 % bootstrap interval over sequences (with ``--tre``, a
+sequence's segments are resampled together), the sequences won, lost and tied, and those that decide
+it; printed and written to ``compare_<A>_vs_<B>.csv``/``.md``.
+
 Missing results: by default, sequences that some tracker has no results for are skipped for all
 trackers, with a warning listing them; ``--strict`` makes that an error (exit status 2, like every
 input error: :mod:`evaluation.cli_errors`). Sequences without ground truth after their first frame
@@ -92,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gate", nargs="+", metavar="CONFIDENCE=THRESHOLD", default=[],
                         help="thresholds for the confidence table's gate columns, e.g. jcpp=0.55 psr=8 "
                              "(default: the median of each confidence)")
+    parser.add_argument("--compare", nargs=2, metavar=("A", "B"), default=None,
+                        help="compare two trackers of the report (display names, as in the summary table): A - B "
+                             "per sequence, its mean with a 95%% bootstrap interval over sequences (10000 "
+                             "resamples, seed 0; with --tre, a sequence's segments are resampled together), the "
+                             "sequences won, lost and tied (|A - B| < 0.0005) and those that decide it; printed and "
+                             "written to compare_<A>_vs_<B>.csv/.md (see evaluation.analysis.compare)")
+    parser.add_argument("--compare-metric", choices=("auc", "precision", "norm_precision"), default="auc",
+                        help="the score --compare takes per sequence: success AUC (default), precision at 20 px "
+                             "or normalised precision at 0.2; other than auc, the files end in _<metric>")
     return parser
 
 
@@ -153,7 +167,8 @@ def report_name(function: str, tre: int | None = None) -> str:
 
 def analyze(sources: list[Any], dataset: Any, name: str, plots_path: Path | None = None, *,
             strict: bool = False, attributes: bool = True, tikz: bool = True, use_cache: bool = True,
-            gates: dict[str, float] | None = None, layout: str | None = None, per_sequence: bool = False) -> int:
+            gates: dict[str, float] | None = None, layout: str | None = None, per_sequence: bool = False,
+            compare: tuple[str, str] | None = None, compare_metric: str = "auc") -> int:
     """Write the report of ``sources`` on ``dataset`` under ``<plots_path>/<name>/`` (what this module's
     doc lists) and print its tables and files; the analysis warnings go to stderr, once each.
 
@@ -163,6 +178,8 @@ def analyze(sources: list[Any], dataset: Any, name: str, plots_path: Path | None
         name: the report folder's name.
         plots_path: where reports go (default: the settings' ``plots_path``).
         per_sequence: also print the per-sequence tables.
+        compare: two display names: print and write their paired comparison on ``compare_metric``
+            (:mod:`evaluation.analysis.compare`).
         strict, attributes, tikz, use_cache, gates, layout: as ``generate_report``'s.
 
     Returns:
@@ -191,6 +208,16 @@ def analyze(sources: list[Any], dataset: Any, name: str, plots_path: Path | None
             print(table.to_text())
     if output.confidence is not None:
         print(output.confidence.to_text())
+    if compare:
+        from evaluation.analysis.compare import compare_evaluation
+        from evaluation.analysis.report import safe_report_name, write_table
+        from evaluation.analysis.tables import comparison_table
+
+        table = comparison_table(compare_evaluation(output.evaluation, *compare, compare_metric))
+        print(table.to_text())
+        stem = "_vs_".join(safe_report_name(n) for n in compare)
+        stem += "" if compare_metric == "auc" else f"_{compare_metric}"
+        output.tables += write_table(table, output.report_dir / f"compare_{stem}")
     print(f"cache: {output.cache_hits} reused, {output.cache_misses} computed "
           f"({output.report_dir / 'eval_cache.json'})")
     print("tables:")
@@ -217,9 +244,14 @@ def _main(args: argparse.Namespace) -> int:
     with warnings_summarised():
         sources, dataset, name = collect_inputs(args)
         gates = parse_gates(args.gate)
+        if args.compare:  # an unknown name is an error before anything is written
+            from evaluation.analysis.compare import require_trackers
+            from evaluation.analysis.evaluate import group_runs
+
+            require_trackers(args.compare, [e.display_name for e in group_runs(sources)])
     return analyze(sources, dataset, name, args.plots_path, strict=args.strict, attributes=not args.no_attributes,
                    tikz=not args.no_tikz, use_cache=not args.no_cache, gates=gates, layout=args.layout,
-                   per_sequence=args.per_sequence)
+                   per_sequence=args.per_sequence, compare=args.compare, compare_metric=args.compare_metric)
 
 
 if __name__ == "__main__":

@@ -178,3 +178,75 @@ def test_comparison_table(tmp_path: Path) -> None:
     all_ties = compare_scores({"s": 0.5, "t": 0.3}, {"s": 0.5, "t": 0.3})
     assert all_ties.deciding == () and all_ties.mean_without_top is None and all_ties.ties == 2
     assert [row[0] for row in comparison_table(all_ties).rows] == ["s", "t", "mean", "wins / losses / ties"]
+
+
+# -- analyze --compare -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def two_fakes_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_settings: Path) -> Path:
+    """The fake plugin's trackers ``Centroid`` (on the target) and ``Shifted`` (2.5 px off) run on three
+    24-frame sequences, each as 2 TRE segments (segment 0 is the one-pass run); returns the plots path."""
+    from evaluation import run_experiment
+    from runner_fakes import install_fake_plugin
+
+    install_fake_plugin(tmp_path / "plugins", monkeypatch)
+    (tmp_path / "compare_experiment.py").write_text(
+        "from evaluation.tracker import Tracker\n"
+        "from runner_fakes import make_sequence\n"
+        "def two_fakes():\n"
+        "    return ([Tracker('fake', 'centroid', display_name='Centroid'),\n"
+        "             Tracker('fake', 'shifted', display_name='Shifted')],\n"
+        "            [make_sequence(f'seq{i}', n_frames=24, seed=i) for i in range(3)])\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert run_experiment.main(["compare_experiment", "two_fakes", "--no-progress", "--tre", "2"]) == 0
+    return isolated_settings / "plots"
+
+
+def test_analyze_compare_prints_and_writes_the_table(two_fakes_run: Path, capsys: pytest.CaptureFixture) -> None:
+    from evaluation.analyze import main
+
+    args = ["compare_experiment", "two_fakes", "--no-tikz", "--no-attributes"]
+    assert main([*args, "--compare", "Centroid", "Shifted"]) == 0
+    out = capsys.readouterr().out
+    headline = next(line for line in out.splitlines() if line.startswith("AUC, Centroid - Shifted on 3 sequences: "))
+    # The 2.5 px offset costs IoU on every frame after the first: Centroid wins every sequence.
+    assert "Centroid wins 3, loses 0, ties 0" in headline
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[out.splitlines().index(headline):]
+            if line.startswith("seq")}
+    assert sorted(rows) == ["seq0", "seq1", "seq2"]
+    assert all(float(row[3]) > 0 and row[4].startswith("win") for row in rows.values())
+    report = two_fakes_run / "two_fakes"
+    csv_text = (report / "compare_Centroid_vs_Shifted.csv").read_text()
+    assert csv_text.splitlines()[0] == "Sequence,Centroid,Shifted,Centroid - Shifted,Result"
+    assert (report / "compare_Centroid_vs_Shifted.md").read_text().startswith("### AUC, Centroid - Shifted on 3")
+    # Precision at 20 px: both trackers are within 20 px everywhere, every sequence a tie.
+    assert main([*args, "--compare", "Shifted", "Centroid", "--compare-metric", "precision"]) == 0
+    out = capsys.readouterr().out
+    assert "Precision, Shifted - Centroid on 3 sequences: mean +0.000" in out
+    assert "Shifted wins 0, loses 0, ties 3" in out
+    assert (report / "compare_Shifted_vs_Centroid_precision.csv").is_file()
+
+
+def test_analyze_compare_with_tre_resamples_sequences(two_fakes_run: Path, capsys: pytest.CaptureFixture) -> None:
+    from evaluation.analyze import main
+
+    assert main(["compare_experiment", "two_fakes", "--tre", "2", "--no-tikz", "--no-attributes",
+                 "--compare", "Centroid", "Shifted"]) == 0
+    out = capsys.readouterr().out
+    assert "AUC, Centroid - Shifted on 3 sequences (6 TRE segments): mean +" in out
+    assert "bootstrap over sequences, each with its segments" in out
+    csv_lines = (two_fakes_run / "two_fakes_tre2" / "compare_Centroid_vs_Shifted.csv").read_text().splitlines()
+    assert csv_lines[0] == "Sequence,Segments,Centroid,Shifted,Centroid - Shifted,Result"
+    assert [line.split(",")[:2] for line in csv_lines[1:4]] == [["seq0", "2"], ["seq1", "2"], ["seq2", "2"]]
+
+
+def test_analyze_compare_unknown_tracker_is_one_error_line(two_fakes_run: Path,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    from evaluation.analyze import main
+    from evaluation.cli_errors import EXIT_BAD_INPUT
+
+    assert main(["compare_experiment", "two_fakes", "--compare", "Centroid", "Nobody"]) == EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines()[-1] == ("error: unknown tracker 'Nobody' to compare; the report's "
+                                                    "trackers are: Centroid, Shifted")
+    assert not (two_fakes_run / "two_fakes").exists()  # found before anything was written

@@ -251,11 +251,12 @@ def compare_scores(scores_a: Mapping[str, float], scores_b: Mapping[str, float],
 
 
 def compare_evaluation(evaluation: "Evaluation", tracker_a: str, tracker_b: str, metric: str = "auc",
-                       segments: bool = False, **bootstrap: float) -> Comparison:
+                       segments: bool | None = None, **bootstrap: float) -> Comparison:
     """:func:`compare_scores` on two trackers of an :class:`~evaluation.analysis.evaluate.Evaluation`
     (their per-sequence metrics, runs averaged, on the sequences all trackers have results for).
 
-    ``segments=True`` (a TRE evaluation): units are clustered by :func:`sequence_of`. ``bootstrap``:
+    ``segments=True`` (a TRE evaluation): units are clustered by :func:`sequence_of`; ``None`` (default):
+    when some evaluated name is a segment's (``<sequence>@<frame>``, which only TRE makes). ``bootstrap``:
     ``resamples``, ``seed``, ``level``, ``tie_tolerance`` passed on.
 
     Raises:
@@ -267,7 +268,9 @@ def compare_evaluation(evaluation: "Evaluation", tracker_a: str, tracker_b: str,
         raise ValueError(f"unknown metric {metric!r}: one of {', '.join(METRIC_VALUES)}")
     value = METRIC_VALUES[metric]
     names = evaluation.sequences.names()
-    clusters = {n: sequence_of(n) for n in names} if segments else None
+    clusters = {n: sequence_of(n) for n in names}
+    if not (segments or (segments is None and any(n != s for n, s in clusters.items()))):
+        clusters = None
     return compare_scores({n: value(evaluation.metrics[tracker_a][n]) for n in names},
                           {n: value(evaluation.metrics[tracker_b][n]) for n in names},
                           tracker_a, tracker_b, metric, clusters, **bootstrap)  # type: ignore[arg-type]
