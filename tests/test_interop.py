@@ -166,7 +166,7 @@ def vot_toolkit_or_skip() -> str:
     return program
 
 
-def write_vot_sequences(root: Path, n_frames: int = VOT_FRAMES, count: int = 3) -> Path:
+def write_vot_sequences(root: Path, n_frames: int = VOT_FRAMES, count: int = 2) -> Path:
     """Sequences in the VOT toolkit's layout (``list.txt``, ``<seq>/sequence``, ``<seq>/color/%08d.jpg``,
     ``<seq>/groundtruth.txt`` with 0-based ``x,y,w,h`` rows), cut from the synthetic dataset."""
     names = []
@@ -194,25 +194,27 @@ def run_module(args: list[str], env: dict[str, str], cwd: Path | None = None):
 
 @pytest.fixture(scope="module")
 def vot_workspace(tmp_path_factory: pytest.TempPathFactory):
-    """A workspace on 3 generated sequences with SiamOT (torch engine) and MIL entries, SiamOT evaluated
+    """A workspace on 2 generated sequences with SiamOT (torch engine) and MIL entries, SiamOT evaluated
     (unsupervised experiment, text results) and analysed by the toolkit (once for the module)."""
     import os
     import subprocess
 
+    from evaluation.interop.vot import main, our_entries
+
     program = vot_toolkit_or_skip()
     base = tmp_path_factory.mktemp("vot")
     (base / "settings.toml").write_text("")
-    env = {**os.environ, "SIAMOT_SETTINGS": str(base / "settings.toml"), "SIAMOT_RESULTS_PATH": str(base / "r"),
-           "VOT_RESULTS_BINARY": "0", "MPLBACKEND": "Agg"}
+    isolated = {"SIAMOT_SETTINGS": str(base / "settings.toml"), "SIAMOT_RESULTS_PATH": str(base / "r"),
+                "VOT_RESULTS_BINARY": "0", "MPLBACKEND": "Agg"}
     sequences = write_vot_sequences(base / "sequences")
     workspace = base / "workspace"
-    first = run_module(["evaluation.interop.vot", "init", str(workspace), "--tracker", "siamot:mobilenet_v2",
-                        "--override", "engine=torch", "--sequences", str(sequences)], env)
-    assert first.returncode == 0, first.stderr
-    second = run_module(["evaluation.interop.vot", "init", str(workspace), "--tracker", "opencv:mil"], env)
-    assert second.returncode == 0, second.stderr
-    from evaluation.interop.vot import our_entries
-
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in isolated.items():
+            patch.setenv(key, value)
+        assert main(["init", str(workspace), "--tracker", "siamot:mobilenet_v2", "--override", "engine=torch",
+                     "--sequences", str(sequences)]) == 0
+        assert main(["init", str(workspace), "--tracker", "opencv:mil"]) == 0
+    env = {**os.environ, **isolated}
     siamot_id = next(i for i in our_entries(workspace) if i.startswith("siamot_"))
     evaluate = subprocess.run([program, "evaluate", siamot_id], cwd=workspace, env=env, capture_output=True,
                               text=True, timeout=600)
@@ -221,6 +223,7 @@ def vot_workspace(tmp_path_factory: pytest.TempPathFactory):
     return workspace, sequences, env, siamot_id, evaluate, analysis
 
 
+@pytest.mark.slow
 def test_vot_init_writes_entries_and_every_entry_passes_vot_test(vot_workspace) -> None:
     import configparser
     import sys
@@ -246,6 +249,7 @@ def test_vot_init_writes_entries_and_every_entry_passes_vot_test(vot_workspace) 
     assert done.stdout.splitlines() == [f"ok: {siamot_id}", "ok: opencv_mil"]
 
 
+@pytest.mark.slow
 def test_vot_unsupervised_boxes_are_our_trackers(vot_workspace) -> None:
     from evaluation.data import read_image_rgb
     from evaluation.running import torch_thread_count
@@ -274,6 +278,7 @@ def test_vot_unsupervised_boxes_are_our_trackers(vot_workspace) -> None:
         np.testing.assert_allclose(theirs, direct, rtol=0, atol=0.00005 + 0.000031)
 
 
+@pytest.mark.slow
 def test_vot_accuracy_analysis_runs_and_is_close_to_our_overlaps(vot_workspace) -> None:
     from evaluation.analysis.metrics import frame_ious
 
@@ -295,6 +300,7 @@ def test_vot_accuracy_analysis_runs_and_is_close_to_our_overlaps(vot_workspace) 
     assert abs(vot_accuracy - float(np.mean(per_sequence))) < 0.01
 
 
+@pytest.mark.slow
 def test_vot_test_reports_a_dying_peer_in_one_line(vot_workspace) -> None:
     import sys
 
@@ -353,3 +359,53 @@ def test_trax_entry_reads_its_environment() -> None:
     assert frame_confidence({"jcpp": 0.7, "score": 0.2}) == 0.7
     assert frame_confidence({"score": 0.2}) == 0.2
     assert frame_confidence({"found": True}) is None
+
+
+@pytest.mark.slow
+def test_vot_results_come_back_into_our_analysis(vot_workspace, tmp_path: Path, capsys) -> None:
+    from evaluation.analysis.evaluate import evaluate
+    from evaluation.datasets.vot import vot_dataset
+    from evaluation.interop.vot import main
+    from evaluation.peer_results import PublishedResults
+    from evaluation.settings import Settings
+
+    workspace, sequences, _, siamot_id, _, _ = vot_workspace
+    out = tmp_path / "export"
+    assert main(["export", str(workspace), siamot_id, "--out", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    source = PublishedResults("SiamOT-VOT", out)
+    assert source.layout == "got10k" and not source.one_based  # VOT's boxes are 0-based, as ours
+    dataset = vot_dataset(Settings(vot_path=str(sequences)))
+    for sequence in dataset:
+        rows = (workspace / "results" / siamot_id / "baseline" / sequence.name /
+                f"{sequence.name}_001.txt").read_text().splitlines()
+        boxes = source.results_for(sequence)
+        assert np.isnan(boxes[0]).all()  # VOT's initialisation code; our analysis takes the ground truth there
+        np.testing.assert_allclose(boxes[1:], [[float(v) for v in row.split(",")] for row in rows[1:]],
+                                   rtol=0, atol=0.00005 + 1e-9)
+        assert source.times_for(sequence).shape == (VOT_FRAMES,)
+    evaluation, _ = evaluate([source], dataset)
+    assert 0.5 < evaluation.scores()["SiamOT-VOT"].auc <= 1.0
+    # Bad input: one line, nothing written.
+    assert main(["export", str(workspace), "nope", "--out", str(tmp_path / "none")]) == 2
+    assert capsys.readouterr().err.startswith("error: no results of 'nope'")
+    assert not (tmp_path / "none").exists()
+
+
+def test_vot_trajectory_reader_text_and_binary(tmp_path: Path) -> None:
+    import struct
+
+    from evaluation.interop.vot import read_trajectory
+
+    text = tmp_path / "a_001.txt"
+    text.write_text("1\n10.5,20,30,40\n0,0,4,0,4,2,0,2\n2\n")
+    binary = tmp_path / "a_001.bin"
+    binary.write_bytes(struct.pack("<hI", 1, 4) + struct.pack("<BI", 0, 1) + struct.pack("<Bffff", 1, 10.5, 20, 30, 40)
+                       + struct.pack("<BH8f", 2, 4, 0, 0, 4, 0, 4, 2, 0, 2) + struct.pack("<BI", 0, 2))
+    for path in (text, binary):
+        rows = read_trajectory(path)
+        assert rows.shape == (4, 4) and np.isnan(rows[0]).all() and np.isnan(rows[3]).all()
+        np.testing.assert_array_equal(rows[1:3], [[10.5, 20, 30, 40], [0, 0, 4, 2]])
+    (tmp_path / "m_001.txt").write_text("m1,2,3\n")
+    with pytest.raises(ValueError, match="mask"):
+        read_trajectory(tmp_path / "m_001.txt")

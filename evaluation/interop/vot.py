@@ -26,6 +26,13 @@ runs ``vot test ID`` in WORKSPACE for every entry of ours in its ``trackers.ini`
 prints ``ok: ID`` or ``error: ID: <the toolkit's reason>`` per entry (exit status 1 when any failed): the
 toolkit's own ``vot test`` logs a failing tracker and still exits 0.
 
+    python -m evaluation.interop.vot export WORKSPACE ID [--experiment baseline] [--out DIR]
+
+writes a tracker's results of one experiment (the toolkit's text or binary trajectories) in got10k's
+layout (``<seq>/<seq>_001.txt``, 0-based ``x,y,w,h``, NaN on the initialisation frame; ``<seq>_time.txt``)
+under ``WORKSPACE/export/ID/EXPERIMENT``, for ``python -m evaluation.analyze --dataset vot --published
+DIR:NAME`` (with ``vot_path`` set to the sequences folder).
+
 Then, in WORKSPACE::
 
     vot test siamot_mobilenet_v2                  # TraX check on the toolkit's synthetic sequence
@@ -52,6 +59,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from evaluation.cli_help import PlainHelpFormatter
 
@@ -315,6 +324,122 @@ def test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+# --------------------------------------------------------------------------- results back home
+
+_SPECIAL, _RECTANGLE, _POLYGON, _MASK, _POINT = 0, 1, 2, 3, 4
+
+
+def _polygon_xywh(values: list[float]) -> list[float]:
+    xs, ys = values[0::2], values[1::2]
+    return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+
+
+def _read_binary_trajectory(data: bytes, path: Path) -> list[list[float]]:
+    """The toolkit's binary trajectory: ``<hI`` (format 1, count), then per frame a type byte and its values
+    (special: ``<I`` code; rectangle: ``<ffff``; polygon: ``<H`` count and the points as floats)."""
+    import struct
+
+    version, count = struct.unpack_from("<hI", data, 0)
+    if version != 1:
+        raise ValueError(f"{path}: unknown binary trajectory format {version}")
+    offset, rows = struct.calcsize("<hI"), []
+    for frame in range(count):
+        (kind,) = struct.unpack_from("<B", data, offset)
+        offset += 1
+        if kind == _SPECIAL:
+            offset += 4
+            rows.append([float("nan")] * 4)
+        elif kind == _RECTANGLE:
+            rows.append([float(v) for v in struct.unpack_from("<ffff", data, offset)])
+            offset += 16
+        elif kind == _POLYGON:
+            (points,) = struct.unpack_from("<H", data, offset)
+            values = struct.unpack_from(f"<{2 * points}f", data, offset + 2)
+            offset += 2 + 8 * points
+            rows.append(_polygon_xywh([float(v) for v in values]))
+        else:
+            raise ValueError(f"{path}: frame {frame + 1}: region type {kind} (mask or point) is not a box")
+    return rows
+
+
+def _read_text_trajectory(text: str, path: Path) -> list[list[float]]:
+    rows = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("m"):
+            raise ValueError(f"{path}:{line_no}: a mask region is not a box")
+        values = [float(v) for v in line.split(",")] if line.strip() else []
+        if len(values) == 4:
+            rows.append(values)
+        elif len(values) >= 6 and len(values) % 2 == 0:
+            rows.append(_polygon_xywh(values))
+        elif len(values) == 1:  # special codes: 1 initialisation, 2 failure, 0 unknown
+            rows.append([float("nan")] * 4)
+        else:
+            raise ValueError(f"{path}:{line_no}: expected a code, 4 numbers or a polygon, got {line!r}")
+    return rows
+
+
+def read_trajectory(path: Path) -> np.ndarray:
+    """``(N, 4)`` float64 0-based ``xywh`` rows of a VOT results trajectory (``.txt`` or ``.bin``); frames
+    with a special code (initialisation, failure, unknown) are NaN rows; polygons become their min-max box.
+
+    Raises:
+        ValueError: a mask or point region, or a malformed file (named).
+    """
+    data = path.read_bytes()
+    rows = _read_binary_trajectory(data, path) if path.suffix == ".bin" else _read_text_trajectory(data.decode(), path)
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+
+
+def _values(path: Path) -> list[float]:
+    return [float(v) if v.strip() else float("nan") for v in path.read_text(encoding="utf-8").splitlines()]
+
+
+def export_results(workspace: Path, identifier: str, experiment: str = "baseline",
+                   out: Path | None = None) -> Path:
+    """Write one tracker's results of one VOT experiment in got10k's layout, which our analysis reads.
+
+    From ``WORKSPACE/results/<identifier>/<experiment>/<seq>/<seq>_<run>.{txt,bin}`` and
+    ``<seq>_<run>_time.value`` to ``<out>/<seq>/<seq>_<run>.txt`` (``x,y,w,h`` per frame, 0-based; NaN on
+    frames with a special code, which our analysis counts as failures except the initial frame) and
+    ``<out>/<seq>/<seq>_time.txt`` (one column per run). Meant for the unsupervised (OPE) experiment; a
+    supervised experiment's failures and re-initialisations would count as failures.
+
+    Returns:
+        ``out`` (default ``WORKSPACE/export/<identifier>/<experiment>``), for
+        ``python -m evaluation.analyze --published OUT:NAME`` or :class:`evaluation.peer_results.PublishedResults`.
+
+    Raises:
+        FileNotFoundError: no results for that tracker and experiment; ValueError: a file is not readable
+            as boxes. Nothing is written then.
+    """
+    source = workspace / "results" / identifier / experiment
+    if not source.is_dir():
+        raise FileNotFoundError(f"no results of '{identifier}' for experiment '{experiment}' in {source.parent}")
+    out = out or workspace / "export" / identifier / experiment
+    files: dict[Path, str] = {}
+    run_file = re.compile(r"^(?P<seq>.+)_(?P<run>\d{3})\.(txt|bin)$")
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+        matches = ((run_file.match(p.name), p) for p in folder.iterdir())
+        runs = sorted(((m, p) for m, p in matches if m and m["seq"] == folder.name), key=lambda item: item[0]["run"])
+        times = []
+        for match, path in runs:
+            boxes = read_trajectory(path)
+            text = "\n".join(",".join("nan" if not np.isfinite(v) else f"{v:.4f}" for v in row) for row in boxes)
+            files[out / folder.name / f"{folder.name}_{match['run']}.txt"] = text + "\n"
+            time_path = folder / f"{folder.name}_{match['run']}_time.value"
+            if time_path.is_file():
+                times.append(_values(time_path))
+        if times and len({len(t) for t in times}) == 1:
+            table = np.array(times).T
+            files[out / folder.name / f"{folder.name}_time.txt"] = "\n".join(
+                ",".join(f"{v:.6f}" if np.isfinite(v) else "nan" for v in row) for row in table) + "\n"
+    if not files:
+        raise FileNotFoundError(f"no trajectories (<seq>/<seq>_001.txt or .bin) in {source}")
+    write_files(files)
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.interop.vot", description=__doc__,
                                      formatter_class=PlainHelpFormatter)
@@ -350,6 +475,16 @@ def build_parser() -> argparse.ArgumentParser:
                             "50-frame sequence)")
     check.add_argument("--timeout", type=float, default=600.0,
                        help="seconds one 'vot test' may take (default: 600)")
+    export = commands.add_parser("export", help="write a tracker's VOT results in got10k's layout for our analysis",
+                                 description="Convert WORKSPACE/results/ID/EXPERIMENT to <seq>/<seq>_001.txt files "
+                                             "(0-based x,y,w,h) that python -m evaluation.analyze --published reads.",
+                                 formatter_class=PlainHelpFormatter)
+    export.add_argument("workspace", type=Path, help="the VOT workspace folder")
+    export.add_argument("id", help="the tracker's identifier in trackers.ini")
+    export.add_argument("--experiment", default="baseline",
+                        help="the experiment (default: baseline, the unsupervised one of our offline stack)")
+    export.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: WORKSPACE/export/ID/EXPERIMENT)")
     return parser
 
 
@@ -370,6 +505,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "test":
         return test(args)
+    if args.command == "export":
+        try:
+            out = export_results(args.workspace.expanduser().absolute(), args.id, args.experiment,
+                                 args.out.expanduser().absolute() if args.out else None)
+        except (ValueError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_SETUP
+        print(f"wrote {out}\nanalyse it with: python -m evaluation.analyze --dataset vot --published {out}:{args.id} "
+              f"(vot_path set to the workspace's sequences folder)")
+        return 0
     from evaluation.registry import RegistryError
 
     try:
