@@ -165,7 +165,7 @@ def test_comparison_table(tmp_path: Path) -> None:
     assert table.title.startswith(f"AUC, SiamOT - SiamFC on 2 sequences (3 TRE segments): mean +0.033, "
                                   f"95% CI [{low:+.3f}, {high:+.3f}]")
     assert "SiamOT wins 1, loses 1, ties 0 (|d| < 0.0005)" in table.title
-    assert table.header == ("Sequence", "Segments", "SiamOT", "SiamFC", "SiamOT - SiamFC", "Result")
+    assert table.header == ("Sequence", "Segments", "SiamOT", "SiamFC", "Difference", "Result")
     assert table.rows[0] == ("x", "2", "0.650", "0.500", "+0.150", "win, decides #2")
     assert table.rows[1] == ("y", "1", "0.200", "0.400", "-0.200", "loss, decides #1")
     assert table.rows[2][:5] == ("mean", "3", "0.500", "0.467", "+0.033")
@@ -173,7 +173,7 @@ def test_comparison_table(tmp_path: Path) -> None:
     assert table.rows[4] == ("mean without y", "2", "", "", "+0.150", "sign kept")
     assert "| x | 2 | 0.650 | 0.500 | +0.150 | win, decides #2 |" in table.to_markdown()
     plain = comparison_table(compare_scores({"s": 0.5, "t": 0.5}, {"s": 0.5, "t": 0.3}))
-    assert plain.header == ("Sequence", "A", "B", "A - B", "Result")
+    assert plain.header == ("Sequence", "A", "B", "Difference", "Result")
     assert [row[-1] for row in plain.rows[:2]] == ["tie", "win, decides #1"]  # a tie decides nothing
     all_ties = compare_scores({"s": 0.5, "t": 0.3}, {"s": 0.5, "t": 0.3})
     assert all_ties.deciding == () and all_ties.mean_without_top is None and all_ties.ties == 2
@@ -217,7 +217,7 @@ def test_analyze_compare_prints_and_writes_the_table(two_fakes_run: Path, capsys
     assert all(float(row[3]) > 0 and row[4].startswith("win") for row in rows.values())
     report = two_fakes_run / "two_fakes"
     csv_text = (report / "compare_Centroid_vs_Shifted.csv").read_text()
-    assert csv_text.splitlines()[0] == "Sequence,Centroid,Shifted,Centroid - Shifted,Result"
+    assert csv_text.splitlines()[0] == "Sequence,Centroid,Shifted,Difference,Result"
     assert (report / "compare_Centroid_vs_Shifted.md").read_text().startswith("### AUC, Centroid - Shifted on 3")
     # Precision at 20 px: both trackers are within 20 px everywhere, every sequence a tie.
     assert main([*args, "--compare", "Shifted", "Centroid", "--compare-metric", "precision"]) == 0
@@ -236,7 +236,7 @@ def test_analyze_compare_with_tre_resamples_sequences(two_fakes_run: Path, capsy
     assert "AUC, Centroid - Shifted on 3 sequences (6 TRE segments): mean +" in out
     assert "bootstrap over sequences, each with its segments" in out
     csv_lines = (two_fakes_run / "two_fakes_tre2" / "compare_Centroid_vs_Shifted.csv").read_text().splitlines()
-    assert csv_lines[0] == "Sequence,Segments,Centroid,Shifted,Centroid - Shifted,Result"
+    assert csv_lines[0] == "Sequence,Segments,Centroid,Shifted,Difference,Result"
     assert [line.split(",")[:2] for line in csv_lines[1:4]] == [["seq0", "2"], ["seq1", "2"], ["seq2", "2"]]
 
 

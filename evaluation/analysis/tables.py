@@ -234,15 +234,15 @@ def comparison_table(comparison: Comparison) -> Table:
     :func:`comparison_headline`.
 
     One row per sequence in the evaluation's order (with TRE: its ``Segments`` count and the mean over
-    them): both scores, ``A - B`` and ``Result`` (``win``, ``loss`` or ``tie`` for A; the most decisive
-    sequences marked ``decides #k``). Then the rows ``mean`` (the summary scores, their difference and
+    them): both scores, ``Difference`` (``A - B``: A's column minus B's) and ``Result`` (``win``, ``loss``
+    or ``tie`` for A; the most decisive sequences marked ``decides #k``). Then the rows ``mean`` (the summary scores, their difference and
     the interval), ``wins / losses / ties`` and ``mean without <sequence>`` (the most decisive one
     dropped: ``sign kept`` or ``sign lost``).
     """
     c = comparison
     rank = {s.name: k for k, s in enumerate(c.deciding, 1)}
     segments = (("Segments",) if c.clustered else ())
-    header = ("Sequence", *segments, c.tracker_a, c.tracker_b, f"{c.tracker_a} - {c.tracker_b}", "Result")
+    header = ("Sequence", *segments, c.tracker_a, c.tracker_b, "Difference", "Result")
 
     def row(label: str, count: str, a: str, b: str, d: str, result: str) -> tuple[str, ...]:
         return (label, *((count,) if c.clustered else ()), a, b, d, result)
