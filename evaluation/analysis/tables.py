@@ -235,9 +235,9 @@ def comparison_table(comparison: Comparison) -> Table:
 
     One row per sequence in the evaluation's order (with TRE: its ``Segments`` count and the mean over
     them): both scores, ``Difference`` (``A - B``: A's column minus B's) and ``Result`` (``win``, ``loss``
-    or ``tie`` for A; the most decisive sequences marked ``decides #k``). Then the rows ``mean`` (the summary scores, their difference and
-    the interval), ``wins / losses / ties`` and ``mean without <sequence>`` (the most decisive one
-    dropped: ``sign kept`` or ``sign lost``).
+    or ``tie`` for A; the most decisive sequences marked ``decides #k``). Then the rows ``mean`` (the
+    summary scores, their difference and the interval), ``wins / losses / ties`` and ``mean without
+    <sequence>`` (the most decisive one dropped: ``sign kept`` or ``sign lost``).
     """
     c = comparison
     rank = {s.name: k for k, s in enumerate(c.deciding, 1)}
