@@ -1,4 +1,5 @@
-"""Synthetic showcase sequences: a morphing target and a ghost of its first-frame appearance.
+"""Synthetic showcase sequences: a morphing target and a ghost of its first-frame appearance; a
+small target with a look-alike in the next lane (Decoy); a target walking behind a pillar (Pillar).
 
 Also pins the eight original synthetic sequences (their ground truth and frames must not change
 when sequences are added): fingerprints computed with the code before the showcase existed.
@@ -17,7 +18,10 @@ from evaluation.datasets.synthetic import (SyntheticSpec, plan_sequence, rotated
                                            synthetic_sequence)
 
 SHOWCASE = tuple(spec for spec in SYNTHETIC_SPECS if spec.ghost_pass is not None)
-ORIGINAL = tuple(spec for spec in SYNTHETIC_SPECS if spec.ghost_pass is None and not spec.has_morph)
+ORIGINAL = tuple(spec for spec in SYNTHETIC_SPECS
+                 if spec.ghost_pass is None and not spec.has_morph and not spec.lookalike and not spec.pillar_width)
+LOOKALIKE = tuple(spec for spec in SYNTHETIC_SPECS if spec.lookalike)
+PILLAR = tuple(spec for spec in SYNTHETIC_SPECS if spec.pillar_width)
 
 # Per original sequence, for frames (0, n // 2, n - 1): the ground-truth boxes (3 decimals) and,
 # per frame, the mean RGB of the frame and of its ground-truth box (2 decimals). Computed with
@@ -178,3 +182,144 @@ def test_a_first_frame_template_prefers_the_ghost_an_updated_one_the_target(spec
     recent = _patch(seq.image(closest - 10), seq.ground_truth_rect[closest - 10], size)
     assert _ncc(first_frame, at_ghost) > _ncc(first_frame, at_target) + 0.3
     assert _ncc(recent, at_target) > _ncc(recent, at_ghost) + 0.3
+
+
+# ------------------------------------------------------------- look-alike and pillar sequences
+
+def _search_reach_px(size_wh) -> tuple[float, float]:
+    """Half-sides (px) of SiamFC's score map and of its search image around a target of ``size_wh``:
+    the exemplar (127 px) is the target plus half its mean side on every side, the search image
+    255 px, the 17x17 score map +-64 search pixels."""
+    w, h = size_wh
+    exemplar = np.sqrt((w + (w + h) / 2) * (h + (w + h) / 2))
+    return 64 / 127 * exemplar, 255 / 127 * exemplar / 2
+
+
+def _object_boxes_xywh(track) -> np.ndarray:
+    half = rotated_rounded_rect_half_extent(track.size_wh, track.angle, track.canvas_wh)
+    return np.concatenate([track.center_xy - half + 0.5, 2.0 * half], axis=1)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) frame of every run of True in ``mask``."""
+    edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
+    return list(zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0] - 1))
+
+
+def test_lookalike_and_pillar_fields_are_checked():
+    spec = SyntheticSpec("Plain", seed=3)
+    assert not spec.lookalike and spec.pillar_width == 0.0
+    plan = plan_sequence(spec)
+    assert plan.lookalike is None and plan.pillar_xw is None and not plan.hidden.any()
+    with pytest.raises(ValueError, match="pillar_width"):
+        SyntheticSpec("Bad", seed=3, pillar_width=-1.0)
+    with pytest.raises(ValueError, match="choose one"):
+        SyntheticSpec("Bad", seed=3, lookalike=True, pillar_width=20.0)
+
+
+def test_new_sequences_are_in_the_dataset_with_their_attributes():
+    assert len(LOOKALIKE) >= 1 and len(PILLAR) >= 1
+    names = get_dataset("synthetic").names()
+    for spec in LOOKALIKE:
+        assert spec.name in names and {"BC", "LR"} <= set(spec.attributes) and "FM" not in spec.attributes
+    for spec in PILLAR:
+        assert spec.name in names and "OCC" in spec.attributes
+    assert names[:len(ORIGINAL) + len(SHOWCASE)] == [spec.name for spec in ORIGINAL + SHOWCASE]
+
+
+@pytest.mark.parametrize("spec", LOOKALIKE + PILLAR, ids=lambda s: s.name)
+def test_new_sequences_render_deterministically(spec):
+    seq = synthetic_sequence(spec)
+    again = synthetic_sequence(dataclasses.replace(spec))
+    np.testing.assert_array_equal(seq.ground_truth_rect, again.ground_truth_rect)
+    middle = spec.num_frames // 2
+    first = seq.image(middle)
+    seq.image(0)
+    np.testing.assert_array_equal(seq.image(middle), first)  # order does not matter
+    np.testing.assert_array_equal(again.image(middle), first)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(seq)).image(middle), first)
+
+
+@pytest.mark.parametrize("spec", LOOKALIKE, ids=lambda s: s.name)
+def test_lookalike_joins_runs_beside_crosses_and_leaves(spec):
+    seq = synthetic_sequence(spec)
+    plan = seq.frame_loader.plan
+    gt = seq.ground_truth_rect
+    n = spec.num_frames
+    map_reach, search_half = _search_reach_px(spec.target_wh)
+    centre = plan.target.center_xy
+    offset = plan.lookalike.center_xy - centre
+    distance = np.linalg.norm(offset, axis=1)
+    # Small and fast for its size: LR by OTB's rule, a third of its length per frame, below FM.
+    assert np.all(gt[:, 2] * gt[:, 3] < 400)
+    motion = np.linalg.norm(np.diff(centre, axis=0), axis=1)
+    assert motion.mean() > max(spec.target_wh) / 3.5 and motion.max() < 20
+    # The first frame is unambiguous: the look-alike is beyond the search image.
+    assert np.abs(offset[0]).max() > search_half + max(spec.target_wh)
+    # Beside it in a lane (centres 20 +-3 px apart: its nearer half inside the score map's reach) ...
+    beside = [range(int(0.27 * n), int(0.45 * n)), range(int(0.56 * n), int(0.74 * n))]
+    for frames in beside:
+        assert np.all(np.abs(distance[frames] - 20.0) <= 3.0)
+        assert np.all(distance[frames] - min(spec.target_wh) / 2 < map_reach)
+    # ... on one side of its track, then on the other: the look-alike crosses the target's path.
+    velocity = np.gradient(centre, axis=0)
+    side = np.sign(velocity[:, 0] * offset[:, 1] - velocity[:, 1] * offset[:, 0])  # left or right of its heading
+    assert np.all(side[beside[0]] == side[beside[0][0]]) and np.all(side[beside[1]] == -side[beside[0][0]])
+    crossing = int(np.argmin(distance[beside[0][-1]:beside[1][0]])) + beside[0][-1]
+    assert distance[crossing] < 5.0
+    lookalike_box = _object_boxes_xywh(plan.lookalike)
+    assert np.all(np.abs(lookalike_box[:, 2:] - gt[:, 2:]) < 1e-9), "the same size as the target"
+    # It pulls away at the end, out of the search image again.
+    assert np.abs(offset[-1]).max() > search_half
+
+
+@pytest.mark.parametrize("spec", LOOKALIKE, ids=lambda s: s.name)
+def test_lookalike_is_drawn_under_the_target_and_has_its_colours_not_its_markings(spec):
+    seq = synthetic_sequence(spec)
+    plan = seq.frame_loader.plan
+    distance = np.linalg.norm(plan.lookalike.center_xy - plan.target.center_xy, axis=1)
+    crossing = int(np.argmin(distance))
+    image, visible = seq.frame_loader.render(crossing)
+    x, y, w, h = seq.ground_truth_rect[crossing]
+    ys, xs = np.nonzero(visible > 0.5)
+    assert abs(xs.min() - x) <= 1 and abs(xs.max() - (x + w - 1)) <= 1  # the whole target shows
+    assert abs(ys.min() - y) <= 1 and abs(ys.max() - (y + h - 1)) <= 1
+    loader = seq.frame_loader
+    loader.render(0)
+    target_texture, target_alpha = loader._assets.target
+    lookalike_texture, lookalike_alpha = loader._assets.lookalike
+    np.testing.assert_array_equal(target_alpha, lookalike_alpha)
+    inside = (target_alpha > 0.99)[..., None]
+    hues = [_hue_histogram(texture * inside) for texture in (target_texture, lookalike_texture)]
+    assert np.minimum(*hues).sum() > 0.75, "the target's colours in about its proportions"
+    for texture, alpha in loader._assets.distractors:  # closer in colour than the other objects
+        assert np.minimum(hues[0], _hue_histogram(texture * (alpha > 0.99)[..., None])).sum() < np.minimum(*hues).sum()
+    assert _ncc(target_texture * inside, lookalike_texture * inside) < 0.85, "other stripes and spots"
+
+
+@pytest.mark.parametrize("spec", PILLAR, ids=lambda s: s.name)
+def test_pillar_hides_the_target_for_a_few_frames_per_pass(spec):
+    seq = synthetic_sequence(spec)
+    plan = seq.frame_loader.plan
+    gt = seq.ground_truth_rect
+    width, height = spec.image_wh
+    pillar_x, pillar_w = plan.pillar_xw
+    assert max(spec.target_wh[0], 10.0) < pillar_w < 0.15 * width, "thin, but wider than the target"
+    hidden_runs, occluded_runs = _runs(plan.hidden), _runs(plan.occluded)
+    assert len(hidden_runs) == len(occluded_runs) == 2, "two passes, each behind the pillar"
+    for (first, last), (o_first, o_last) in zip(hidden_runs, occluded_runs):
+        assert 3 <= last - first + 1 <= 6 and o_first < first and last < o_last < spec.num_frames - 10
+        # It comes out on the other side of the pillar from where it went in.
+        assert np.sign(gt[o_first - 1, 0] + gt[o_first - 1, 2] / 2 - pillar_x) == \
+            -np.sign(gt[o_last + 1, 0] + gt[o_last + 1, 2] / 2 - pillar_x)
+        for i in (first, (first + last) // 2, last):
+            image, visible = seq.frame_loader.render(i)
+            assert visible.max() <= 0.5, f"frame {i}: no target pixel shows"
+        image, visible = seq.frame_loader.render(o_first - 1)
+        assert visible.max() > 0.99
+    np.testing.assert_array_equal(seq.target_visible, ~plan.hidden)
+    # The pillar spans the frame's height and does not move.
+    image, _ = seq.frame_loader.render(0)
+    layer, alpha = seq.frame_loader._assets.pillar
+    assert np.all(alpha[:, int(round(pillar_x))] == 1.0) and np.all(alpha[:, 0] == 0.0)
+    np.testing.assert_array_equal(alpha[0], alpha[-1])

@@ -31,6 +31,25 @@ keeps the target. OTB has no attribute for a change of the target's own colours 
 flags are the nearest ones (IV for the colour change, DEF for the pattern change, BC for the
 ghost).
 
+Two more show failure modes known from real footage (runners and players among look-alikes, a
+person passing behind a post), made without regard to any one tracker:
+
+* ``Decoy`` (BC, LR; 110 frames): a small target (20x16 px, 320 px^2, under OTB's 400 px^2 of LR)
+  runs laps of an oval track at 7 +-25 % px/frame (a third of its length per frame; OTB's FM
+  starts at 20 px/frame, beyond the +-18 px that SiamFC's score map reaches for so small a
+  target). A look-alike -- the target's size and colour field, other stripes and spots -- runs
+  in the next lane (centres 20 px apart): it starts a sixth of a lap ahead (about 120 px away),
+  is caught up by frame 27, runs beside the target to frame 49, crosses under it (centres 3 px
+  apart at frame 54) to the other lane by frame 60, runs beside it again to frame 82 and then
+  pulls away. It is drawn under the target, so the target is never hidden; what separates the
+  two is their markings and their motion.
+* ``Pillar`` (OCC; 130 frames): an upright target (18x40 px) walks across the frame at
+  3.5 +-15 % px/frame, turns at the border and walks back, behind a static lamp-post-like
+  pillar 32 px wide that spans the frame's height. Each pass takes 15 frames from first to last
+  overlap (frames 38-52 and 101-115); the target is wholly hidden for 5 and 4 frames (43-47 and
+  107-110; ``target_visible`` is False there, the ground truth continues its path as OTB annotates)
+  and comes out on the other side of the pillar.
+
 Determinism: the whole motion is computed from the sequence's fixed seed when the dataset is
 built (``numpy.random.default_rng(seed)``, no global RNG, no ``hash()``), and frame ``i`` is a
 pure function of the sequence and ``i``; any process renders identical frames, in any order.
@@ -42,6 +61,7 @@ covers the continuous extent ``[x - 0.5, x + w - 0.5]`` of pixel centres (centre
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +96,12 @@ class SyntheticSpec:
             only used with a morph.
         ghost_pass: with a value, a ghost -- a copy of the *first-frame* target -- appears and
             passes the target closest at this fraction of the sequence (None = no ghost).
+        lookalike: a look-alike of the target (its size and colour field, other stripes and
+            spots) shares its track: the target runs laps of an oval and catches up with the
+            look-alike in the next lane, which runs beside it, crosses under it to the other lane
+            and pulls away.
+        pillar_width: with a value > 0, a static full-height pillar this wide stands in front of
+            everything, and the target walks left and right across the frame behind it.
         attributes: the OTB attributes this sequence exhibits.
     """
 
@@ -98,6 +124,8 @@ class SyntheticSpec:
     morph_texture: bool = False
     morph_span: tuple[float, float] = (0.1, 0.5)
     ghost_pass: float | None = None
+    lookalike: bool = False
+    pillar_width: float = 0.0
     attributes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -106,13 +134,18 @@ class SyntheticSpec:
             raise ValueError(f"{self.name}: morph_span must satisfy 0 <= start < end <= 1, got {self.morph_span}")
         if self.ghost_pass is not None and not 0.0 < self.ghost_pass < 1.0:
             raise ValueError(f"{self.name}: ghost_pass must lie in (0, 1), got {self.ghost_pass}")
+        if self.pillar_width < 0.0:
+            raise ValueError(f"{self.name}: pillar_width must be >= 0, got {self.pillar_width}")
+        if self.lookalike and self.pillar_width:
+            raise ValueError(f"{self.name}: lookalike (an oval track) and pillar_width (a walk across the "
+                             "frame) need different target paths; choose one")
 
     @property
     def has_morph(self) -> bool:
         return self.morph_hue_deg != 0.0 or self.morph_texture
 
 
-#: The sequences of the ``synthetic`` dataset (1,140 frames in all).
+#: The sequences of the ``synthetic`` dataset.
 SYNTHETIC_SPECS: tuple[SyntheticSpec, ...] = (
     SyntheticSpec("Cruise", seed=1101, num_frames=80),
     SyntheticSpec("Zoom", seed=1202, num_frames=90, target_wh=(34.0, 28.0), scale_peak=2.5, attributes=("SV",)),
@@ -134,6 +167,12 @@ SYNTHETIC_SPECS: tuple[SyntheticSpec, ...] = (
                   morph_span=(0.05, 0.45), ghost_pass=0.78, attributes=("DEF", "BC")),
     SyntheticSpec("Changeling", seed=2111, num_frames=130, target_wh=(56.0, 30.0), morph_hue_deg=180.0,
                   morph_texture=True, morph_span=(0.05, 0.45), ghost_pass=0.78, attributes=("IV", "DEF", "BC")),
+    # Known failure modes of template matchers: a look-alike beside a small, fast target, and a
+    # target hidden behind a thin pillar.
+    SyntheticSpec("Decoy", seed=2212, num_frames=110, target_wh=(20.0, 16.0), speed=7.0, lookalike=True,
+                  attributes=("BC", "LR")),
+    SyntheticSpec("Pillar", seed=2313, num_frames=130, target_wh=(18.0, 40.0), speed=3.5, pillar_width=32.0,
+                  attributes=("OCC",)),
 )
 
 _CORNER = 0.25          # corner radius as a fraction of the smaller half-side
@@ -142,6 +181,14 @@ _GHOST_SPEED = 3.0        # px/frame: the ghost's speed relative to the target
 _GHOST_GAP = 4.0          # px between the ghost's and the target's boxes at the closest pass
 _GHOST_APPEAR = 2.5       # the ghost fades in this many first-frame target sides away ...
 _GHOST_FADE = 6           # ... over this many frames
+_LANE = 20.0              # px between the centres of the target and the look-alike in the next lane
+# The look-alike's schedule on the oval: (fraction of the sequence, its lead on the target in
+# radians of the oval's parameter, its lane: +1 outer, -1 inner), smoothstep between keys. A lead
+# of 1 rad is about 95 px along the track, far outside the trackers' search region; 0.06 rad
+# (about 6 px) keeps it a little ahead while it crosses under the target.
+_LOOKALIKE_KEYS = ((0.0, 1.0, 1.0), (0.25, 0.0, 1.0), (0.45, 0.0, 1.0), (0.55, 0.06, -1.0), (0.75, 0.0, -1.0),
+                   (1.0, 1.0, -1.0))
+_PILLAR_PASS = 0.35       # the target's centre is behind the pillar's centre first at this fraction
 
 
 @dataclass(frozen=True)
@@ -153,6 +200,23 @@ class ObjectTrack:
     size_wh: np.ndarray
     angle: np.ndarray
     canvas_wh: np.ndarray
+
+
+@dataclass(frozen=True)
+class OvalTrack:
+    """The oval the target runs laps of: centre (2,), semi-axes (2,), the target's parameter angle
+    (N,) rad per frame, and the sense of travel (+1 or -1)."""
+
+    center_xy: np.ndarray
+    axes: np.ndarray
+    theta: np.ndarray
+    direction: float
+
+    def points(self, theta: np.ndarray, lane: np.ndarray | float = 0.0) -> np.ndarray:
+        """(N, 2) points at parameter ``theta`` of the oval widened by ``lane`` px on both axes:
+        the point at the same ``theta`` of the widened oval lies exactly ``|lane|`` px away."""
+        lane = np.asarray(lane, dtype=np.float64)[..., None]
+        return self.center_xy + (self.axes + lane) * np.stack([np.cos(theta), np.sin(theta)], axis=-1)
 
 
 @dataclass(frozen=True)
@@ -168,6 +232,11 @@ class SyntheticPlan:
         morph: (N,) progress of the target's appearance morph, 0 (first frame) .. 1 (morphed).
         ghost: the ghost's poses (a copy of the first-frame target), or None.
         ghost_opacity: (N,) the ghost's opacity, 0 where it is absent.
+        lookalike: the look-alike's poses, or None.
+        pillar_xw: ``[centre x, width]`` of the static full-height pillar, or None.
+        occluded: (N,) bool, a foreground object over or next to the target: the bar is in the
+            frame, or the pillar overlaps the target's box.
+        hidden: (N,) bool, the target is wholly behind the pillar (its box lies within the pillar).
     """
 
     spec: SyntheticSpec
@@ -181,6 +250,10 @@ class SyntheticPlan:
     morph: np.ndarray
     ghost: ObjectTrack | None
     ghost_opacity: np.ndarray
+    lookalike: ObjectTrack | None
+    pillar_xw: np.ndarray | None
+    occluded: np.ndarray
+    hidden: np.ndarray
 
 
 def rotated_rounded_rect_half_extent(size_wh: np.ndarray, angle: np.ndarray,
@@ -234,9 +307,49 @@ def _bounce_path(rng: np.random.Generator, n: int, speeds: np.ndarray, start_xy:
     return path
 
 
-def _target_track(spec: SyntheticSpec, rng: np.random.Generator, t: np.ndarray) -> tuple[ObjectTrack, np.ndarray]:
+def _smooth_keyframes(t: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(N,) values at times ``t``: smoothstep from each key ``(at[i], values[i])`` to the next."""
+    index = np.clip(np.searchsorted(at, t, side="right") - 1, 0, len(at) - 2)
+    x = np.clip((t - at[index]) / (at[index + 1] - at[index]), 0.0, 1.0)
+    return values[index] + (values[index + 1] - values[index]) * x * x * (3.0 - 2.0 * x)
+
+
+def _oval_path(spec: SyntheticSpec, rng: np.random.Generator, n: int) -> OvalTrack:
+    """Laps of an oval filling the frame (45 px from its sides, 40 px from top and bottom) at
+    ``spec.speed`` +-25 % px/frame, from a random point in a random sense."""
+    image_wh = np.asarray(spec.image_wh, dtype=np.float64)
+    center = image_wh / 2.0 + rng.uniform(-5.0, 5.0, 2)
+    axes = image_wh / 2.0 - np.array([45.0, 40.0])
+    direction = float(rng.choice([-1.0, 1.0]))
+    speeds = spec.speed * (1.0 + 0.25 * _smooth_noise(rng, n, 6))
+    theta = np.empty(n)
+    theta[0] = rng.uniform(0.0, 2.0 * np.pi)
+    for k in range(1, n):  # arc length per radian of the parameter: |d(point)/d(theta)|
+        theta[k] = theta[k - 1] + direction * speeds[k] / np.hypot(axes[0] * np.sin(theta[k - 1]),
+                                                                   axes[1] * np.cos(theta[k - 1]))
+    return OvalTrack(center, axes, theta, direction)
+
+
+def _walk_path(spec: SyntheticSpec, rng: np.random.Generator, n: int, half: np.ndarray) -> np.ndarray:
+    """(N, 2) centres of a walk from near one side of the frame to the other and back (turning at
+    the border) at ``spec.speed`` +-15 % px/frame, swaying +-12 px up and down."""
+    image_wh = np.asarray(spec.image_wh, dtype=np.float64)
+    low, high = half.max(axis=0) + 4.0, image_wh - half.max(axis=0) - 4.0
+    span = high[0] - low[0]
+    speeds = spec.speed * (1.0 + 0.15 * _smooth_noise(rng, n, 5))
+    travel = np.mod(0.1 * span + np.concatenate([[0.0], np.cumsum(speeds[1:])]), 2.0 * span)
+    x = low[0] + np.where(travel <= span, travel, 2.0 * span - travel)
+    if rng.uniform() < 0.5:  # start on the right, walking left
+        x = low[0] + high[0] - x
+    y = image_wh[1] / 2.0 + rng.uniform(-15.0, 15.0) + 12.0 * _smooth_noise(rng, n, 5)
+    return np.stack([x, np.clip(y, low[1], high[1])], axis=1)
+
+
+def _target_track(spec: SyntheticSpec, rng: np.random.Generator, t: np.ndarray,
+                  oval: OvalTrack | None = None) -> tuple[ObjectTrack, np.ndarray]:
     """The target's poses and its box half-extents (N, 2): scale (SV), rotation (IPR),
-    aspect change (DEF) and a bouncing path with optional fast bursts (FM)."""
+    aspect change (DEF) and a bouncing path with optional fast bursts (FM); laps of ``oval``
+    when given, a walk across the frame with a pillar."""
     n = t.shape[0]
     # Scale: log-smooth rise from 1 to scale_peak (at t ~ 0.6), then part of the way back.
     scale = np.exp(np.log(spec.scale_peak) * np.sin(0.85 * np.pi * t) ** 2)
@@ -245,6 +358,10 @@ def _target_track(spec: SyntheticSpec, rng: np.random.Generator, t: np.ndarray) 
     size_wh = np.stack([spec.target_wh[0] * scale * aspect, spec.target_wh[1] * scale / aspect], axis=1)
     canvas_wh = np.ceil(size_wh.max(axis=0))  # the target's texture canvas (only ever shrunk)
     half = rotated_rounded_rect_half_extent(size_wh, angle, canvas_wh)
+    if oval is not None:
+        return ObjectTrack(oval.points(oval.theta), size_wh, angle, canvas_wh), half
+    if spec.pillar_width:
+        return ObjectTrack(_walk_path(spec, rng, n, half), size_wh, angle, canvas_wh), half
 
     speeds = spec.speed * (1.0 + 0.5 * _smooth_noise(rng, n, 6))
     if spec.fast_motion:
@@ -348,16 +465,28 @@ def _ghost_track(spec: SyntheticSpec, rng: np.random.Generator, target: ObjectTr
     return ghost, opacity
 
 
+def _lookalike_track(rng: np.random.Generator, oval: OvalTrack, target: ObjectTrack, t: np.ndarray) -> ObjectTrack:
+    """The look-alike on ``oval``: same size and angle as the target, ``_LOOKALIKE_KEYS`` ahead of
+    it and in its lane (+-2 px of wobble); it is drawn under the target, so it never hides it."""
+    keys = np.asarray(_LOOKALIKE_KEYS)
+    lead = _smooth_keyframes(t, keys[:, 0], keys[:, 1])
+    lane = _LANE * _smooth_keyframes(t, keys[:, 0], keys[:, 2]) + 2.0 * _smooth_noise(rng, t.shape[0], 8)
+    center = oval.points(oval.theta + oval.direction * lead, lane)
+    return ObjectTrack(center, target.size_wh.copy(), target.angle.copy(), target.canvas_wh)
+
+
 def plan_sequence(spec: SyntheticSpec) -> SyntheticPlan:
     """The deterministic motion, lighting and ground truth of ``spec``."""
     rng = np.random.default_rng(spec.seed)
     t = np.linspace(0.0, 1.0, spec.num_frames)
-    target, half = _target_track(spec, rng, t)
+    oval = _oval_path(spec, rng, spec.num_frames) if spec.lookalike else None
+    target, half = _target_track(spec, rng, t, oval)
     distractors = _distractor_tracks(spec, rng, t, target, half)
     occluder = _occluder_boxes(spec, rng, target, half)
     # Drawn last from the motion stream, and only with a ghost: the other sequences keep their motion.
     ghost, ghost_opacity = (_ghost_track(spec, rng, target, half) if spec.ghost_pass is not None
                             else (None, np.zeros(spec.num_frames)))
+    lookalike = _lookalike_track(rng, oval, target, t) if oval is not None else None
     # Lighting (IV): a global gain and the slope of a horizontal light ramp, both oscillating.
     gain = 1.0 + spec.illumination * np.sin(2 * np.pi * 1.5 * t) * np.minimum(1.0, 4 * t)
     ramp = 0.6 * spec.illumination * np.sin(2 * np.pi * 0.7 * t + 1.0)
@@ -365,8 +494,18 @@ def plan_sequence(spec: SyntheticSpec) -> SyntheticPlan:
     blur_xy = velocity * 0.6 if spec.motion_blur else np.zeros_like(velocity)
     blur_xy[np.linalg.norm(velocity, axis=1) < 12.0] = 0.0  # MB only in the fast frames
     gt = np.concatenate([target.center_xy - half + 0.5, 2.0 * half], axis=1)
+    occluded = np.isfinite(occluder).all(axis=1)
+    hidden = np.zeros(spec.num_frames, dtype=bool)
+    pillar_xw = None
+    if spec.pillar_width:
+        pillar_xw = np.array([target.center_xy[int(round(_PILLAR_PASS * (spec.num_frames - 1))), 0],
+                              spec.pillar_width])
+        pillar_left, pillar_right = pillar_xw[0] - pillar_xw[1] / 2.0, pillar_xw[0] + pillar_xw[1] / 2.0
+        box_left, box_right = gt[:, 0] - 0.5, gt[:, 0] + gt[:, 2] - 0.5  # the box's continuous extent
+        occluded |= (box_right > pillar_left) & (box_left < pillar_right)
+        hidden = (box_left >= pillar_left) & (box_right <= pillar_right)
     return SyntheticPlan(spec, target, distractors, occluder, gain, ramp, blur_xy, gt, _morph_progress(spec, t),
-                         ghost, ghost_opacity)
+                         ghost, ghost_opacity, lookalike, pillar_xw, occluded, hidden)
 
 
 def _palette(rng: np.random.Generator, hue: float | None = None) -> np.ndarray:
@@ -377,10 +516,15 @@ def _palette(rng: np.random.Generator, hue: float | None = None) -> np.ndarray:
     return cv2.cvtColor(hsv[None], cv2.COLOR_HSV2RGB)[0].astype(np.float32)
 
 
-def _object_texture(rng: np.random.Generator, width: int, height: int,
-                    palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A textured rounded rectangle filling a (height, width) canvas: RGB float32 and alpha float32."""
-    field_idx = rng.integers(0, 3, (3, 3))
+def _object_texture(rng: np.random.Generator, width: int, height: int, palette: np.ndarray,
+                    field_idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A textured rounded rectangle filling a (height, width) canvas: RGB float32 and alpha float32.
+
+    Its colour field is a 3x3 grid of palette indices (``field_idx``, drawn from ``rng`` when None)
+    smoothly resized; stripes, spots and the dark rim are drawn over it.
+    """
+    if field_idx is None:
+        field_idx = rng.integers(0, 3, (3, 3))
     field = cv2.resize(palette[field_idx], (width, height), interpolation=cv2.INTER_CUBIC)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     direction = rng.uniform(0, np.pi)
@@ -422,6 +566,27 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
     return np.clip(cv2.GaussianBlur(image, (3, 3), 0) + grain, 0, 255)
 
 
+def _pillar_layer(rng: np.random.Generator, width: int, height: int,
+                  pillar_xw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A lamp-post-like pillar over the whole frame height: (H, W, 3) float32 RGB and (H, W) alpha.
+
+    Grey-green, shaded as a cylinder lit from the left, with a darker joint every 48 rows and fine
+    grain; alpha is 1 on pixel centres within ``width / 2 - 0.5`` of its axis, anti-aliased to 0
+    half a pixel outside its edges.
+    """
+    center_x, pillar_w = pillar_xw
+    xs = np.arange(width, dtype=np.float64)
+    alpha_row = np.clip(pillar_w / 2.0 + 0.5 - np.abs(xs - center_x), 0.0, 1.0)
+    across = np.clip((xs - center_x) / (pillar_w / 2.0), -1.0, 1.0)
+    shade = 0.45 + 0.75 * np.sqrt(1.0 - across ** 2) * (1.0 - 0.25 * across)
+    layer = np.tile((np.array([92.0, 104.0, 88.0]) * shade[:, None])[None], (height, 1, 1))
+    joints = (np.arange(height) % 48) < 3
+    layer[joints] *= 0.6
+    layer += rng.normal(0.0, 5.0, layer.shape)
+    alpha = np.tile(alpha_row[None], (height, 1))
+    return np.clip(layer, 0, 255).astype(np.float32), alpha.astype(np.float32)
+
+
 def _rotate_hue(texture: np.ndarray, degrees: float) -> np.ndarray:
     """An RGB float32 (0..255) texture with every hue turned by ``degrees`` (saturation, value kept)."""
     hsv = cv2.cvtColor(texture / 255.0, cv2.COLOR_RGB2HSV)
@@ -438,6 +603,8 @@ class _Assets:
     occluder: tuple[np.ndarray, np.ndarray]
     noise: list[np.ndarray]
     columns: np.ndarray
+    lookalike: tuple[np.ndarray, np.ndarray] | None  # the target's colour field, other markings
+    pillar: tuple[np.ndarray, np.ndarray] | None  # full-frame RGB layer and its (H, W) alpha
 
 
 def _motion_blur(texture: np.ndarray, alpha: np.ndarray, blur_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -512,6 +679,8 @@ class SyntheticFrameLoader:
         rng = np.random.default_rng([spec.seed, 1])  # a stream separate from the motion plan's
         target_palette = _palette(rng)
         tex_wh = self.plan.target.canvas_wh.astype(int)
+        # The colour field the target's texture is about to draw, for a look-alike to share.
+        target_field = copy.deepcopy(rng).integers(0, 3, (3, 3))
         target = _object_texture(rng, int(tex_wh[0]), int(tex_wh[1]), target_palette)
         distractors = []
         for track in self.plan.distractors:
@@ -532,7 +701,14 @@ class SyntheticFrameLoader:
         if spec.morph_texture:  # its own stream: the assets above stay those of a sequence without morph
             target_end = _object_texture(np.random.default_rng([spec.seed, 2]), int(tex_wh[0]), int(tex_wh[1]),
                                          target_palette)[0]
-        return _Assets(background, target, target_end, distractors, occluder, noise, columns)
+        lookalike = None
+        if self.plan.lookalike is not None:  # own streams from here on, as for the morph
+            lookalike = _object_texture(np.random.default_rng([spec.seed, 3]), int(tex_wh[0]), int(tex_wh[1]),
+                                        target_palette, field_idx=target_field)
+        pillar = None
+        if self.plan.pillar_xw is not None:
+            pillar = _pillar_layer(np.random.default_rng([spec.seed, 4]), width, height, self.plan.pillar_xw)
+        return _Assets(background, target, target_end, distractors, occluder, noise, columns, lookalike, pillar)
 
     def _target_texture(self, index: int) -> np.ndarray:
         """The target's texture in frame ``index``: the first-frame one, morphed by ``plan.morph``."""
@@ -558,6 +734,9 @@ class SyntheticFrameLoader:
         for track, (texture, alpha) in zip(plan.distractors, assets.distractors):
             _blend(frame, None, texture, alpha, track.center_xy[index], track.size_wh[index],
                    float(track.angle[index]))
+        if plan.lookalike is not None:
+            _blend(frame, None, *assets.lookalike, plan.lookalike.center_xy[index], plan.lookalike.size_wh[index],
+                   float(plan.lookalike.angle[index]))
         if plan.ghost is not None and plan.ghost_opacity[index] > 0.0:
             texture, alpha = assets.target  # exactly the first-frame target
             _blend(frame, None, texture, alpha * np.float32(plan.ghost_opacity[index]), plan.ghost.center_xy[index],
@@ -571,6 +750,10 @@ class SyntheticFrameLoader:
             cover = np.zeros_like(visible)
             _blend(frame, cover, *assets.occluder, bar[:2], bar[2:], 0.0)
             visible *= 1.0 - cover
+        if assets.pillar is not None:
+            layer, pillar_alpha = assets.pillar
+            frame += (layer - frame) * pillar_alpha[..., None]
+            visible *= 1.0 - pillar_alpha
         light = plan.gain[index] * (1.0 + plan.ramp[index] * assets.columns)
         frame *= light[None, :, None]
         frame += assets.noise[index % len(assets.noise)]
@@ -585,7 +768,7 @@ def synthetic_sequence(spec: SyntheticSpec) -> Sequence:
     plan = plan_sequence(spec)
     return Sequence(name=spec.name, frames=[f"synthetic/{spec.name}/{i + 1:04d}" for i in range(spec.num_frames)],
                     dataset="synthetic", ground_truth_rect=plan.ground_truth_xywh, object_class="synthetic",
-                    target_visible=np.ones(spec.num_frames, dtype=bool), attributes=spec.attributes,
+                    target_visible=~plan.hidden, attributes=spec.attributes,
                     frame_loader=SyntheticFrameLoader(plan))
 
 
