@@ -269,15 +269,28 @@ def make_paper(sources: list[Any], dataset: Any, folder: Path, options: PaperOpt
     save_styles(folder / STYLES_FILE, styles)
     files.append((folder / STYLES_FILE, "the trackers' styles (colour, line style), reused by the next run"))
     index = folder / INDEX_FILE
-    atomic_write_text(index, _index_text(files, notes, styles, label, n))
+    atomic_write_text(index, _index_text(files, notes, styles, label, n, options.layout))
     files.append((index, "this index"))
     return PaperOutput(folder, files, notes)
 
 
-def _index_text(files: list[tuple[Path, str]], notes: list[str], styles: dict[str, Any], label: str, n: int) -> str:
+#: Where each layout's figures go in a paper (index.md).
+_PLACEMENT = {
+    "page": "the text width: in a two-column paper `\\begin{figure*}`, in a one-column paper `\\begin{figure}`",
+    "column": "one column: `\\begin{figure}` in a two-column paper (Fig. 3 with more than two panels is "
+              "taller than a column: use `--layout page` and `figure*` for it)",
+}
+
+
+def _index_text(files: list[tuple[Path, str]], notes: list[str], styles: dict[str, Any], label: str, n: int,
+                layout: str = "page") -> str:
+    env = "figure*" if layout == "page" else "figure"
     lines = [f"# Paper figures and table: {label}({n} sequences)", "",
              "Written by `python -m evaluation.paper`. TikZ files need `\\usepackage{pgfplots}` and "
              "`\\pgfplotsset{compat=newest}`; `table1.tex` needs `\\usepackage{booktabs}`.", "",
+             f"Layout `{layout}`: figures sized for {_PLACEMENT.get(layout, layout)}; e.g. "
+             f"`\\begin{{{env}}}\\centering\\input{{fig2.tex}}\\caption{{...}}\\end{{{env}}}`. "
+             "`table1.tex` fits one column (`\\begin{table}`).", "",
              "| file | what |", "|:---|:---|"]
     by_stem: dict[str, tuple[list[str], str]] = {}
     for path, what in files:
