@@ -14,10 +14,10 @@ Running a tracker in one of got10k's experiments::
 got10k's conventions (read from its code): ``Tracker.track`` opens every frame with PIL and converts it to
 RGB, calls ``init(image, box)`` on frame 0 with the dataset's first annotation row and ``update(image)`` on
 the others, which must return ``[x, y, w, h]``; boxes are the annotation files' numbers as they are, so
-their pixel convention is the dataset's: 1-based for the MATLAB-era benchmarks (OTB, TColor128, UAV123,
-DTB70, NfS, LaSOT), as our OTB loader reads them (it subtracts 1 from x and y). :class:`Got10kTracker`
-converts between that and the 0-based boxes of our trackers (``one_based=True``, the default; pass
-``one_based=False`` for a dataset annotated 0-based). Results are written in the same convention:
+their pixel convention is the dataset's (:data:`ONE_BASED`): 1-based for OTB, TColor128, UAV123 and
+DTB70, 0-based for GOT-10k, NfS and VOT, as our loaders in :mod:`evaluation.datasets` read them. :class:`Got10kTracker` converts between that and the 0-based boxes of our trackers
+(``one_based=True``, the default, for OTB; ``one_based=ONE_BASED["GOT-10k"]`` and so on for the others).
+Results are written in the dataset's convention too:
 ``ExperimentOTB`` writes ``<result_dir>/OTB<version>/<tracker name>/<seq>.txt`` (comma-separated,
 ``%.3f``) and ``.../times/<seq>_time.txt``; ``ExperimentGOT10k`` writes ``<seq>/<seq>_001.txt`` (runs
 ``_002``, ``_003`` for trackers that are not deterministic) and ``<seq>/<seq>_time.txt``.
@@ -54,7 +54,7 @@ from evaluation.running import torch_thread_count
 from evaluation.settings import Settings
 from evaluation.tracker import Tracker
 
-__all__ = ["Got10kTracker", "DownloadRefused", "got10k_offline", "got10k_results", "is_deterministic"]
+__all__ = ["Got10kTracker", "DownloadRefused", "ONE_BASED", "got10k_offline", "got10k_results", "is_deterministic"]
 
 #: Whether a tracker gives the same boxes on every run (got10k then runs it once instead of 3 or 15
 #: times). ``"*"`` stands for every parameter name. SiamOT: no random draws (CPU results are
@@ -67,6 +67,15 @@ DETERMINISTIC: dict[tuple[str, str], bool] = {
     ("opencv", "vit"): True,
     ("opencv", "kcf"): True,
     ("opencv", "csrt"): True,
+}
+
+#: Whether got10k's experiment on a benchmark passes 1-based boxes (its annotation files' convention, as
+#: our loaders in :mod:`evaluation.datasets` read them), keyed by the first part of the experiment's result
+#: folder (``OTB2013``, ``UAV123``, ``NfS`` of ``NfS/30``, ``VOT2018``: ``VOT``).
+ONE_BASED: dict[str, bool] = {
+    "OTB2013": True, "OTB2015": True, "OTBtb50": True, "OTBtb100": True, "TColor128": True, "UAV123": True,
+    "UAV20L": True, "DTB70": True,
+    "GOT-10k": False, "NfS": False, "VOT": False,
 }
 
 _ONE_BASED_SHIFT = np.array([1.0, 1.0, 0.0, 0.0])
@@ -90,7 +99,8 @@ class Got10kTracker(_Got10kBase):
             :class:`evaluation.registry.RegistryError` listing the known ones).
         name: got10k's tracker name, which names its results folder (default: our display name,
             ``<tracker>_<parameter>`` with ``@<variant>`` when there are overrides).
-        one_based: the dataset's boxes are 1-based (see the module doc); ``False`` passes them as they are.
+        one_based: the dataset's boxes are 1-based (OTB's; see :data:`ONE_BASED`); ``False`` passes them as
+            they are.
         torch_threads: torch threads while tracking (1, as our runners, so the boxes are our runner's);
             ``None`` leaves torch's setting.
         settings: paths in force (default: the settings file).
@@ -216,7 +226,8 @@ def got10k_results(path: str | Path, name: str | None = None, one_based: bool = 
             are averaged).
         name: tracker name (default: the folder's name).
         one_based: the boxes are in the dataset's 1-based convention (got10k keeps the annotation's);
-            they are shifted by -1 to our 0-based sequences. ``False`` for a 0-based dataset.
+            they are shifted by -1 to our 0-based sequences. ``False`` for a 0-based dataset (see
+            :data:`ONE_BASED`).
         display_name: name in tables and legends.
 
     Raises:

@@ -18,7 +18,9 @@ writes, in WORKSPACE (created when missing):
   ``baseline`` with the average-accuracy analysis (no supervised experiment: see :func:`offline_stack`).
   With ``--stack NAME``
   (one of the toolkit's: ``otb50``, ``otb100``, ``vot2013``, ``vot2018/shortterm``, ...) and no
-  ``--sequences``, ``vot evaluate`` downloads that stack's dataset into ``WORKSPACE/sequences``.
+  ``--sequences``, ``vot evaluate`` downloads that stack's dataset into ``WORKSPACE/sequences``. A stack
+  with supervised experiments gets a note naming them: vot-toolkit 0.9.0 cannot run those over TraX, so
+  evaluate the others with ``vot evaluate ID --experiments NAME[,NAME]``.
 
     python -m evaluation.interop.vot test WORKSPACE [ID ...] [--sequence DIR]
 
@@ -440,6 +442,26 @@ def export_results(workspace: Path, identifier: str, experiment: str = "baseline
     return out
 
 
+def supervised_experiments(stack: str, workspace: Path) -> list[str]:
+    """Names of the supervised experiments of ``stack`` (a stack file, or a name of the toolkit's stacks
+    found in the installed ``vot`` package without importing it); ``[]`` when it cannot be read."""
+    import importlib.util
+
+    candidates = [Path(stack), workspace / stack]
+    spec = importlib.util.find_spec("vot")
+    if spec is not None and spec.origin:
+        candidates.append(Path(spec.origin).parent / "stack" / f"{stack}.yaml")
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        return []
+    try:
+        import yaml
+        experiments = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("experiments") or {}
+    except Exception:  # an unreadable stack is the toolkit's to report
+        return []
+    return [name for name, body in experiments.items() if isinstance(body, dict) and body.get("type") == "supervised"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.interop.vot", description=__doc__,
                                      formatter_class=PlainHelpFormatter)
@@ -454,8 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "repeat for several entries")
     init.add_argument("--stack", default=None, metavar="NAME",
                       help="experiment stack of the VOT toolkit (otb50, otb100, vot2013, vot2018/shortterm, ...) "
-                           "or a stack file; default with --sequences: a stack.yaml with the unsupervised and "
-                           "supervised experiments")
+                           "or a stack file; default with --sequences: a stack.yaml with the unsupervised "
+                           "(OPE) experiment")
     init.add_argument("--sequences", type=Path, default=None, metavar="DIR",
                       help="local sequences in VOT's layout (list.txt, <seq>/sequence, <seq>/color/, "
                            "<seq>/groundtruth.txt): the workspace reads them and never downloads")
@@ -497,7 +519,10 @@ def init(args: argparse.Namespace) -> list[Entry]:
         raise ValueError(f"--tracker names the same entry twice: {', '.join(identifiers)}")
     workspace = args.workspace.expanduser().absolute()
     sequences = args.sequences.expanduser().absolute() if args.sequences else None
-    write_files(plan_workspace(workspace, entries, args.stack, sequences, args.python))
+    stack = args.stack
+    if stack is not None and Path(stack).expanduser().is_file():  # a stack file named from here
+        stack = str(Path(stack).expanduser().resolve())
+    write_files(plan_workspace(workspace, entries, stack, sequences, args.python))
     return entries
 
 
@@ -532,6 +557,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  vot test {entry.identifier}")
     if args.stack or args.sequences:
         print(f"  vot evaluate {names}\n  vot analysis {names}\n  vot report {names}")
+    supervised = supervised_experiments(args.stack, workspace) if args.stack else []
+    if supervised:
+        print(f"note: stack '{args.stack}' has supervised experiments ({', '.join(supervised)}), which "
+              f"vot-toolkit 0.9.0 cannot run over TraX; evaluate the others with "
+              f"vot evaluate ID --experiments NAME[,NAME]", file=sys.stderr)
     if vot_program() is None:
         print(f"note: the VOT toolkit is not installed here: {VOT_INSTALL}", file=sys.stderr)
     return 0
