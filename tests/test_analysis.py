@@ -324,3 +324,37 @@ def test_tikz_legend_entries_are_latex_escaped(two_trackers, tmp_path: Path) -> 
     paths = save_plot(figure, tmp_path / "success")
     assert [p.suffix for p in paths] == [".png", ".pdf", ".tex"]
     assert "\\addlegendentry{KCF\\_Gauss 50\\% [" in paths[-1].read_text()
+
+
+class _FakeStates:
+    """Per-frame confidences and IoUs of one tracker: Peak and PSR, IoU rising with confidence."""
+
+    def __init__(self, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        self.values = rng.uniform(0.0, 1.0, 200)
+        self.ious = np.clip(self.values + rng.normal(0.0, 0.1, 200), 0.0, 1.0)
+
+    def confidence_keys(self) -> list[str]:
+        return ["peak", "psr"]
+
+    def pooled(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.values * (1.0 if key == "peak" else 20.0), self.ious
+
+
+def test_confidence_plot_draws_each_tracker_in_its_report_style() -> None:
+    from evaluation.analysis.confidence_plot import draw_confidence_plot
+    from evaluation.analysis.styles import TrackerStyle
+
+    styles = {"SiamOT": TrackerStyle("#e377c2"), "SiamFC": TrackerStyle("#e377c2", "--"),
+              "MIL": TrackerStyle("#1f77b4")}
+    states = {name: _FakeStates(i) for i, name in enumerate(styles)}
+    figure = draw_confidence_plot(list(styles), states, "t", styles=styles)
+    assert len(figure.axes) == 2
+    for axes in figure.axes:
+        drawn = {line.get_label().split(" [")[0]: (line.get_color(), line.get_linestyle())
+                 for line in axes.get_lines() if not line.get_label().startswith("_")}
+        assert drawn == {name: (style.color, style.linestyle) for name, style in styles.items()}
+        low, high = axes.get_ylim()
+        assert low < 0.0 and high > 1.0  # an IoU of 0 or 1 is not drawn under a spine
+    with pytest.raises(ValueError, match="no style for MIL"):
+        draw_confidence_plot(list(styles), states, "t", styles={n: styles[n] for n in ("SiamOT", "SiamFC")})
