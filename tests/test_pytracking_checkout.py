@@ -2,12 +2,14 @@
 
 The checkout is copied to a temporary folder; the test writes its ``local.py``, runs
 ``python -m pytracking_siamot.integrate``, then pytracking's ``run_tracker.py`` serially
-(``--threads 0``) and in a spawn pool (``--threads 1``), and ``run_experiment.py`` with the
-experiment module ``integrate`` wrote (``--threads 2``), on two short OTB2013 targets. The
-results are scored with pytracking's own analysis code and with SiamOT's
-(``evaluation.analysis``), which must agree; ``--remove`` must leave the copy byte for byte
-as it was. Every subprocess runs in its own session under a timeout and is killed with its
-pool workers when it runs over, so a hang fails the test instead of blocking CI.
+(``--threads 0``, one target) while ``run_experiment.py`` runs the experiment module
+``integrate`` wrote in a spawn pool (``--threads 2``) on two short OTB2013 targets; the pool's
+boxes must equal the serial run's. The results are scored with pytracking's own analysis code
+and with SiamOT's (``evaluation.analysis``), which must agree; ``--remove`` must leave the copy
+byte for byte as it was. Every subprocess runs in its own session under a timeout and is killed
+with its pool workers when it runs over, so a hang fails the test instead of blocking CI. The
+serial run and the pool run side by side (two result folders, named to each through the
+environment in ``local.py``), which shortens the test on two cores.
 
 Skips where ``../shared/pytracking`` or ``../shared/otb2013`` is absent, or where pytracking's
 own imports (``jpeg4py``, ``visdom``, ``tikzplotlib``; installed by ``install.sh``) are missing.
@@ -35,12 +37,16 @@ PARAMS = ("mobilenet_v2", "mobilenet_v2_baseline")  # the pair of the experiment
 # Seconds per pytracking command: ~10-30 s on two idle cores; generous for loaded machines.
 TIMEOUT_S = float(os.environ.get("SIAMOT_PYTRACKING_TEST_TIMEOUT", "300"))
 
-LOCAL_PY = '''from pytracking.evaluation.environment import EnvSettings
+# The results folder comes from the environment, so that two runs at once can write to two folders.
+RESULTS_ENV = "SIAMOT_TEST_PYTRACKING_RESULTS"
+LOCAL_PY = '''import os
+
+from pytracking.evaluation.environment import EnvSettings
 
 
 def local_env_settings():
     settings = EnvSettings()
-    settings.results_path = {results!r}
+    settings.results_path = os.environ[{results_env!r}]
     settings.result_plot_path = {plots!r}
     settings.otb2013_path = {otb!r}
     settings.otb2013_anno_path = {anno!r}
@@ -79,10 +85,21 @@ def snapshot(root: Path) -> dict[str, tuple[str, int]]:
             for p in sorted(root.rglob("*"))}
 
 
+def start_bounded(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
+    """Start ``args`` in a new session (its output is collected by :func:`finish_bounded`)."""
+    return subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
 def run_bounded(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     """Run ``args`` in a new session; its whole process group is killed after ``TIMEOUT_S``. Returns the output."""
-    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    return finish_bounded(start_bounded(args, cwd, env))
+
+
+def finish_bounded(proc: subprocess.Popen) -> str:
+    """Wait for ``proc`` (started by :func:`start_bounded`); its whole process group is killed after
+    ``TIMEOUT_S``. Returns the output; fails the test on a timeout or a non-zero exit."""
+    args = proc.args
     try:
         out, _ = proc.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -123,12 +140,9 @@ def test_siamot_runs_through_pytracking_runners_and_analysis(checkout: dict[str,
     before = snapshot(root)
     local = package / "evaluation" / "local.py"
 
-    def write_local(results: Path) -> None:
-        local.write_text(LOCAL_PY.format(results=str(results), plots=str(tmp / "plots"), otb=str(checkout["otb"]),
-                                         anno=str(checkout["anno"])))
-
-    results, results_pool = tmp / "results", tmp / "results_pool"
-    write_local(results)
+    local.write_text(LOCAL_PY.format(results_env=RESULTS_ENV, plots=str(tmp / "plots"), otb=str(checkout["otb"]),
+                                     anno=str(checkout["anno"])))
+    results, results_serial = tmp / "results", tmp / "results_serial"
     assert integrate.main([str(root)]) == 0
     out = capsys.readouterr().out
     assert "patch            pytracking/evaluation/datasets.py" in out
@@ -138,29 +152,27 @@ def test_siamot_runs_through_pytracking_runners_and_analysis(checkout: dict[str,
 
     # The checkout first on the path, SiamOT after it (as its editable install is), no bytecode.
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), str(compat.install_root())]),
-               PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
-    run_tracker = [sys.executable, "run_tracker.py", "siamot", PARAMS[1], "--dataset_name", "otb2013",
-                   "--sequence", TARGETS[0]]
-    serial = run_bounded([*run_tracker, "--threads", "0"], package, env)
+               PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", **{RESULTS_ENV: str(results)})
+    serial_run = start_bounded([sys.executable, "run_tracker.py", "siamot", PARAMS[1], "--dataset_name", "otb2013",
+                                "--sequence", TARGETS[0], "--threads", "0"], package,
+                               {**env, RESULTS_ENV: str(results_serial)})
+    try:
+        experiment = run_bounded([sys.executable, "run_experiment.py", compat.TRACKER_NAME, f"otb2013_{PARAMS[0]}",
+                                  "--threads", "2"], package, env)
+    finally:
+        serial = finish_bounded(serial_run)
     assert f"Sequence: {TARGETS[0]}" in serial and "FPS: " in serial
     assert "OTB2013: 49 of 51 targets have no frames" in serial  # one line for the absent ones
-    write_local(results_pool)
-    pooled = run_bounded([*run_tracker, "--threads", "1"], package, env)
-    assert f"Sequence: {TARGETS[0]}" in pooled and "Error" not in pooled, pooled[-3000:]
-    serial_boxes = (results / "siamot" / PARAMS[1] / f"{TARGETS[0]}.txt").read_text()
-    # One torch thread in both (SiamOTParams.torch_threads): the pool's boxes equal the serial run's.
-    assert (results_pool / "siamot" / PARAMS[1] / f"{TARGETS[0]}.txt").read_text() == serial_boxes
-    # pytracking follows the files' 1-based coordinates: its first row is the annotation's first row.
-    first_gt = (checkout["anno"] / "deer.txt").read_text().splitlines()[0].replace(",", "\t")
-    assert serial_boxes.splitlines()[0] == first_gt
-
-    write_local(results)
-    experiment = run_bounded([sys.executable, "run_experiment.py", compat.TRACKER_NAME, f"otb2013_{PARAMS[0]}",
-                              "--threads", "2"], package, env)
-    assert "Done" in experiment
+    assert "Done" in experiment and "Error" not in experiment, experiment[-3000:]
     for param in PARAMS:
         for target in TARGETS:
             assert (results / "siamot" / param / f"{target}.txt").is_file(), (param, target, experiment[-3000:])
+    serial_boxes = (results_serial / "siamot" / PARAMS[1] / f"{TARGETS[0]}.txt").read_text()
+    # One torch thread in both (SiamOTParams.torch_threads): the pool's boxes equal the serial run's.
+    assert (results / "siamot" / PARAMS[1] / f"{TARGETS[0]}.txt").read_text() == serial_boxes
+    # pytracking follows the files' 1-based coordinates: its first row is the annotation's first row.
+    first_gt = (checkout["anno"] / "deer.txt").read_text().splitlines()[0].replace(",", "\t")
+    assert serial_boxes.splitlines()[0] == first_gt
 
     scored = run_bounded([sys.executable, "-c", PYTRACKING_SCORES, *PARAMS], package, env)
     line = next(line for line in scored.splitlines() if line.startswith("SCORES "))
