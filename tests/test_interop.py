@@ -80,6 +80,33 @@ def test_got10k_offline_refuses_downloads_and_restores(got10k_module, tmp_path: 
     assert not any(tmp_path.joinpath("vot").iterdir())
 
 
+def test_got10k_reads_the_real_otb2013_copy_as_our_loader_does(got10k_module, otb2013_dir: Path, tmp_path: Path) -> None:
+    """On the partial real OTB2013 copy, got10k (offline) finds the targets we find, with the same frames and,
+    after its 1-based shift, the same ground truth (two targets in Jogging, Football1 cut to 74 frames)."""
+    import warnings
+
+    from got10k.experiments import ExperimentOTB
+
+    from evaluation.datasets import get_dataset
+    from evaluation.peer_results import name_key
+    from evaluation.settings import Settings
+
+    with got10k_module.got10k_offline():
+        experiment = ExperimentOTB(str(otb2013_dir), version=2013, result_dir=str(tmp_path / "r"),
+                                   report_dir=str(tmp_path / "p"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # our loader says once that the copy is partial
+        settings = Settings(otb2013_path=str(otb2013_dir),
+                            otb2013_anno_path=str(otb2013_dir / "annotations" / "cvpr13_anno"))
+        ours = {name_key(s.name): s for s in get_dataset("otb2013", settings=settings)}
+    assert {"Jogging.1", "Jogging.2", "Football1"} <= set(experiment.dataset.seq_names)
+    for index, name in enumerate(experiment.dataset.seq_names):
+        img_files, anno = experiment.dataset[index]
+        sequence = ours[name_key(name)]
+        assert [Path(f).resolve() for f in img_files] == [Path(f).resolve() for f in sequence.frames], name
+        np.testing.assert_array_equal(anno - got10k_module.ONE_BASED_SHIFT, sequence.ground_truth_rect, err_msg=name)
+
+
 @pytest.fixture(scope="module")
 def got10k_otb_run(got10k_module, tmp_path_factory: pytest.TempPathFactory):
     """ExperimentOTB (OTB2013, a local root with 2 of its 50 sequences, no download) run with SiamOT and
@@ -409,3 +436,17 @@ def test_vot_trajectory_reader_text_and_binary(tmp_path: Path) -> None:
     (tmp_path / "m_001.txt").write_text("m1,2,3\n")
     with pytest.raises(ValueError, match="mask"):
         read_trajectory(tmp_path / "m_001.txt")
+
+
+def test_got10k_agree_command_prints_the_agreement(got10k_module, got10k_otb_run, capsys) -> None:
+    root, results, _ = got10k_otb_run
+    report = results.parent.parent / "reports" / "OTB2013" / "SiamOT" / "performance.json"
+    assert got10k_module.main(["agree", str(results), str(report), "--dataset", f"folder:{root}"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6 and lines[0].split() == ["tracker", "measure", "got10k", "ours", "difference"]
+    assert {tuple(line.split()[:2]) for line in lines[1:5]} == {
+        ("SiamOT", "success"), ("SiamOT", "precision"), ("MIL", "success"), ("MIL", "precision")}
+    assert lines[5].startswith("largest difference") and "(tolerance 1e-06)" in lines[5]
+    # A dataset that is not there: one error line.
+    assert got10k_module.main(["agree", str(results), str(report), "--dataset", "folder:/nonexistent"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")

@@ -78,7 +78,8 @@ ONE_BASED: dict[str, bool] = {
     "GOT-10k": False, "NfS": False, "VOT": False,
 }
 
-_ONE_BASED_SHIFT = np.array([1.0, 1.0, 0.0, 0.0])
+#: Added to a 0-based ``[x, y, w, h]`` box to make it 1-based.
+ONE_BASED_SHIFT = np.array([1.0, 1.0, 0.0, 0.0])
 
 
 def is_deterministic(tracker_name: str, parameter_name: str) -> bool:
@@ -141,7 +142,7 @@ class Got10kTracker(_Got10kBase):
         if bbox_xywh.shape != (4,):
             raise ValueError(f"got10k box must be [x, y, w, h], got {box!r}")
         if self.one_based:
-            bbox_xywh = bbox_xywh - _ONE_BASED_SHIFT
+            bbox_xywh = bbox_xywh - ONE_BASED_SHIFT
         self._tracker = self.config.create()
         with torch_thread_count(self.torch_threads):
             self.last_output = dict(self._tracker.initialize(self._rgb(image),
@@ -154,7 +155,7 @@ class Got10kTracker(_Got10kBase):
         with torch_thread_count(self.torch_threads):
             self.last_output = dict(self._tracker.track(self._rgb(image)))
         bbox_xywh = np.asarray(self.last_output["target_bbox"], dtype=np.float64).reshape(4)
-        return bbox_xywh + _ONE_BASED_SHIFT if self.one_based else bbox_xywh
+        return bbox_xywh + ONE_BASED_SHIFT if self.one_based else bbox_xywh
 
 
 class DownloadRefused(RuntimeError):
@@ -235,3 +236,81 @@ def got10k_results(path: str | Path, name: str | None = None, one_based: bool = 
     """
     path = Path(path).expanduser()
     return PublishedResults(name or path.name, path, layout="auto", display_name=display_name, one_based=one_based)
+
+
+def agreement(results_dir: str | Path, performance: dict[str, Any], dataset: Any,
+              one_based: bool = True) -> list[tuple[str, str, float, float]]:
+    """got10k's report against our analysis on the same result files.
+
+    Args:
+        results_dir: got10k's ``<result_dir>/<experiment folder>`` (holding one folder per tracker).
+        performance: got10k's ``performance.json`` (``ExperimentOTB.report``'s return value), trackers by name.
+        dataset: our sequences of that benchmark (:func:`evaluation.datasets.get_dataset`); only those in the
+            report are compared.
+        one_based: the result boxes are 1-based (see :data:`ONE_BASED`).
+
+    Returns:
+        ``(tracker, measure, got10k's value, ours)`` rows: ``success`` (got10k's success score, our AUC) and
+        ``precision`` (at 20 px) over the report's sequences, per tracker.
+    """
+    from evaluation.analysis.evaluate import evaluate
+    from evaluation.data import SequenceList
+    from evaluation.peer_results import name_key
+
+    rows = []
+    for name, report in performance.items():
+        wanted = {name_key(seq) for seq in report["seq_wise"]}
+        sequences = SequenceList(s for s in dataset if name_key(s.name) in wanted)
+        if len(sequences) != len(wanted):
+            found = {name_key(s.name) for s in sequences}
+            raise ValueError(f"{name}: the dataset lacks the report's sequences {sorted(wanted - found)}")
+        evaluation, _ = evaluate([got10k_results(Path(results_dir) / name, name, one_based)], sequences)
+        scores = evaluation.scores()[name]
+        rows.append((name, "success", float(report["overall"]["success_score"]), scores.auc))
+        rows.append((name, "precision", float(report["overall"]["precision_score"]), scores.precision))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m evaluation.interop.got10k agree``: print got10k's report beside our analysis."""
+    import argparse
+    import json
+
+    from evaluation.cli_help import PlainHelpFormatter
+
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluation.interop.got10k", formatter_class=PlainHelpFormatter,
+        description="Compare a got10k OTB-style report (performance.json) with our analysis of the same result "
+                    "files: success score vs AUC and precision at 20 px, per tracker. Exit status 1 when a "
+                    "difference exceeds --tolerance.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    agree = commands.add_parser("agree", formatter_class=PlainHelpFormatter,
+                                help="print got10k's success/precision beside ours",
+                                description="Print got10k's success/precision beside our analysis of its files.")
+    agree.add_argument("results", type=Path, help="got10k's results folder of the experiment, e.g. results/OTB2013")
+    agree.add_argument("report", type=Path, help="its performance.json, e.g. reports/OTB2013/NAME/performance.json")
+    agree.add_argument("--dataset", required=True, metavar="NAME",
+                       help="our dataset of those sequences: otb2013, otb, uav123, dtb70, tc128, folder:<path>, ...")
+    agree.add_argument("--zero-based", action="store_true",
+                       help="the benchmark's boxes are 0-based (GOT-10k, NfS, VOT); default 1-based (OTB)")
+    agree.add_argument("--tolerance", type=float, default=1e-6, help="largest difference accepted (default 1e-6)")
+    args = parser.parse_args(argv)
+    try:
+        from evaluation.datasets import get_dataset
+
+        performance = json.loads(args.report.read_text(encoding="utf-8"))
+        rows = agreement(args.results, performance, get_dataset(args.dataset), one_based=not args.zero_based)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    worst = 0.0
+    print(f"{'tracker':24s} {'measure':10s} {'got10k':>10s} {'ours':>10s} {'difference':>12s}")
+    for name, measure, theirs, ours in rows:
+        worst = max(worst, abs(theirs - ours))
+        print(f"{name:24s} {measure:10s} {theirs:10.6f} {ours:10.6f} {ours - theirs:12.2e}")
+    print(f"largest difference {worst:.2e} (tolerance {args.tolerance:g})")
+    return 0 if worst <= args.tolerance else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
