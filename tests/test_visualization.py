@@ -331,6 +331,8 @@ def test_timeline_history_and_files(tmp_path):
     paths = save_timeline(history, tmp_path / "tl", title="x", jcpp_threshold=0.7)
     assert [p.name for p in paths] == ["tl.png", "tl.pdf"]
     assert all(p.stat().st_size > 1000 for p in paths)
+    pdf = paths[1].read_bytes()
+    assert b"/Type3" not in pdf and b"/FontFile2" in pdf  # TrueType fonts, as publishers' checks want
 
 
 # --------------------------------------------------------------------------- sinks

@@ -216,11 +216,13 @@ def render_timeline_rgb(history: TimelineHistory, size_wh: tuple[int, int],
 
 def save_timeline(history: TimelineHistory, path_stem: Path, title: str | None = None,
                   jcpp_threshold: float | None = None) -> list[Path]:
-    """Write the time-line as ``<path_stem>.png`` and ``<path_stem>.pdf``; returns the paths."""
+    """Write the time-line as ``<path_stem>.png`` and ``<path_stem>.pdf`` (TrueType fonts); returns the paths."""
+    from evaluation.analysis.plots import save_figure
+
     path_stem = Path(path_stem)
     path_stem.parent.mkdir(parents=True, exist_ok=True)
     fig = timeline_figure(history, figsize=(8.0, 2.8), dpi=150, title=title, jcpp_threshold=jcpp_threshold)
     paths = [path_stem.with_name(path_stem.name + ".png"), path_stem.with_name(path_stem.name + ".pdf")]
     for path in paths:
-        fig.savefig(path)
+        save_figure(fig, path)
     return paths
