@@ -1,5 +1,6 @@
 """Synthetic showcase sequences: a morphing target and a ghost of its first-frame appearance; a
-small target with a look-alike in the next lane (Decoy); a target walking behind a pillar (Pillar).
+small target with a look-alike in the next lane that crosses under it (Decoy) or, wearing its kit,
+in front of it (Screen); a target walking behind a pillar (Pillar).
 
 Also pins the eight original synthetic sequences (their ground truth and frames must not change
 when sequences are added): fingerprints computed with the code before the showcase existed.
@@ -215,6 +216,8 @@ def test_lookalike_and_pillar_fields_are_checked():
         SyntheticSpec("Bad", seed=3, pillar_width=-1.0)
     with pytest.raises(ValueError, match="choose one"):
         SyntheticSpec("Bad", seed=3, lookalike=True, pillar_width=20.0)
+    with pytest.raises(ValueError, match="need lookalike=True"):
+        SyntheticSpec("Bad", seed=3, lookalike_in_front=True)
 
 
 def test_new_sequences_are_in_the_dataset_with_their_attributes():
@@ -222,6 +225,7 @@ def test_new_sequences_are_in_the_dataset_with_their_attributes():
     names = get_dataset("synthetic").names()
     for spec in LOOKALIKE:
         assert spec.name in names and {"BC", "LR"} <= set(spec.attributes) and "FM" not in spec.attributes
+        assert ("OCC" in spec.attributes) == spec.lookalike_in_front
     for spec in PILLAR:
         assert spec.name in names and "OCC" in spec.attributes
     assert names[:len(ORIGINAL) + len(SHOWCASE)] == [spec.name for spec in ORIGINAL + SHOWCASE]
@@ -274,7 +278,7 @@ def test_lookalike_joins_runs_beside_crosses_and_leaves(spec):
 
 
 @pytest.mark.parametrize("spec", LOOKALIKE, ids=lambda s: s.name)
-def test_lookalike_is_drawn_under_the_target_and_has_its_colours_not_its_markings(spec):
+def test_lookalike_has_the_target_colours_and_crosses_under_or_over_it(spec):
     seq = synthetic_sequence(spec)
     plan = seq.frame_loader.plan
     distance = np.linalg.norm(plan.lookalike.center_xy - plan.target.center_xy, axis=1)
@@ -282,8 +286,12 @@ def test_lookalike_is_drawn_under_the_target_and_has_its_colours_not_its_marking
     image, visible = seq.frame_loader.render(crossing)
     x, y, w, h = seq.ground_truth_rect[crossing]
     ys, xs = np.nonzero(visible > 0.5)
-    assert abs(xs.min() - x) <= 1 and abs(xs.max() - (x + w - 1)) <= 1  # the whole target shows
-    assert abs(ys.min() - y) <= 1 and abs(ys.max() - (y + h - 1)) <= 1
+    if spec.lookalike_in_front:  # most of the target is hidden, not all of it
+        assert 0 < xs.size < 0.5 * w * h and plan.occluded[crossing] and not plan.hidden[crossing]
+    else:  # the whole target shows
+        assert abs(xs.min() - x) <= 1 and abs(xs.max() - (x + w - 1)) <= 1
+        assert abs(ys.min() - y) <= 1 and abs(ys.max() - (y + h - 1)) <= 1
+        assert not plan.occluded.any()
     loader = seq.frame_loader
     loader.render(0)
     target_texture, target_alpha = loader._assets.target
@@ -294,7 +302,11 @@ def test_lookalike_is_drawn_under_the_target_and_has_its_colours_not_its_marking
     assert np.minimum(*hues).sum() > 0.75, "the target's colours in about its proportions"
     for texture, alpha in loader._assets.distractors:  # closer in colour than the other objects
         assert np.minimum(hues[0], _hue_histogram(texture * (alpha > 0.99)[..., None])).sum() < np.minimum(*hues).sum()
-    assert _ncc(target_texture * inside, lookalike_texture * inside) < 0.85, "other stripes and spots"
+    same = np.all(target_texture == lookalike_texture, axis=-1)[inside[..., 0]].mean()
+    if spec.lookalike_kit:  # field and stripes shared: they differ only where either has a spot
+        assert 0.5 < same < 1.0
+    else:
+        assert same < 0.05 and _ncc(target_texture * inside, lookalike_texture * inside) < 0.85
 
 
 @pytest.mark.parametrize("spec", PILLAR, ids=lambda s: s.name)

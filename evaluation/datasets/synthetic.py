@@ -31,7 +31,7 @@ keeps the target. OTB has no attribute for a change of the target's own colours 
 flags are the nearest ones (IV for the colour change, DEF for the pattern change, BC for the
 ghost).
 
-Two more show failure modes known from real footage (runners and players among look-alikes, a
+Three more show failure modes known from real footage (runners and players among look-alikes, a
 person passing behind a post), made without regard to any one tracker:
 
 * ``Decoy`` (BC, LR; 110 frames): a small target (20x16 px, 320 px^2, under OTB's 400 px^2 of LR)
@@ -43,6 +43,11 @@ person passing behind a post), made without regard to any one tracker:
   apart at frame 54) to the other lane by frame 60, runs beside it again to frame 82 and then
   pulls away. It is drawn under the target, so the target is never hidden; what separates the
   two is their markings and their motion.
+* ``Screen`` (OCC, BC, LR; 110 frames): the same race with a look-alike in the target's kit (its
+  colour field and stripes; only the four spots differ, as players of one team differ by their
+  numbers) that runs *in front of* it: where their boxes overlap it covers part of the target,
+  and crossing (closest at frame 55, centres 4 px apart) it hides about 70 % of it for two
+  frames.
 * ``Pillar`` (OCC; 130 frames): an upright target (18x40 px) walks across the frame at
   3.5 +-15 % px/frame, turns at the border and walks back, behind a static lamp-post-like
   pillar 32 px wide that spans the frame's height. Each pass takes 15 frames from first to last
@@ -100,6 +105,9 @@ class SyntheticSpec:
             spots) shares its track: the target runs laps of an oval and catches up with the
             look-alike in the next lane, which runs beside it, crosses under it to the other lane
             and pulls away.
+        lookalike_kit: the look-alike also has the target's stripes; only its spots differ (as
+            players of one team differ by their numbers).
+        lookalike_in_front: the look-alike is drawn over the target: crossing, it hides most of it.
         pillar_width: with a value > 0, a static full-height pillar this wide stands in front of
             everything, and the target walks left and right across the frame behind it.
         attributes: the OTB attributes this sequence exhibits.
@@ -125,6 +133,8 @@ class SyntheticSpec:
     morph_span: tuple[float, float] = (0.1, 0.5)
     ghost_pass: float | None = None
     lookalike: bool = False
+    lookalike_kit: bool = False
+    lookalike_in_front: bool = False
     pillar_width: float = 0.0
     attributes: tuple[str, ...] = ()
 
@@ -136,6 +146,8 @@ class SyntheticSpec:
             raise ValueError(f"{self.name}: ghost_pass must lie in (0, 1), got {self.ghost_pass}")
         if self.pillar_width < 0.0:
             raise ValueError(f"{self.name}: pillar_width must be >= 0, got {self.pillar_width}")
+        if (self.lookalike_kit or self.lookalike_in_front) and not self.lookalike:
+            raise ValueError(f"{self.name}: lookalike_kit and lookalike_in_front need lookalike=True")
         if self.lookalike and self.pillar_width:
             raise ValueError(f"{self.name}: lookalike (an oval track) and pillar_width (a walk across the "
                              "frame) need different target paths; choose one")
@@ -171,6 +183,8 @@ SYNTHETIC_SPECS: tuple[SyntheticSpec, ...] = (
     # target hidden behind a thin pillar.
     SyntheticSpec("Decoy", seed=2212, num_frames=110, target_wh=(20.0, 16.0), speed=7.0, lookalike=True,
                   attributes=("BC", "LR")),
+    SyntheticSpec("Screen", seed=2414, num_frames=110, target_wh=(20.0, 16.0), speed=7.0, lookalike=True,
+                  lookalike_kit=True, lookalike_in_front=True, attributes=("OCC", "BC", "LR")),
     SyntheticSpec("Pillar", seed=2313, num_frames=130, target_wh=(18.0, 40.0), speed=3.5, pillar_width=32.0,
                   attributes=("OCC",)),
 )
@@ -235,7 +249,7 @@ class SyntheticPlan:
         lookalike: the look-alike's poses, or None.
         pillar_xw: ``[centre x, width]`` of the static full-height pillar, or None.
         occluded: (N,) bool, a foreground object over or next to the target: the bar is in the
-            frame, or the pillar overlaps the target's box.
+            frame, or the pillar or a look-alike in front overlaps the target's box.
         hidden: (N,) bool, the target is wholly behind the pillar (its box lies within the pillar).
     """
 
@@ -495,6 +509,9 @@ def plan_sequence(spec: SyntheticSpec) -> SyntheticPlan:
     blur_xy[np.linalg.norm(velocity, axis=1) < 12.0] = 0.0  # MB only in the fast frames
     gt = np.concatenate([target.center_xy - half + 0.5, 2.0 * half], axis=1)
     occluded = np.isfinite(occluder).all(axis=1)
+    if lookalike is not None and spec.lookalike_in_front:
+        lookalike_gt = np.concatenate([lookalike.center_xy - half + 0.5, 2.0 * half], axis=1)  # same size
+        occluded |= np.all(np.abs(lookalike_gt[:, :2] - gt[:, :2]) < gt[:, 2:], axis=1)  # the boxes overlap
     hidden = np.zeros(spec.num_frames, dtype=bool)
     pillar_xw = None
     if spec.pillar_width:
@@ -517,11 +534,13 @@ def _palette(rng: np.random.Generator, hue: float | None = None) -> np.ndarray:
 
 
 def _object_texture(rng: np.random.Generator, width: int, height: int, palette: np.ndarray,
-                    field_idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    field_idx: np.ndarray | None = None,
+                    spots_rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A textured rounded rectangle filling a (height, width) canvas: RGB float32 and alpha float32.
 
     Its colour field is a 3x3 grid of palette indices (``field_idx``, drawn from ``rng`` when None)
-    smoothly resized; stripes, spots and the dark rim are drawn over it.
+    smoothly resized; stripes, four spots (drawn from ``spots_rng``, default ``rng``) and the dark
+    rim are drawn over it.
     """
     if field_idx is None:
         field_idx = rng.integers(0, 3, (3, 3))
@@ -531,11 +550,12 @@ def _object_texture(rng: np.random.Generator, width: int, height: int, palette: 
     period = max(width, height) / rng.uniform(2.5, 4.0)
     stripes = np.sin(2 * np.pi * (xs * np.cos(direction) + ys * np.sin(direction)) / period)
     texture = field + 40.0 * stripes[..., None]
+    spots_rng = rng if spots_rng is None else spots_rng
     for _ in range(4):
-        cx, cy = rng.uniform(0.15, 0.85) * width, rng.uniform(0.15, 0.85) * height
-        radius = rng.uniform(0.08, 0.16) * min(width, height)
+        cx, cy = spots_rng.uniform(0.15, 0.85) * width, spots_rng.uniform(0.15, 0.85) * height
+        radius = spots_rng.uniform(0.08, 0.16) * min(width, height)
         spot = ((xs - cx) ** 2 + (ys - cy) ** 2) <= radius ** 2
-        texture[spot] = palette[rng.integers(0, 3)] * rng.uniform(0.3, 1.0)
+        texture[spot] = palette[spots_rng.integers(0, 3)] * spots_rng.uniform(0.3, 1.0)
     # Signed distance to the rounded-rectangle border (negative inside), in canvas pixels.
     half_w, half_h = width / 2.0, height / 2.0
     radius = _CORNER * min(half_w, half_h)
@@ -679,8 +699,7 @@ class SyntheticFrameLoader:
         rng = np.random.default_rng([spec.seed, 1])  # a stream separate from the motion plan's
         target_palette = _palette(rng)
         tex_wh = self.plan.target.canvas_wh.astype(int)
-        # The colour field the target's texture is about to draw, for a look-alike to share.
-        target_field = copy.deepcopy(rng).integers(0, 3, (3, 3))
+        before_target = copy.deepcopy(rng)  # the draws of the target's texture, for a look-alike to share
         target = _object_texture(rng, int(tex_wh[0]), int(tex_wh[1]), target_palette)
         distractors = []
         for track in self.plan.distractors:
@@ -703,8 +722,13 @@ class SyntheticFrameLoader:
                                          target_palette)[0]
         lookalike = None
         if self.plan.lookalike is not None:  # own streams from here on, as for the morph
-            lookalike = _object_texture(np.random.default_rng([spec.seed, 3]), int(tex_wh[0]), int(tex_wh[1]),
-                                        target_palette, field_idx=target_field)
+            own = np.random.default_rng([spec.seed, 3])
+            if spec.lookalike_kit:  # the target's field and stripes, its own spots
+                lookalike = _object_texture(before_target, int(tex_wh[0]), int(tex_wh[1]), target_palette,
+                                            spots_rng=own)
+            else:  # the target's colour field, its own stripes and spots
+                lookalike = _object_texture(own, int(tex_wh[0]), int(tex_wh[1]), target_palette,
+                                            field_idx=before_target.integers(0, 3, (3, 3)))
         pillar = None
         if self.plan.pillar_xw is not None:
             pillar = _pillar_layer(np.random.default_rng([spec.seed, 4]), width, height, self.plan.pillar_xw)
@@ -734,9 +758,10 @@ class SyntheticFrameLoader:
         for track, (texture, alpha) in zip(plan.distractors, assets.distractors):
             _blend(frame, None, texture, alpha, track.center_xy[index], track.size_wh[index],
                    float(track.angle[index]))
-        if plan.lookalike is not None:
-            _blend(frame, None, *assets.lookalike, plan.lookalike.center_xy[index], plan.lookalike.size_wh[index],
-                   float(plan.lookalike.angle[index]))
+        lookalike_pose = None if plan.lookalike is None else (
+            plan.lookalike.center_xy[index], plan.lookalike.size_wh[index], float(plan.lookalike.angle[index]))
+        if lookalike_pose is not None and not plan.spec.lookalike_in_front:
+            _blend(frame, None, *assets.lookalike, *lookalike_pose)
         if plan.ghost is not None and plan.ghost_opacity[index] > 0.0:
             texture, alpha = assets.target  # exactly the first-frame target
             _blend(frame, None, texture, alpha * np.float32(plan.ghost_opacity[index]), plan.ghost.center_xy[index],
@@ -745,6 +770,10 @@ class SyntheticFrameLoader:
         target = plan.target
         _blend(frame, visible, self._target_texture(index), assets.target[1], target.center_xy[index],
                target.size_wh[index], float(target.angle[index]), plan.blur_xy[index])
+        if lookalike_pose is not None and plan.spec.lookalike_in_front:
+            cover = np.zeros_like(visible)
+            _blend(frame, cover, *assets.lookalike, *lookalike_pose)
+            visible *= 1.0 - cover
         bar = plan.occluder[index]
         if np.all(np.isfinite(bar)):
             cover = np.zeros_like(visible)
