@@ -11,14 +11,18 @@ complete:
 - ``<seq>.txt``: ``x y w h`` per frame, tab-delimited floats with 2 decimals, 0-based; frame 0 is
   the initial box;
 - ``<seq>_run.json``: the *run record*, what produced the results (tracker and parameter names,
-  the parameters' values, the initial box, the frame count, and the toolkit's code version,
-  :func:`code_version`; :func:`run_record`), last: a crash before it leaves the previous record,
-  which no longer matches.
+  the parameters' values, the initial box, the frame count, a fingerprint of the frames'
+  content (:func:`frames_fingerprint`), and the toolkit's code version, :func:`code_version`;
+  :func:`run_record`) and the SHA-256 of ``<seq>.txt`` as written (``results_sha256``), last: a
+  crash before it leaves the previous record, which no longer matches.
 
-Completeness (:func:`stale_reason`): results count as complete only when ``<seq>.txt`` has one row
-per frame and the run record equals the current one. Results written before run records existed
-(no ``<seq>_run.json``) are kept when their row count matches and their first row is the current
-initial box (to the 2 written decimals); their parameters cannot be checked. The code version is
+Completeness (:func:`stale_reason`): results count as complete only when ``<seq>.txt`` and
+``<seq>_time.txt`` have one row per frame, the run record equals the current one and ``<seq>.txt``
+still has the content it was written with (boxes edited by hand are recomputed). A record written
+before a field existed (:data:`LATER_KEYS`, ``results_sha256``) is not compared on that field. Results
+written before run records existed (no ``<seq>_run.json``) are kept when their row count matches and
+their first row is the current initial box (to the 2 written decimals); their parameters cannot be
+checked. The code version is
 recorded for provenance but not compared (every commit would invalidate every result): results reused
 from other code are reported by the runner (``evaluation.running.run_dataset``), and ``--overwrite``
 re-measures them.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import hashlib
 import io
 import json
 import subprocess
@@ -115,12 +120,72 @@ def write_results(results_dir: Path, sequence: Sequence, boxes_xywh: np.ndarray,
     if state_text is not None:
         atomic_write_text(state_file(results_dir, sequence), state_text)
     write_values_txt(time_file(results_dir, sequence), times_s)
-    write_boxes_txt(result_file(results_dir, sequence), boxes_xywh)
+    boxes_path = result_file(results_dir, sequence)
+    write_boxes_txt(boxes_path, boxes_xywh)
+    record = {**record, RESULTS_HASH_KEY: file_sha256(boxes_path)}
     atomic_write_text(run_record_file(results_dir, sequence), json.dumps(record, indent=1) + "\n")
 
 
 #: Run-record fields kept for provenance only: :func:`stale_reason` does not compare them.
 INFORMATIONAL_KEYS: tuple[str, ...] = ("code",)
+
+#: Run-record fields added after run records existed: compared only when the record has them, so
+#: older records stay valid (as results without any record do).
+LATER_KEYS: tuple[str, ...] = ("frames_fingerprint",)
+
+#: The run-record field holding the SHA-256 of ``<seq>.txt`` as written (not an input: checked
+#: against the file, not against the current record).
+RESULTS_HASH_KEY = "results_sha256"
+
+
+def file_sha256(path: Path) -> str:
+    """``sha256:<hex>`` of the bytes of ``path``."""
+    return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def frames_fingerprint(sequence: Sequence) -> str | None:
+    """A short hash of what the frames of ``sequence`` are, cheap enough for every resume check.
+
+    Frame files: their count, every file's size, and the bytes of the first and the last frame, so
+    frames replaced by others (even as many) change it while a copy of the dataset elsewhere (other
+    paths, other modification times) does not. A video (a ``frame_loader`` with a ``path``): the file's
+    size and its first and last MiB. ``None`` for generated frames (a ``frame_loader`` without a
+    file). A frame that cannot be read counts as ``missing`` (tracking then fails naming it).
+    """
+    digest = hashlib.sha256()
+    loader = sequence.frame_loader
+    if loader is not None:
+        video = getattr(loader, "path", None)
+        if video is None:
+            return None
+        digest.update(b"video")
+        _hash_file(digest, Path(video), whole=False)
+    else:
+        digest.update(f"{len(sequence.frames)} frames".encode())
+        for frame in sequence.frames:
+            try:
+                digest.update(f";{Path(frame).stat().st_size}".encode())
+            except OSError:
+                digest.update(b";missing")
+        for frame in sequence.frames[:1] + sequence.frames[-1:]:
+            _hash_file(digest, Path(frame), whole=True)
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def _hash_file(digest: Any, path: Path, whole: bool, part: int = 1 << 20) -> None:
+    """Add ``path``'s bytes (``whole``) or its size and first and last ``part`` bytes to ``digest``."""
+    try:
+        with path.open("rb") as handle:
+            if whole:
+                digest.update(handle.read())
+                return
+            size = handle.seek(0, 2)
+            handle.seek(0)
+            digest.update(f"{size};".encode() + handle.read(part))
+            handle.seek(max(0, size - part))
+            digest.update(handle.read())
+    except OSError:
+        digest.update(b"missing")
 
 
 @functools.lru_cache(maxsize=1)
@@ -145,7 +210,7 @@ def run_record(tracker_name: str, parameter_name: str, parameters: Any, sequence
     """What the results of ``sequence`` depend on (JSON values); ``parameters`` is a :func:`parameters_record`."""
     return {"tracker": tracker_name, "parameter_name": parameter_name, "parameters": parameters,
             "init_bbox_xywh": [float(v) for v in sequence.ground_truth_rect[0]],
-            "frames": len(sequence), "code": code_version()}
+            "frames": len(sequence), "frames_fingerprint": frames_fingerprint(sequence), "code": code_version()}
 
 
 def recorded_code(results_dir: Path, sequence: Sequence | str) -> str | None:
@@ -178,19 +243,36 @@ def parameters_record(params: Any) -> Any:
 
 def read_state(path: Path) -> dict[str, np.ndarray] | None:
     """The columns of a state CSV as float arrays (empty cells NaN, booleans 0/1); ``None`` without the
-    file, ``{}`` for a file without rows."""
+    file, ``{}`` for a file without rows.
+
+    Raises:
+        ValueError: a cell that is not a number or a row with another number of cells than the header
+            (names the file, the 1-based line and the column), or a file that is not UTF-8 text.
+    """
     if not path.is_file():
         return None
-    rows = list(csv.DictReader(io.StringIO(read_text_file(path), newline="")))
-    if not rows:
+    rows = [row for row in csv.reader(io.StringIO(read_text_file(path), newline="")) if row]
+    if len(rows) < 2:
         return {}
-    return {key: np.array([float(r[key]) if r[key] != "" else np.nan for r in rows]) for key in rows[0]}
+    header = rows[0]
+    columns: dict[str, list[float]] = {key: [] for key in header}
+    for line_no, cells in enumerate(rows[1:], start=2):
+        if len(cells) != len(header):
+            raise ValueError(f"{path}:{line_no}: {len(cells)} cells for the {len(header)} columns "
+                             f"{','.join(header)}")
+        for key, cell in zip(header, cells):
+            try:
+                columns[key].append(float(cell) if cell != "" else np.nan)
+            except ValueError:
+                raise ValueError(f"{path}:{line_no}: column '{key}': {cell!r} is not a number") from None
+    return {key: np.array(values) for key, values in columns.items()}
 
 
 def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any]) -> str | None:
     """``None`` when complete results made from the inputs of run record ``current`` exist in
-    ``results_dir``, else why they must be (re)computed: missing, wrong row count, or a run record that
-    differs (the first differing field is named). See the module doc for results without a run record."""
+    ``results_dir``, else why they must be (re)computed: missing, a box or time file with another row
+    count than frames, a run record that differs (the first differing field is named), or boxes changed
+    after they were written. See the module doc for results without a run record."""
     path = result_file(results_dir, sequence)
     if not path.is_file():
         return "no results"
@@ -201,6 +283,16 @@ def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any])
     if len(rows) != len(sequence):
         return f"{len(rows)} rows for {len(sequence)} frames"
     record_path = run_record_file(results_dir, sequence)
+    times_path = time_file(results_dir, sequence)
+    if times_path.is_file():
+        try:
+            n_times = len(read_boxes_txt(times_path, columns=1))
+        except ValueError as exc:
+            return f"unreadable time file ({exc})"
+        if n_times != len(sequence):
+            return f"{times_path.name} has {n_times} rows for {len(sequence)} frames"
+    elif record_path.is_file():
+        return f"no time file {times_path.name}"
     if not record_path.is_file():  # written before run records existed
         if len(rows) and np.allclose(rows[0], current["init_bbox_xywh"], rtol=0, atol=0.0051):
             return None
@@ -213,7 +305,7 @@ def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any])
     if not isinstance(recorded, dict):
         return f"unreadable run record {record_path.name}"
     for key, value in _json_normalised(current).items():
-        if key in INFORMATIONAL_KEYS:
+        if key in INFORMATIONAL_KEYS or (key in LATER_KEYS and key not in recorded):
             continue
         old = recorded.get(key)
         if old == value:
@@ -222,6 +314,9 @@ def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any])
             sub = next(k for k in sorted(set(old) | set(value)) if old.get(k) != value.get(k))
             key, old, value = f"{key}.{sub}", old.get(sub), value.get(sub)
         return f"{key} changed (recorded {_short(old)}, now {_short(value)})"
+    written = recorded.get(RESULTS_HASH_KEY)
+    if written is not None and written != file_sha256(path):
+        return f"{path.name} was changed after it was written (its content hash differs from the run record's)"
     return None
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from typing import Any
 
@@ -51,7 +52,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
                         help="send the (sequence, tracker) pairs to a Dask distributed scheduler, e.g. "
                              "tcp://host:8786 (needs pip install 'dask[distributed]'); the workers must "
-                             "reach the frames and the results folder")
+                             "reach the frames and the results folder; the pairs not done fail when the "
+                             "scheduler has had no worker for 60 s")
     parser.add_argument("--frame-timeout", type=float, default=None, metavar="S",
                         help="watchdog: fail a (sequence, tracker) pair, killing its worker process, when no "
                              "frame finishes for S seconds (building the tracker counts with the first frame); "
@@ -71,8 +73,9 @@ def check_run_arguments(parser: argparse.ArgumentParser, args: argparse.Namespac
         parser.error("--threads must be >= 1")
     if args.torch_threads < 1:
         parser.error("--torch-threads must be >= 1")
-    if args.frame_timeout is not None and args.frame_timeout < 0:
-        parser.error("--frame-timeout must be >= 0 (0 turns the watchdog off)")
+    if args.frame_timeout is not None and not (math.isfinite(args.frame_timeout) and args.frame_timeout >= 0):
+        parser.error(f"--frame-timeout must be a finite number of seconds >= 0 (0 turns the watchdog off), "
+                     f"got {args.frame_timeout:g}")
     if args.scheduler and args.threads > 1:
         parser.error("--threads and --scheduler exclude each other (Dask workers set their own parallelism)")
 
@@ -133,7 +136,12 @@ def parse_init_box(text: str) -> list[float]:
         values = [float(p) for p in parts]
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"--init-box must be x,y,w,h numbers, got {text!r}") from exc
-    if len(values) != 4 or values[2] <= 0 or values[3] <= 0:
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"--init-box must be 4 numbers x,y,w,h, got {len(values)}: {text!r}")
+    for name, part, value in zip("xywh", parts, values):
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"--init-box {text!r}: {name} is {part!r}, not a finite number")
+    if values[2] <= 0 or values[3] <= 0:
         raise argparse.ArgumentTypeError(f"--init-box must be x,y,w,h with w, h > 0, got {text!r}")
     return values
 
@@ -151,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("parameter_name", metavar="param",
                         help="parameter name, e.g. mobilenet_v2, mobilenet_v2_baseline (siamot) or "
                              "mil, nano, vit (opencv)")
-    parser.add_argument("--dataset", "--dataset_name", nargs="+", default=["synthetic"], metavar="NAME",
+    parser.add_argument("--dataset", "--dataset_name", nargs="+", default=None, metavar="NAME",
                         dest="dataset",
                         help="dataset name(s), concatenated: synthetic, otb2013, otb, or folder:PATH for your own "
                              "sequences in OTB layout (default: synthetic, built in, no download; "
@@ -187,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     check_run_arguments(parser, args)
     if (args.video is None) != (args.init_box is None):
         parser.error("--video and --init-box go together")
+    if args.video is not None and (args.dataset is not None or args.sequence is not None):
+        parser.error("--video tracks the video file alone: drop --dataset/--sequence, or drop --video and --init-box")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return run_cli(lambda: _run(args), interrupted=INTERRUPTED)
 
@@ -200,7 +210,7 @@ def _run(args: argparse.Namespace) -> int:
         dataset = SequenceList([video_sequence(args.video, args.init_box)])
     else:
         from evaluation.datasets import get_dataset
-        dataset = select_sequences(get_dataset(*args.dataset), args.sequence)
+        dataset = select_sequences(get_dataset(*(args.dataset or ["synthetic"])), args.sequence)
     return execute([tracker], dataset, args)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -142,9 +143,18 @@ class Tracker(SourceBase):
         return tracker_pairing(self.name, self.parameter_name, self.variant, self.overrides)
 
     def times_for(self, sequence: Sequence) -> np.ndarray | None:
-        """(N,) seconds per frame, or ``None`` when no time file was written."""
+        """(N,) seconds per frame, or ``None`` when no time file was written, or when its row count is not
+        the sequence's frame count (a truncated or foreign file: a warning names it; an FPS from part of
+        the frames would be wrong, and the runner recomputes such results on resume)."""
         path = self.time_file(sequence)
-        return read_values_txt(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        times = read_values_txt(path)
+        if len(times) != len(sequence):
+            warnings.warn(f"{self.display_name}: {path}: {len(times)} time rows for {len(sequence)} frames: no FPS "
+                          f"from it (run the pair again to re-measure)", stacklevel=2)
+            return None
+        return times
 
     def state_for(self, sequence: Sequence) -> dict[str, np.ndarray] | None:
         """The per-frame online state (``frame``, ``peak``, ``psr``, ...) as float arrays, or ``None``

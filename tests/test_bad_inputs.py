@@ -174,7 +174,7 @@ def test_scheduler_addresses_that_are_not_dask_fail_fast(kept: Tracker) -> None:
     refusing.bind(("127.0.0.1", 0))
     port = refusing.getsockname()[1]
     with pytest.raises(ConnectionError, match=rf"127.0.0.1:{port}: cannot connect .*is the scheduler running"):
-        check_scheduler_address(f"tcp://127.0.0.1:{port}")
+        check_scheduler_address(f"tcp://127.0.0.1:{port}", timeout_s=1.0)
     silent, silent_port = _serve(None)
     with pytest.raises(ConnectionError, match="no Dask scheduler answer within 1 s"):
         check_scheduler_address(f"127.0.0.1:{silent_port}", timeout_s=1.0)
@@ -408,3 +408,122 @@ def test_scheduler_addresses_dask_cannot_use_are_one_line(kept: Tracker) -> None
         check_scheduler_address("tcp://127.0.0.1:70000")
     with pytest.raises(ConnectionError, match=r"^--scheduler tls://127.0.0.1:1: Dask could not connect \(TypeError: "):
         run_dataset([kept], [make_sequence("tls", n_frames=3)], scheduler="tls://127.0.0.1:1", progress=False)
+
+
+# --------------------------------------------------------------------------- 9: runner and command-line gaps
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_frame_timeout_that_is_no_finite_number_is_refused(value: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        run_tracker_main(["fake", "centroid", "--frame-timeout", value])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "--frame-timeout must be a finite number of seconds >= 0" in err
+    assert err.strip().splitlines()[-1].endswith(f"got {float(value):g}")
+
+
+def test_run_dataset_refuses_a_watchdog_that_never_fires(kept: Tracker) -> None:
+    for value in (float("inf"), float("nan"), 0.0):
+        with pytest.raises(ValueError, match="frame_timeout_s must be a finite number > 0"):
+            run_dataset([kept], [make_sequence("kept", n_frames=4)], frame_timeout_s=value, progress=False)
+
+
+@pytest.mark.parametrize("extra", [["--dataset", "otb2013"], ["--sequence", "0"]])
+def test_video_with_a_dataset_or_sequence_is_refused(extra: list[str], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        run_tracker_main(["fake", "centroid", "--video", str(tmp_path / "clip.avi"), "--init-box", "1,2,3,4", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and "--video tracks the video file alone: drop --dataset/--sequence" in err[-1]
+
+
+@pytest.mark.parametrize("box, named", [("nan,0,10,10", "x is 'nan'"), ("0,0,inf,10", "w is 'inf'"),
+                                        ("0,0,10,-nan", "h is '-nan'")])
+def test_a_non_finite_initial_box_names_the_value(box: str, named: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        run_tracker_main(["fake", "centroid", "--video", "clip.avi", f"--init-box={box}"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and f"--init-box '{box}': {named}, not a finite number" in err
+    assert "array(" not in err and "w, h > 0" not in err
+
+
+def test_a_truncated_time_file_gives_no_fps_and_is_recomputed(kept: Tracker) -> None:
+    sequence = make_sequence("kept", n_frames=4)
+    time_file = kept.time_file(sequence)
+    time_file.write_text("0.010000\n0.010000\n0.010000\n")
+    with pytest.warns(UserWarning, match=rf"{time_file}: 3 time rows for 4 frames: no FPS"):
+        assert kept.times_for(sequence) is None
+    assert kept.stale_reason(sequence) == "kept_time.txt has 3 rows for 4 frames"
+    assert run_dataset([kept], [sequence], progress=False)[0].status == "done"
+    assert len(kept.times_for(sequence)) == 4 and kept.stale_reason(sequence) is None
+
+
+def test_a_non_numeric_state_cell_names_file_and_line(kept: Tracker) -> None:
+    sequence = make_sequence("kept", n_frames=4)
+    state = kept.state_file(sequence)
+    lines = state.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[2].split(",")
+    cells[header.index("peak")] = "high"
+    state.write_text("\n".join([*lines[:2], ",".join(cells), *lines[3:]]) + "\n")
+    with pytest.raises(ValueError, match=rf"^{state}:3: column 'peak': 'high' is not a number$"):
+        kept.state_for(sequence)
+    state.write_text("\n".join([*lines[:3], "3,1.0"]) + "\n")
+    with pytest.raises(ValueError, match=rf"^{state}:4: 2 cells for the {len(header)} columns frame,"):
+        kept.state_for(sequence)
+
+
+def test_the_no_worker_clock_expires_only_after_a_whole_wait_without_workers() -> None:
+    from evaluation.running.cluster import NoWorkerClock
+
+    clock = NoWorkerClock(5.0)
+    assert not clock.expired(1, 0.0)
+    assert not clock.expired(0, 100.0) and not clock.expired(0, 104.0)  # the wait starts at 100
+    assert not clock.expired(2, 104.5)  # a worker came back: the wait restarts
+    assert not clock.expired(0, 105.0) and not clock.expired(0, 109.9)
+    assert clock.expired(0, 110.0)
+
+
+def test_dask_without_a_worker_fails_the_pairs_instead_of_waiting_forever(kept: Tracker) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    before = snapshot(kept.results_dir)
+    dataset = SequenceList([make_sequence("a", n_frames=3), make_sequence("b", n_frames=3)])
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        results = run_dataset([kept], dataset, scheduler=cluster.scheduler_address, progress=False,
+                              no_worker_timeout_s=1.0)
+    assert [r.status for r in results] == ["failed", "failed"]
+    assert all(f"dask: no worker connected to the scheduler {cluster.scheduler_address} for 1 s, so this pair "
+               f"did not run" in r.error for r in results)
+    assert unchanged(kept, before)
+
+
+def test_replaced_frames_and_hand_edited_boxes_are_recomputed(kept: Tracker, tmp_path: Path) -> None:
+    import json
+
+    folder = _frames_folder(tmp_path, [(40, 30)] * 3)
+    [sequence] = folder_dataset(folder)
+    assert run_dataset([kept], [sequence], progress=False)[0].status == "done"
+    assert run_dataset([kept], [sequence], progress=False)[0].status == "skipped"
+    record = json.loads(kept.run_record_file(sequence).read_text())
+    assert record["frames_fingerprint"].startswith("sha256:")
+    assert record["results_sha256"].startswith("sha256:")
+
+    last = folder / "img" / "0003.png"
+    image = cv2.imread(str(last))
+    image[20:28, 30:38] = 255  # another picture under the same name, as many frames as before
+    cv2.imwrite(str(last), image)
+    assert kept.stale_reason(sequence).startswith("frames_fingerprint changed")
+    assert run_dataset([kept], [sequence], progress=False)[0].status == "done"
+
+    boxes = kept.result_file(sequence)
+    written = boxes.read_bytes()
+    rows = boxes.read_text().splitlines()
+    boxes.write_text("\n".join([*rows[:-1], "1.00\t1.00\t1.00\t1.00"]) + "\n")  # a box edited by hand
+    assert "seq.txt was changed after it was written" in kept.stale_reason(sequence)
+    assert run_dataset([kept], [sequence], progress=False)[0].status == "done"
+    assert boxes.read_bytes() == written
+
+    del record["frames_fingerprint"]  # a record written before fingerprints existed stays valid
+    record["results_sha256"] = json.loads(kept.run_record_file(sequence).read_text())["results_sha256"]
+    kept.run_record_file(sequence).write_text(json.dumps(record))
+    assert kept.stale_reason(sequence) is None

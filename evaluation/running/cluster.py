@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import time
 from typing import Any, Callable
 
 from evaluation.running.sequence import ObserverFactory, Task, TaskResult, run_task
@@ -102,22 +103,70 @@ def _result_or_failure(future: Any, task: Task) -> TaskResult:
                           error=f"worker error: {type(exc).__name__}: {exc}")
 
 
+#: How long a Dask run waits with no worker connected to the scheduler (the only worker was killed,
+#: or none was ever started) before it fails the pairs not done: the scheduler would wait forever.
+NO_WORKER_TIMEOUT_S = 60.0
+
+
+class NoWorkerClock:
+    """When a run has waited ``timeout_s`` seconds in a row with no worker: :meth:`expired` is told the
+    worker count at each look (any worker restarts the wait)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.since: float | None = None
+
+    def expired(self, n_workers: int, now: float) -> bool:
+        """Whether the scheduler has had no worker from the first look with none up to ``now``
+        (``now``: a monotonic clock, in seconds) for at least ``timeout_s``."""
+        if n_workers > 0:
+            self.since = None
+            return False
+        if self.since is None:
+            self.since = now
+        return now - self.since >= self.timeout_s
+
+
 def run_on_dask(tasks: list[Task], pending: list[int], scheduler: str | Any,
                 observer_factory: ObserverFactory | None, torch_threads: int | None,
-                done: Callable[[int, TaskResult], None]) -> None:
+                done: Callable[[int, TaskResult], None], no_worker_timeout_s: float = NO_WORKER_TIMEOUT_S) -> None:
     """Run the tasks at indices ``pending`` on the Dask scheduler ``scheduler`` (an address or a
-    cluster object), calling ``done(index, result)`` as each comes back."""
+    cluster object), calling ``done(index, result)`` as each comes back.
+
+    When the scheduler has no worker for ``no_worker_timeout_s`` seconds in a row, every pair not
+    done yet fails with one line saying so (results already written are kept; running the same
+    command again with workers resumes).
+    """
     try:
-        from dask.distributed import Client, as_completed as dask_as_completed
+        from dask.distributed import Client, wait
     except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
     try:
         client = Client(scheduler, timeout="10s")
     except (OSError, TypeError, ValueError) as exc:  # e.g. tls:// without Dask's TLS settings: a TypeError
         raise _could_not_connect(str(scheduler), exc) from exc
+    clock = NoWorkerClock(no_worker_timeout_s)
+    poll_s = min(1.0, no_worker_timeout_s / 4)
     try:
         futures = {client.submit(run_task, tasks[i], observer_factory, torch_threads, pure=False): i for i in pending}
-        for future in dask_as_completed(list(futures)):
-            done(futures[future], _result_or_failure(future, tasks[futures[future]]))
+        waiting = set(futures)
+        while waiting:
+            try:
+                finished, _ = wait(list(waiting), timeout=poll_s, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                finished = set()
+            for future in finished:
+                waiting.discard(future)
+                done(futures[future], _result_or_failure(future, tasks[futures[future]]))
+            if waiting and clock.expired(len(client.scheduler_info()["workers"]), time.monotonic()):
+                client.cancel(list(waiting))
+                for future in waiting:
+                    task = tasks[futures[future]]
+                    done(futures[future], TaskResult(
+                        task.tracker.display_name, task.sequence.name, "failed",
+                        error=f"dask: no worker connected to the scheduler {client.scheduler.address} for "
+                              f"{no_worker_timeout_s:g} s, so this pair did not run (start workers and run the "
+                              f"same command again to resume)"))
+                break
     finally:
         client.close()

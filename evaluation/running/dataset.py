@@ -6,6 +6,7 @@ processes (:class:`evaluation.running.pool.WorkerPool`) or on Dask
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from typing import Any, Iterable
 
@@ -13,7 +14,7 @@ from tqdm import tqdm
 
 from evaluation import results
 from evaluation.data import Sequence
-from evaluation.running.cluster import check_scheduler_address, run_on_dask
+from evaluation.running.cluster import NO_WORKER_TIMEOUT_S, check_scheduler_address, run_on_dask
 from evaluation.running.pool import WorkerPool
 from evaluation.running.preflight import preflight
 from evaluation.running.sequence import ObserverFactory, Task, TaskResult, run_task
@@ -31,7 +32,8 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
                 threads: int = 1, scheduler: str | Any | None = None,
                 observer_factory: ObserverFactory | None = None, overwrite: bool = False,
                 progress: bool = True, torch_threads: int | None = 1,
-                frame_timeout_s: float | None = None) -> list[TaskResult]:
+                frame_timeout_s: float | None = None,
+                no_worker_timeout_s: float = NO_WORKER_TIMEOUT_S) -> list[TaskResult]:
     """Run every live tracker on every sequence; results-only trackers are skipped.
 
     Args:
@@ -59,6 +61,9 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
             thread), so tasks and observer factories must pickle. ``None`` (the default here;
             the CLIs use :data:`DEFAULT_FRAME_TIMEOUT_S`): no watchdog, a serial run stays in this
             process. Not applied on Dask.
+        no_worker_timeout_s: on Dask, the pairs not done fail (one line each) when the scheduler
+            has had no worker for this many seconds in a row (its only worker was killed, none was
+            started); without it the run would wait forever.
 
     Returns:
         One :class:`TaskResult` per pair, in (sequence, tracker) order. Failures are logged
@@ -67,8 +72,8 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
     Raises:
         Setup errors found by :func:`preflight` before any tracking (nothing is written then).
     """
-    if frame_timeout_s is not None and not frame_timeout_s > 0:
-        raise ValueError(f"frame_timeout_s must be > 0 or None, got {frame_timeout_s!r}")
+    if frame_timeout_s is not None and not (math.isfinite(frame_timeout_s) and frame_timeout_s > 0):
+        raise ValueError(f"frame_timeout_s must be a finite number > 0, or None for no watchdog, got {frame_timeout_s!r}")
     trackers = list(trackers)
     tasks = make_tasks(trackers, dataset, debug, overwrite)
     outcomes: list[TaskResult | None] = [None] * len(tasks)
@@ -97,7 +102,7 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
 
     try:
         if scheduler is not None:
-            run_on_dask(tasks, pending, scheduler, observer_factory, torch_threads, done)
+            run_on_dask(tasks, pending, scheduler, observer_factory, torch_threads, done, no_worker_timeout_s)
         elif threads > 1 and len(pending) > 1:
             WorkerPool(tasks, min(threads, len(pending)), observer_factory, torch_threads, frame_timeout_s,
                        single_thread=True, progress=False).run(pending, done)
