@@ -199,6 +199,24 @@ class SiamOTParams:
             (each step has an RMS of the learning rate over the free elements, in RMS units of
             ``Zf``, and moves elements in proportion to their gradient).
         adapter_regularization: weight of the squared distance to the identity adapter.
+        adapter_negative_weight: weight of the hard negatives in each sample's loss (0 = none): the
+            other peaks of the sample's search map (look-alikes: local maxima farther than
+            ``adapter_negative_radius`` cells from the target whose height above the map's minimum
+            is at least ``adapter_negative_ratio`` of the target's) carry a label of 0, and the loss
+            adds ``-log(1 - p)`` with ``p`` the softmax mass on their cells (at most
+            ``adapter.MAX_NEGATIVES`` peaks, 3x3 cells each). The first frame's sample has them too.
+        adapter_fall_window, adapter_fall_margin: no learning while confidence falls (0 = off): a
+            confident frame whose JCPP is more than ``adapter_fall_margin`` below the highest JCPP of
+            the ``adapter_fall_window`` frames before it adds no sample and counts towards no
+            training event (an occlusion's onset lowers JCPP before it crosses ``T_c``).
+
+    Search after a loss of the target (the tracker; driven by the online method's confidence,
+    ``FrameUpdate.confident``; methods that report none never widen):
+        wide_search_after: after this many consecutive frames the method judged not confident, the
+            tracker searches a wider region (0 = never): one scale, a search crop of
+            ``wide_search_size`` pixels at the unit scale's resolution (a larger region, not a
+            smaller target), the cosine window of weight ``wide_search_window_influence`` over the
+            larger map, until a frame is confident again; then back to the normal search.
     """
 
     backbone: str = "mobilenet_v2"
@@ -251,6 +269,15 @@ class SiamOTParams:
     adapter_learning_rate: float = _ranged(0.2, 0.0)
     adapter_iterations: int = _ranged(5, 0)
     adapter_regularization: float = _ranged(0.1, 0.0)
+    adapter_negative_weight: float = _ranged(0.0, 0.0)
+    adapter_negative_ratio: float = _ranged(0.5, 0.0, 1.0)
+    adapter_negative_radius: float = _ranged(2.0, 0.0)
+    adapter_fall_window: int = _ranged(0, 0)
+    adapter_fall_margin: float = _ranged(0.1, 0.0)
+
+    wide_search_after: int = _ranged(0, 0)
+    wide_search_size: int = _ranged(447, 1)
+    wide_search_window_influence: float = _ranged(0.176, 0.0, 1.0)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> SiamOTParams:
         # Before the dataclass's __init__ sees them: a renamed or removed name gets a hint, not

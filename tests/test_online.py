@@ -453,3 +453,85 @@ def test_normalized_adapter_step_follows_the_gradient_with_rms_of_the_learning_r
     losses = trainer.train(temperature)
     assert len(losses) == 1 and math.isfinite(losses[0])
     assert torch.equal(trainer.exemplar_features(), before)
+
+
+# --- hard negatives and falling confidence (adapter options, off by default) -----------------
+
+
+def test_distractor_cells_mark_look_alike_peaks_away_from_the_target():
+    from pytracking_siamot.online.adapter import distractor_cells
+
+    m = torch.zeros(17, 17)
+    m[8, 8] = 10.0   # the target
+    m[8, 10] = 9.0   # a shoulder of it, within 2 cells: not a look-alike
+    m[3, 12] = 7.0   # a look-alike: 70 % of the target's height
+    m[14, 2] = 2.0   # a bump under half the target's height
+    mask = distractor_cells(m, (8.0, 8.0), radius=2.0, ratio=0.5)
+    expected = torch.zeros(17, 17)
+    expected[2:5, 11:14] = 1.0
+    assert torch.equal(mask, expected)
+    # A lower ratio takes the bump too; count keeps the highest peaks only.
+    assert int(distractor_cells(m, (8.0, 8.0), 2.0, 0.1).sum()) == 18
+    assert torch.equal(distractor_cells(m, (8.0, 8.0), 2.0, 0.1, count=1), expected)
+    # The target found off-centre (fractional cells): the peak at (8, 8) is then the look-alike.
+    off = distractor_cells(m, (3.2, 11.8), 2.0, 0.5)
+    assert off[8, 8] == 1.0 and off[3, 12] == 0.0
+    assert not distractor_cells(torch.ones(17, 17), (8.0, 8.0), 2.0, 0.5).any()  # a flat map has none
+
+
+def test_negatives_loss_is_the_cross_entropy_of_a_zero_label():
+    from pytracking_siamot.online.adapter import negatives_loss
+
+    scores = torch.tensor([[[0.0, math.log(3.0)]], [[0.0, math.log(3.0)]]])  # softmax 0.25 / 0.75
+    negatives = torch.tensor([[[0.0, 1.0]], [[0.0, 0.0]]])
+    torch.testing.assert_close(negatives_loss(negatives, scores, 1.0), torch.tensor([-math.log(0.25), 0.0]))
+
+
+def test_hard_negatives_lower_the_look_alikes_mass_and_leave_the_loss_without_them_unchanged():
+    from pytracking_siamot.online.adapter import AdapterSample, AdapterTrainer, distractor_cells, gaussian_label
+
+    net, zf, xfs = _tiny_features(3, [1, 1])
+    maps = [net.score(zf, xf)[0, 0] for xf in xfs]
+    size = maps[0].shape[-1]
+    centre = (size - 1) / 2.0
+    temperature = float(maps[0].std())
+    negatives = [distractor_cells(m, (centre, centre), 1.5, 0.0) for m in maps]
+    assert all(n.any() for n in negatives)
+
+    def trained(weight: float, with_negatives: bool = True) -> AdapterTrainer:
+        settings = SiamOTParams(adapter_iterations=10, adapter_learning_rate=0.05, adapter_negative_weight=weight)
+        trainer = AdapterTrainer(net.score, settings)
+        samples = [AdapterSample(xf, gaussian_label(size, (centre, centre), 0.5), n if with_negatives else None)
+                   for xf, n in zip(xfs, negatives)]
+        trainer.reset(zf, samples[0])
+        trainer.add(samples[1])
+        return trainer
+
+    # Without negatives in the samples (or at weight 0) the loss is the plain one.
+    plain = trained(0.0).loss(temperature).detach()
+    assert torch.equal(trained(1.0, with_negatives=False).loss(temperature).detach(), plain)
+    assert float(trained(1.0).loss(temperature).detach()) > float(plain)
+
+    def look_alike_mass(trainer: AdapterTrainer) -> float:
+        trainer.train(temperature)
+        scores = torch.stack([net.score(trainer.exemplar_features(), xf)[0, 0] for xf in xfs])
+        p = torch.softmax(scores.flatten(1) / temperature, dim=1)
+        return float((p * torch.stack(negatives).flatten(1)).sum())
+
+    assert look_alike_mass(trained(2.0)) < look_alike_mass(trained(0.0))
+
+
+def test_falling_confidence_is_judged_against_the_recent_frames():
+    from pytracking_siamot.online.adapter import AdapterMethod
+
+    net = _tiny_siamfc()
+    net.requires_grad_(False)
+    features = InferenceBackbone(net.backbone, len(list(net.backbone.features.children())), "fp32", "torch", "cpu")
+    network = SiameseNetwork(net, features, None)
+    method = AdapterMethod(network, SiamOTParams(adapter_fall_window=2, adapter_fall_margin=0.1))
+    # 0.75 is within 0.1 of 0.8; 0.6 is below max(0.8, 0.75) - 0.1; 0.6 below max(0.75, 0.6) - 0.1;
+    # 0.55 is within 0.1 of max(0.6, 0.6); NaN is never trusted and is left out of the window.
+    falls = [method._falling(v) for v in (0.8, 0.75, 0.6, 0.6, 0.55, math.nan, 0.5)]
+    assert falls == [False, False, True, True, False, True, False]
+    off = AdapterMethod(network, SiamOTParams())
+    assert not any(off._falling(v) for v in (0.9, 0.1, 0.0))

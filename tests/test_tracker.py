@@ -480,3 +480,107 @@ def test_small_torch_operations_run_single_threaded_and_restore_the_callers_thre
         assert inside["score"] and set(inside["score"]) == {expected}
     finally:
         torch.set_num_threads(before)
+
+
+# --- after a loss of the target: the wider search; no learning while confidence falls ----------
+
+
+def _scripted_confidence(tracker: SiamOT, jcpps: list[float]) -> None:
+    """Make the tracker's online method judge its frames with the given JCPPs, in order."""
+    import dataclasses as dc
+    confidence = tracker.method.confidence
+    assess, script = confidence.assess, iter(jcpps)
+    confidence.assess = lambda current_map: dc.replace(assess(current_map), jcpp=next(script))
+
+
+def test_wide_search_runs_after_unconfident_frames_until_one_is_confident():
+    frames, gt = changing(7, seed=1)
+    tracker = SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS, wide_search_after=2))
+    wide_sizes, normal = [], []
+    wide_locate, locate = tracker.wide_search.locate, tracker.search.locate
+    tracker.wide_search.locate = lambda r, size: (wide_sizes.append((r.shape[-1], size)), wide_locate(r, size))[1]
+    tracker.search.locate = lambda r, size: (normal.append(size), locate(r, size))[1]
+    tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+    _scripted_confidence(tracker, [0.0, 0.0, 0.0, 0.9, 0.9, 0.9])  # T_c = 0.1
+    sizes_wh = []
+    for frame in frames[1:]:
+        search_size = tracker._search_size
+        calls = len(wide_sizes)
+        tracker.track(frame)
+        if len(wide_sizes) > calls:
+            # one scale, a crop of wide_search_size pixels at the normal crop's resolution
+            assert wide_sizes[-1] == ((447 - 127) // 8 + 1, pytest.approx(search_size * 447 / 255))
+        sizes_wh.append(tracker._size_wh.copy())
+    # frames 1-2 unconfident -> frames 3 (still unconfident) and 4 (confident) search wide -> normal again
+    assert len(wide_sizes) == 2 and len(normal) == 4
+    np.testing.assert_array_equal(sizes_wh[2], sizes_wh[1])  # the wide search keeps the size
+    np.testing.assert_array_equal(sizes_wh[3], sizes_wh[1])
+
+
+def test_wide_search_never_runs_for_a_method_that_judges_no_frame(baseline):
+    frames, gt = changing(5, seed=1)
+    tracker = SiamOT(make_params(online=False, wide_search_after=1))
+    wide = []
+    tracker.wide_search.locate = lambda *args: wide.append(args)
+    boxes, _ = run(tracker, frames, gt[0])
+    reference, _ = run(baseline, frames, gt[0])
+    assert not wide
+    np.testing.assert_array_equal(boxes, reference)
+
+
+def _jump_frames(jump_px: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """Two 640x240 frames of a 40x40 coloured checkerboard on a grey, lightly noisy background; in the
+    second the target has jumped ``jump_px`` to the right."""
+    rng = np.random.default_rng(0)
+    tile = np.kron((np.indices((4, 4)).sum(axis=0) % 2)[..., None], np.ones((10, 10, 1)))
+    target = np.where(tile > 0, [220, 40, 40], [30, 60, 200]).astype(np.uint8)
+    frames, boxes = [], []
+    for cx in (140.0, 140.0 + jump_px):
+        image = np.clip(120 + rng.normal(0, 8, (240, 640, 3)), 0, 255).astype(np.uint8)
+        x, y = int(cx - 20), 100
+        image[y:y + 40, x:x + 40] = target
+        frames.append(image)
+        boxes.append([x, y, 40, 40])
+    return frames, np.array(boxes, dtype=np.float64)
+
+
+def test_wide_search_finds_a_target_beyond_the_normal_maps_reach():
+    tracker = SiamOT(make_params(online=True, wide_search_after=1))
+    frames, boxes = _jump_frames(90.0)
+    tracker.initialize(frames[0], {"init_bbox": list(boxes[0])})
+    # The normal map's peak can move the target at most (r - 1) / 2 cells of the crop's stride.
+    reach = (tracker.response_size - 1) / 2 * tracker.net.total_stride * tracker._search_size / 255
+    assert 90.0 > reach * tracker.search.factors[-1] + 10
+    tracker._unconfident_frames = 1  # as after a frame judged not confident
+    out = tracker.track(frames[1])
+    assert iou_xywh(np.array(out["target_bbox"]), boxes[1]) > 0.5
+
+
+def test_falling_confidence_adds_no_sample():
+    frames, gt = changing(5, seed=1)
+    added = {}
+    for window in (0, 1):
+        tracker = SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS, adapter_fall_window=window,
+                                     adapter_fall_margin=0.1))
+        tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
+        _scripted_confidence(tracker, [0.95, 0.8, 0.65, 0.5])  # confident (T_c = 0.1) but falling
+        add = tracker.method.trainer.add
+        added[window] = []
+        tracker.method.trainer.add = lambda sample, log=added[window]: (log.append(sample), add(sample))
+        for frame in frames[1:]:
+            tracker.track(frame)
+    assert len(added[0]) == 4 and len(added[1]) == 1  # with the window only the first (nothing before it)
+
+
+def test_hard_negatives_are_found_in_the_first_frame_and_the_samples():
+    frames, gt = changing(5, seed=1)
+    tracker = SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS, adapter_negative_weight=1.0,
+                                 adapter_negative_ratio=0.0))
+    run(tracker, frames, gt[0])
+    samples = tracker.method.trainer.samples
+    assert len(samples) == len(frames) and all(s.negatives is not None and s.negatives.any() for s in samples)
+    centre = tracker.response_size // 2
+    assert samples[0].negatives[centre, centre] == 0.0  # never on the first frame's target
+    plain = SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS))
+    run(plain, frames, gt[0])
+    assert all(s.negatives is None for s in plain.method.trainer.samples)

@@ -17,6 +17,8 @@ files); for a one-off comparison pass ``extra`` to :func:`variant_trackers`.
 """
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any, Mapping
 
 from evaluation.data import SequenceList
@@ -59,3 +61,50 @@ def mobilenet_v2() -> tuple[list[Any], SequenceList]:
 def efficientnet_lite0() -> tuple[list[Any], SequenceList]:
     """The variants of EfficientNet-Lite0 on the OTB2013 targets on disk."""
     return variant_trackers("efficientnet_lite0"), otb2013_on_disk()
+
+
+#: The robustness options of ``robustness_mobilenet_v2`` (tag -> overrides of the default): hard
+#: negatives in the adapter's samples, no learning while confidence falls, a wider search after a
+#: loss of the target; each alone (with a neighbouring setting) and together.
+ROBUSTNESS_VARIANTS: dict[str, dict[str, Any]] = {
+    "negatives1": {"adapter_negative_weight": 1.0},
+    "negatives0.5": {"adapter_negative_weight": 0.5},
+    "fall3": {"adapter_fall_window": 3},
+    "wide3": {"wide_search_after": 3},
+    "wide5": {"wide_search_after": 5},
+    "robust": {"adapter_negative_weight": 1.0, "adapter_fall_window": 3, "wide_search_after": 3},
+}
+
+
+def otb100_on_disk() -> SequenceList:
+    """The OTB-100 targets whose ground truth and frames are on disk under ``otb_path`` (none when it
+    is unset or absent; the dataset loader itself wants all 100)."""
+    from evaluation.datasets import available_sequences
+    from evaluation.datasets import otb
+    from evaluation.settings import load_settings
+
+    path = load_settings().otb_path
+    if not path:
+        return SequenceList()
+    root = Path(path).expanduser()
+    present = SequenceList()
+    for entry in otb.OTB100_ENTRIES:
+        if not (root / entry.folder / entry.gt_file).is_file():
+            continue
+        if not Path(entry.frame_paths(root)[0]).is_file():  # pytracking's list says png where copies hold jpg
+            entry = dataclasses.replace(entry, ext="jpg" if entry.ext == "png" else "png")
+        present.append(otb._build(entry, root, root / entry.folder / entry.gt_file, "otb",
+                                  otb.OTB100_ATTRIBUTES[entry.name.replace("_", "-")]))
+    return available_sequences(present)
+
+
+def development_targets() -> SequenceList:
+    """The OTB2013 targets on disk, then the OTB-100 ones (:func:`otb100_on_disk`)."""
+    return otb2013_on_disk() + otb100_on_disk()
+
+
+def robustness_mobilenet_v2() -> tuple[list[Any], SequenceList]:
+    """MobileNetV2's default and baseline and the :data:`ROBUSTNESS_VARIANTS` on the OTB2013 and
+    OTB-100 targets on disk (the paper variant is left out: it is not what these options change)."""
+    trackers = variant_trackers("mobilenet_v2", ROBUSTNESS_VARIANTS)
+    return [t for t in trackers if not t.display_name.endswith("@paper")], development_targets()

@@ -17,11 +17,13 @@ frames, plus ``reg * deviation`` pulling the adapter back towards the identity.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pytracking_siamot.online.confidence import ConfidenceState
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from pytracking_siamot.parameters import SiamOTParams
 
 _record = torch.profiler.record_function
+
+#: Most look-alike peaks a sample's negatives hold (the highest ones).
+MAX_NEGATIVES = 4
 
 
 def gaussian_label(size: int, center_rc: tuple[float, float], sigma: float) -> torch.Tensor:
@@ -79,6 +84,43 @@ def soft_kl(target: torch.Tensor, scores: torch.Tensor, temperature: float) -> t
     return terms.sum(dim=1)
 
 
+def distractor_cells(score_map: torch.Tensor, target_rc: tuple[float, float], radius: float, ratio: float,
+                     count: int = MAX_NEGATIVES) -> torch.Tensor:
+    """``(h, w)`` float 0/1 mask of the look-alikes in a raw ``(h, w)`` score map: the 3x3 cells around
+    each local maximum (3x3) farther than ``radius`` cells from ``target_rc`` (row, col; fractional)
+    whose height above the map's minimum is at least ``ratio`` times the target's (the highest map
+    value within ``radius`` cells of ``target_rc``, or of its nearest cell); the ``count`` highest.
+    All zeros when there is none (or the target is not above the map's minimum)."""
+    m = score_map.detach().reshape(score_map.shape[-2:]).float()
+    height, width = m.shape
+    rows = torch.arange(height, dtype=torch.float32, device=m.device)[:, None] - float(target_rc[0])
+    cols = torch.arange(width, dtype=torch.float32, device=m.device)[None, :] - float(target_rc[1])
+    near = (rows ** 2 + cols ** 2).sqrt() <= radius
+    if not bool(near.any()):
+        near = torch.zeros_like(near)
+        near[min(max(round(float(target_rc[0])), 0), height - 1), min(max(round(float(target_rc[1])), 0), width - 1)] = True
+    low = m.min()
+    target = m[near].max() - low
+    mask = torch.zeros_like(m)
+    if not bool(target > 0):
+        return mask
+    local_max = m == F.max_pool2d(m[None, None], 3, stride=1, padding=1)[0, 0]
+    candidates = local_max & ~near & (m - low >= ratio * target)
+    values = torch.where(candidates, m, torch.full_like(m, -math.inf)).flatten()
+    chosen = values.topk(min(count, int(candidates.sum()))).indices
+    mask.view(-1)[chosen] = 1.0
+    return (F.max_pool2d(mask[None, None], 3, stride=1, padding=1)[0, 0] > 0).float()
+
+
+def negatives_loss(negatives: torch.Tensor, scores: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Per sample ``-log(1 - p)``, ``p`` the mass of ``softmax(scores / temperature)`` on the cells of
+    ``negatives`` (the binary cross-entropy of a label 0 there): (M,) losses, 0 for an empty mask.
+
+    ``negatives``: (M, h, w) 0/1 masks; ``scores``: raw maps of the same shape; differentiable w.r.t. ``scores``.
+    """
+    p = torch.softmax(scores.flatten(1) / temperature, dim=1)
+    mass = (p * negatives.flatten(1)).sum(dim=1)
+    return -torch.log1p(-mass.clamp(max=1.0 - 1e-6))
 
 
 class ExemplarAdapter(nn.Module):
@@ -118,10 +160,12 @@ class ExemplarAdapter(nn.Module):
 @dataclass(frozen=True)
 class AdapterSample:
     """One memory sample: search features ``(1, C, H, W)`` of one crop and its target distribution
-    over the crop's score map, ``(h, w)`` summing to 1."""
+    over the crop's score map, ``(h, w)`` summing to 1; ``negatives``: an ``(h, w)`` 0/1 mask of
+    look-alike cells whose softmax mass the loss pushes down (``None``: none)."""
 
     features: torch.Tensor
     label: torch.Tensor
+    negatives: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.features.dim() != 4 or self.features.shape[0] != 1 or self.label.dim() != 2:
@@ -225,6 +269,10 @@ class AdapterTrainer:
                                  self.settings.adapter_memory_decay)
         weights = weights.to(device=scores.device, dtype=scores.dtype)  # memory_weights is on the CPU
         kl = soft_kl(labels, scores, temperature)
+        if any(s.negatives is not None for s in samples) and self.settings.adapter_negative_weight > 0:
+            negatives = torch.stack([s.negatives if s.negatives is not None else torch.zeros_like(s.label)
+                                     for s in samples]).to(scores.dtype)
+            kl = kl + self.settings.adapter_negative_weight * negatives_loss(negatives, scores, temperature)
         return (weights * kl).sum() + self.settings.adapter_regularization * self.adapter.deviation()
 
     def _normalized_step(self, rate: float) -> bool:
@@ -293,6 +341,11 @@ class AdapterMethod(OnlineMethod):
     (``adapter_label_sigma`` cells) on the tracked position to the memory; every
     ``adapter_train_every`` confident frames the adapter trains on the memory (Eq. 5 as a floor:
     no step when the loss is ``<= T_l``). The backbone stays frozen; no extra backbone pass.
+
+    Options (off by default): hard negatives (``adapter_negative_weight``: each sample, the first
+    frame's too, carries the look-alike peaks of its raw map, :func:`distractor_cells`, whose softmax
+    mass the loss pushes down) and no learning while confidence falls (``adapter_fall_window``).
+    Every frame's judgement is reported as ``FrameUpdate.confident`` (the tracker's wide search).
     """
 
     def __init__(self, network: SiameseNetwork, settings: SiamOTParams) -> None:
@@ -301,19 +354,39 @@ class AdapterMethod(OnlineMethod):
         self.confidence = ConfidenceState(settings)
         self.trainer = AdapterTrainer(network.net.score, settings, network.net.exemplar_region_scores)
         self._confident_since_training = 0
+        self._recent_jcpp: deque[float] = deque(maxlen=max(settings.adapter_fall_window, 1))
 
     def start(self, first: FirstFrame) -> None:
         self.confidence.reset(first.template_map)
         centre = (first.template_map.shape[-1] - 1) / 2.0
         mask = target_cells_mask(first.target_wh, tuple(first.exemplar_features.shape[-2:]),
                                  self.network.net.total_stride).to(self.network.device)
-        self.trainer.reset(first.exemplar_features, AdapterSample(first.search_features, self._label((centre, centre))),
+        self.trainer.reset(first.exemplar_features,
+                           AdapterSample(first.search_features, self._label((centre, centre)),
+                                         self._negatives(first.template_map, (centre, centre))),
                            mask)
         self._confident_since_training = 0
+        self._recent_jcpp.clear()
 
     def _label(self, center_rc: tuple[float, float]) -> torch.Tensor:
         size = self.confidence.template_map.shape[-1]
         return gaussian_label(size, center_rc, self.settings.adapter_label_sigma).to(self.network.device)
+
+    def _negatives(self, score_map: torch.Tensor, target_rc: tuple[float, float]) -> torch.Tensor | None:
+        """The look-alikes of a sample's raw map (:func:`distractor_cells`); ``None`` when hard negatives are off."""
+        if self.settings.adapter_negative_weight <= 0:
+            return None
+        return distractor_cells(score_map, target_rc, self.settings.adapter_negative_radius,
+                                self.settings.adapter_negative_ratio).to(self.network.device)
+
+    def _falling(self, jcpp: float) -> bool:
+        """Whether ``jcpp`` is more than ``adapter_fall_margin`` below the highest of the last
+        ``adapter_fall_window`` frames' (always ``False`` when the window is 0); records ``jcpp``."""
+        if self.settings.adapter_fall_window == 0:
+            return False
+        earlier = [v for v in self._recent_jcpp if math.isfinite(v)]
+        self._recent_jcpp.append(jcpp)
+        return bool(earlier) and not jcpp >= max(earlier) - self.settings.adapter_fall_margin
 
     def update(self, frame: Frame) -> FrameUpdate:
         with self.network.small_ops():
@@ -327,13 +400,17 @@ class AdapterMethod(OnlineMethod):
             base_map = self.network.score(self.trainer.base_features, frame.search_features[index:index + 1])[0, 0]
             assessment = self.confidence.assess(frame.shifted(base_map))
         template_updated = self.confidence.update_template(assessment, adapted_map)
-        result = FrameUpdate(template_map, assessment, adapted_map, template_updated=template_updated)
-        if not self.confidence.is_confident(assessment):
+        confident = self.confidence.is_confident(assessment)
+        result = FrameUpdate(template_map, assessment, adapted_map, template_updated=template_updated,
+                             confident=confident)
+        falling = self._falling(assessment.jcpp)
+        if not confident or falling:
             return result
         centre = (template_map.shape[-1] - 1) / 2.0
         cells = frame.displacement_cells
-        self.trainer.add(AdapterSample(frame.search_features[index:index + 1].detach(),
-                                       self._label((centre + cells[1], centre + cells[0]))))
+        target_rc = (centre + cells[1], centre + cells[0])
+        self.trainer.add(AdapterSample(frame.search_features[index:index + 1].detach(), self._label(target_rc),
+                                       self._negatives(frame.responses[index, 0], target_rc)))
         self._confident_since_training += 1
         if self._confident_since_training < self.settings.adapter_train_every:
             return result
@@ -344,4 +421,4 @@ class AdapterMethod(OnlineMethod):
         if not (len(losses) > 0 and losses[0] > threshold):
             return result
         return FrameUpdate(template_map, assessment, adapted_map, trained=True, template_updated=template_updated,
-                           exemplar_features=self.trainer.exemplar_features())
+                           exemplar_features=self.trainer.exemplar_features(), confident=confident)

@@ -7,6 +7,7 @@ from ``ltr``. The tracker crops, scores and locates; the method judges and learn
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Any
@@ -50,6 +51,11 @@ class SiamOT:
     ``search_crop`` (255x255x3 uint8 RGB, chosen scale), ``score_map`` (272x272 float32
     upsampled response at the chosen scale, aligned to the crop), ``current_score_map``
     and ``template_score_map`` (17x17 float32) and ``search_area_xywh``.
+
+    After ``wide_search_after`` frames in a row that the online method judged not confident
+    (``FrameUpdate.confident``), frames are searched in a wider crop (``wide_search_size`` pixels,
+    one scale, the size kept) until one is confident again; the debug crop and map of such a frame
+    are the wide ones.
     """
 
     def __init__(self, params: TrackerParams) -> None:
@@ -71,6 +77,12 @@ class SiamOT:
         self._pretrained = {k: v.detach().clone() for k, v in net.state_dict().items()}
         self.response_size = (params.instance_size - params.exemplar_size) // self.net.total_stride + 1
         self.search = ScaleSearch(params.settings, self.response_size, self.net.total_stride)
+        # After a loss of the target (wide_search_after): one scale, a larger crop at the same
+        # resolution, so the exemplar still matches the target's size and the map covers more image.
+        wide = dataclasses.replace(params.settings, instance_size=params.wide_search_size, scale_num=1,
+                                   window_influence=params.wide_search_window_influence)
+        self.wide_search = ScaleSearch(wide, (wide.instance_size - params.exemplar_size) // self.net.total_stride + 1,
+                                       self.net.total_stride)
         method_class = online_method_class(params.settings)
         # Inference of the backbone (precision, engine for the blocks the online method never changes).
         self.features = InferenceBackbone(self.net.backbone,
@@ -85,6 +97,7 @@ class SiamOT:
         self.method = method_class(self.network, params.settings)
         self._exemplar: torch.Tensor | None = None
         self._exemplar_features: torch.Tensor | None = None
+        self._unconfident_frames = 0  # frames in a row the online method judged not confident
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
@@ -116,6 +129,25 @@ class SiamOT:
     @property
     def _search_size(self) -> float:
         return self._context_size() * self.params.instance_size / self.params.exemplar_size
+
+    def _search_wide(self, frame: np.ndarray):
+        """The search after a loss of the target: the wide crop (``wide_search_size`` pixels, the unit
+        scale's resolution) locates the target, which moves there at the same size; the method then
+        judges the normal unit-scale crop centred on that position (one more backbone pass).
+
+        Returns the wide crop (as a one-element list), its image size, the search result, and the
+        ``(1, 1, r, r)`` response and ``(1, C, H, W)`` features of the recentred normal crop.
+        """
+        params = self.params
+        wide_size = self._search_size * params.wide_search_size / params.instance_size
+        crops, search = self._crop_batch(frame, [wide_size], params.wide_search_size)
+        responses = self.network.score_images(self._exemplar_features, search)[0]
+        with _record("siamot.upsample_peak"), torch_threads(self._small_op_threads):
+            found = self.wide_search.locate(responses, wide_size)
+        self._center_xy = self._center_xy + found.displacement_xy
+        _, search = self._crop_batch(frame, [self._search_size], params.instance_size)
+        responses, search_features = self.network.score_images(self._exemplar_features, search)
+        return crops, [wide_size], found, responses, search_features
 
     # -- pytracking contract ---------------------------------------------------------------
     def initialize(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
@@ -149,6 +181,7 @@ class SiamOT:
         maps, search_features = self.network.score_images(self._exemplar_features, search)
         target_wh = self._size_wh * self.params.exemplar_size / self._context_size()
         self.method.start(FirstFrame(self._exemplar, self._exemplar_features, maps[0, 0], search_features, target_wh))
+        self._unconfident_frames = 0
         return {"time": time.perf_counter() - start}
 
     def track(self, image: np.ndarray, info: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -161,23 +194,31 @@ class SiamOT:
         frame = normalize_image(image)
 
         search_size = self._search_size
-        sizes = [search_size * f for f in self.search.factors]
-        crops, search = self._crop_batch(frame, sizes, params.instance_size)
-        responses, search_features = self.network.score_images(self._exemplar_features, search)
-        with _record("siamot.upsample_peak"), torch_threads(self._small_op_threads):
-            found = self.search.locate(responses, search_size)
         search_area_center = self._center_xy.copy()
-        self._center_xy = self._center_xy + found.displacement_xy
-        self._size_wh = self._size_wh * found.size_factor
-        self._clamp_size()
+        wide = 0 < params.wide_search_after <= self._unconfident_frames
+        if wide:
+            crops, sizes, found, responses, search_features = self._search_wide(frame)
+            cells = np.zeros(2)
+            scale_index = 0
+        else:
+            sizes = [search_size * f for f in self.search.factors]
+            crops, search = self._crop_batch(frame, sizes, params.instance_size)
+            responses, search_features = self.network.score_images(self._exemplar_features, search)
+            with _record("siamot.upsample_peak"), torch_threads(self._small_op_threads):
+                found = self.search.locate(responses, search_size)
+            self._center_xy = self._center_xy + found.displacement_xy
+            self._size_wh = self._size_wh * found.size_factor
+            self._clamp_size()
+            # The found displacement in score-map cells of the chosen scale's crop.
+            cells = found.displacement_xy * params.instance_size / (sizes[found.scale_index] * self.net.total_stride)
+            scale_index = found.scale_index
 
-        # The found displacement in score-map cells of the chosen scale's crop.
-        cells = found.displacement_xy * params.instance_size / (sizes[found.scale_index] * self.net.total_stride)
         update = self.method.update(Frame(
-            responses, search_features, found.scale_index, cells, self._exemplar_features, debug >= 1,
+            responses, search_features, scale_index, cells, self._exemplar_features, debug >= 1,
             crop_at_target=lambda: self._crop_batch(frame, [self._search_size], params.instance_size)[1]))
         if update.exemplar_features is not None:
             self._exemplar_features = update.exemplar_features
+        self._unconfident_frames = self._unconfident_frames + 1 if update.confident is False else 0
 
         a = update.assessment
         confidence = (a.peak, a.psr, a.jcpp, a.loss, a.apce) if a is not None else (math.nan,) * 5
