@@ -48,6 +48,9 @@ def got10k_module():
 def test_got10k_tracker_is_a_got10k_tracker_with_honest_determinism(got10k_module) -> None:
     from got10k.trackers import Tracker as Got10kBase
 
+    from evaluation.interop import Got10kTracker
+
+    assert Got10kTracker is got10k_module.Got10kTracker  # the package's name, imported on first use
     siamot = got10k_module.Got10kTracker("siamot", "mobilenet_v2")
     mil = got10k_module.Got10kTracker("opencv", "mil", name="MIL")
     assert isinstance(siamot, Got10kBase) and isinstance(mil, Got10kBase)
@@ -436,6 +439,56 @@ def test_vot_trajectory_reader_text_and_binary(tmp_path: Path) -> None:
     (tmp_path / "m_001.txt").write_text("m1,2,3\n")
     with pytest.raises(ValueError, match="mask"):
         read_trajectory(tmp_path / "m_001.txt")
+
+
+@pytest.mark.slow
+def test_got10k_experiment_repeats_only_nondeterministic_trackers(got10k_module, tmp_path: Path) -> None:
+    """ExperimentGOT10k (0-based boxes): SiamOT runs once with our tracker's boxes, MIL three times; the
+    result folders come back as results sources (MIL's runs averaged)."""
+    from got10k.experiments import ExperimentGOT10k
+
+    from evaluation.analysis.evaluate import evaluate
+    from evaluation.data import read_image_rgb
+    from evaluation.running import torch_thread_count
+    from evaluation.settings import Settings
+    from evaluation.tracker import Tracker
+
+    val = tmp_path / "GOT-10k" / "val"
+    names = []
+    for sequence in list(synthetic_dataset())[:2]:
+        name = f"GOT-10k_Val_{len(names) + 1:06d}"
+        (val / name).mkdir(parents=True)
+        for i in range(N_FRAMES):
+            cv2.imwrite(str(val / name / f"{i + 1:08d}.jpg"), cv2.cvtColor(sequence.frame_loader(i), cv2.COLOR_RGB2BGR))
+        np.savetxt(val / name / "groundtruth.txt", sequence.ground_truth_rect[:N_FRAMES], fmt="%.4f", delimiter=",")
+        names.append(name)
+    (val / "list.txt").write_text("\n".join(names) + "\n")
+    settings = Settings(results_path=str(tmp_path / "unused"))
+    zero_based = got10k_module.ONE_BASED["GOT-10k"]
+    siamot = got10k_module.Got10kTracker("siamot", "mobilenet_v2", name="SiamOT", one_based=zero_based,
+                                         settings=settings, **SIAMOT_OVERRIDES)
+    mil = got10k_module.Got10kTracker("opencv", "mil", name="MIL", one_based=zero_based, settings=settings)
+    experiment = ExperimentGOT10k(str(tmp_path / "GOT-10k"), subset="val", result_dir=str(tmp_path / "results"))
+    experiment.run(siamot)
+    experiment.run(mil)
+    results = tmp_path / "results" / "GOT-10k"
+    for name in names:
+        runs = f"{name}_[0-9][0-9][0-9].txt"
+        assert sorted(p.name for p in (results / "SiamOT" / name).glob(runs)) == [f"{name}_001.txt"]
+        assert sorted(p.name for p in (results / "MIL" / name).glob(runs)) == [
+            f"{name}_{run:03d}.txt" for run in (1, 2, 3)]
+        frames = sorted((val / name).glob("*.jpg"))
+        gt = np.loadtxt(val / name / "groundtruth.txt", delimiter=",")
+        tracker = Tracker("siamot", "mobilenet_v2", overrides=SIAMOT_OVERRIDES).create()
+        with torch_thread_count(1):
+            tracker.initialize(read_image_rgb(frames[0]), {"init_bbox": gt[0].tolist()})
+            direct = [tracker.track(read_image_rgb(f))["target_bbox"] for f in frames[1:]]
+        theirs = np.loadtxt(results / "SiamOT" / name / f"{name}_001.txt", delimiter=",")
+        np.testing.assert_allclose(theirs[1:], direct, rtol=0, atol=0.0005 + 1e-9)  # got10k writes 3 decimals
+    sources = [got10k_module.got10k_results(results / n, one_based=zero_based) for n in ("SiamOT", "MIL")]
+    assert [len(s.runs) for s in sources] == [0, 3]
+    evaluation, _ = evaluate(sources, folder_dataset(val, one_based=False))
+    assert set(evaluation.scores()) == {"SiamOT", "MIL"} and len(evaluation.entries[1].runs) == 3
 
 
 def test_got10k_agree_command_prints_the_agreement(got10k_module, got10k_otb_run, capsys) -> None:
