@@ -16,9 +16,9 @@ writes, in WORKSPACE (created when missing):
   ``<seq>/groundtruth.txt``): the toolkit never downloads a dataset when that folder has ``list.txt``.
   Without ``--stack``, ``stack.yaml`` is written beside it: the unsupervised (OPE) experiment
   ``baseline`` with the average-accuracy analysis (no supervised experiment: see :func:`offline_stack`).
-  With ``--stack NAME``
-  (one of the toolkit's: ``otb50``, ``otb100``, ``vot2013``, ``vot2018/shortterm``, ...) and no
-  ``--sequences``, ``vot evaluate`` downloads that stack's dataset into ``WORKSPACE/sequences``. A stack
+  With ``--stack NAME`` (one of the toolkit's: ``otb50``, ``otb100``, ``vot2013``, ``vot2018/shortterm``,
+  ...) and no ``--sequences``, ``vot evaluate`` downloads that stack's dataset into
+  ``WORKSPACE/sequences``. A stack
   with supervised experiments gets a note naming them: vot-toolkit 0.9.0 cannot run those over TraX, so
   evaluate the others with ``vot evaluate ID --experiments NAME[,NAME]``.
 
@@ -38,9 +38,9 @@ DIR:NAME`` (with ``vot_path`` set to the sequences folder).
 Then, in WORKSPACE::
 
     vot test siamot_mobilenet_v2                  # TraX check on the toolkit's synthetic sequence
-    vot evaluate siamot_mobilenet_v2              # runs the stack's experiments -> results/
-    vot analysis siamot_mobilenet_v2              # -> analysis/<name>/results.json
-    vot report siamot_mobilenet_v2                # -> reports/<name>/ (HTML)
+    vot evaluate siamot_mobilenet_v2              # runs the stack's experiments -> results/<ID>/<experiment>/
+    vot analysis siamot_mobilenet_v2 --name NAME  # -> analysis/NAME.json
+    vot report siamot_mobilenet_v2 --name NAME    # -> reports/NAME/report.html
 
 Bad input (a WORKSPACE that is a file, an unknown tracker or parameter, a missing sequences folder, an
 existing ``config.yaml`` when ``--stack``/``--sequences`` would replace it) is one ``error:`` line and
