@@ -7,9 +7,11 @@ worker processes use few frames and short watchdog timeouts.
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import socket
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -484,17 +486,42 @@ def test_the_no_worker_clock_expires_only_after_a_whole_wait_without_workers() -
     assert clock.expired(0, 110.0)
 
 
-def test_dask_without_a_worker_fails_the_pairs_instead_of_waiting_forever(kept: Tracker) -> None:
+class _ClosesItsDaskWorker:
+    """A frame loader that closes the (in-process) Dask worker running it at frame ``at``, as if the
+    only worker of a cluster were killed mid-run."""
+
+    def __init__(self, n_frames: int, at: int) -> None:
+        self.frames, self.at = make_sequence("a", n_frames=n_frames).frame_loader, at
+
+    def __call__(self, index: int) -> np.ndarray:
+        if index == self.at:
+            from dask.distributed import get_worker
+
+            worker = get_worker()
+            worker.loop.add_callback(functools.partial(worker.close, executor_wait=False))
+            for _ in range(6000):  # the task goes on only once its worker is gone (at most 60 s)
+                if worker.status.name == "closed":
+                    break
+                time.sleep(0.01)
+        return self.frames(index)
+
+
+def test_dask_fails_the_pairs_left_when_its_only_worker_dies_instead_of_waiting_forever(kept: Tracker) -> None:
     distributed = pytest.importorskip("dask.distributed")
     before = snapshot(kept.results_dir)
-    dataset = SequenceList([make_sequence("a", n_frames=3), make_sequence("b", n_frames=3)])
-    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+    killer = make_sequence("a", n_frames=6)
+    killer.frame_loader = _ClosesItsDaskWorker(6, at=2)
+    dataset = SequenceList([killer, make_sequence("b", n_frames=3)])
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
         results = run_dataset([kept], dataset, scheduler=cluster.scheduler_address, progress=False,
                               no_worker_timeout_s=1.0)
     assert [r.status for r in results] == ["failed", "failed"]
     assert all(f"dask: no worker connected to the scheduler {cluster.scheduler_address} for 1 s, so this pair "
-               f"did not run" in r.error for r in results)
-    assert unchanged(kept, before)
+               f"did not finish" in r.error for r in results)
+    # An in-process worker's thread may still finish "a" after its worker is gone; "b" never ran.
+    assert {k: v for k, v in snapshot(kept.results_dir).items() if k.startswith("kept")} == before
+    assert not kept.result_file("b").exists()
 
 
 def test_replaced_frames_and_hand_edited_boxes_are_recomputed(kept: Tracker, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ OpenCV MIL is not deterministic run to run (see :mod:`evaluation.opencv_trackers
 """
 from __future__ import annotations
 
-from evaluation.running.cluster import check_scheduler_address
+from evaluation.running.cluster import NO_WORKER_TIMEOUT_S, check_scheduler_address
 from evaluation.running.dataset import DEFAULT_FRAME_TIMEOUT_S, failures, make_tasks, run_dataset, summary_line
 from evaluation.running.debug import debug_observer_factory
 from evaluation.running.pool import STARTUP_ALLOWANCE_S, WorkerPool
@@ -36,7 +36,7 @@ from evaluation.running.preflight import check_results_dir, preflight
 from evaluation.running.sequence import (Observer, ObserverFactory, Status, Task, TaskResult, run_sequence, run_task,
                                          torch_thread_count)
 
-__all__ = ["DEFAULT_FRAME_TIMEOUT_S", "STARTUP_ALLOWANCE_S", "Observer", "ObserverFactory", "Status", "Task",
+__all__ = ["DEFAULT_FRAME_TIMEOUT_S", "NO_WORKER_TIMEOUT_S", "STARTUP_ALLOWANCE_S", "Observer", "ObserverFactory", "Status", "Task",
            "TaskResult", "WorkerPool", "check_results_dir", "check_scheduler_address", "debug_observer_factory",
            "failures", "make_tasks", "preflight", "run_dataset", "run_sequence", "run_task", "summary_line",
            "torch_thread_count"]

@@ -165,7 +165,7 @@ def run_on_dask(tasks: list[Task], pending: list[int], scheduler: str | Any,
                     done(futures[future], TaskResult(
                         task.tracker.display_name, task.sequence.name, "failed",
                         error=f"dask: no worker connected to the scheduler {client.scheduler.address} for "
-                              f"{no_worker_timeout_s:g} s, so this pair did not run (start workers and run the "
+                              f"{no_worker_timeout_s:g} s, so this pair did not finish (start workers and run the "
                               f"same command again to resume)"))
                 break
     finally:
