@@ -8,8 +8,7 @@ imported only when a spec is loaded. Their boxes on a sequence's frames are
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Callable, Iterable
+from typing import Iterable
 
 from evaluation.data import Sequence
 from evaluation.sources import ResultsSource
@@ -55,14 +54,3 @@ def add_source_arguments(parser: argparse.ArgumentParser, trackers_help: str) ->
     parser.add_argument("--published", nargs="+", default=[], metavar="PATH[:NAME]",
                         help="folders of published (results-only) results; NAME defaults to the folder name")
     parser.add_argument("--dataset", default="otb2013", help="dataset name (default: otb2013)")
-
-
-def run_viewer(body: Callable[[], int]) -> int:
-    """The ``main()`` of a viewer command: ``body()``'s exit status, or, for a setup error (a missing
-    file, an unknown name, a bad value), one ``error:`` line on stderr and exit status 1."""
-    try:
-        return body()
-    except (OSError, ImportError, LookupError, ValueError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return 1
