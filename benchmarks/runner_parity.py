@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import Sequence, SequenceList
 from evaluation.running import run_dataset
 from evaluation.settings import Settings
@@ -34,7 +35,7 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=PlainHelpFormatter)
     parser.add_argument("--tracker", default="siamot", help="tracker name (default: siamot)")
     parser.add_argument("--param", default="mobilenet_v2", help="parameter name (default: mobilenet_v2)")
     parser.add_argument("--sequences", type=int, default=2, help="number of synthetic sequences (default: 2)")

@@ -3,7 +3,7 @@
     python -m pytracking_siamot.integrate PATH [--force] [--remove] [--dry-run]
 
 pytracking finds trackers only inside its own package, so this writes small shim modules
-there (texts in :mod:`pytracking_siamot.pytracking_compat.shims`):
+there (texts in pytracking_siamot.pytracking_compat.shims):
 
 - ``pytracking/tracker/siamot/__init__.py``: ``get_tracker_class()`` for ``Tracker('siamot', ...)``;
 - ``pytracking/parameter/siamot/<name>.py``: ``parameters()`` for every file in SiamOT's
@@ -459,7 +459,8 @@ def _report(plan: Plan, steps: list[Step], changed: bool, verb: str, noop: str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pytracking_siamot.integrate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m pytracking_siamot.integrate",
+                                     description=__doc__.replace("``", ""),  # reST literals as plain text
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", metavar="PATH",
                         help="the pytracking checkout (the folder holding the 'pytracking' package, or that package)")

@@ -212,7 +212,9 @@ def test_fallback_warning_is_said_once_per_run_not_per_worker(tmp_path: Path, mo
 CLI_HELP_ARGS = [("evaluation.run_tracker", []), ("evaluation.run_experiment", []), ("evaluation.analyze", []),
                  ("evaluation.playback", []), ("evaluation.qualitative", []), ("evaluation.paper", []),
                  ("evaluation.registry", []), ("evaluation.settings", []), ("evaluation.settings", ["init"]),
-                 ("evaluation.settings", ["show"])]
+                 ("evaluation.settings", ["show"]), ("evaluation.pack", []), ("evaluation.datasets.__main__", []),
+                 ("pytracking_siamot.integrate", []), ("ltr.models.backbone.__main__", []),
+                 ("benchmarks.runner_parity", [])]
 
 
 @pytest.mark.parametrize(("module", "command"), CLI_HELP_ARGS)

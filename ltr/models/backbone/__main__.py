@@ -40,7 +40,8 @@ def backbone_table() -> list[dict[str, object]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ltr.models.backbone", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m ltr.models.backbone",
+                                     description=__doc__.replace("``", ""),  # reST literals as plain text
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("install-offline", help="copy the offline-available ImageNet files into $TORCH_HOME/hub/checkpoints")
