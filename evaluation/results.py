@@ -35,6 +35,7 @@ import functools
 import hashlib
 import io
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -150,25 +151,39 @@ def frames_fingerprint(sequence: Sequence) -> str | None:
     frames replaced by others (even as many) change it while a copy of the dataset elsewhere (other
     paths, other modification times) does not. A video (a ``frame_loader`` with a ``path``): the file's
     size and its first and last MiB. ``None`` for generated frames (a ``frame_loader`` without a
-    file). A frame that cannot be read counts as ``missing`` (tracking then fails naming it).
+    file). A frame that cannot be read counts as ``missing`` (tracking then fails naming it). Within
+    one process the value is reused while the first and last frame files keep their size and
+    modification time (the check runs once per tracker and sequence).
     """
-    digest = hashlib.sha256()
     loader = sequence.frame_loader
     if loader is not None:
         video = getattr(loader, "path", None)
         if video is None:
             return None
-        digest.update(b"video")
+        digest = hashlib.sha256(b"video")
         _hash_file(digest, Path(video), whole=False)
-    else:
-        digest.update(f"{len(sequence.frames)} frames".encode())
-        for frame in sequence.frames:
-            try:
-                digest.update(f";{Path(frame).stat().st_size}".encode())
-            except OSError:
-                digest.update(b";missing")
-        for frame in sequence.frames[:1] + sequence.frames[-1:]:
-            _hash_file(digest, Path(frame), whole=True)
+        return "sha256:" + digest.hexdigest()[:16]
+    frames = tuple(str(f) for f in sequence.frames)
+    return _frame_files_fingerprint(frames, tuple(_stat_key(f) for f in frames[:1] + frames[-1:]))
+
+
+def _stat_key(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=1024)
+def _frame_files_fingerprint(frames: tuple[str, ...], ends: tuple[tuple[int, int] | None, ...]) -> str:
+    """:func:`frames_fingerprint` of frame files (``ends``: the first and last files' stat, the cache key)."""
+    digest = hashlib.sha256(f"{len(frames)} frames".encode())
+    for frame in frames:
+        size = _stat_key(frame)
+        digest.update(f";{size[0] if size else 'missing'}".encode())
+    for frame in frames[:1] + frames[-1:]:
+        _hash_file(digest, Path(frame), whole=True)
     return "sha256:" + digest.hexdigest()[:16]
 
 
