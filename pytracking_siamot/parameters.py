@@ -210,13 +210,16 @@ class SiamOTParams:
             the ``adapter_fall_window`` frames before it adds no sample and counts towards no
             training event (an occlusion's onset lowers JCPP before it crosses ``T_c``).
 
-    Search after a loss of the target (the tracker; driven by the online method's confidence,
-    ``FrameUpdate.confident``; methods that report none never widen):
-        wide_search_after: after this many consecutive frames the method judged not confident, the
-            tracker searches a wider region (0 = never): one scale, a search crop of
-            ``wide_search_size`` pixels at the unit scale's resolution (a larger region, not a
-            smaller target), the cosine window of weight ``wide_search_window_influence`` over the
-            larger map, until a frame is confident again; then back to the normal search.
+    Search after a loss of the target (the tracker; driven by the online method's judgement,
+    ``FrameUpdate.lost``; methods that judge no frame never widen):
+        wide_search_after: after this many consecutive frames the method judged lost (JCPP <=
+            ``lost_threshold``), the tracker searches a wider region (0 = never): one scale, a
+            search crop of ``wide_search_size`` pixels at the unit scale's resolution (a larger
+            region, not a smaller target), the cosine window of weight
+            ``wide_search_window_influence`` over the larger map, until a frame is judged found
+            again (JCPP > ``lost_threshold``); then back to the normal search.
+        lost_threshold: JCPP at or below which a frame counts as lost (below ``T_c``: JCPP under
+            ``T_c`` is common while the target is held, e.g. most frames of Couple and Jogging-1).
     """
 
     backbone: str = "mobilenet_v2"
@@ -278,6 +281,7 @@ class SiamOTParams:
     wide_search_after: int = _ranged(0, 0)
     wide_search_size: int = _ranged(447, 1)
     wide_search_window_influence: float = _ranged(0.176, 0.0, 1.0)
+    lost_threshold: float = _ranged(0.15, 0.0, 1.0)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> SiamOTParams:
         # Before the dataclass's __init__ sees them: a renamed or removed name gets a hint, not

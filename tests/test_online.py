@@ -535,3 +535,10 @@ def test_falling_confidence_is_judged_against_the_recent_frames():
     assert falls == [False, False, True, True, False, True, False]
     off = AdapterMethod(network, SiamOTParams())
     assert not any(off._falling(v) for v in (0.9, 0.1, 0.0))
+
+
+def test_a_frame_is_lost_at_or_below_the_lost_threshold():
+    state = _confidence(torch.ones(17, 17), lost_threshold=0.2)
+    judged = [state.is_lost(dataclasses.replace(state.assess(torch.ones(17, 17)), jcpp=v))
+              for v in (0.1, 0.2, 0.21, math.nan)]
+    assert judged == [True, True, False, True]

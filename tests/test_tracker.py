@@ -496,7 +496,7 @@ def _scripted_confidence(tracker: SiamOT, jcpps: list[float]) -> None:
     confidence.assess = lambda current_map: dc.replace(assess(current_map), jcpp=next(script))
 
 
-def test_wide_search_runs_after_unconfident_frames_until_one_is_confident():
+def test_wide_search_runs_after_frames_judged_lost_until_one_is_found():
     frames, gt = changing(7, seed=1)
     tracker = SiamOT(make_params(online=True, **ADAPTER_TEST_SETTINGS, wide_search_after=2))
     wide_sizes, normal = [], []

@@ -345,7 +345,7 @@ class AdapterMethod(OnlineMethod):
     Options (off by default): hard negatives (``adapter_negative_weight``: each sample, the first
     frame's too, carries the look-alike peaks of its raw map, :func:`distractor_cells`, whose softmax
     mass the loss pushes down) and no learning while confidence falls (``adapter_fall_window``).
-    Every frame's judgement is reported as ``FrameUpdate.confident`` (the tracker's wide search).
+    Every frame is judged lost or not (``FrameUpdate.lost``, the tracker's wide search).
     """
 
     def __init__(self, network: SiameseNetwork, settings: SiamOTParams) -> None:
@@ -401,8 +401,8 @@ class AdapterMethod(OnlineMethod):
             assessment = self.confidence.assess(frame.shifted(base_map))
         template_updated = self.confidence.update_template(assessment, adapted_map)
         confident = self.confidence.is_confident(assessment)
-        result = FrameUpdate(template_map, assessment, adapted_map, template_updated=template_updated,
-                             confident=confident)
+        lost = self.confidence.is_lost(assessment)
+        result = FrameUpdate(template_map, assessment, adapted_map, template_updated=template_updated, lost=lost)
         falling = self._falling(assessment.jcpp)
         if not confident or falling:
             return result
@@ -421,4 +421,4 @@ class AdapterMethod(OnlineMethod):
         if not (len(losses) > 0 and losses[0] > threshold):
             return result
         return FrameUpdate(template_map, assessment, adapted_map, trained=True, template_updated=template_updated,
-                           exemplar_features=self.trainer.exemplar_features(), confident=confident)
+                           exemplar_features=self.trainer.exemplar_features(), lost=lost)

@@ -60,6 +60,7 @@ class ConfidenceState:
         self.psr_window = settings.psr_window or None
         self.confidence_reference = settings.confidence_reference
         self.template_update_max = settings.template_update_max
+        self.lost_threshold = settings.lost_threshold
         self.template_map: torch.Tensor | None = None
         self._map_scale = 1.0
         self._template_peak = float("nan")
@@ -114,6 +115,10 @@ class ConfidenceState:
     def is_confident(self, assessment: Assessment) -> bool:
         """``JCPP > T_c`` (a NaN JCPP, from a flat map, is not confident)."""
         return assessment.jcpp > self.confidence_threshold
+
+    def is_lost(self, assessment: Assessment) -> bool:
+        """``JCPP <= lost_threshold`` (a NaN JCPP counts as lost): the target is judged lost."""
+        return not assessment.jcpp > self.lost_threshold
 
     def update_template(self, assessment: Assessment, current_map: torch.Tensor) -> bool:
         """Eqs. 10-11: move ``R_t`` towards ``current_map`` with ``alpha = template_update_max *

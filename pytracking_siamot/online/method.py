@@ -166,9 +166,10 @@ class FrameUpdate:
         trained: whether the frame's training changed what is learnt.
         template_updated: whether ``R_t`` moved (Eqs. 10-11).
         exemplar_features: the ``Zf`` to correlate from the next frame on, when training changed it.
-        confident: the method's judgement of the frame (``JCPP > T_c``); ``None`` when it made none.
-            The tracker widens its search after ``wide_search_after`` frames judged not confident in
-            a row (a method that judges no frame never widens it).
+        lost: whether the method judged the target lost on the frame
+            (:meth:`ConfidenceState.is_lost`); ``None`` when it made no judgement. The tracker widens
+            its search after ``wide_search_after`` frames judged lost in a row (a method that judges
+            no frame never widens it).
     """
 
     template_map: torch.Tensor
@@ -177,7 +178,7 @@ class FrameUpdate:
     trained: bool = False
     template_updated: bool = False
     exemplar_features: torch.Tensor | None = None
-    confident: bool | None = None
+    lost: bool | None = None
 
 
 class OnlineMethod(ABC):

@@ -52,10 +52,10 @@ class SiamOT:
     upsampled response at the chosen scale, aligned to the crop), ``current_score_map``
     and ``template_score_map`` (17x17 float32) and ``search_area_xywh``.
 
-    After ``wide_search_after`` frames in a row that the online method judged not confident
-    (``FrameUpdate.confident``), frames are searched in a wider crop (``wide_search_size`` pixels,
-    one scale, the size kept) until one is confident again; the debug crop and map of such a frame
-    are the wide ones.
+    After ``wide_search_after`` frames in a row in which the online method judged the target lost
+    (``FrameUpdate.lost``), frames are searched in a wider crop (``wide_search_size`` pixels, one
+    scale, the size kept) until one is judged found; the debug crop and map of such a frame are the
+    wide ones.
     """
 
     def __init__(self, params: TrackerParams) -> None:
@@ -97,7 +97,7 @@ class SiamOT:
         self.method = method_class(self.network, params.settings)
         self._exemplar: torch.Tensor | None = None
         self._exemplar_features: torch.Tensor | None = None
-        self._unconfident_frames = 0  # frames in a row the online method judged not confident
+        self._lost_frames = 0  # frames in a row the online method judged the target lost
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
@@ -181,7 +181,7 @@ class SiamOT:
         maps, search_features = self.network.score_images(self._exemplar_features, search)
         target_wh = self._size_wh * self.params.exemplar_size / self._context_size()
         self.method.start(FirstFrame(self._exemplar, self._exemplar_features, maps[0, 0], search_features, target_wh))
-        self._unconfident_frames = 0
+        self._lost_frames = 0
         return {"time": time.perf_counter() - start}
 
     def track(self, image: np.ndarray, info: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -195,7 +195,7 @@ class SiamOT:
 
         search_size = self._search_size
         search_area_center = self._center_xy.copy()
-        wide = 0 < params.wide_search_after <= self._unconfident_frames
+        wide = 0 < params.wide_search_after <= self._lost_frames
         if wide:
             crops, sizes, found, responses, search_features = self._search_wide(frame)
             cells = np.zeros(2)
@@ -218,7 +218,7 @@ class SiamOT:
             crop_at_target=lambda: self._crop_batch(frame, [self._search_size], params.instance_size)[1]))
         if update.exemplar_features is not None:
             self._exemplar_features = update.exemplar_features
-        self._unconfident_frames = self._unconfident_frames + 1 if update.confident is False else 0
+        self._lost_frames = self._lost_frames + 1 if update.lost else 0
 
         a = update.assessment
         confidence = (a.peak, a.psr, a.jcpp, a.loss, a.apce) if a is not None else (math.nan,) * 5
