@@ -44,6 +44,7 @@ import numpy as np
 
 from evaluation.boxes_io import atomic_write_text, read_boxes_txt, read_text_file, write_boxes_txt, write_values_txt
 from evaluation.data import Sequence
+from evaluation.machine import cpu_name, cpu_threads
 
 #: Per-frame tracker outputs saved in ``<seq>_state.csv`` (in this column order) when reported.
 STATE_KEYS: tuple[str, ...] = ("peak", "psr", "jcpp", "apce", "loss", "trained", "template_updated", "score")
@@ -128,7 +129,7 @@ def write_results(results_dir: Path, sequence: Sequence, boxes_xywh: np.ndarray,
 
 
 #: Run-record fields kept for provenance only: :func:`stale_reason` does not compare them.
-INFORMATIONAL_KEYS: tuple[str, ...] = ("code",)
+INFORMATIONAL_KEYS: tuple[str, ...] = ("code", "machine")
 
 #: Run-record fields added after run records existed: compared only when the record has them, so
 #: older records stay valid (as results without any record do).
@@ -225,7 +226,19 @@ def run_record(tracker_name: str, parameter_name: str, parameters: Any, sequence
     """What the results of ``sequence`` depend on (JSON values); ``parameters`` is a :func:`parameters_record`."""
     return {"tracker": tracker_name, "parameter_name": parameter_name, "parameters": parameters,
             "init_bbox_xywh": [float(v) for v in sequence.ground_truth_rect[0]],
-            "frames": len(sequence), "frames_fingerprint": frames_fingerprint(sequence), "code": code_version()}
+            "frames": len(sequence), "frames_fingerprint": frames_fingerprint(sequence), "code": code_version(),
+            "machine": machine_record()}
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_name() -> str:
+    return cpu_name()
+
+
+def machine_record() -> dict[str, Any]:
+    """Where a run was made (provenance for its times, never compared on resume): the CPU's model
+    name and the CPU threads the process could use."""
+    return {"cpu": _cpu_name(), "cpu_threads": cpu_threads()}
 
 
 def recorded_code(results_dir: Path, sequence: Sequence | str) -> str | None:

@@ -84,6 +84,7 @@ def test_run_records_name_the_code_and_results_from_other_code_are_reused_with_a
     import logging
 
     from evaluation import results
+    from evaluation.machine import cpu_name, cpu_threads
 
     tracker = Tracker("fake", "centroid")
     dataset = _dataset(3)
@@ -94,7 +95,9 @@ def test_run_records_name_the_code_and_results_from_other_code_are_reused_with_a
         path = tracker.run_record_file(sequence)
         record = json.loads(path.read_text())
         assert record["code"] == current
-        path.write_text(json.dumps({**record, "code": "git:0123456789ab"}))  # made by other code
+        assert record["machine"] == {"cpu": cpu_name(), "cpu_threads": cpu_threads()}
+        other = {"cpu": "another CPU", "cpu_threads": 64}  # made by other code on another machine
+        path.write_text(json.dumps({**record, "code": "git:0123456789ab", "machine": other}))
     with caplog.at_level(logging.WARNING, logger="evaluation.running"):
         again = run_dataset([tracker], dataset, progress=False)
     assert {r.status for r in again} == {"skipped"}  # the code is not compared: results are reused ...
