@@ -66,6 +66,8 @@ class TrackerSpec:
             ``overrides`` (a dict, field name -> value) in place of the parameter file's; it must raise
             ``ValueError`` naming an unknown field. ``None``: parameters that are a dataclass get
             ``dataclasses.replace`` (see :func:`replace_fields`), others take no overrides.
+        resolve_paths: ``(params, settings) -> params``, applied last (after any overrides): relative
+            file paths made absolute from the settings. ``None``: nothing to resolve.
     """
 
     parameter_names: Callable[[], list[str]]
@@ -73,6 +75,7 @@ class TrackerSpec:
     tracker_class: Callable[[], type]
     description: str = ""
     apply_overrides: Callable[[Any, dict[str, Any]], Any] | None = None
+    resolve_paths: Callable[[Any, Settings], Any] | None = None
 
 
 # --------------------------------------------------------------------------- built-ins
@@ -89,10 +92,14 @@ def _siamot_parameter_names() -> list[str]:
 
 
 def _siamot_parameters(parameter_name: str, settings: Settings) -> Any:
-    """The parameter file's ``parameters()``; a relative ``weights_path`` is resolved in the
-    ``network_path`` setting when that is set (else it stays relative to the working directory)."""
+    """The parameter file's ``parameters()`` (paths resolved by :func:`_siamot_resolve_paths`)."""
     module = importlib.import_module(f"parameter.siamot.{parameter_name}")
-    params = module.parameters()
+    return _siamot_resolve_paths(module.parameters(), settings)
+
+
+def _siamot_resolve_paths(params: Any, settings: Settings) -> Any:
+    """A relative ``weights_path`` (from the parameter file or an override) resolved in the
+    ``network_path`` setting when that is set (else it stays relative to the working directory)."""
     weights_path = getattr(params, "weights_path", None)
     if weights_path and settings.network_path and not Path(weights_path).expanduser().is_absolute():
         import dataclasses
@@ -151,7 +158,7 @@ def _opencv_class() -> type:
 BUILTIN_TRACKERS: dict[str, TrackerSpec] = {
     "siamot": TrackerSpec(_siamot_parameter_names, _siamot_parameters, _siamot_class,
                           "SiamFC with the paper's online training (parameter/siamot/*)",
-                          apply_overrides=_siamot_overrides),
+                          apply_overrides=_siamot_overrides, resolve_paths=_siamot_resolve_paths),
     "opencv": TrackerSpec(_opencv_parameter_names, _opencv_parameters, _opencv_class,
                           "OpenCV peers: MIL, NanoTrack v2, VitTrack, KCF/CSRT (opencv-contrib-python)"),
 }
@@ -236,6 +243,8 @@ def make_parameters(name: str, parameter_name: str, settings: Settings, debug: i
             params = (spec.apply_overrides or replace_fields)(params, dict(overrides))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{name}:{parameter_name}: {exc}") from exc
+        if spec.resolve_paths is not None:
+            params = spec.resolve_paths(params, settings)
     params.debug = debug
     params.visualization = debug > 0
     return params

@@ -331,6 +331,15 @@ def test_network_path_resolves_relative_weight_files(tmp_path: Path, monkeypatch
     params = registry.make_parameters("siamot", "mobilenet_v2", Settings(network_path=str(tmp_path)))
     assert params.weights_path == str(tmp_path / "mine.pth")
     assert registry.make_parameters("siamot", "mobilenet_v2", Settings()).weights_path == "mine.pth"
+    # An override (--set, Tracker(overrides=...)) is resolved the same way, as documented.
+    overridden = registry.make_parameters("siamot", "mobilenet_v2", Settings(network_path=str(tmp_path)),
+                                          overrides={"weights_path": "other.pth"})
+    assert overridden.weights_path == str(tmp_path / "other.pth")
+
+
+def test_a_folder_given_as_a_video_names_the_folder_option(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=rf"{tmp_path} is a folder, not a video file: .*--dataset folder:{tmp_path}"):
+        video_sequence(tmp_path, [1, 1, 5, 5])
 
 
 # --------------------------------------------------------------------------- 8: found before any tracking

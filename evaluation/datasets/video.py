@@ -111,6 +111,9 @@ def video_sequence(path: str | Path, init_bbox_xywh: list[float] | tuple[float, 
             the video has no frame.
     """
     video = Path(path).expanduser()
+    if video.is_dir():
+        raise DatasetNotFoundError(f"{video} is a folder, not a video file: for a folder of frames with "
+                                   f"groundtruth_rect.txt use --dataset folder:{video}")
     if not video.is_file():
         raise DatasetNotFoundError(f"video not found: {video}")
     if video.suffix.lower() in IMAGE_SUFFIXES or _is_still_image(video):
