@@ -358,3 +358,23 @@ def test_confidence_plot_draws_each_tracker_in_its_report_style() -> None:
         assert low < 0.0 and high > 1.0  # an IoU of 0 or 1 is not drawn under a spine
     with pytest.raises(ValueError, match="no style for MIL"):
         draw_confidence_plot(list(styles), states, "t", styles={n: styles[n] for n in ("SiamOT", "SiamFC")})
+
+
+def test_saving_a_pdf_logs_nothing_at_info(tmp_path, caplog) -> None:
+    """TrueType embedding runs fontTools' subsetter; the CLIs log at INFO and must not print its pruning."""
+    import logging
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evaluation.analysis import plots
+
+    figure, axes = plt.subplots()
+    axes.plot([0, 1], [0, 1], label="SiamOT")
+    axes.legend()
+    with caplog.at_level(logging.INFO), matplotlib.rc_context(plots.SAVE_RC):
+        figure.savefig(tmp_path / "f.pdf")
+    plt.close(figure)
+    assert (tmp_path / "f.pdf").stat().st_size > 0
+    assert not [r for r in caplog.records if r.name.startswith("fontTools")]

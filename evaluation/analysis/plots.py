@@ -21,8 +21,9 @@ preamble the file needs.
 """
 from __future__ import annotations
 
-import re
+import logging
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -75,6 +76,9 @@ AXIS_MARGIN = 0.02
 #: Matplotlib settings every saved figure is written with: TrueType (Type 42) fonts in PDF and
 #: PostScript, which publishers' checks (IEEE PDF eXpress, ACM) accept; Type 3 fonts they flag.
 SAVE_RC: dict[str, Any] = {"pdf.fonttype": 42, "ps.fonttype": 42}
+# Embedding TrueType fonts runs fontTools' subsetter, which logs every font table it prunes at INFO:
+# the command-line tools log at INFO, so that would be hundreds of lines per report.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 #: Text sizes (points) of the paper layouts: a 10 pt document's \footnotesize and \scriptsize, which
 #: the TikZ files name, so PNG, PDF and TikZ read alike at 100 % scale.
