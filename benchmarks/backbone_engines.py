@@ -1,4 +1,4 @@
-"""One backbone pass per engine and numeric type (issue 12): what each option would buy.
+"""One backbone pass per engine and numeric type: what each option would buy.
 
 For every backbone the benchmark times the tracker's per-frame backbone pass, the
 ``scale_num`` search crops of ``instance_size`` pixels in one batch, with:

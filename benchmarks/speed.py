@@ -1,4 +1,4 @@
-"""Speed benchmark of the SiamOT tracker against the machine's own limit (issue 6).
+"""Speed benchmark of the SiamOT tracker against the machine's own limit.
 
 For every backbone, with and without online training, the tracker runs one fixed sequence
 (``../shared/otb2013/Crossing`` when present, else a deterministic sequence of the toolkit's

@@ -1,4 +1,4 @@
-"""Precision and inference engine of the backbone (issue 12): ``ltr.inference.engine``.
+"""Precision and inference engine of the backbone: ``ltr.inference.engine``.
 
 Detection and fallback are checked with the detection monkeypatched, so they run the same on
 machines with and without bf16 units; the OpenVINO tests skip where ``openvino`` is not

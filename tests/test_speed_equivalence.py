@@ -1,4 +1,4 @@
-"""Speed options must not change results (issue 6): optimised runs give the reference boxes.
+"""Speed options must not change results: optimised runs give the reference boxes.
 
 The speed options are tracker parameters (``SiamOTParams.correlation``, ``channels_last``) and
 the frozen-prefix training of ``BackboneFineTuning.train``. Trackers are built with

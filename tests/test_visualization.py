@@ -1,4 +1,4 @@
-"""Debug views (issue 5): overlays, panels, time-lines, window/video sinks and the runner's observer."""
+"""Debug views: overlays, panels, time-lines, window/video sinks and the runner's observer."""
 from __future__ import annotations
 
 import csv

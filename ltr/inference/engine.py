@@ -17,9 +17,8 @@ score maps and all the maths after the network stay float32.
 Engines (``resolve_engine``): ``'torch'`` (autocast for bf16/fp16) or ``'openvino'`` (the
 frozen prefix converted with ``openvino.convert_model`` and compiled for the CPU with the
 matching ``INFERENCE_PRECISION_HINT``; optional dependency). ``'auto'`` picks OpenVINO on
-CPU when it is importable and the frozen prefix is not empty, torch otherwise. Measured on
-this project's 2-core machine (issue 12): MobileNetV2, 3 x 255 x 255, torch fp32 56 ms,
-torch bf16 autocast 33 ms, OpenVINO bf16 10 ms.
+CPU when it is importable and the frozen prefix is not empty, torch otherwise (what each engine
+and numeric type costs per CPU: ``benchmarks/backbone_engines.py``, figures in docs/speed.md).
 
 Compiled models are cached per process by (weights fingerprint of the prefix, input shape,
 precision, threads), so building a tracker or starting a sequence again reuses them. The
