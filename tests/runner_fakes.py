@@ -18,7 +18,6 @@ import cv2
 import numpy as np
 import pytest
 
-from evaluation.boxes_io import read_boxes_txt
 from evaluation.data import Sequence
 from evaluation.datasets.synthetic import SyntheticSpec, synthetic_sequence
 from evaluation.registry import TrackerSpec
@@ -109,30 +108,6 @@ def appearance_change_sequence(n_frames: int = 9, seed: int = 0, image_wh: tuple
         boxes.append([x, y, side, side])
     return Sequence(name=f"appearance_change{seed}", frames=[f"{i:04d}" for i in range(n_frames)], dataset="test",
                     ground_truth_rect=np.asarray(boxes, dtype=np.float64), frame_loader=frames.__getitem__)
-
-
-class FolderSource:
-    """A results source like a live tracker: ``<folder>/<seq>.txt`` and ``<seq>_time.txt``.
-
-    ``parameter_name`` and ``display_name`` default to ``name``.
-    """
-
-    def __init__(self, name: str, folder: Path, parameter_name: str | None = None,
-                 display_name: str | None = None) -> None:
-        self.name = name
-        self.parameter_name = parameter_name or name
-        self.display_name = display_name or name
-        self.results_dir = folder
-
-    def __repr__(self) -> str:
-        return f"FolderSource({self.display_name!r}, {str(self.results_dir)!r})"
-
-    def results_for(self, sequence: Sequence) -> np.ndarray:
-        return read_boxes_txt(self.results_dir / f"{sequence.name}.txt")
-
-    def times_for(self, sequence: Sequence) -> np.ndarray | None:
-        path = self.results_dir / f"{sequence.name}_time.txt"
-        return read_boxes_txt(path, columns=1).reshape(-1) if path.is_file() else None
 
 
 def frames_of(sequence: Sequence) -> list[np.ndarray]:
