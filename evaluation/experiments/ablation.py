@@ -68,12 +68,16 @@ def efficientnet_lite0() -> tuple[list[Any], SequenceList]:
 #: loss of the target; each alone (with a neighbouring setting) and together.
 ROBUSTNESS_VARIANTS: dict[str, dict[str, Any]] = {
     "negatives1": {"adapter_negative_weight": 1.0},
+    "negatives0.5": {"adapter_negative_weight": 0.5},
+    "negatives2": {"adapter_negative_weight": 2.0},
     "negatives1-ratio0.3": {"adapter_negative_weight": 1.0, "adapter_negative_ratio": 0.3},
     "negatives4-ratio0.3": {"adapter_negative_weight": 4.0, "adapter_negative_ratio": 0.3},
     "fall3": {"adapter_fall_window": 3},
+    "fall3-margin0.2": {"adapter_fall_window": 3, "adapter_fall_margin": 0.2},
     "wide3": {"wide_search_after": 3},
     "wide5": {"wide_search_after": 5},
     "wide3-lost0.2": {"wide_search_after": 3, "lost_threshold": 0.2},
+    "wide3-lost0.1": {"wide_search_after": 3, "lost_threshold": 0.1},
     "robust": {"adapter_negative_weight": 1.0, "adapter_fall_window": 3, "wide_search_after": 3},
 }
 
