@@ -197,7 +197,7 @@ def test_cli_prints_confidence_and_per_sequence(trackers, tmp_path: Path, monkey
     assert "Confidence as a predictor of IoU > 0.5" in out and "Trained %" in out
     assert main(args) == 0
     assert "AUC per sequence" not in capsys.readouterr().out  # only with --per-sequence
-    assert main(args + ["--gate", "jcp=0.5"]) == 1
+    assert main(args + ["--gate", "jcp=0.5"]) == 2  # bad input
     assert "--gate 'jcp=0.5' must be CONFIDENCE=NUMBER" in capsys.readouterr().err
-    assert main(args + ["--sequences", "nope"]) == 1
+    assert main(args + ["--sequences", "nope"]) == 2
     assert "unknown sequence nope" in capsys.readouterr().err
