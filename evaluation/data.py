@@ -7,6 +7,8 @@ sequences generate/decode them).
 """
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, overload
@@ -26,19 +28,57 @@ def read_image_rgb(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"frame not found: {path}")
-    check_complete_image(path)
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    is_jpeg = check_complete_image(path)
+    if is_jpeg:
+        image, said = _imread_hearing_libjpeg(path)
+        if "Corrupt JPEG data" in said:
+            reason = next(line for line in said.splitlines() if "Corrupt JPEG data" in line).strip()
+            raise ValueError(f"corrupt JPEG frame ({reason}; it would decode to garbage): {path}")
+    else:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"cannot decode frame (corrupt or not an image): {path}")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _imread_hearing_libjpeg(path: Path) -> tuple[np.ndarray | None, str]:
+    """``cv2.imread`` of a JPEG and what libjpeg printed meanwhile.
+
+    libjpeg reports damaged entropy-coded data ("Corrupt JPEG data: ...") only as a warning on the
+    process's stderr and decodes the rest as garbage; that text is the only sign. It is read from
+    a pipe put in place of file descriptor 2 for the call (anything else written there meanwhile is
+    passed on to the real stderr).
+    """
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    saved = os.dup(2)
+    try:
+        os.dup2(write_end, 2)
+        try:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        finally:
+            os.dup2(saved, 2)
+            os.close(write_end)
+        chunks = []
+        while chunk := os.read(read_end, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(saved)
+        os.close(read_end)
+    said = b"".join(chunks).decode(errors="replace")
+    other = "".join(line for line in said.splitlines(keepends=True) if "Corrupt JPEG data" not in line)
+    if other:
+        sys.stderr.write(other)
+    return image, said
 
 
 _JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
 _PNG_START, _PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
 
 
-def check_complete_image(path: Path) -> None:
-    """Raise ``ValueError`` naming ``path`` when a JPEG lacks its end marker or a PNG its ``IEND`` chunk.
+def check_complete_image(path: Path) -> bool:
+    """Raise ``ValueError`` naming ``path`` when a JPEG lacks its end marker or a PNG its ``IEND`` chunk;
+    return whether the file is a JPEG.
 
     Reads the first and last bytes only. Padding after the end marker (zeros, or a few bytes some
     cameras append) is allowed within the last 64 bytes.
@@ -52,6 +92,7 @@ def check_complete_image(path: Path) -> None:
         raise ValueError(f"truncated JPEG frame (no end-of-image marker): {path}")
     if head.startswith(_PNG_START) and _PNG_END not in tail:
         raise ValueError(f"truncated PNG frame (no IEND chunk): {path}")
+    return head.startswith(_JPEG_START)
 
 
 @dataclass

@@ -563,3 +563,22 @@ def test_replaced_frames_and_hand_edited_boxes_are_recomputed(kept: Tracker, tmp
     record["results_sha256"] = json.loads(kept.run_record_file(sequence).read_text())["results_sha256"]
     kept.run_record_file(sequence).write_text(json.dumps(record))
     assert kept.stale_reason(sequence) is None
+
+
+def test_a_jpeg_corrupt_inside_is_named_not_decoded_to_garbage(tmp_path: Path) -> None:
+    from evaluation.data import read_image_rgb
+
+    rng = np.random.default_rng(0)
+    image = (rng.random((120, 160, 3)) * 255).astype(np.uint8)
+    good = tmp_path / "0001.jpg"
+    cv2.imwrite(str(good), image)
+    assert read_image_rgb(good).shape == (120, 160, 3)
+    data = bytearray(good.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 50] = b"\xff\x00" * 25  # damaged entropy-coded data; the end marker is intact
+    bad = tmp_path / "0002.jpg"
+    bad.write_bytes(bytes(data))
+    assert cv2.imread(str(bad)) is not None  # what OpenCV alone does: garbage and a bare warning
+    with pytest.raises(ValueError, match=rf"corrupt JPEG frame \(Corrupt JPEG data: .*\): {bad}"):
+        read_image_rgb(bad)
+    assert read_image_rgb(good).shape == (120, 160, 3)  # stderr is back in place
