@@ -11,6 +11,9 @@ Run and analyse (per-target AUC, % frames trained, mean AUC per variant, confide
     python -m evaluation.run_experiment ablation mobilenet_v2 --threads 2 --torch-threads 1 --analyze
     python -m evaluation.analyze ablation mobilenet_v2 --per-sequence
     python -m evaluation.run_experiment ablation efficientnet_lite0 --sequences Deer --analyze  # a quick check
+    SIAMOT_OTB_PATH=../shared/otb100 python -m evaluation.run_experiment ablation robustness_mobilenet_v2 \
+        --threads 2 --torch-threads 1 --analyze  # the robustness options on the OTB2013 + OTB-100 targets on disk
+    python -m evaluation.analyze ablation robustness_mobilenet_v2 --compare mobilenet_v2@wide3 mobilenet_v2@default
 
 To add a variant for every experiment, add it to ``pytracking_siamot.variants`` (and its parameter
 files); for a one-off comparison pass ``extra`` to :func:`variant_trackers`.
