@@ -242,6 +242,29 @@ def test_otb100_layout_from_a_fake_tree(tmp_path, monkeypatch):
         get_dataset("otb")
 
 
+def test_a_partial_otb100_copy_runs_on_the_targets_present(tmp_path, monkeypatch, caplog):
+    root = tmp_path / "otb100"
+    present = [e for e in OTB100_ENTRIES if e.name in ("Bird2", "Deer", "Jogging_1", "Jogging_2", "KiteSurf")]
+    _fake_otb_tree(root, present)
+    kite = _entry(OTB100_ENTRIES, "KiteSurf")  # the benchmark ships .png; a re-encoded copy holds .jpg
+    _rgb_frames(root / "KiteSurf" / "img", 1, ext="jpg", nz=kite.nz)
+    monkeypatch.setenv("SIAMOT_OTB_PATH", str(root))
+    with caplog.at_level("WARNING"):
+        dataset = get_dataset("otb")
+    assert sorted(dataset.names()) == ["Bird2", "Deer", "Jogging_1", "Jogging_2", "KiteSurf"]
+    assert "OTB-100: 5 of 100 sequences found" in caplog.text
+    assert kite.ext == "png" and dataset["KiteSurf"].frames[0].endswith("KiteSurf/img/0001.jpg")
+    assert dataset["Bird2"].frames[0].endswith(f".{_entry(OTB100_ENTRIES, 'Bird2').ext}")  # nothing on disk: as listed
+    (root / "Deer" / "groundtruth_rect.txt").unlink()  # a target's folder without its ground truth
+    with pytest.raises(DatasetNotFoundError, match=r"OTB-100 target Deer: ground truth not found"):
+        get_dataset("otb")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("SIAMOT_OTB_PATH", str(empty))
+    with pytest.raises(DatasetNotFoundError, match=rf"no OTB-100 target folders .* under {empty}"):
+        get_dataset("otb")
+
+
 @pytest.mark.parametrize("name, key, label", [("otb2013", "otb2013_path", "OTB2013"),
                                               ("otb", "otb_path", "OTB-100")])
 def test_missing_dataset_paths_name_the_path_and_setting(tmp_path, monkeypatch, name, key, label):

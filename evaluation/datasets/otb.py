@@ -18,6 +18,7 @@ come from an OTB-100 download (where Tiger1's boxes differ); the sequence folder
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import numpy as np
 from evaluation.data import Sequence, SequenceList
 from evaluation.datasets._common import (DatasetNotFoundError, dataset_root, how_to_set, one_based_to_zero_based,
                                          optional_root, read_ground_truth, select_rows)
+from evaluation.datasets._benchmark import say_partial
 from evaluation.datasets.attributes import OTB100_ATTRIBUTES, OTB2013_ATTRIBUTES
 from evaluation.settings import Settings
 
@@ -276,7 +278,21 @@ def otb2013_ground_truth_path(entry: OTBEntry, root: Path, anno_root: Path | Non
     return path if path.is_file() else None
 
 
+def _extension_on_disk(entry: OTBEntry, root: Path) -> OTBEntry:
+    """``entry`` with the frames' extension the copy at ``root`` holds: some copies store a target's
+    frames re-encoded (KiteSurf as ``.jpg`` where the benchmark ships ``.png``). Unchanged when the
+    listed first frame exists or neither does."""
+    first = Path(entry.frame_paths(root)[0])
+    if first.is_file():
+        return entry
+    for ext in ("jpg", "png"):
+        if ext != entry.ext and first.with_suffix(f".{ext}").is_file():
+            return dataclasses.replace(entry, ext=ext)
+    return entry
+
+
 def _build(entry: OTBEntry, root: Path, gt_path: Path, dataset: str, attributes: tuple[str, ...]) -> Sequence:
+    entry = _extension_on_disk(entry, root)
     return Sequence(name=entry.name, frames=entry.frame_paths(root), dataset=dataset,
                     ground_truth_rect=one_based_to_zero_based(evaluated_ground_truth(entry, gt_path)),
                     object_class=entry.object_class, attributes=attributes, start_frame=entry.start_frame)
@@ -303,18 +319,27 @@ def otb2013_dataset(settings: Settings) -> SequenceList:
 
 
 def otb100_dataset(settings: Settings) -> SequenceList:
-    """The 100 OTB-100 targets from ``otb_path`` (pytracking's ``otb`` dataset, with attributes).
+    """The OTB-100 targets under ``otb_path`` (pytracking's ``otb`` dataset, with attributes).
+
+    A partial copy runs on the targets whose folder is there (said once, naming the first missing).
 
     Raises:
-        DatasetNotFoundError: ``otb_path`` unset or absent, or a target's ground truth missing.
+        DatasetNotFoundError: ``otb_path`` unset or absent, no target folder under it, or a target's
+            folder without its ground truth.
     """
     root = dataset_root(settings, "otb_path", "OTB-100")
     sequences = SequenceList()
     for entry in OTB100_ENTRIES:
+        if not (root / entry.folder).is_dir():
+            continue  # not in this copy
         gt_path = root / entry.folder / entry.gt_file
         if not gt_path.is_file():
             raise DatasetNotFoundError(f"OTB-100 target {entry.name}: ground truth not found at {gt_path}: "
                                        f"{how_to_set('otb_path')}")
         attributes = OTB100_ATTRIBUTES[entry.name.replace("_", "-")]
         sequences.append(_build(entry, root, gt_path, "otb", attributes))
+    if not sequences:
+        raise DatasetNotFoundError(f"no OTB-100 target folders (e.g. {root / OTB100_ENTRIES[0].folder}) under "
+                                   f"{root}: {how_to_set('otb_path')}")
+    say_partial("OTB-100", root, sequences.names(), [e.name for e in OTB100_ENTRIES])
     return sequences

@@ -20,8 +20,6 @@ files); for a one-off comparison pass ``extra`` to :func:`variant_trackers`.
 """
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
 from typing import Any, Mapping
 
 from evaluation.data import SequenceList
@@ -86,25 +84,14 @@ ROBUSTNESS_VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def otb100_on_disk() -> SequenceList:
-    """The OTB-100 targets whose ground truth and frames are on disk under ``otb_path`` (none when it
-    is unset or absent; the dataset loader itself wants all 100)."""
-    from evaluation.datasets import available_sequences
-    from evaluation.datasets import otb
+    """The OTB-100 targets whose frames are on disk under ``otb_path`` (none when it is unset)."""
+    from evaluation.datasets import available_sequences, get_dataset
     from evaluation.settings import load_settings
 
-    path = load_settings().otb_path
-    if not path:
+    settings = load_settings()
+    if not settings.otb_path:
         return SequenceList()
-    root = Path(path).expanduser()
-    present = SequenceList()
-    for entry in otb.OTB100_ENTRIES:
-        if not (root / entry.folder / entry.gt_file).is_file():
-            continue
-        if not Path(entry.frame_paths(root)[0]).is_file():  # pytracking's list says png where copies hold jpg
-            entry = dataclasses.replace(entry, ext="jpg" if entry.ext == "png" else "png")
-        present.append(otb._build(entry, root, root / entry.folder / entry.gt_file, "otb",
-                                  otb.OTB100_ATTRIBUTES[entry.name.replace("_", "-")]))
-    return available_sequences(present)
+    return available_sequences(get_dataset("otb", settings=settings))
 
 
 def development_targets() -> SequenceList:
