@@ -10,7 +10,7 @@ import pytest
 
 from benchmark_fixtures import (POLYGON, ROTATED, make_dtb70, make_got10k, make_lasot, make_nfs, make_tc128,
                                 make_trackingnet, make_uav123, make_uav123_10fps, make_vot)
-from evaluation.datasets import DATASET_NAMES, DatasetNotFoundError, get_dataset
+from evaluation.datasets import ANNOTATIONS_ONE_BASED, DATASET_NAMES, DatasetNotFoundError, get_dataset
 from evaluation.datasets._benchmark import polygon_to_xywh
 from evaluation.datasets.lasot import LASOT_EXT, LASOT_TEST
 from evaluation.datasets.uav import UAV_ENTRIES
@@ -50,10 +50,11 @@ def test_dtb70_and_tc128(tmp_path: Path) -> None:
     raw = np.loadtxt(tmp_path / "t" / "Ball_ce1" / "Ball_ce1_gt.txt", delimiter=",")
     np.testing.assert_allclose(ball.ground_truth_rect, raw - [1, 1, 0, 0])  # 1-based -> 0-based
     assert seqs["Basketball"].attributes == ("IV", "OCC", "DEF", "OPR", "BC")  # as OTB's
-    for ours, theirs in ((seqs["Gull2"], got10k_datasets.DTB70(str(tmp_path / "d"))["Gull2"]),
-                         (ball, got10k_datasets.TColor128(str(tmp_path / "t"), download=False)["Ball_ce1"])):
+    for name, ours, theirs in (("dtb70", seqs["Gull2"], got10k_datasets.DTB70(str(tmp_path / "d"))["Gull2"]),
+                               ("tc128", ball, got10k_datasets.TColor128(str(tmp_path / "t"), download=False)["Ball_ce1"])):
         _same_frames(ours, theirs[0])
-        np.testing.assert_allclose(ours.ground_truth_rect + [1, 1, 0, 0], theirs[1])
+        shift = [1, 1, 0, 0] if ANNOTATIONS_ONE_BASED[name] else [0, 0, 0, 0]  # the files' numbers, as got10k reads them
+        np.testing.assert_allclose(ours.ground_truth_rect + shift, theirs[1])
 
 
 def test_tc128_row_count_against_range_names_the_file(tmp_path: Path) -> None:
@@ -362,3 +363,7 @@ def test_shared_otb_sequence_relaid_in_every_layout_gives_the_same_boxes_and_sco
     tn = get_dataset("trackingnet", settings=settings)["Deer"]
     assert [Path(f).resolve() for f in tn.frames] == [Path(f).resolve() for f in deer.frames]  # 10.jpg after 9.jpg
     np.testing.assert_allclose(tn.ground_truth_rect[0], zero_based[0])
+
+
+def test_every_benchmark_states_its_annotations_pixel_convention() -> None:
+    assert set(ANNOTATIONS_ONE_BASED) == set(DATASET_NAMES) - {"synthetic"}

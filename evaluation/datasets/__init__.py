@@ -74,6 +74,15 @@ _LOADERS: dict[str, Callable[[Settings], SequenceList]] = {
 #: Dataset names ``get_dataset`` knows (plus ``folder:<path>``).
 DATASET_NAMES: tuple[str, ...] = tuple(_LOADERS)
 
+#: Whether a benchmark's annotation files hold 1-based boxes (each loader then subtracts 1 from x
+#: and y; our sequences are 0-based). The one owner of that fact: tools that pass a benchmark's own
+#: annotations on (got10k's experiments, ``evaluation.interop``) derive their shift from it.
+ANNOTATIONS_ONE_BASED: dict[str, bool] = {
+    "otb2013": True, "otb": True, "otb100": True, "tc128": True, "uav123": True, "uav20l": True,
+    "uav123_10fps": True, "lasot": True, "lasot_ext": True, "dtb70": True,
+    "nfs": False, "got10k_val": False, "got10k_test": False, "trackingnet": False, "vot": False,
+}
+
 _NEEDS_SETTINGS = set(_LOADERS) - {"synthetic"}
 
 

@@ -49,6 +49,7 @@ except ImportError as exc:  # optional dependency: say what to install
     raise ImportError("evaluation.interop.got10k needs the GOT-10k toolkit: pip install got10k==0.1.3 --no-deps "
                       "shapely six wget (install.sh installs them)") from exc
 
+from evaluation.datasets import ANNOTATIONS_ONE_BASED
 from evaluation.peer_results import PublishedResults
 from evaluation.running import torch_thread_count
 from evaluation.settings import Settings
@@ -69,14 +70,17 @@ DETERMINISTIC: dict[tuple[str, str], bool] = {
     ("opencv", "csrt"): True,
 }
 
-#: Whether got10k's experiment on a benchmark passes 1-based boxes (its annotation files' convention, as
-#: our loaders in :mod:`evaluation.datasets` read them), keyed by the first part of the experiment's result
-#: folder (``OTB2013``, ``UAV123``, ``NfS`` of ``NfS/30``, ``VOT2018``: ``VOT``).
-ONE_BASED: dict[str, bool] = {
-    "OTB2013": True, "OTB2015": True, "OTBtb50": True, "OTBtb100": True, "TColor128": True, "UAV123": True,
-    "UAV20L": True, "DTB70": True,
-    "GOT-10k": False, "NfS": False, "VOT": False,
+#: Our dataset of each got10k experiment, keyed by the first part of the experiment's result folder
+#: (``OTB2013``, ``UAV123``, ``NfS`` of ``NfS/30``, ``VOT2018``: ``VOT``).
+GOT10K_DATASETS: dict[str, str] = {
+    "OTB2013": "otb2013", "OTB2015": "otb", "OTBtb50": "otb", "OTBtb100": "otb", "TColor128": "tc128",
+    "UAV123": "uav123", "UAV20L": "uav20l", "DTB70": "dtb70", "GOT-10k": "got10k_val", "NfS": "nfs", "VOT": "vot",
 }
+
+#: Whether got10k's experiment on a benchmark passes 1-based boxes: got10k hands the annotation files'
+#: numbers on as they are, so this is the benchmark's own convention
+#: (:data:`evaluation.datasets.ANNOTATIONS_ONE_BASED`, the owner).
+ONE_BASED: dict[str, bool] = {name: ANNOTATIONS_ONE_BASED[ours] for name, ours in GOT10K_DATASETS.items()}
 
 #: Added to a 0-based ``[x, y, w, h]`` box to make it 1-based.
 ONE_BASED_SHIFT = np.array([1.0, 1.0, 0.0, 0.0])
