@@ -76,8 +76,9 @@ from evaluation import registry
 from evaluation.analysis.speed_table import PAPER_FPS  # the paper's Table 1 (GTX TITAN X)
 from evaluation.data import Sequence
 from evaluation.datasets.synthetic import SyntheticSpec, synthetic_sequence
+from evaluation.machine import cpu_name, cpu_threads
 from evaluation.settings import load_settings
-from ltr.inference.engine import device_has_bf16
+from ltr.inference.engine import cpu_flags, device_has_bf16
 from ltr.models.backbone import BACKBONES
 from pytracking_siamot.tracker.siamot.tracker import resolve_device
 
@@ -584,10 +585,20 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str, mat
     return "\n".join(lines)
 
 
+#: CPU feature flags that decide which numeric types run fast (printed beside every speed figure).
+SPEED_FLAGS: tuple[str, ...] = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+def cpu_line() -> str:
+    """One line naming the CPU, the CPU threads this process may use and its speed-relevant flags."""
+    flags = [f for f in SPEED_FLAGS if f in cpu_flags()]
+    return f"CPU {cpu_name()}, {cpu_threads()} CPU threads; flags: {' '.join(flags) or 'none of ' + ' '.join(SPEED_FLAGS)}"
+
+
 def environment_info(device: str, threads: int) -> dict[str, Any]:
     info = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "torch_threads": threads,
-            "cpu_count": os.cpu_count()}
+            "processor": cpu_name(), "cpu_flags": [f for f in SPEED_FLAGS if f in cpu_flags()],
+            "torch_threads": threads, "cpu_count": os.cpu_count()}
     if device == "cuda":
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
@@ -681,6 +692,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     threads = torch.get_num_threads()
+    print(cpu_line())
     print(f"sequence {sequence.name} ({sequence.dataset}), {count} frames, warm-up {args.warmup}, "
           f"torch threads {threads}, overrides: {format_overrides(overrides)}; "
           f"matmul {matmul_before:.1f} GFLOP/s before, {matmul_after:.1f} after the run")

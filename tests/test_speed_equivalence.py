@@ -281,6 +281,8 @@ def test_benchmark_cli_writes_json(speed: ModuleType, tmp_path: Path, capsys: py
     assert "fps_ratio_mean" in rows["online"]
     printed = capsys.readouterr().out
     assert "ms per frame" in printed and "overrides: correlation=conv" in printed
+    from evaluation.machine import cpu_name  # every speed figure names its CPU
+    assert report["environment"]["processor"] == cpu_name() and f"CPU {cpu_name()}," in printed
 
 
 def test_benchmark_cli_shifted_current_map_is_a_labelled_stage(speed: ModuleType, tmp_path: Path,
