@@ -384,11 +384,6 @@ class TrackerParams:
         return f"TrackerParams({self.settings!r}, debug={self.debug!r}, visualization={self.visualization!r})"
 
 
-def make_parameters(backbone: str, online_training: bool, **overrides: Any) -> TrackerParams:
-    """A fresh :class:`TrackerParams` for ``backbone`` (used by every ``parameter/siamot`` file)."""
-    return TrackerParams(SiamOTParams(backbone=backbone, online_training=online_training, **overrides))
-
-
 def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     """``NAME=VALUE`` strings (command-line ``--set``) -> ``SiamOTParams`` overrides.
 

@@ -323,11 +323,18 @@ def test_an_empty_results_path_is_not_the_working_directory(monkeypatch: pytest.
         Tracker("fake", "centroid")
 
 
+def _params_with(**overrides):
+    """The ``mobilenet_v2`` parameter file's parameters with ``overrides``."""
+    from pytracking_siamot.parameters import TrackerParams
+    from pytracking_siamot.variants import settings
+
+    return TrackerParams(settings("mobilenet_v2", **overrides))
+
+
 def test_network_path_resolves_relative_weight_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import parameter.siamot.mobilenet_v2 as module
-    from pytracking_siamot.parameters import make_parameters
 
-    monkeypatch.setattr(module, "parameters", lambda: make_parameters("mobilenet_v2", True, weights_path="mine.pth"))
+    monkeypatch.setattr(module, "parameters", lambda: _params_with(weights_path="mine.pth"))
     params = registry.make_parameters("siamot", "mobilenet_v2", Settings(network_path=str(tmp_path)))
     assert params.weights_path == str(tmp_path / "mine.pth")
     assert registry.make_parameters("siamot", "mobilenet_v2", Settings()).weights_path == "mine.pth"
@@ -373,12 +380,10 @@ def test_an_unwritable_results_folder_stops_the_run_first(kept: Tracker, monkeyp
 
 def test_broken_weights_stop_the_run_in_the_preflight(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import parameter.siamot.mobilenet_v2 as module
-    from pytracking_siamot.parameters import make_parameters
 
     weights = tmp_path / "half.pth"
     weights.write_bytes(b"PK\x03\x04 truncated")
-    monkeypatch.setattr(module, "parameters", lambda: make_parameters("mobilenet_v2", True,
-                                                                      weights_path=str(weights), device="cpu"))
+    monkeypatch.setattr(module, "parameters", lambda: _params_with(weights_path=str(weights), device="cpu"))
     tracker = Tracker("siamot", "mobilenet_v2")
     with pytest.raises(ValueError, match=rf"{weights}: cannot read weights"):
         run_dataset([tracker], [make_sequence("a", n_frames=3), make_sequence("b", n_frames=3)], progress=False)
