@@ -80,6 +80,7 @@ from evaluation.machine import cpu_name, cpu_threads
 from evaluation.settings import load_settings
 from ltr.inference.engine import cpu_flags, device_has_bf16
 from ltr.models.backbone import BACKBONES
+from pytracking_siamot import variants
 from pytracking_siamot.tracker.siamot.tracker import resolve_device
 
 # torch's profiler (Kineto) writes its own markers ("USDT: ... profiler_start") and, with a CUDA
@@ -164,7 +165,7 @@ def build_tracker(backbone: str, online_training: bool, device: str, pretrained:
             (seeded with ``RANDOM_INIT_SEED``: every call builds the same network).
         overrides: further ``SiamOTParams`` fields to change (e.g. ``confidence_threshold``).
     """
-    name = backbone if online_training else f"{backbone}_baseline"
+    name = variants.parameter_name(backbone, variants.DEFAULT if online_training else variants.BASELINE)
     use_pretrained = has_offline_weights(backbone) if pretrained is None else pretrained
     # torch_threads=None: the thread count is the benchmark's (--threads, or torch's default), not the tracker's.
     overrides = {"device": device, "pretrained": use_pretrained, "torch_threads": None, **overrides}

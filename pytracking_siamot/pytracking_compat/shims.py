@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from pytracking_siamot import variants
 from pytracking_siamot.pytracking_compat.isolation import TRACKER_NAME
 
 # First line of every file SiamOT writes into a checkout; ``integrate`` recognises its files by it.
@@ -142,12 +143,15 @@ def otb2013_all():
     return [Tracker({TRACKER_NAME!r}, name) for name in PARAMETER_NAMES], _otb2013()
 '''
     for name in names:
-        if f"{name}_baseline" in names:
+        parsed = variants.parse_parameter_name(name)
+        baseline = (variants.parameter_name(parsed.backbone, variants.BASELINE)
+                    if parsed is not None and parsed.variant == variants.DEFAULT else None)
+        if baseline in names:
             text += f'''
 
 def otb2013_{name}():
     """{name} with and without online training on OTB2013."""
-    return [Tracker({TRACKER_NAME!r}, {name!r}), Tracker({TRACKER_NAME!r}, {name + "_baseline"!r})], _otb2013()
+    return [Tracker({TRACKER_NAME!r}, {name!r}), Tracker({TRACKER_NAME!r}, {baseline!r})], _otb2013()
 '''
     return text
 
