@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, overload
@@ -47,8 +48,17 @@ def _imread_hearing_libjpeg(path: Path) -> tuple[np.ndarray | None, str]:
     libjpeg reports damaged entropy-coded data ("Corrupt JPEG data: ...") only as a warning on the
     process's stderr and decodes the rest as garbage; that text is the only sign. It is read from
     a pipe put in place of file descriptor 2 for the call (anything else written there meanwhile is
-    passed on to the real stderr).
+    passed on to the real stderr). File descriptor 2 is per process, so threads decoding at once
+    (a Dask worker with several threads) take turns: without the lock one could restore another's pipe.
     """
+    with _STDERR_SWAP:
+        return _imread_hearing_libjpeg_unlocked(path)
+
+
+_STDERR_SWAP = threading.Lock()
+
+
+def _imread_hearing_libjpeg_unlocked(path: Path) -> tuple[np.ndarray | None, str]:
     sys.stderr.flush()
     read_end, write_end = os.pipe()
     saved = os.dup(2)

@@ -587,3 +587,33 @@ def test_a_jpeg_corrupt_inside_is_named_not_decoded_to_garbage(tmp_path: Path) -
     with pytest.raises(ValueError, match=rf"corrupt JPEG frame \(Corrupt JPEG data: .*\): {bad}"):
         read_image_rgb(bad)
     assert read_image_rgb(good).shape == (120, 160, 3)  # stderr is back in place
+
+
+def test_jpeg_frames_decoded_by_several_threads_leave_stderr_in_place(tmp_path: Path) -> None:
+    import os
+
+    from evaluation.data import read_image_rgb
+
+    frames = []
+    for i in range(8):
+        path = tmp_path / f"{i:04d}.jpg"
+        cv2.imwrite(str(path), np.full((60, 80, 3), 30 * i, np.uint8))
+        frames.append(path)
+    before = os.fstat(2)
+    shapes: list[tuple[int, ...]] = []
+
+    def decode() -> None:
+        shapes.extend(read_image_rgb(p).shape for p in frames * 25)
+
+    # Daemon threads with a bounded join: swaps of fd 2 that race would leave a pipe open and hang a
+    # decode; that must fail this test, not hang the suite (4 x 200 tiny decodes take well under 1 s).
+    threads = [threading.Thread(target=decode, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in threads), "a JPEG decode hung while another thread swapped stderr"
+    after = os.fstat(2)
+    assert shapes == [(60, 80, 3)] * 800
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)  # fd 2 is what it was
