@@ -120,6 +120,7 @@ def detect_shared(repo_root: Path) -> dict[str, str]:
         "otb2013_path": shared / "otb2013",
         "otb2013_anno_path": shared / "otb2013" / "annotations" / "cvpr13_anno",
         "peer_results_path": shared / "otb2013" / "peer_results",
+        "otb_path": shared / "otb100",
         "uav123_10fps_path": shared / "uav123_10fps",
         "dtb70_path": shared / "dtb70",
         "vot_path": shared / "vot" / "2017",

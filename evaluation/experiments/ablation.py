@@ -11,8 +11,8 @@ Run and analyse (per-target AUC, % frames trained, mean AUC per variant, confide
     python -m evaluation.run_experiment ablation mobilenet_v2 --threads 2 --torch-threads 1 --analyze
     python -m evaluation.analyze ablation mobilenet_v2 --per-sequence
     python -m evaluation.run_experiment ablation efficientnet_lite0 --sequences Deer --analyze  # a quick check
-    SIAMOT_OTB_PATH=../shared/otb100 python -m evaluation.run_experiment ablation robustness_mobilenet_v2 \
-        --threads 2 --torch-threads 1 --analyze  # the robustness options on the OTB2013 + OTB-100 targets on disk
+    python -m evaluation.run_experiment ablation robustness_mobilenet_v2 \
+        --threads 2 --torch-threads 1 --analyze  # the robustness options on every development target on disk
     python -m evaluation.analyze ablation robustness_mobilenet_v2 --compare mobilenet_v2@wide3 mobilenet_v2@default
 
 To add a variant for every experiment, add it to ``pytracking_siamot.variants`` (and its parameter
@@ -83,24 +83,49 @@ ROBUSTNESS_VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def otb100_on_disk() -> SequenceList:
-    """The OTB-100 targets whose frames are on disk under ``otb_path`` (none when it is unset)."""
+#: The benchmarks whose targets on disk join OTB2013's in :func:`development_targets` (dataset name ->
+#: its settings key); each is skipped where its key is unset.
+DEVELOPMENT_BENCHMARKS: dict[str, str] = {"otb": "otb_path", "uav123_10fps": "uav123_10fps_path",
+                                          "dtb70": "dtb70_path", "vot": "vot_path"}
+
+
+def on_disk(dataset_name: str, settings_key: str) -> SequenceList:
+    """The sequences of ``dataset_name`` whose frames are on disk (none when ``settings_key`` is unset)."""
     from evaluation.datasets import available_sequences, get_dataset
     from evaluation.settings import load_settings
 
     settings = load_settings()
-    if not settings.otb_path:
+    if not getattr(settings, settings_key):
         return SequenceList()
-    return available_sequences(get_dataset("otb", settings=settings))
+    return available_sequences(get_dataset(dataset_name, settings=settings))
+
+
+def otb100_on_disk() -> SequenceList:
+    """The OTB-100 targets whose frames are on disk under ``otb_path`` (none when it is unset)."""
+    return on_disk("otb", "otb_path")
 
 
 def development_targets() -> SequenceList:
-    """The OTB2013 targets on disk, then the OTB-100 ones (:func:`otb100_on_disk`)."""
-    return otb2013_on_disk() + otb100_on_disk()
+    """The OTB2013 targets on disk, then those of :data:`DEVELOPMENT_BENCHMARKS` (OTB-100, UAV123@10fps,
+    DTB70, VOT) that are on disk."""
+    targets = otb2013_on_disk()
+    for name, key in DEVELOPMENT_BENCHMARKS.items():
+        targets = targets + on_disk(name, key)
+    return targets
 
 
 def robustness_mobilenet_v2() -> tuple[list[Any], SequenceList]:
-    """MobileNetV2's default and baseline and the :data:`ROBUSTNESS_VARIANTS` on the OTB2013 and
-    OTB-100 targets on disk (the paper variant is left out: it is not what these options change)."""
-    trackers = variant_trackers("mobilenet_v2", ROBUSTNESS_VARIANTS)
+    """MobileNetV2's default and baseline and the :data:`ROBUSTNESS_VARIANTS` on the development targets
+    on disk (:func:`development_targets`; the paper variant is left out: it is not what these options change)."""
+    return robustness("mobilenet_v2")
+
+
+def robustness_efficientnet_lite0() -> tuple[list[Any], SequenceList]:
+    """As :func:`robustness_mobilenet_v2`, for EfficientNet-Lite0."""
+    return robustness("efficientnet_lite0")
+
+
+def robustness(backbone: str) -> tuple[list[Any], SequenceList]:
+    """``backbone``'s default and baseline and the :data:`ROBUSTNESS_VARIANTS` on :func:`development_targets`."""
+    trackers = variant_trackers(backbone, ROBUSTNESS_VARIANTS)
     return [t for t in trackers if not t.display_name.endswith("@paper")], development_targets()
