@@ -170,6 +170,9 @@ class FrameUpdate:
             (:meth:`ConfidenceState.is_lost`); ``None`` when it made no judgement. The tracker widens
             its search after ``wide_search_after`` frames judged lost in a row (a method that judges
             no frame never widens it).
+        relocate_cells: ``[dx, dy]``, score-map cells of the chosen scale's crop: the method moves the
+            target by this much from the found position (the adapter's drift guard), or ``None``.
+        rolled_back: whether the method undid what it had learnt (the adapter's drift guard).
     """
 
     template_map: torch.Tensor
@@ -179,6 +182,8 @@ class FrameUpdate:
     template_updated: bool = False
     exemplar_features: torch.Tensor | None = None
     lost: bool | None = None
+    relocate_cells: np.ndarray | None = None
+    rolled_back: bool = False
 
 
 class OnlineMethod(ABC):

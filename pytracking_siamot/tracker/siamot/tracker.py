@@ -218,6 +218,10 @@ class SiamOT:
             crop_at_target=lambda: self._crop_batch(frame, [self._search_size], params.instance_size)[1]))
         if update.exemplar_features is not None:
             self._exemplar_features = update.exemplar_features
+        if update.relocate_cells is not None:  # the method moves the target (the adapter's drift guard)
+            crop_size = self._search_size if wide else sizes[scale_index]
+            self._center_xy = self._center_xy + (np.asarray(update.relocate_cells, dtype=float) * crop_size
+                                                 * self.net.total_stride / params.instance_size)
         self._lost_frames = self._lost_frames + 1 if update.lost else 0
 
         a = update.assessment
