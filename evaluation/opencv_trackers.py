@@ -112,17 +112,30 @@ def opencv_parameters(kind: str, settings: Settings) -> OpenCVParams:
     return OpenCVParams(kind)
 
 
+def _quietly(create: Callable[[], Any]) -> Callable[[], Any]:
+    """``create`` with OpenCV's own log held at errors while it runs (restored after): loading an ONNX
+    model logs two warnings per tracker about the DNN engine's targets, once per sequence of a run."""
+    def quiet_create() -> Any:
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        try:
+            return create()
+        finally:
+            cv2.utils.logging.setLogLevel(level)
+    return quiet_create
+
+
 def _factory(params: OpenCVParams) -> Callable[[], Any]:
     if params.kind == "mil":
         return cv2.TrackerMIL.create
     if params.kind == "nano":
         nano = cv2.TrackerNano_Params()
         nano.backbone, nano.neckhead = params.backbone, params.neckhead
-        return lambda: cv2.TrackerNano.create(nano)
+        return _quietly(lambda: cv2.TrackerNano.create(nano))
     if params.kind == "vit":
         vit = cv2.TrackerVit_Params()
         vit.net = params.net
-        return lambda: cv2.TrackerVit.create(vit)
+        return _quietly(lambda: cv2.TrackerVit.create(vit))
     if params.kind in _CONTRIB:
         return _contrib_class(params.kind).create
     raise LookupError(f"unknown OpenCV tracker '{params.kind}' (known: {', '.join(OPENCV_TRACKERS)})")

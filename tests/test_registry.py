@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -161,7 +162,8 @@ def test_opencv_mil_runs_on_real_frames() -> None:
 
 
 @pytest.mark.parametrize("kind", ["nano", "vit"])
-def test_opencv_model_trackers(kind: str, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_opencv_model_trackers(kind: str, shared_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                               capfd: pytest.CaptureFixture[str]) -> None:
     models = shared_dir / "models"
     files = {"nanotrack_backbone": models / "nanotrack" / "nanotrackv2_nanotrack_backbone_sim.onnx",
              "nanotrack_head": models / "nanotrack" / "nanotrackv2_nanotrack_head_sim.onnx",
@@ -170,9 +172,12 @@ def test_opencv_model_trackers(kind: str, shared_dir: Path, monkeypatch: pytest.
         pytest.skip(f"OpenCV tracker models not found under {models}")
     for key, path in files.items():
         monkeypatch.setenv(f"SIAMOT_{key.upper()}", str(path))
+    level = cv2.utils.logging.getLogLevel()
     tracker = Tracker("opencv", kind).create()
     out = _track(tracker, make_sequence(n_frames=4))
     assert out.shape == (4, 4)
+    assert "WARN" not in capfd.readouterr().err  # the model loaders' engine warnings are held back
+    assert cv2.utils.logging.getLogLevel() == level
     if kind == "vit":
         tracker.initialize(make_sequence().image(0), make_sequence().init_info())
         assert "score" in tracker.track(make_sequence().image(1))
