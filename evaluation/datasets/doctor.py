@@ -199,3 +199,15 @@ def preflight_problems(sequences: SequenceList, decode: str = "none") -> list[st
         if found:
             lines.append(f"{sequence.name}: {'; '.join(found)}")
     return lines
+
+
+def cannot_run(sequence: Sequence) -> bool:
+    """Whether a tracker cannot get through ``sequence`` at all: no frames, a frame file missing, or a
+    first-frame box that is not a box (the problems :func:`check_sequence` reports that would fail the
+    pair partway; the others, e.g. a label file the analysis needs, leave tracking possible)."""
+    if not sequence.frames:
+        return True
+    first = sequence.ground_truth_rect[0] if len(sequence.ground_truth_rect) else np.full(4, np.nan)
+    if not np.all(np.isfinite(first)) or first[2] <= 0 or first[3] <= 0:
+        return True
+    return sequence.frame_loader is None and bool(_missing_frames(list(sequence.frames)))

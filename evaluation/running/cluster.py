@@ -5,15 +5,24 @@ handshake, bounded in time: nothing listening, a port that never answers and a s
 a Dask scheduler each fail within seconds with one line naming the address. ``Client(timeout=...)``
 alone does not do that: in ``distributed`` it bounds the TCP connection but not the handshake read,
 so a silent port would hang it.
+
+:func:`run_on_dask` submits :func:`~evaluation.running.sequence.run_task_in_worker`: each worker
+process keeps a reusable tracker's object (network built once per worker, not per pair). A worker
+lost mid-run is said once, with the pairs it was running, which Dask's scheduler runs again on
+another worker; with no worker at all the run says so at once and fails the pairs left after
+``no_worker_timeout_s``.
 """
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import time
 from typing import Any, Callable
 
-from evaluation.running.sequence import ObserverFactory, Task, TaskResult, run_task
+from evaluation.running.sequence import ObserverFactory, Task, TaskResult, run_task_in_worker
+
+log = logging.getLogger(__name__)
 
 _INSTALL_HINT = "--scheduler needs Dask distributed: pip install 'dask[distributed]'"
 
@@ -127,13 +136,48 @@ class NoWorkerClock:
         return now - self.since >= self.timeout_s
 
 
+class WorkerWatch:
+    """What a Dask run says about its workers, from the scheduler's ``processing`` view (worker
+    address -> keys of the tasks it runs) at each look: a worker gone since the last look is named
+    once with the pairs of this run it was running then (``labels``: task key -> ``"tracker on
+    sequence"``), and the start of a wait with no worker is said once (again after a worker came and
+    went)."""
+
+    def __init__(self, address: str, timeout_s: float, labels: dict[Any, str]) -> None:
+        self.address, self.timeout_s, self.labels = address, timeout_s, labels
+        self.last: dict[str, list[Any]] = {}
+        self.said_no_worker = False
+
+    def look(self, processing: dict[str, Any], final: bool = False) -> list[str]:
+        """The lines to log for this look (empty when nothing changed worth saying); ``final``: the
+        look after the last pair came back (a lost worker is still said; no wait is announced)."""
+        lines = []
+        for worker in sorted(set(self.last) - set(processing)):
+            running = [self.labels[k] for k in self.last[worker] if k in self.labels]
+            what = (f"while running {', '.join(running)}; Dask runs {'it' if len(running) == 1 else 'them'} "
+                    f"again on another worker" if running else "(it was running none of this run's pairs)")
+            lines.append(f"dask: worker {worker} left the scheduler {what}")
+        if processing:
+            self.said_no_worker = False
+        elif not self.said_no_worker and not final:
+            self.said_no_worker = True
+            lines.append(f"dask: no worker connected to the scheduler {self.address}; waiting up to "
+                         f"{self.timeout_s:g} s for one (start workers with: dask worker {self.address})")
+        self.last = {worker: list(keys) for worker, keys in processing.items()}
+        return lines
+
+
 def run_on_dask(tasks: list[Task], pending: list[int], scheduler: str | Any,
                 observer_factory: ObserverFactory | None, torch_threads: int | None,
                 done: Callable[[int, TaskResult], None], no_worker_timeout_s: float = NO_WORKER_TIMEOUT_S) -> None:
     """Run the tasks at indices ``pending`` on the Dask scheduler ``scheduler`` (an address or a
     cluster object), calling ``done(index, result)`` as each comes back.
 
-    When the scheduler has no worker for ``no_worker_timeout_s`` seconds in a row, every pair not
+    Each task runs :func:`~evaluation.running.sequence.run_task_in_worker` (a reusable tracker's
+    network is built once per worker process). A worker that leaves mid-run is logged once with the
+    pairs it was running; the scheduler runs them again elsewhere (Dask gives up on a pair that has
+    killed 3 workers: it then fails with Dask's ``KilledWorker``). When the scheduler has no worker,
+    that is logged at once; after ``no_worker_timeout_s`` seconds in a row without one, every pair not
     done yet fails with one line saying so (results already written are kept; running the same
     command again with workers resumes).
     """
@@ -148,7 +192,10 @@ def run_on_dask(tasks: list[Task], pending: list[int], scheduler: str | Any,
     clock = NoWorkerClock(no_worker_timeout_s)
     poll_s = min(1.0, no_worker_timeout_s / 4)
     try:
-        futures = {client.submit(run_task, tasks[i], observer_factory, torch_threads, pure=False): i for i in pending}
+        futures = {client.submit(run_task_in_worker, tasks[i], observer_factory, torch_threads, pure=False): i
+                   for i in pending}
+        labels = {f.key: f"{tasks[i].tracker.display_name} on {tasks[i].sequence.name}" for f, i in futures.items()}
+        watch = WorkerWatch(client.scheduler.address, no_worker_timeout_s, labels)
         waiting = set(futures)
         while waiting:
             try:
@@ -158,7 +205,12 @@ def run_on_dask(tasks: list[Task], pending: list[int], scheduler: str | Any,
             for future in finished:
                 waiting.discard(future)
                 done(futures[future], _result_or_failure(future, tasks[futures[future]]))
-            if waiting and clock.expired(len(client.scheduler_info()["workers"]), time.monotonic()):
+            processing = client.processing()
+            for line in watch.look(processing, final=not waiting):
+                log.warning("%s", line)
+            if not waiting:
+                break
+            if clock.expired(len(processing), time.monotonic()):
                 client.cancel(list(waiting))
                 for future in waiting:
                     task = tasks[futures[future]]

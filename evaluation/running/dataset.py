@@ -1,23 +1,23 @@
 """Running many (tracker, sequence) pairs: :func:`run_dataset` picks what to run (resume), checks the
-setup once (:func:`evaluation.running.preflight.preflight`) and runs the pairs serially, in worker
+setup once (:func:`evaluation.running.preflight.preflight`) and the sequences with the dataset doctor's
+checks (:func:`evaluation.running.preflight.sequence_problems`), and runs the pairs serially, in worker
 processes (:class:`evaluation.running.pool.WorkerPool`) or on Dask
-(:func:`evaluation.running.cluster.run_on_dask`).
+(:func:`evaluation.running.cluster.run_on_dask`), with progress and an ETA over the whole run
+(:class:`evaluation.running.progress.RunProgress`).
 """
 from __future__ import annotations
 
 import logging
 import math
-import sys
 from typing import Any, Iterable
-
-from tqdm import tqdm
 
 from evaluation import results
 from evaluation.data import Sequence
 from evaluation.running.cluster import NO_WORKER_TIMEOUT_S, check_scheduler_address, run_on_dask
 from evaluation.running.pool import WorkerPool
-from evaluation.running.preflight import preflight
-from evaluation.running.sequence import ObserverFactory, Task, TaskResult, run_task
+from evaluation.running.preflight import preflight, sequence_problems
+from evaluation.running.progress import RunProgress
+from evaluation.running.sequence import ObserverFactory, Task, TaskResult, TrackerCache, run_task
 from evaluation.tracker import Tracker
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,9 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
             first (:func:`check_scheduler_address`): no hang on something that is not a scheduler.
         observer_factory: builds observers per task (see :data:`ObserverFactory`).
         overwrite: rerun pairs that already have complete results.
-        progress: show a tqdm progress bar (on stderr).
+        progress: report progress on stderr (:class:`~evaluation.running.progress.RunProgress`): how
+            many pairs and frames were already done, then on a terminal a bar over the frames of all
+            pairs to run with an ETA, elsewhere one line per finished pair (counts, percent, ETA).
         torch_threads: torch threads per task in every mode (default 1: serial, pool and Dask
             runs give bit-identical files; more speeds up one sequence on a many-core machine,
             with differences in the last digits). ``None`` leaves torch's setting.
@@ -68,6 +70,12 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
     Returns:
         One :class:`TaskResult` per pair, in (sequence, tracker) order. Failures are logged
         with their tracebacks as they come back.
+
+    Sequences are checked before tracking with the dataset doctor's checks (frame files listed, not
+    decoded): each bad sequence is logged in one line, and the pairs of a sequence that cannot be
+    tracked (a frame file missing, no valid first box) fail at once with that line instead of
+    partway through. A reusable tracker's object (:func:`~evaluation.running.sequence.reusable`) is
+    built once per process and run (serially: once per run; workers: once per worker process).
 
     Raises:
         Setup errors found by :func:`preflight` before any tracking (nothing is written then).
@@ -91,30 +99,45 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
     preflight(trackers, [tasks[i] for i in pending], build=scheduler is None)
     if isinstance(scheduler, str) and pending:
         check_scheduler_address(scheduler)
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(pending), desc="tracking", unit="seq",
-               disable=not progress, file=sys.stderr)
+    blocked = sequence_problems([tasks[i].sequence for i in pending])
+    skipped = [i for i, outcome in enumerate(outcomes) if outcome is not None]
+    meter = RunProgress({i: len(tasks[i].sequence) for i in pending}, skipped=len(skipped),
+                        skipped_frames=sum(len(tasks[i].sequence) for i in skipped), enabled=progress)
 
     def done(i: int, result: TaskResult) -> None:
         outcomes[i] = result
         _log_result(result)
-        bar.set_postfix_str(f"{result.tracker} / {result.sequence}: {result.status}", refresh=False)
-        bar.update(1)
+        meter.pair_done(i, f"{result.tracker} on {result.sequence}", _status_text(result))
 
     try:
+        for i in [i for i in pending if tasks[i].sequence.name in blocked]:
+            done(i, TaskResult(tasks[i].tracker.display_name, tasks[i].sequence.name, "failed",
+                               error=f"dataset check: {blocked[tasks[i].sequence.name]}"))
+        pending = [i for i in pending if tasks[i].sequence.name not in blocked]
         if scheduler is not None:
             run_on_dask(tasks, pending, scheduler, observer_factory, torch_threads, done, no_worker_timeout_s)
         elif threads > 1 and len(pending) > 1:
             WorkerPool(tasks, min(threads, len(pending)), observer_factory, torch_threads, frame_timeout_s,
-                       single_thread=True, progress=False).run(pending, done)
+                       single_thread=True, progress=False).run(pending, done, meter.frame)
         elif frame_timeout_s is not None and pending:
             WorkerPool(tasks, 1, observer_factory, torch_threads, frame_timeout_s, single_thread=False,
-                       progress=progress).run(pending, done)
+                       progress=False).run(pending, done, meter.frame)
         else:
+            cache = TrackerCache()  # this run's objects only: nothing stays built after it
             for i in pending:
-                done(i, run_task(tasks[i], observer_factory, torch_threads, progress))
+                done(i, run_task(tasks[i], observer_factory, torch_threads,
+                                 heartbeat=lambda index, i=i: meter.frame(i, index), cache=cache))
     finally:
-        bar.close()
+        meter.close()
     return [r for r in outcomes if r is not None]
+
+
+def _status_text(result: TaskResult) -> str:
+    if result.status == "done" and result.seconds > 0:
+        return f"done, {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} fps)"
+    if result.status == "failed":
+        return f"failed ({result.error.splitlines()[0] if result.error else 'no message'})"
+    return result.status
 
 
 

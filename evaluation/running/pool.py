@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from evaluation.running.sequence import ObserverFactory, Task, TaskResult, run_task
+from evaluation.running.sequence import WORKER_CACHE, ObserverFactory, Task, TaskResult, run_task
 
 #: Added to the watchdog's first deadline of a task, before the worker has confirmed it (a new
 #: worker process starts Python and imports the tracker's modules first).
@@ -37,7 +37,8 @@ def _init_worker() -> None:
 def _worker_main(conn: Any, single_thread: bool, observer_factory: ObserverFactory | None,
                  torch_threads: int | None, progress: bool) -> None:
     """A worker process: run the tasks received on ``conn`` one by one, sending ``("frame", i)``
-    after every frame and ``("result", TaskResult)`` at the end of each; ``None`` ends it."""
+    after every frame and ``("result", TaskResult)`` at the end of each; ``None`` ends it. A reusable
+    tracker's object is kept between its tasks (:data:`~evaluation.running.sequence.WORKER_CACHE`)."""
     if single_thread:
         _init_worker()
     try:
@@ -47,7 +48,7 @@ def _worker_main(conn: Any, single_thread: bool, observer_factory: ObserverFacto
                 return
             conn.send(("start", -1))  # unpickled (modules imported): the watchdog's clock starts
             result = run_task(task, observer_factory, torch_threads, progress,
-                              heartbeat=lambda index: conn.send(("frame", index)))
+                              heartbeat=lambda index: conn.send(("frame", index)), cache=WORKER_CACHE)
             conn.send(("result", result))
     except (KeyboardInterrupt, EOFError, BrokenPipeError):
         return  # Ctrl-C or the parent went away: nothing half-written (atomic writes)
@@ -103,13 +104,16 @@ class WorkerPool:
         self.workers: list[_Worker] = []
         self.queue: list[int] = []
         self.done: Callable[[int, TaskResult], None] = lambda index, result: None
+        self.on_frame: Callable[[int, int], None] | None = None
 
-    def run(self, pending: list[int], done: Callable[[int, TaskResult], None]) -> None:
+    def run(self, pending: list[int], done: Callable[[int, TaskResult], None],
+            on_frame: Callable[[int, int], None] | None = None) -> None:
         """Run the tasks at indices ``pending``, calling ``done(index, result)`` as each ends
-        (also for a task failed by the watchdog or a dead worker); every worker is gone on return."""
+        (also for a task failed by the watchdog or a dead worker) and ``on_frame(index, frame)`` as
+        its frames finish; every worker is gone on return."""
         from multiprocessing.connection import wait
 
-        self.queue, self.done = list(pending), done
+        self.queue, self.done, self.on_frame = list(pending), done, on_frame
         try:
             while self.queue or self._busy():
                 self._fill()
@@ -170,6 +174,8 @@ class WorkerPool:
                 if kind in ("start", "frame"):
                     worker.frame = value
                     worker.deadline = time.monotonic() + (self.frame_timeout_s or math.inf)
+                    if kind == "frame" and self.on_frame is not None:
+                        self.on_frame(worker.task, value)
                 else:
                     index, worker.task = worker.task, None
                     self.done(index, value)

@@ -1,16 +1,21 @@
-"""Setup errors found before any tracking: parameters, model files, results folders.
+"""Setup errors found before any tracking: parameters, model files, results folders, sequences.
 
 :func:`preflight` runs once per :func:`evaluation.running.run_dataset` call so that a missing weights
-file or an unwritable results folder stops the run with one line instead of failing every pair.
+file or an unwritable results folder stops the run with one line instead of failing every pair;
+:func:`sequence_problems` runs the dataset doctor's checks (:mod:`evaluation.datasets.doctor`) on the
+sequences to run and names each bad one in one line.
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
 from evaluation import results
+from evaluation.data import Sequence
+from evaluation.datasets.doctor import cannot_run, check_sequence
 from evaluation.running.sequence import Task
 from evaluation.tracker import Tracker
 
@@ -45,6 +50,35 @@ def preflight(trackers: Iterable[Any], tasks: Iterable[Task] = (), build: bool =
             if (tracker.name, tracker.parameter_name) not in built:
                 built.add((tracker.name, tracker.parameter_name))
                 tracker.create()
+
+
+log = logging.getLogger(__name__)
+
+
+def sequence_problems(sequences: Iterable[Sequence]) -> dict[str, str]:
+    """Check each sequence once (by name) with the dataset doctor (:func:`~evaluation.datasets.doctor.check_sequence`,
+    frame files listed, not decoded) and log one warning line per bad sequence (``dataset check: <name>:
+    <problems>``, saying whether its pairs run).
+
+    Returns:
+        ``{name: problems}`` for the sequences that cannot be tracked through
+        (:func:`~evaluation.datasets.doctor.cannot_run`): their pairs should fail without running.
+    """
+    seen: dict[str, Sequence] = {}
+    for sequence in sequences:
+        seen.setdefault(sequence.name, sequence)
+    blocked = {}
+    for name, sequence in seen.items():
+        found = check_sequence(sequence, decode="none")
+        if not found:
+            continue
+        text = "; ".join(found)
+        if cannot_run(sequence):
+            blocked[name] = text
+            log.warning("dataset check: %s: %s (its pairs fail without running)", name, text)
+        else:
+            log.warning("dataset check: %s: %s (tracked anyway)", name, text)
+    return blocked
 
 
 def check_results_dir(folder: Path) -> None:

@@ -1,16 +1,21 @@
-"""One (tracker, sequence) pair: track it with a fresh tracker object and save its result files.
+"""One (tracker, sequence) pair: track it and save its result files.
 
 :func:`run_sequence` is the whole job of one pair; :func:`run_task` wraps it for every runner
 (serial, worker processes, Dask workers), turning an exception into a ``failed``
-:class:`TaskResult`. Result files and run records: :mod:`evaluation.results`. Debug levels and
+:class:`TaskResult`. A tracker object is built per pair, except for trackers that declare that one
+object runs many sequences (:func:`reusable`): runners keep those in a :class:`TrackerCache`, so a
+worker builds each network once per run (once per worker process on Dask). Result files and run records: :mod:`evaluation.results`. Debug levels and
 observers never change the results; an observer that stops a sequence early leaves nothing saved
 (status ``stopped``).
 """
 from __future__ import annotations
 
+import collections
 import contextlib
+import json
 import math
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -80,11 +85,82 @@ def _check_box(output: dict, index: int, sequence: Sequence, tracker: Tracker) -
     return box.tolist()
 
 
+#: Built-in tracker names whose objects run one sequence after another with the same results as a
+#: fresh object per sequence (SiamOT: ``initialize`` restores the pretrained weights and resets every
+#: per-sequence state; checked by the tests). A plugin says so with a class attribute
+#: ``reusable_across_sequences = True`` on its tracker class.
+REUSABLE_TRACKERS: frozenset[str] = frozenset({"siamot"})
+
+
+def reusable(tracker: Tracker) -> bool:
+    """Whether one object of ``tracker``'s class may run many sequences (see :data:`REUSABLE_TRACKERS`)."""
+    if tracker.name in REUSABLE_TRACKERS:
+        return True
+    from evaluation import registry
+
+    return bool(getattr(registry.tracker_class(tracker.name), "reusable_across_sequences", False))
+
+
+class TrackerCache:
+    """Tracker objects kept between pairs, keyed by tracker name, parameter name, the parameters'
+    values (:func:`evaluation.results.parameters_record`) and the debug level; only for
+    :func:`reusable` trackers (others are built per pair). At most ``max_size`` objects (least
+    recently used dropped first), so an ablation of many variants does not hold every network.
+    Thread-safe; two threads never share one object at once (a busy object is not handed out).
+    ``builds`` counts the objects built."""
+
+    def __init__(self, max_size: int = 4) -> None:
+        self.max_size = max_size
+        self.builds = 0
+        self._idle: collections.OrderedDict[str, list[Any]] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(tracker: Tracker, debug: int) -> str:
+        record = results.parameters_record(tracker.get_parameters(debug))
+        return json.dumps([tracker.name, tracker.parameter_name, record, debug], sort_keys=True, default=repr)
+
+    @contextlib.contextmanager
+    def borrow(self, tracker: Tracker, debug: int = 0) -> Iterator[Any]:
+        """A tracker object for one sequence: a kept one when there is an idle one, else a new one
+        (kept after the block when ``tracker`` is :func:`reusable`)."""
+        if not reusable(tracker):
+            self.builds += 1
+            yield tracker.create(debug=debug)
+            return
+        key = self.key(tracker, debug)
+        with self._lock:
+            idle = self._idle.get(key)
+            obj = idle.pop() if idle else None
+        if obj is None:
+            obj = tracker.create(debug=debug)
+            with self._lock:
+                self.builds += 1
+        yield obj
+        with self._lock:
+            self._idle.setdefault(key, []).append(obj)
+            self._idle.move_to_end(key)
+            while sum(len(v) for v in self._idle.values()) > self.max_size:
+                oldest = next(iter(self._idle))
+                self._idle[oldest].pop(0)
+                if not self._idle[oldest]:
+                    del self._idle[oldest]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._idle.clear()
+
+
+#: The cache of a worker process (a pool worker or a Dask worker): lives as long as the process.
+WORKER_CACHE = TrackerCache()
+
+
 def run_sequence(tracker: Tracker, sequence: Sequence, *, debug: int = 0,
                  observers: Iterable[Observer] = (), overwrite: bool = False,
                  progress: bool = False, torch_threads: int | None = None,
-                 heartbeat: Callable[[int], None] | None = None) -> TaskResult:
-    """Track ``sequence`` with a fresh tracker object and save the result files.
+                 heartbeat: Callable[[int], None] | None = None,
+                 cache: TrackerCache | None = None) -> TaskResult:
+    """Track ``sequence`` with a fresh tracker object (or one from ``cache``) and save the result files.
 
     Args:
         tracker: the configuration to run (its ``results_dir`` receives the files).
@@ -98,6 +174,8 @@ def run_sequence(tracker: Tracker, sequence: Sequence, *, debug: int = 0,
             that do not use torch do not load it); ``None`` leaves torch's setting.
         heartbeat: called with the frame index after every tracked frame (the watchdog's sign
             of progress).
+        cache: where a :func:`reusable` tracker's object comes from and goes back to (``None``:
+            a new object for this sequence).
 
     Returns:
         A :class:`TaskResult` with status ``done``, ``skipped`` or ``stopped``.
@@ -111,8 +189,11 @@ def run_sequence(tracker: Tracker, sequence: Sequence, *, debug: int = 0,
     if len(sequence) == 0:
         raise ValueError(f"sequence '{sequence.name}' has no frames")
     observers = list(observers)
-    trk = tracker.create(debug=debug)
-    with torch_thread_count(torch_threads):
+    if cache is None:
+        trk = tracker.create(debug=debug)
+        with torch_thread_count(torch_threads):
+            return _track_and_save(tracker, sequence, trk, observers, progress, heartbeat)
+    with cache.borrow(tracker, debug) as trk, torch_thread_count(torch_threads):
         return _track_and_save(tracker, sequence, trk, observers, progress, heartbeat)
 
 
@@ -176,19 +257,27 @@ def _track_and_save(tracker: Tracker, sequence: Sequence, trk: Any, observers: l
 
 def run_task(task: Task, observer_factory: ObserverFactory | None = None,
              torch_threads: int | None = 1, progress: bool = False,
-             heartbeat: Callable[[int], None] | None = None) -> TaskResult:
+             heartbeat: Callable[[int], None] | None = None, cache: TrackerCache | None = None) -> TaskResult:
     """Run one task and turn an exception into a ``failed`` result carrying the traceback.
 
-    This is what every mode executes (serially, in worker processes and on Dask workers).
+    This is what every mode executes (serially, in worker processes and on Dask workers);
+    ``cache``: see :func:`run_sequence`.
     """
     try:
         observers = observer_factory(task.tracker) if observer_factory is not None else ()
         return run_sequence(task.tracker, task.sequence, debug=task.debug, observers=observers,
                             overwrite=task.overwrite, progress=progress, torch_threads=torch_threads,
-                            heartbeat=heartbeat)
+                            heartbeat=heartbeat, cache=cache)
     except Exception as exc:  # recorded with its traceback and reported by the caller
         return TaskResult(task.tracker.display_name, task.sequence.name, "failed",
                           error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+
+
+def run_task_in_worker(task: Task, observer_factory: ObserverFactory | None = None,
+                       torch_threads: int | None = 1) -> TaskResult:
+    """:func:`run_task` with the worker process's :data:`WORKER_CACHE` (what a Dask worker runs: the
+    network of a reusable tracker is built once per worker process, not once per pair)."""
+    return run_task(task, observer_factory, torch_threads, cache=WORKER_CACHE)
 
 
 @contextlib.contextmanager
