@@ -1,4 +1,5 @@
-"""Check a local dataset copy: ``python -m evaluation.datasets check NAME``.
+"""Check a local dataset copy (``python -m evaluation.datasets check NAME``); list benchmark sizes
+(``python -m evaluation.datasets sizes [--local]``).
 
 Prints one line per sequence with a problem (missing or unreadable frames, ground-truth rows vs
 frames, invalid boxes, missing label, range or flag files), a partial copy once, and a one-line
@@ -10,6 +11,10 @@ Examples::
     python -m evaluation.datasets check lasot
     python -m evaluation.datasets check got10k_val --decode all
     python -m evaluation.datasets check folder:/data/my_sequences
+    python -m evaluation.datasets sizes --local
+
+``sizes`` prints each benchmark's sequences and frames (:mod:`evaluation.datasets.sizes`); with
+``--local`` also the sequences with frames on disk (and their frames) of each local copy whose path is set.
 """
 from __future__ import annotations
 
@@ -33,7 +38,13 @@ def main(argv: TypingSequence[str] | None = None) -> int:
     check.add_argument("--decode", choices=("ends", "all", "none"), default="ends",
                        help="frames to decode: the first and last of each sequence (default), all, or none "
                             "(every frame file is always checked to exist)")
+    sizes = sub.add_parser("sizes", help="each benchmark's sequences and frames",
+                           description=__doc__, formatter_class=PlainHelpFormatter)
+    sizes.add_argument("--local", action="store_true",
+                       help="also count the sequences and frames of each local copy whose path is set")
     args = parser.parse_args(argv)
+    if args.command == "sizes":
+        return print_sizes(args.local)
     try:
         report = check_dataset(args.name, load_settings(), decode=args.decode)
     except (OSError, ValueError, SettingsError) as exc:
@@ -42,6 +53,28 @@ def main(argv: TypingSequence[str] | None = None) -> int:
     for line in report.lines():
         print(line)
     return 1 if report.bad else 0
+
+
+def print_sizes(local: bool) -> int:
+    """Print one line per benchmark: sequences, frames and where the count comes from."""
+    from evaluation.datasets import available_sequences, get_dataset
+    from evaluation.datasets.sizes import benchmark_sizes
+
+    settings = load_settings() if local else None
+    for size in benchmark_sizes():
+        if size.frames is None:
+            frames = "frames not encoded"
+        else:
+            frames = f"{'about ' if size.approximate else ''}{size.frames} frames ({size.source})"
+        line = f"{size.label}: {size.sequences} sequences, {frames}"
+        if settings is not None:
+            try:
+                copy = available_sequences(get_dataset(size.name, settings=settings))
+                line += f"; local copy: {len(copy)} sequences with frames on disk, {sum(len(s) for s in copy)} frames"
+            except (OSError, ValueError):
+                line += "; no local copy"
+        print(line)
+    return 0
 
 
 if __name__ == "__main__":

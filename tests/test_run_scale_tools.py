@@ -1,0 +1,82 @@
+"""Benchmark sizes (``tables/sizes.txt``), ``python -m evaluation.datasets sizes``, and the helpers of
+``benchmarks/runner_wall_times.py`` and ``benchmarks/runner_dask_vs_pool.py``."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from evaluation.datasets import OTB2013_ENTRIES, DATASET_NAMES
+from evaluation.datasets.sizes import BENCHMARK_LABELS, benchmark_sizes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"siamot_benchmark_{name}", ROOT / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sizes_cover_every_benchmark_and_sum_the_package_tables() -> None:
+    sizes = {s.name: s for s in benchmark_sizes()}
+    assert list(sizes) == list(BENCHMARK_LABELS)
+    assert set(sizes) <= set(DATASET_NAMES)
+    assert sizes["otb2013"].frames == sum(e.end_frame - e.start_frame + 1 for e in OTB2013_ENTRIES) == 29491
+    assert (sizes["uav123"].frames, sizes["uav20l"].frames, sizes["uav123_10fps"].frames) == (112578, 58670, 37607)
+    assert sizes["uav123"].sequences == 123 and sizes["uav20l"].sequences == 20
+    lasot = sizes["lasot"]
+    assert (lasot.sequences, lasot.frames, lasot.approximate, lasot.source) == (280, 690000, True, "paper")
+    assert sizes["tc128"].frames is None and sizes["tc128"].source == "none"
+
+
+def test_a_bad_sizes_row_is_an_error_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import evaluation.datasets._benchmark as benchmark
+
+    (tmp_path / "sizes.txt").write_text("# key sequences frames\notb2013 51 lots\n")
+    monkeypatch.setattr(benchmark, "TABLES", tmp_path)
+    with pytest.raises(ValueError, match="otb2013: frames 'lots' is not a number"):
+        benchmark_sizes()
+    (tmp_path / "sizes.txt").write_text("atlantis 3 10\n")
+    with pytest.raises(ValueError, match="bad row 'atlantis 3 10'"):
+        benchmark_sizes()
+
+
+def test_sizes_command_prints_a_line_per_benchmark(capsys) -> None:
+    from evaluation.datasets.__main__ import main
+
+    assert main(["sizes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(BENCHMARK_LABELS)
+    assert lines[0] == "OTB2013: 51 sequences, 29491 frames (table)"
+    assert "LaSOT: 280 sequences, about 690000 frames (paper)" in lines
+
+
+def test_wall_time_table_divides_frames_by_speed_and_workers() -> None:
+    wall = _script("runner_wall_times")
+    rows = {r[0]: r for r in wall.table_rows(fps_per_core=10.0, workers=4)}
+    # OTB2013: 29,491 frames at 10 frames/s: 2,949 s on one core, half on two, a quarter on four
+    assert rows["OTB2013"] == ["OTB2013", "51", "29,491", "49 min", "25 min", "12 min"]
+    assert rows["LaSOT"] == ["LaSOT", "280", "~690,000", "19.2 h", "9.6 h", "4.8 h"]
+    assert rows["TC128"][2:] == ["not encoded", "-", "-", "-"]
+    text = wall.render([["a", "1"]], ["name", "n"])
+    assert text.splitlines() == ["| name | n |", "|------|---|", "| a    | 1 |"]
+
+
+def test_dask_vs_pool_compares_all_result_files_but_the_timings(tmp_path: Path) -> None:
+    compare = _script("runner_dask_vs_pool")
+    for mode, state in (("pool", "1"), ("dask", "2")):
+        folder = tmp_path / mode / "siamot" / "mobilenet_v2"
+        folder.mkdir(parents=True)
+        (folder / "a.txt").write_text("1\t2\t3\t4\n")
+        (folder / "a_time.txt").write_text(f"0.0{state}\n")  # timings differ by nature
+    pool, dask = compare._digests(tmp_path / "pool"), compare._digests(tmp_path / "dask")
+    assert pool == dask and list(pool) == ["siamot/mobilenet_v2"] and list(pool["siamot/mobilenet_v2"]) == ["a.txt"]
+    (tmp_path / "dask" / "siamot" / "mobilenet_v2" / "a.txt").write_text("1\t2\t3\t5\n")
+    assert compare._digests(tmp_path / "dask") != pool
