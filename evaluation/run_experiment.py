@@ -17,7 +17,9 @@ robustness evaluation, K segments per sequence, see :mod:`evaluation.datasets.se
 
 Results-only trackers in the list (published results) are not run; the analysis
 (``python -m evaluation.analyze MODULE FUNCTION``) plots them beside the others. Complete
-results are skipped (resume). Exit codes: 0 done, 1 some sequences failed, 2 bad input (one
+results are skipped (resume at sequence granularity: rerun the same command after any stop).
+Progress covers the whole run: the pairs and frames already done, then on a terminal a bar over the
+frames left with an ETA, otherwise (a log file) one line per finished pair with the ETA. Exit codes: 0 done, 1 some sequences failed, 2 bad input (one
 ``error:`` line), 130 interrupted (:mod:`evaluation.cli_errors`).
 """
 from __future__ import annotations
