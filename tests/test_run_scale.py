@@ -140,7 +140,7 @@ def test_a_reusable_tracker_is_built_once_per_run_serially_and_gives_the_same_fi
     dataset = _dataset(3)
     fresh, kept = Tracker("fake", "shifted"), Tracker("reusable", "shifted")
     run_dataset([fresh, kept], dataset, progress=False)
-    assert len(_builds(fakes)) == 1 + 1  # the preflight's build, then one for the three sequences
+    assert len(_builds(fakes)) == 1  # built once by the preflight, then kept for the three sequences
     assert _files(fresh.results_dir) == _files(kept.results_dir) and len(_files(kept.results_dir)) == 6
 
 
@@ -163,6 +163,20 @@ def test_the_cache_keys_on_parameters_and_debug_and_drops_the_least_recent(fakes
         assert other is not broken
     with cache.borrow(Tracker("fake", "centroid")) as plain_one, cache.borrow(Tracker("fake", "centroid")) as plain_two:
         assert plain_one is not plain_two
+
+
+def test_a_replaced_weights_file_makes_a_new_cache_key(fakes: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from evaluation import results
+
+    weights = tmp_path / "weights.pth"
+    weights.write_bytes(b"1")
+    monkeypatch.setattr(results, "parameters_record", lambda params: {"weights_path": str(weights), "lr": 0.1})
+    tracker = Tracker("reusable", "centroid")
+    before = TrackerCache.key(tracker, 0)
+    assert TrackerCache.key(tracker, 0) == before
+    weights.write_bytes(b"22")  # replaced between two runs on a long-lived Dask worker
+    assert TrackerCache.key(tracker, 0) != before
 
 
 def test_pool_workers_build_a_reusable_tracker_once_each(fakes: Path) -> None:

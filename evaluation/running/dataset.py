@@ -96,7 +96,9 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
             if reason is not None:
                 _log_recompute(task.tracker, task.sequence, reason)
             pending.append(i)
-    preflight(trackers, [tasks[i] for i in pending], build=scheduler is None)
+    serial = scheduler is None and not (threads > 1 and len(pending) > 1) and frame_timeout_s is None
+    cache = TrackerCache()  # a serial run's objects (this run only: nothing stays built after it)
+    preflight(trackers, [tasks[i] for i in pending], build=scheduler is None, cache=cache if serial else None)
     if isinstance(scheduler, str) and pending:
         check_scheduler_address(scheduler)
     blocked = sequence_problems([tasks[i].sequence for i in pending])
@@ -123,7 +125,6 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
             WorkerPool(tasks, 1, observer_factory, torch_threads, frame_timeout_s, single_thread=False,
                        progress=False).run(pending, done, meter.frame)
         else:
-            cache = TrackerCache()  # this run's objects only: nothing stays built after it
             for i in pending:
                 done(i, run_task(tasks[i], observer_factory, torch_threads,
                                  heartbeat=lambda index, i=i: meter.frame(i, index), cache=cache))

@@ -16,18 +16,20 @@ from typing import Any, Iterable
 from evaluation import results
 from evaluation.data import Sequence
 from evaluation.datasets.doctor import cannot_run, check_sequence
-from evaluation.running.sequence import Task
+from evaluation.running.sequence import Task, TrackerCache
 from evaluation.tracker import Tracker
 
 
-def preflight(trackers: Iterable[Any], tasks: Iterable[Task] = (), build: bool = True) -> None:
+def preflight(trackers: Iterable[Any], tasks: Iterable[Task] = (), build: bool = True,
+              cache: TrackerCache | None = None) -> None:
     """Find setup errors before any tracking instead of once per sequence.
 
     Builds each live tracker's parameters (unknown names, missing model files). For the trackers
     that have ``tasks`` to run it also checks that the results folder can be created and written
     (a file where a folder should be, no permission) and that no result file path is a folder,
     and, with ``build``, builds the tracker once, which loads its network weights (a missing,
-    truncated or NaN weights file stops the run here).
+    truncated or NaN weights file stops the run here); a reusable tracker's object is then kept in
+    ``cache`` for the run's first pair.
 
     Raises:
         OSError: the results folder is not usable (one line naming it).
@@ -49,7 +51,11 @@ def preflight(trackers: Iterable[Any], tasks: Iterable[Task] = (), build: bool =
         for tracker in busy.values():
             if (tracker.name, tracker.parameter_name) not in built:
                 built.add((tracker.name, tracker.parameter_name))
-                tracker.create()
+                if cache is None:
+                    tracker.create()
+                else:
+                    with cache.borrow(tracker):
+                        pass
 
 
 log = logging.getLogger(__name__)

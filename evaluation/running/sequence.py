@@ -14,6 +14,7 @@ import collections
 import contextlib
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -117,8 +118,15 @@ class TrackerCache:
 
     @staticmethod
     def key(tracker: Tracker, debug: int) -> str:
+        """The cache key; a parameter value naming an existing file adds its size and modification
+        time, so a weights file replaced between runs on a long-lived worker is loaded again."""
         record = results.parameters_record(tracker.get_parameters(debug))
-        return json.dumps([tracker.name, tracker.parameter_name, record, debug], sort_keys=True, default=repr)
+        files = {}
+        for value in (record.values() if isinstance(record, dict) else ()):
+            if isinstance(value, str) and value and os.path.isfile(value):
+                stat = os.stat(value)
+                files[value] = [stat.st_size, stat.st_mtime_ns]
+        return json.dumps([tracker.name, tracker.parameter_name, record, debug, files], sort_keys=True, default=repr)
 
     @contextlib.contextmanager
     def borrow(self, tracker: Tracker, debug: int = 0) -> Iterator[Any]:
