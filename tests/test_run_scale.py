@@ -311,3 +311,17 @@ def test_the_run_names_each_bad_sequence_in_one_line_and_fails_only_those_that_c
         "dataset check: clip2: 1 box(es) with a negative width or height (first: frame 2) (tracked anyway)"]
     assert results[2].error == f"dataset check: 1 of 4 frames missing (first: {root / 'clip1' / 'img' / '0003.png'})"
     assert not tracker.result_file("clip1").exists()
+
+
+def test_a_dask_run_without_workers_says_so_at_once_and_stops_after_the_timeout(fakes: Path, caplog) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    tracker = Tracker("fake", "centroid")
+    with caplog.at_level(logging.WARNING, logger="evaluation.running"), \
+            distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        results = run_dataset([tracker], _dataset(2), scheduler=cluster.scheduler_address, progress=False,
+                              no_worker_timeout_s=1.0)
+    assert [r.status for r in results] == ["failed", "failed"]
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dask: no worker connected")]
+    assert said == [f"dask: no worker connected to the scheduler {cluster.scheduler_address}; waiting up to 1 s "
+                    f"for one (start workers with: dask worker {cluster.scheduler_address})"]
+    assert "so this pair did not finish" in results[0].error and not tracker.result_file("seq0").exists()
