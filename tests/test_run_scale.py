@@ -187,7 +187,7 @@ def test_pool_workers_build_a_reusable_tracker_once_each(fakes: Path) -> None:
     assert len(builds) == 1 + len(set(builds) - {str(os.getpid())}) <= 3  # preflight + one per worker process
 
 
-def test_dask_workers_build_a_reusable_tracker_once_and_match_serial_files(fakes: Path) -> None:
+def test_dask_workers_build_a_reusable_tracker_once_and_match_serial_files(fakes: Path, capsys) -> None:
     distributed = pytest.importorskip("dask.distributed")
     from evaluation.running.sequence import WORKER_CACHE
 
@@ -198,9 +198,12 @@ def test_dask_workers_build_a_reusable_tracker_once_and_match_serial_files(fakes
     before = len(_builds(fakes))
     with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1,
                                   dashboard_address=None) as cluster:
-        results = run_dataset([on_dask], dataset, scheduler=cluster.scheduler_address, progress=False)
+        results = run_dataset([on_dask], dataset, scheduler=cluster.scheduler_address)
     WORKER_CACHE.clear()
     assert [r.status for r in results] == ["done"] * 4
+    progress = capsys.readouterr().err.splitlines()  # the whole run's progress, from Dask too
+    assert progress[0] == "4 pairs to run, 30 frames" and len(progress) == 5
+    assert progress[-1].startswith("[4/4 pairs, 30/30 frames, 100%")
     assert len(_builds(fakes)) - before == 1  # no preflight build on Dask; one in the worker for 4 pairs
     assert _files(serial.results_dir) == _files(on_dask.results_dir)
 
