@@ -182,7 +182,12 @@ def test_got10k_report_agrees_with_our_analysis_on_its_results(got10k_module, go
 
 # --------------------------------------------------------------------------- VOT
 
-VOT_FRAMES = 8
+VOT_FRAMES = 12
+#: The supervised experiment's reset: in the second sequence the ground truth of this frame is moved to the
+#: top-left corner (the target stays where it was), so the tracker's box there has overlap 0 with it, a
+#: failure; the toolkit re-initialises VOT_SKIP frames later.
+VOT_JUMP_FRAME = 3
+VOT_SKIP = 5
 
 
 def vot_toolkit_or_skip() -> str:
@@ -224,8 +229,9 @@ def run_module(args: list[str], env: dict[str, str], cwd: Path | None = None):
 
 @pytest.fixture(scope="module")
 def vot_workspace(tmp_path_factory: pytest.TempPathFactory):
-    """A workspace on 2 generated sequences with SiamOT (torch engine) and MIL entries, SiamOT evaluated
-    (unsupervised experiment, text results) and analysed by the toolkit (once for the module)."""
+    """A workspace on 2 generated sequences (the second with a ground-truth jump: a failure in the supervised
+    experiment) with SiamOT (torch engine) and MIL entries, SiamOT evaluated (the unsupervised and the
+    supervised experiment of init's stack, text results) and analysed by the toolkit (once for the module)."""
     import os
     import subprocess
 
@@ -237,6 +243,10 @@ def vot_workspace(tmp_path_factory: pytest.TempPathFactory):
     isolated = {"SIAMOT_SETTINGS": str(base / "settings.toml"), "SIAMOT_RESULTS_PATH": str(base / "r"),
                 "VOT_RESULTS_BINARY": "0", "MPLBACKEND": "Agg"}
     sequences = write_vot_sequences(base / "sequences")
+    jumping = (sequences / "list.txt").read_text().split()[1]
+    gt = np.loadtxt(sequences / jumping / "groundtruth.txt", delimiter=",")
+    gt[VOT_JUMP_FRAME, :2] = 0.0
+    np.savetxt(sequences / jumping / "groundtruth.txt", gt, fmt="%.4f", delimiter=",")
     workspace = base / "workspace"
     with pytest.MonkeyPatch.context() as patch:
         for key, value in isolated.items():
@@ -328,6 +338,100 @@ def test_vot_accuracy_analysis_runs_and_is_close_to_our_overlaps(vot_workspace) 
     # The toolkit rasterises both boxes to pixel masks (its overlap counts whole pixels) where we intersect
     # continuous boxes: the same boxes, a close but not equal mean overlap (0.0045 apart here).
     assert abs(vot_accuracy - float(np.mean(per_sequence))) < 0.01
+
+
+def our_boxes_with_resets(frames: list[Path], gt: np.ndarray, starts: list[int], ends: list[int]) -> dict[int, list]:
+    """Our tracker (as the TraX entry drives it) initialised at each start frame on the ground truth and run
+    up to the matching end frame (inclusive): ``{frame: box}`` of the tracked frames."""
+    from evaluation.data import read_image_rgb
+    from evaluation.running import torch_thread_count
+    from evaluation.tracker import Tracker
+
+    ours = Tracker("siamot", "mobilenet_v2", overrides=SIAMOT_OVERRIDES)
+    boxes = {}
+    for start, end in zip(starts, ends):
+        tracker = ours.create()
+        with torch_thread_count(1):
+            tracker.initialize(read_image_rgb(frames[start]), {"init_bbox": gt[start].tolist()})
+            for index in range(start + 1, end + 1):
+                boxes[index] = tracker.track(read_image_rgb(frames[index]))["target_bbox"]
+    return boxes
+
+
+@pytest.mark.slow
+def test_vot_supervised_experiment_resets_runs_our_boxes_and_is_analysed(vot_workspace) -> None:
+    """The supervised (reset) experiment through TraX: a failure where the ground truth jumps, VOT's codes
+    around it (2 failure, 0 skipped, 1 re-initialisation), our tracker's boxes on every tracked frame, and
+    the toolkit's accuracy/robustness and EAO analyses on the results."""
+    workspace, sequences, _, siamot_id, evaluate, analysis = vot_workspace
+    assert "Evaluation concluded successfuly" in evaluate.stdout + evaluate.stderr
+    steady, jumping = (sequences / "list.txt").read_text().split()
+    reinit = VOT_JUMP_FRAME + VOT_SKIP
+    for name in (steady, jumping):
+        folder = workspace / "results" / siamot_id / "supervised" / name
+        rows = (folder / f"{name}_001.txt").read_text().splitlines()
+        assert len(rows) == VOT_FRAMES
+        if name == steady:
+            codes, starts, ends = {0: "1"}, [0], [VOT_FRAMES - 1]
+        else:
+            codes = {0: "1", VOT_JUMP_FRAME: "2", **{f: "0" for f in range(VOT_JUMP_FRAME + 1, reinit)}, reinit: "1"}
+            starts, ends = [0, reinit], [VOT_JUMP_FRAME - 1, VOT_FRAMES - 1]
+        assert {i: row for i, row in enumerate(rows) if "," not in row} == codes, name
+        frames = sorted((sequences / name / "color").glob("*.jpg"))
+        gt = np.loadtxt(sequences / name / "groundtruth.txt", delimiter=",")
+        direct = our_boxes_with_resets(frames, gt, starts, ends)
+        theirs = {i: [float(v) for v in row.split(",")] for i, row in enumerate(rows) if "," in row}
+        assert sorted(theirs) == sorted(direct), name
+        np.testing.assert_allclose([theirs[i] for i in sorted(theirs)], [direct[i] for i in sorted(direct)],
+                                   rtol=0, atol=0.00005 + 0.000031, err_msg=name)
+    assert analysis.returncode == 0, analysis.stdout + analysis.stderr
+    report = json.loads((workspace / "analysis" / "check.json").read_text())
+    assert report["results"]["supervised"]["type"] == "evaluation.interop.vot_supervised.SupervisedExperiment"
+    accuracy, robustness, _, length = report["results"]["supervised"]["results"][0][0]
+    (eao,) = report["results"]["supervised"]["results"][1][0]
+    # One failure in two sequences of equal length: VOT's robustness is the length-weighted mean failure count.
+    assert robustness == 0.5 and length == VOT_FRAMES
+    # Accuracy skips 10 frames after each initialisation (VOT's burn-in): only the steady sequence's last 2
+    # frames count here, and the toolkit counts the other sequence as 0 at equal weight.
+    assert 0.45 < accuracy <= 0.5
+    assert 0.5 < eao <= 1.0
+
+
+def test_supervised_runtime_adapter_speaks_both_interfaces() -> None:
+    """The adapter gives the toolkit's runtimes lists and the supervised experiment one status (the three
+    toolkit mismatches of vot_supervised's doc), without a tracker process."""
+    vot_toolkit_or_skip()
+    from vot.region import Rectangle
+    from vot.tracker import ObjectStatus
+
+    from evaluation.interop.vot import SUPERVISED_TYPE
+    from evaluation.interop.vot_supervised import OneObjectRuntime, SupervisedExperiment, one_object
+
+    assert SUPERVISED_TYPE == f"{SupervisedExperiment.__module__}.{SupervisedExperiment.__name__}"
+    calls = []
+
+    class ListRuntime:  # answers as TraxTrackerRuntime does: lists in, lists out
+        tracker = "t"
+
+        def initialize(self, frame, new):
+            calls.append(("initialize", new))
+            return [ObjectStatus(Rectangle(1, 2, 3, 4), {})], 0.5
+
+        def update(self, frame, new):
+            calls.append(("update", new))
+            return [ObjectStatus(Rectangle(2, 3, 4, 5), {"confidence": "0.9"})], 0.25
+
+    runtime = OneObjectRuntime(ListRuntime())
+    start = ObjectStatus(Rectangle(1, 2, 3, 4), {})
+    status, elapsed = runtime.initialize("frame", start)
+    assert calls[-1] == ("initialize", [start]) and status.region.x == 1 and elapsed == 0.5
+    status, elapsed = runtime.update("frame")
+    assert calls[-1] == ("update", []) and status.properties == {"confidence": "0.9"} and elapsed == 0.25
+    assert not runtime.multiobject
+    with pytest.raises(ValueError, match="no new object"):
+        runtime.update("frame", [start])
+    with pytest.raises(ValueError, match="got 2"):
+        one_object([start, start])
 
 
 @pytest.mark.slow

@@ -14,13 +14,16 @@ writes, in WORKSPACE (created when missing):
   ``registry: [./trackers.ini]``, the stack, and the sequences folder). ``--sequences DIR`` points the
   workspace at a local folder in VOT's layout (``list.txt``; ``<seq>/sequence``, ``<seq>/color/%08d.jpg``,
   ``<seq>/groundtruth.txt``): the toolkit never downloads a dataset when that folder has ``list.txt``.
-  Without ``--stack``, ``stack.yaml`` is written beside it: the unsupervised (OPE) experiment
-  ``baseline`` with the average-accuracy analysis (no supervised experiment: see :func:`offline_stack`).
-  With ``--stack NAME`` (one of the toolkit's: ``otb50``, ``otb100``, ``vot2013``, ``vot2018/shortterm``,
-  ...) and no ``--sequences``, ``vot evaluate`` downloads that stack's dataset into
-  ``WORKSPACE/sequences``. A stack
-  with supervised experiments gets a note naming them: vot-toolkit 0.9.0 cannot run those over TraX, so
-  evaluate the others with ``vot evaluate ID --experiments NAME[,NAME]``.
+  Without ``--stack``, ``stack.yaml`` is written beside it (:func:`offline_stack`): the unsupervised (OPE)
+  experiment ``baseline`` (average accuracy) and the supervised (reset) experiment ``supervised``
+  (accuracy/robustness, EAO). With ``--stack NAME`` (one of the toolkit's: ``otb50``, ``otb100``,
+  ``vot2013``, ``vot2018/shortterm``, ...) or a stack file, and no ``--sequences``, ``vot evaluate``
+  downloads that stack's dataset into ``WORKSPACE/sequences``. A stack with experiments of the toolkit's
+  ``supervised`` type is written to ``WORKSPACE/stack.yaml`` with those experiments given
+  :data:`SUPERVISED_TYPE` (settings and analyses kept): vot-toolkit 0.9.0's own supervised experiment
+  fails with every TraX tracker, :mod:`evaluation.interop.vot_supervised` says where and how it is
+  worked around. That class is loaded by the ``vot`` program, so the toolkit must be installed in this
+  environment (as ``pip install -r requirements.txt`` does) or see this repository on ``PYTHONPATH``.
 
     python -m evaluation.interop.vot test WORKSPACE [ID ...] [--sequence DIR]
 
@@ -43,8 +46,9 @@ Then, in WORKSPACE::
     vot report siamot_mobilenet_v2 --name NAME    # -> reports/NAME/report.html
 
 Bad input (a WORKSPACE that is a file, an unknown tracker or parameter, a missing sequences folder, an
-existing ``config.yaml`` when ``--stack``/``--sequences`` would replace it) is one ``error:`` line and
-exit status 2, with nothing written. The VOT toolkit itself is optional: ``init`` only writes files; it
+existing ``config.yaml`` or ``stack.yaml`` that ``--stack``/``--sequences`` would replace, an unreadable
+stack file) is one ``error:`` line and exit status 2, with nothing written; Ctrl-C is exit status 130
+(:mod:`evaluation.cli_errors`). The VOT toolkit itself is optional: ``init`` only writes files; it
 says how to install the toolkit when the ``vot`` program is missing.
 """
 from __future__ import annotations
@@ -64,14 +68,18 @@ from typing import Any
 
 import numpy as np
 
+from evaluation.cli_errors import EXIT_BAD_INPUT, run_cli
 from evaluation.cli_help import PlainHelpFormatter
 
-EXIT_SETUP = 2
+EXIT_SETUP = EXIT_BAD_INPUT
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRY_MODULE = "evaluation.interop.trax_entry"
 VOT_INSTALL = "pip install vot-toolkit==0.9.0 vot-trax==4.0.2 attributee==0.1.9"
 #: Seconds the toolkit waits for one reply (the first includes loading the network).
 TRAX_TIMEOUT_S = 300
+#: The experiment type a stack gives the supervised (reset) experiment that runs over TraX (the toolkit's
+#: own ``supervised`` cannot: see :mod:`evaluation.interop.vot_supervised`).
+SUPERVISED_TYPE = "evaluation.interop.vot_supervised.SupervisedExperiment"
 
 
 @dataclass(frozen=True)
@@ -155,13 +163,20 @@ def read_sequences(folder: Path) -> list[tuple[str, int]]:
 
 
 def offline_stack(sequences: list[tuple[str, int]]) -> str:
-    """``stack.yaml`` text: the unsupervised (OPE) experiment ``baseline`` with the average-accuracy analysis.
+    """``stack.yaml`` text for local sequences: two experiments.
 
-    No supervised (reset) experiment: in vot-toolkit 0.9.0 it cannot drive any TraX tracker (its
-    ``SupervisedExperiment`` hands the TraX runtime one ``ObjectStatus`` where the runtime expects a list,
-    and reads ``.properties`` from the list the runtime returns), so it would stop ``vot evaluate`` with an
-    error after the unsupervised results are written."""
+    - ``baseline``: unsupervised (OPE), one run, the average-accuracy analysis (burn-in 1: the
+      initialisation frame);
+    - ``supervised``: the supervised (reset) experiment (:mod:`evaluation.interop.vot_supervised`, which
+      vot-toolkit 0.9.0 runs over TraX), VOT's settings (one run per sequence, a failure when the overlap
+      falls to 0, re-initialisation 5 frames later) and analyses: accuracy/robustness (burn-in 10 frames
+      after each initialisation, sensitivity 30) and EAO, the mean of the toolkit's EAO curve over
+      segment lengths 1 to one less than the longest local sequence (the whole curve after the
+      initialisation frame; VOT chose its interval, 100 to 356 frames for VOT2018, from its own
+      sequences' lengths, and the toolkit's score is NaN where the interval passes the curve's end).
+    """
     names = ", ".join(name for name, _ in sequences)
+    longest = max(frames for _, frames in sequences)
     return "\n".join([
         f"# Written by python -m evaluation.interop.vot init for the local sequences: {names}",
         "title: SiamOT offline stack (local sequences)",
@@ -173,6 +188,18 @@ def offline_stack(sequences: list[tuple[str, int]]) -> str:
         "      - type: average_accuracy",
         "        name: accuracy",
         "        burnin: 1",
+        "  supervised:",
+        f"    type: {SUPERVISED_TYPE}",
+        "    repetitions: 1",
+        "    skip_initialize: 5",
+        "    analyses:",
+        "      - type: supervised_average_ar",
+        "        name: ar",
+        "        sensitivity: 30",
+        "      - type: supervised_eao_score",
+        "        name: eao",
+        "        low: 1",
+        f"        high: {max(1, longest - 1)}",
         "",
     ])
 
@@ -203,9 +230,11 @@ def plan_workspace(workspace: Path, entries: list[Entry], stack: str | None, seq
 
     Raises:
         NotADirectoryError: ``workspace`` (or a parent) is a file.
-        FileExistsError: ``config.yaml`` exists and ``stack``/``sequences`` would replace it.
+        FileExistsError: ``config.yaml`` exists and ``stack``/``sequences`` would replace it, or
+            ``stack.yaml`` exists and would be written (the offline stack, or a stack with supervised
+            experiments: see :func:`runnable_stack`).
         FileNotFoundError: ``sequences`` is not a VOT sequences folder.
-        ValueError: an existing ``trackers.ini`` cannot be parsed.
+        ValueError: an existing ``trackers.ini`` or the stack file cannot be parsed.
     """
     for path in [workspace, *workspace.parents]:
         if path.exists() and not path.is_dir():
@@ -224,13 +253,24 @@ def plan_workspace(workspace: Path, entries: list[Entry], stack: str | None, seq
         raise FileExistsError(f"{config_path} exists: remove it to write a new workspace configuration, or "
                               f"leave out --stack/--sequences to only update trackers.ini")
     lines = ["registry:", "- ./trackers.ini"]
+    stack_path = workspace / "stack.yaml"
     if sequences is not None:
         listed = read_sequences(sequences)
         lines.append(f"sequences: {_yaml_string(str(sequences.resolve()))}")
         if stack is None:
-            files[workspace / "stack.yaml"] = offline_stack(listed)
-            stack = "./stack.yaml"
-    lines.append(f"stack: {_yaml_string(stack)}")  # type: ignore[arg-type]
+            files[stack_path] = offline_stack(listed)
+    if stack is not None:
+        source = stack_file(stack, workspace)
+        content = read_stack(source) if source is not None else {}
+        if supervised_experiments(content):  # the toolkit's supervised type cannot run over TraX
+            files[stack_path] = runnable_stack(content, stack)
+        else:
+            lines.append(f"stack: {_yaml_string(stack)}")
+    if stack_path in files:
+        if stack_path.exists():
+            raise FileExistsError(f"{stack_path} exists: remove it (or move it elsewhere and name it with --stack) "
+                                  f"to write the workspace's stack")
+        lines.append('stack: "./stack.yaml"')
     files[config_path] = "\n".join(lines) + "\n"
     return files
 
@@ -442,24 +482,51 @@ def export_results(workspace: Path, identifier: str, experiment: str = "baseline
     return out
 
 
-def supervised_experiments(stack: str, workspace: Path) -> list[str]:
-    """Names of the supervised experiments of ``stack`` (a stack file, or a name of the toolkit's stacks
-    found in the installed ``vot`` package without importing it); ``[]`` when it cannot be read."""
+def stack_file(stack: str, workspace: Path) -> Path | None:
+    """The file of ``stack``: a stack file (as given, or in ``workspace``), or one of the toolkit's stacks by
+    name (found in the installed ``vot`` package without importing it); ``None`` when there is none."""
     import importlib.util
 
-    candidates = [Path(stack), workspace / stack]
+    candidates = [Path(stack).expanduser(), workspace / stack]
     spec = importlib.util.find_spec("vot")
     if spec is not None and spec.origin:
         candidates.append(Path(spec.origin).parent / "stack" / f"{stack}.yaml")
-    path = next((c for c in candidates if c.is_file()), None)
-    if path is None:
-        return []
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def read_stack(path: Path) -> dict[str, Any]:
+    """A stack file's content (a YAML mapping).
+
+    Raises:
+        ValueError: not YAML, or not a mapping (the message names the file).
+    """
+    import yaml
+
     try:
-        import yaml
-        experiments = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("experiments") or {}
-    except Exception:  # an unreadable stack is the toolkit's to report
-        return []
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"stack {path} is not YAML: {exc}".replace("\n", " ")) from None
+    if not isinstance(content, dict):
+        raise ValueError(f"stack {path} is not a mapping of settings (title, experiments, ...)")
+    return content
+
+
+def supervised_experiments(content: dict[str, Any]) -> list[str]:
+    """Names of a stack's experiments of the toolkit's ``supervised`` type."""
+    experiments = content.get("experiments") or {}
     return [name for name, body in experiments.items() if isinstance(body, dict) and body.get("type") == "supervised"]
+
+
+def runnable_stack(content: dict[str, Any], source: str) -> str:
+    """``stack.yaml`` text: the stack ``content`` (read from ``source``) with every ``supervised`` experiment
+    given :data:`SUPERVISED_TYPE`, its settings and analyses kept."""
+    import yaml
+
+    experiments = {name: dict(body, type=SUPERVISED_TYPE) if name in supervised_experiments(content) else body
+                   for name, body in (content.get("experiments") or {}).items()}
+    header = (f"# Written by python -m evaluation.interop.vot init from the stack {source}: its supervised "
+              f"experiments\n# run as {SUPERVISED_TYPE} (vot-toolkit 0.9.0's own cannot run over TraX).\n")
+    return header + yaml.safe_dump(dict(content, experiments=experiments), sort_keys=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -510,8 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def init(args: argparse.Namespace) -> list[Entry]:
-    """Check everything, then write the files (see the module doc); returns the entries written."""
+def init(args: argparse.Namespace) -> tuple[list[Entry], list[Path]]:
+    """Check everything, then write the files (see the module doc); returns the entries and files written."""
     overrides = dict(parse_override(item) for item in args.override)
     entries = [make_entry(spec, overrides) for spec in args.tracker]
     identifiers = [e.identifier for e in entries]
@@ -522,46 +589,42 @@ def init(args: argparse.Namespace) -> list[Entry]:
     stack = args.stack
     if stack is not None and Path(stack).expanduser().is_file():  # a stack file named from here
         stack = str(Path(stack).expanduser().resolve())
-    write_files(plan_workspace(workspace, entries, stack, sequences, args.python))
-    return entries
+    files = plan_workspace(workspace, entries, stack, sequences, args.python)
+    write_files(files)
+    return entries, list(files)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module doc); exit codes of :mod:`evaluation.cli_errors`."""
     args = build_parser().parse_args(argv)
+    return run_cli(lambda: _main(args))
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.command == "test":
         return test(args)
     if args.command == "export":
-        try:
-            out = export_results(args.workspace.expanduser().absolute(), args.id, args.experiment,
-                                 args.out.expanduser().absolute() if args.out else None)
-        except (ValueError, OSError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_SETUP
+        out = export_results(args.workspace.expanduser().absolute(), args.id, args.experiment,
+                             args.out.expanduser().absolute() if args.out else None)
         print(f"wrote {out}\nanalyse it with: python -m evaluation.analyze --dataset vot --published {out}:{args.id} "
               f"(vot_path set to the workspace's sequences folder)")
         return 0
-    from evaluation.registry import RegistryError
-
-    try:
-        entries = init(args)
-    except (RegistryError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_SETUP
+    entries, written = init(args)
     workspace = args.workspace.expanduser().absolute()
     names = " ".join(e.identifier for e in entries)
-    print(f"wrote {workspace / 'trackers.ini'}: {names}")
-    if args.stack or args.sequences:
-        print(f"wrote {workspace / 'config.yaml'}")
+    for path in written:
+        print(f"wrote {path}" + (f": {names}" if path.name == "trackers.ini" else ""))
     print(f"next, in {workspace}:")
     for entry in entries:
         print(f"  vot test {entry.identifier}")
     if args.stack or args.sequences:
         print(f"  vot evaluate {names}\n  vot analysis {names}\n  vot report {names}")
-    supervised = supervised_experiments(args.stack, workspace) if args.stack else []
+    source = stack_file(args.stack, workspace) if args.stack else None
+    supervised = supervised_experiments(read_stack(source)) if workspace / "stack.yaml" in written and source else []
     if supervised:
-        print(f"note: stack '{args.stack}' has supervised experiments ({', '.join(supervised)}), which "
-              f"vot-toolkit 0.9.0 cannot run over TraX; evaluate the others with "
-              f"vot evaluate ID --experiments NAME[,NAME]", file=sys.stderr)
+        print(f"note: the stack '{args.stack}' is written to {workspace / 'stack.yaml'} with its supervised "
+              f"experiments ({', '.join(supervised)}) as {SUPERVISED_TYPE}: vot-toolkit 0.9.0's own supervised "
+              f"experiment cannot run over TraX", file=sys.stderr)
     if vot_program() is None:
         print(f"note: the VOT toolkit is not installed here: {VOT_INSTALL}", file=sys.stderr)
     return 0
