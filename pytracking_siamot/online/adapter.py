@@ -27,9 +27,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from pytracking_siamot.online.confidence import ConfidenceState
+from pytracking_siamot.online.linear import RegionMemory, kl_gradient, negatives_gradient
 from pytracking_siamot.online.method import FirstFrame, Frame, FrameUpdate, OnlineMethod, SiameseNetwork
 
 if TYPE_CHECKING:
+    from ltr.models.tracking.siamfc import ExemplarRegionScores
     from pytracking_siamot.parameters import SiamOTParams
 
 _record = torch.profiler.record_function
@@ -189,8 +191,10 @@ class AdapterTrainer:
             the adapter's maps are ``score(Zf, xf) + region_scores(correction)`` over the rectangle
             around the cells its mask lets change: the first part once per sample, the second per
             step on that rectangle only, so a training event correlates far fewer cells (the same
-            loss up to float rounding). Without it every step correlates the whole adapted ``Zf'``
-            with every sample.
+            loss up to float rounding). Each sample's search features are stored once
+            (:class:`~pytracking_siamot.online.linear.RegionMemory`), and :meth:`train` steps with
+            closed-form gradients (:mod:`pytracking_siamot.online.linear`) instead of autograd.
+            Without it every step correlates the whole adapted ``Zf'`` with every sample (autograd).
     """
 
     def __init__(self, score, settings: SiamOTParams, region_scores=None) -> None:
@@ -203,6 +207,7 @@ class AdapterTrainer:
         # the un-adapted map of each sample, same order as ``samples``; None until needed.
         self._base_maps: list[torch.Tensor | None] = []
         self._region: tuple[tuple[int, int], tuple[int, int]] | None = None  # (rows, cols) of the mask
+        self._region_memory: RegionMemory | None = None  # the samples' search features over the rectangle
 
     def reset(self, exemplar_features: torch.Tensor, first: AdapterSample, mask: torch.Tensor | None = None) -> None:
         """Start a sequence: identity adapter on ``exemplar_features``, memory = the first frame.
@@ -214,6 +219,7 @@ class AdapterTrainer:
         self._recent = []
         self._base_maps = [None]
         self._region = None
+        self._region_memory = None
         cells = torch.nonzero(self.adapter.mask, as_tuple=False)
         if self.region_scores is not None and len(cells):
             low, high = cells.min(dim=0).values.tolist(), cells.max(dim=0).values.tolist()
@@ -230,17 +236,26 @@ class AdapterTrainer:
     def _score_function(self):
         """``f() -> (M, h, w)``: maps of the adapted ``Zf'`` on every memory sample (fixed memory)."""
         samples = self.samples
-        features = torch.cat([s.features for s in samples])
         if self._region is None:
+            features = torch.cat([s.features for s in samples])
             return lambda: self.score(self.adapter(), features)[:, 0]
+        maps, linear, slots, used = self._region_terms()
+        return lambda: maps + linear(self.adapter.correction_in(*self._region), used).index_select(0, slots)
+
+    def _region_terms(self) -> tuple[torch.Tensor, ExemplarRegionScores, torch.Tensor, int]:
+        """The memory's un-adapted maps (M, h, w), the rectangle's linear part over the stored
+        features, each sample's slot there (M,) and the number of leading slots it computes."""
+        samples = self.samples
         base = self.adapter.base
         with torch.no_grad():
             for k, sample in enumerate(samples):
                 if self._base_maps[k] is None:
                     self._base_maps[k] = self.score(base, sample.features)[0, 0]
-            linear = self.region_scores(features, *self._region, tuple(base.shape[-2:]))
-        maps = torch.stack(self._base_maps)
-        return lambda: maps + linear(self.adapter.correction_in(*self._region))
+            if self._region_memory is None:
+                self._region_memory = RegionMemory(self.region_scores, *self._region, tuple(base.shape[-2:]),
+                                                   self.settings.adapter_memory_size + 1)
+            slots, used = self._region_memory.slots([s.features for s in samples])
+        return torch.stack(self._base_maps), self._region_memory.linear, slots.to(base.device), used
 
     @property
     def samples(self) -> list[AdapterSample]:
@@ -275,16 +290,65 @@ class AdapterTrainer:
             kl = kl + self.settings.adapter_negative_weight * negatives_loss(negatives, scores, temperature)
         return (weights * kl).sum() + self.settings.adapter_regularization * self.adapter.deviation()
 
-    def _normalized_step(self, rate: float) -> bool:
+    def _closed_form(self, temperature: float):
+        """``f() -> (loss, gradient)`` on the fixed memory (the mask's rectangle set): the loss of
+        :meth:`_loss` and a function giving its gradient w.r.t. ``D`` without autograd: the maps'
+        gradient in closed form (:func:`~pytracking_siamot.online.linear.kl_gradient`, ``negatives_gradient``)
+        through the transpose of the rectangle's linear part (``ExemplarRegionScores.adjoint``),
+        plus the regulariser's ``2 * reg * M^2 * D / numel(D)``."""
+        samples = self.samples
+        adapter, (rows, cols) = self.adapter, self._region
+        base_maps, linear, slots, used = self._region_terms()
+        labels = torch.stack([s.label for s in samples]).to(base_maps.dtype)
+        weights = memory_weights(len(samples), self.settings.adapter_first_frame_weight,
+                                 self.settings.adapter_memory_decay).to(device=base_maps.device, dtype=base_maps.dtype)
+        negative_weight = self.settings.adapter_negative_weight
+        negatives = None
+        if any(s.negatives is not None for s in samples) and negative_weight > 0:
+            negatives = torch.stack([s.negatives if s.negatives is not None else torch.zeros_like(s.label)
+                                     for s in samples]).to(base_maps.dtype)
+        regularization = self.settings.adapter_regularization
+        rectangle_mask = adapter.mask[rows[0]:rows[1], cols[0]:cols[1]]
+
+        def evaluate() -> tuple[torch.Tensor, object]:
+            scores = base_maps + linear(adapter.correction_in(rows, cols), used).index_select(0, slots)
+            kl = soft_kl(labels, scores, temperature)
+            if negatives is not None:
+                kl = kl + negative_weight * negatives_loss(negatives, scores, temperature)
+            loss = (weights * kl).sum() + regularization * adapter.deviation()
+
+            def gradient() -> torch.Tensor:
+                maps_grad = kl_gradient(labels, scores, temperature)
+                if negatives is not None:
+                    maps_grad = maps_grad + negative_weight * negatives_gradient(negatives, scores, temperature)
+                per_slot = maps_grad.new_zeros(used, *maps_grad.shape[1:])
+                per_slot.index_copy_(0, slots, maps_grad * weights[:, None, None])
+                mask = adapter.mask
+                grad = (2.0 * regularization / adapter.delta.numel()) * (adapter.delta * mask * mask)
+                # correction_in is ``unit * D * M`` on the rectangle
+                grad[0, :, rows[0]:rows[1], cols[0]:cols[1]] += (adapter._unit * rectangle_mask
+                                                                 * linear.adjoint(per_slot))
+                return grad
+
+            return loss, gradient
+
+        return evaluate
+
+    def _free_elements(self) -> torch.Tensor:
+        """Flat indices of the adapter's free elements (the cells its mask lets change), row-major."""
+        return torch.nonzero(self.adapter.mask.expand_as(self.adapter.delta).reshape(-1)).squeeze(1)
+
+    def _normalized_step(self, rate: float, free: torch.Tensor | None = None) -> bool:
         """One normalised gradient step: ``D -= rate * g / rms(g)``, the RMS taken over the adapter's
-        free elements (the cells its mask lets change), so the step's RMS is ``rate`` whatever the
-        backbone's feature scale, and elements move in proportion to their gradient. Returns
-        ``False`` (no step) when the gradient is not finite."""
+        free elements (the cells its mask lets change; ``free``: their :meth:`_free_elements`, computed
+        here when ``None``), so the step's RMS is ``rate`` whatever the backbone's feature scale, and
+        elements move in proportion to their gradient. Returns ``False`` (no step) when the gradient
+        is not finite."""
         delta = self.adapter.delta
         with torch.no_grad():
             grad = delta.grad if delta.grad is not None else torch.zeros_like(delta)
-            free = self.adapter.mask.expand_as(delta).bool()
-            rms = float((grad[free].pow(2).sum() / max(int(free.sum()), 1)).sqrt())
+            free = self._free_elements() if free is None else free
+            rms = float((grad.reshape(-1).index_select(0, free).pow(2).sum() / max(len(free), 1)).sqrt())
             if not math.isfinite(rms):
                 return False
             if rms > 0:
@@ -303,16 +367,27 @@ class AdapterTrainer:
         snapshot = delta.detach().clone()
         losses: list[float] = []
         diverged = False
-        with torch.enable_grad():
-            scores_of_memory = self._score_function()
+        closed_form = self._region is not None  # else autograd through full correlations
+        free = self._free_elements()
+        with torch.no_grad() if closed_form else torch.enable_grad():
+            if closed_form:
+                evaluate = self._closed_form(temperature)
+            else:
+                scores_of_memory = self._score_function()
             for _ in range(self.settings.adapter_iterations):
                 delta.grad = None
-                loss = self._loss(scores_of_memory, temperature)
+                if closed_form:
+                    loss, gradient = evaluate()
+                else:
+                    loss = self._loss(scores_of_memory, temperature)
                 losses.append(float(loss.detach()))
                 if not math.isfinite(losses[-1]) or losses[0] <= floor:
                     break
-                loss.backward()
-                if not self._normalized_step(self.settings.adapter_learning_rate):
+                if closed_form:
+                    delta.grad = gradient()
+                else:
+                    loss.backward()
+                if not self._normalized_step(self.settings.adapter_learning_rate, free):
                     diverged = True
                     break
         if diverged or not all(math.isfinite(v) for v in losses) or not bool(torch.isfinite(delta).all()):

@@ -90,7 +90,7 @@ class SiamFC(nn.Module):
         return self.correlate(zf, xf) * self._scale(zf.shape[1], hw)
 
     def exemplar_region_scores(self, xf: torch.Tensor, rows: tuple[int, int], cols: tuple[int, int],
-                               exemplar_hw: tuple[int, int]) -> "ExemplarRegionScores":
+                               exemplar_hw: tuple[int, int], capacity: int | None = None) -> "ExemplarRegionScores":
         """The part of ``score`` that a change of a rectangle of exemplar cells makes, for fixed ``xf``.
 
         ``score`` is linear in ``zf`` (border crop, centering, correlation and scale all are), so
@@ -99,66 +99,164 @@ class SiamFC(nn.Module):
         uncropped ``zf``): ``score(zf + delta, xf)[:, 0] == score(zf, xf)[:, 0]
         + region_scores(delta[:, rows[0]:rows[1], cols[0]:cols[1]])``. A training loop that changes
         those cells only computes ``score(zf, xf)`` once and ``region_scores`` (differentiable) per step.
+
+        ``capacity``: room for that many search feature maps (default: ``xf``'s batch), the first
+        ones ``xf``'s; :meth:`ExemplarRegionScores.write` replaces one.
         """
         h, w = exemplar_hw
         hw = self._cropped_hw((h, w))
         if not (0 <= rows[0] < rows[1] <= h and 0 <= cols[0] < cols[1] <= w):
             raise ValueError(f"exemplar region rows {rows}, cols {cols} outside exemplar features of {(h, w)}")
         c = self.border_crop
-        return ExemplarRegionScores(self._crop(xf), (rows[0] - c, rows[1] - c), (cols[0] - c, cols[1] - c),
-                                    hw, self.center_exemplar, self._scale(xf.shape[1], hw))
+        return ExemplarRegionScores(xf, (rows[0] - c, rows[1] - c), (cols[0] - c, cols[1] - c), hw, c,
+                                    self.center_exemplar, self._scale(xf.shape[1], hw), capacity)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return self.score(self.template(z), self.search(x))
 
 
 class ExemplarRegionScores:
-    """Score maps of fixed (cropped) search features against a rectangle of exemplar cells.
+    """Score maps of stored search features against a rectangle of exemplar cells, and its transpose.
 
     Built by :meth:`SiamFC.exemplar_region_scores`. Calling it with ``values`` (C, kh, kw) gives
-    (B, oh, ow): ``scale * sum_{c,u,v} values[c, u, v] * (xc[b, c, i + r0 + u, j + c0 + v] - centering)``,
-    where cells of the rectangle inside the border crop count as zero. It is the matrix-product
-    correlation (``correlation.MatmulCorrelation``) restricted to the rectangle: one product of the
-    values with all search features, then a strided sum of the shifted cells (no gather).
+    (B, oh, ow) for the first ``B`` stored maps: ``scale * sum_{c,u,v} values[c, u, v] * (xc[b, c,
+    i + r0 + u, j + c0 + v] - centering)``, where ``xc`` are the border-cropped features and cells of
+    the rectangle inside the border crop count as zero. It is the matrix-product correlation
+    (``correlation.MatmulCorrelation``) restricted to the rectangle: one product of the values with
+    the search cells that the rectangle's shifts reach, then a strided sum of the shifted cells (no
+    gather). :meth:`adjoint` is its transpose (the gradient w.r.t. ``values`` of ``(grad * maps).sum()``),
+    for a training loop that writes its own backward pass.
+
+    Storage is preallocated for ``capacity`` search maps (``xf``'s batch by default); :meth:`write`
+    replaces one, so a sample memory keeps its features here instead of re-stacking them per event.
     """
 
-    def __init__(self, xc: torch.Tensor, rows: tuple[int, int], cols: tuple[int, int], hw: tuple[int, int],
-                 center: bool, scale: float) -> None:
-        batch, channels, height, width = xc.shape
+    def __init__(self, xf: torch.Tensor, rows: tuple[int, int], cols: tuple[int, int], hw: tuple[int, int],
+                 border_crop: int, center: bool, scale: float, capacity: int | None = None) -> None:
+        batch, channels, height, width = xf.shape
+        height, width = height - 2 * border_crop, width - 2 * border_crop
         h, w = hw
+        if height < h or width < w:
+            raise ValueError(f"search features of {tuple(xf.shape)} smaller than the exemplar's {hw} after the crop")
+        self.capacity = batch if capacity is None else capacity
+        if self.capacity < batch:
+            raise ValueError(f"capacity {self.capacity} below the {batch} search feature maps given")
         self.out_hw = (height - h + 1, width - w + 1)
-        self.batch = batch
+        self.hw = hw
+        self.channels = channels
+        self.feature_hw = (height, width)
+        self.border_crop = border_crop
         # the part of the rectangle that survives the border crop, in the requested values' cells
-        self.take = (slice(max(0, -rows[0]), (rows[1] - rows[0]) - max(0, rows[1] - h)),
-                     slice(max(0, -cols[0]), (cols[1] - cols[0]) - max(0, cols[1] - w)))
+        self.values_hw = (rows[1] - rows[0], cols[1] - cols[0])
+        self.take = (slice(max(0, -rows[0]), self.values_hw[0] - max(0, rows[1] - h)),
+                     slice(max(0, -cols[0]), self.values_hw[1] - max(0, cols[1] - w)))
+        self.kernel_hw = tuple(max(part.stop - part.start, 0) for part in self.take)
         self.origin = (max(rows[0], 0), max(cols[0], 0))
-        self.features = xc.detach().permute(1, 0, 2, 3).reshape(channels, batch * height * width).contiguous()
-        self.plane = (height, width)
-        self.window = None
-        if center:
-            # centering subtracts each channel's mean over the h*w cells: changing one cell also
-            # lowers every cell by 1/(h*w), i.e. subtracts the search features' window mean.
-            # Window means from an integral image (a 12x12 average pooling is slow on CPUs).
-            integral = F.pad(xc.detach().double().cumsum(dim=2).cumsum(dim=3), (1, 0, 1, 0))
-            window = (integral[..., h:, w:] - integral[..., :-h, w:] - integral[..., h:, :-w]
-                      + integral[..., :-h, :-w]) / (h * w)  # (B, C, oh, ow)
-            self.window = window.to(xc.dtype).permute(1, 0, 2, 3).reshape(channels, -1)
+        # only the search cells the rectangle's shifts reach: (kh + oh - 1, kw + ow - 1) per map
+        self.plane = (self.kernel_hw[0] + self.out_hw[0] - 1, self.kernel_hw[1] + self.out_hw[1] - 1)
+        plane_cells = self.plane[0] * self.plane[1]
+        self.features = xf.new_empty(channels, self.capacity * plane_cells)
+        self.center = center
+        self.window = xf.new_empty(channels, self.capacity * self.out_hw[0] * self.out_hw[1]) if center else None
         self.scale = scale
+        # reused (kh*kw, capacity*ph*pw) buffers of the products and of the transposed spread; fresh
+        # megabyte allocations per step cost page faults that were a third of a training step
+        self._products: torch.Tensor | None = None
+        self._spread: torch.Tensor | None = None
+        self._spread_count = 0  # the map count the spread buffer's layout is for (its other cells are zero)
+        for slot in range(batch):
+            self.write(slot, xf[slot:slot + 1])
 
-    def __call__(self, values: torch.Tensor) -> torch.Tensor:
-        values = values[:, self.take[0], self.take[1]]
-        channels, kh, kw = values.shape
-        height, width = self.plane
-        oh, ow = self.out_hw
-        n = self.batch * height * width
-        products = values.reshape(channels, kh * kw).t() @ self.features  # (kh * kw, B * H * W)
-        r0, c0 = self.origin
-        shifted = torch.as_strided(products, (kh, kw, self.batch, oh, ow),
-                                   (kw * n + width, n + 1, height * width, width, 1), r0 * width + c0)
-        out = shifted.sum(dim=(0, 1)).reshape(-1)
+    def write(self, slot: int, xf: torch.Tensor) -> None:
+        """Store the (uncropped) search features ``xf`` (1, C, H, W) as map ``slot`` (0-based)."""
+        if not 0 <= slot < self.capacity:
+            raise ValueError(f"slot {slot} outside 0..{self.capacity - 1}")
+        c = self.border_crop
+        xc = xf.detach()[0, :, c:xf.shape[-2] - c, c:xf.shape[-1] - c]
+        if tuple(xc.shape) != (self.channels, *self.feature_hw):
+            raise ValueError(f"search features {tuple(xf.shape)} unlike the stored ones "
+                             f"(C={self.channels}, cropped {self.feature_hw})")
+        (r0, c0), (ph, pw) = self.origin, self.plane
+        cells = ph * pw
+        self.features[:, slot * cells:(slot + 1) * cells].view(self.channels, ph, pw).copy_(
+            xc[:, r0:r0 + ph, c0:c0 + pw])
         if self.window is not None:
-            out = out - values.sum(dim=(1, 2)) @ self.window
-        return (out * self.scale).reshape(self.batch, oh, ow)
+            # centering subtracts each channel's mean over the h*w cells: changing one cell also
+            # lowers every cell by 1/(h*w), i.e. subtracts the search features' window mean. Window
+            # sums as two products with 0/1 band matrices, in float64 (a 12x12 average pooling is slow on CPUs).
+            (h, w), (oh, ow) = self.hw, self.out_hw
+            (height, width), channels = self.feature_hw, self.channels
+            x = xc.double().reshape(channels * height, width)
+            across = (x @ _band(ow, w, width, x.device).t()).view(channels, height, ow).transpose(0, 1)
+            window = _band(oh, h, height, x.device) @ across.reshape(height, channels * ow)  # (oh, C * ow)
+            self.window[:, slot * oh * ow:(slot + 1) * oh * ow].view(channels, oh, ow).copy_(
+                window.view(oh, channels, ow).transpose(0, 1) / (h * w))
+
+    def _maps_shape(self, count: int | None) -> int:
+        count = self.capacity if count is None else count
+        if not 0 < count <= self.capacity:
+            raise ValueError(f"{count} maps asked of {self.capacity} stored")
+        return count
+
+    def _shifted(self, products: torch.Tensor, count: int) -> torch.Tensor:
+        """``(kh, kw, B, oh, ow)`` view of ``products`` (kh*kw, B*ph*pw): cell (u, v) of the rectangle
+        at output (i, j) of map b reads its product at (i + u, j + v)."""
+        (kh, kw), (ph, pw), (oh, ow) = self.kernel_hw, self.plane, self.out_hw
+        n = products.shape[1]
+        return torch.as_strided(products, (kh, kw, count, oh, ow), (kw * n + pw, n + 1, ph * pw, pw, 1),
+                                products.storage_offset())
+
+    def __call__(self, values: torch.Tensor, count: int | None = None) -> torch.Tensor:
+        """``values`` (C, kh, kw) -> (count, oh, ow): maps of the first ``count`` stored maps (default:
+        all); differentiable."""
+        count = self._maps_shape(count)
+        (kh, kw), (oh, ow) = self.kernel_hw, self.out_hw
+        if kh == 0 or kw == 0:
+            return values.new_zeros(count, oh, ow)
+        values = values[:, self.take[0], self.take[1]]
+        cells = self.plane[0] * self.plane[1]
+        kernel = values.reshape(self.channels, kh * kw).t()
+        if torch.is_grad_enabled() and values.requires_grad:
+            products = kernel @ self.features[:, :count * cells]
+        else:
+            if self._products is None:
+                self._products = self.features.new_empty(kh * kw * self.capacity * cells)
+            products = torch.mm(kernel, self.features[:, :count * cells],
+                                out=self._products[:kh * kw * count * cells].view(kh * kw, count * cells))
+        out = self._shifted(products, count).sum(dim=1).sum(dim=0).reshape(-1)
+        if self.window is not None:
+            out = out - values.sum(dim=(1, 2)) @ self.window[:, :count * oh * ow]
+        return (out * self.scale).reshape(count, oh, ow)
+
+    def adjoint(self, grad: torch.Tensor) -> torch.Tensor:
+        """The transpose of :meth:`__call__`: ``grad`` (B, oh, ow) for the first ``B`` stored maps ->
+        (C, kh, kw) ``d (grad * self(values, B)).sum() / d values`` (zero in cells inside the border crop)."""
+        count = self._maps_shape(grad.shape[0])
+        (kh, kw), (oh, ow) = self.kernel_hw, self.out_hw
+        out = grad.new_zeros(self.channels, *self.values_hw)
+        if kh == 0 or kw == 0:
+            return out
+        grad = grad.reshape(count, oh, ow) * self.scale
+        cells = self.plane[0] * self.plane[1]
+        if self._spread is None or self._spread.dtype != grad.dtype or self._spread_count != count:
+            # zero once per layout: each call then writes the same cells
+            if self._spread is None or self._spread.dtype != grad.dtype:
+                self._spread = grad.new_empty(kh * kw * self.capacity * cells)
+            self._spread.zero_()
+            self._spread_count = count
+        spread = self._spread[:kh * kw * count * cells].view(kh * kw, count * cells)
+        self._shifted(spread, count).copy_(grad.expand(kh, kw, count, oh, ow))
+        taken = (spread @ self.features[:, :count * cells].t()).t()  # (C, kh * kw)
+        if self.window is not None:
+            taken = taken - (self.window[:, :count * oh * ow] @ grad.reshape(-1))[:, None]
+        out[:, self.take[0], self.take[1]] = taken.reshape(self.channels, kh, kw)
+        return out
+
+
+def _band(out_size: int, window: int, size: int, device: torch.device) -> torch.Tensor:
+    """``(out_size, size)`` float64 0/1 matrix with ones at ``[i, i:i + window]``: window sums as a product."""
+    index = torch.arange(size, device=device)[None, :] - torch.arange(out_size, device=device)[:, None]
+    return ((index >= 0) & (index < window)).double()
 
 
 def siamfc(backbone_name: str, pretrained: bool = False, weights_path: str | None = None,
