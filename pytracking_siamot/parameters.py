@@ -139,9 +139,17 @@ class SiamOTParams:
         precision: numeric type of the backbone's inference (``ltr.inference.engine``):
             ``'auto'`` (default) = bfloat16 where the hardware has bf16 units (CPU flags
             ``amx_bf16``/``avx512_bf16``; CUDA bf16, else float16), float32 elsewhere (said
-            once); ``'fp32'`` or ``'bf16'`` to force one. Features come back as float32: the
-            correlation, score maps and the online maths stay float32, and online training
-            (its backward pass) runs in float32.
+            once); ``'fp32'`` or ``'bf16'`` to force one. ``'int8'``: the frozen blocks
+            quantised after training with NNCF (package ``nncf``; calibrated once on generated
+            tracker crops, the model kept in the user's cache folder) and run in OpenVINO, the
+            trainable blocks in float32 torch; CPU only. ``'auto'`` picks int8 only on a CPU
+            whose class of int8 units (``amx_int8``, ``avx512_vnni``, ``avx_vnni``, ``avx2``
+            flags) has int8 measured faster than the float type it would pick, for a backbone
+            whose int8 AUC was measured within 1.0 point of float32, when ``nncf`` is installed
+            and the quantised features agree with float32 (``ltr.inference.engine``, its
+            ``INT8_SPEEDUP`` and ``INT8_ACCURACY`` tables); otherwise it says why in one line.
+            Features come back as float32: the correlation, score maps and the online maths
+            stay float32, and online training (its backward pass) runs in float32.
         engine: what runs the frozen part of the backbone (the leading blocks online training
             never changes, all of it when nothing is trainable): ``'auto'`` (default) =
             OpenVINO on CPU when installed, else torch; ``'torch'``; ``'openvino'`` (CPU only).
@@ -231,7 +239,7 @@ class SiamOTParams:
     correlation: Literal["auto", "conv", "matmul"] = "auto"
     channels_last: bool = True
     torch_threads: int | None = _ranged(None, 1)
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"
     engine: Literal["auto", "torch", "openvino"] = "auto"
 
     context: float = _ranged(0.5, 0.0)

@@ -14,12 +14,26 @@ run: the main process says it, and the worker processes it starts afterwards (th
 ``$SIAMOT_ANNOUNCED``) stay quiet. Features always come back as float32: the correlation, the
 score maps and all the maths after the network stay float32.
 
+``'int8'`` quantises the frozen prefix after training with NNCF (optional dependency ``nncf``;
+``ltr.inference.openvino_models``), calibrated on crops like the tracker's
+(``ltr.inference.calibration``), and runs it in OpenVINO; the trainable suffix stays float32
+torch. ``'auto'`` picks int8 on the CPU only when all of these hold, and otherwise says in one
+line why not and runs the precision above: the backbone is in :data:`INT8_ACCURACY` (int8
+measured within :data:`INT8_MAX_AUC_LOSS` AUC points of float32 on the development targets, with
+and without online training), int8 was measured faster than that precision on this CPU's class
+of int8 units (:func:`int8_cpu_class` from the CPU flags, :data:`INT8_SPEEDUP`), ``nncf`` and
+``openvino`` are installed, the prefix runs in OpenVINO, and the quantised model's features agree
+with float32 on the calibration crops (smallest cosine similarity >= :data:`INT8_MIN_AGREEMENT`).
+
 Engines (``resolve_engine``): ``'torch'`` (autocast for bf16/fp16) or ``'openvino'`` (the
 frozen prefix converted with ``openvino.convert_model`` and compiled for the CPU with the
 matching ``INFERENCE_PRECISION_HINT``; optional dependency). ``'auto'`` picks OpenVINO on
 CPU when it is importable and the frozen prefix is not empty, torch otherwise (what each engine
 and numeric type costs per CPU: ``benchmarks/backbone_engines.py``, figures in docs/speed.md).
 
+The prefix is converted to OpenVINO once per backbone, with a dynamic input, and kept on disk
+(``ltr.inference.openvino_models``: converted and quantised models under the user's cache
+folder, reused by every process); each input shape then costs one reshape and compilation.
 Compiled models are cached per process by (weights fingerprint of the prefix, input shape,
 precision, threads), so building a tracker or starting a sequence again reuses them. The
 engine converts a private copy of the prefix taken at construction: restoring or training
@@ -40,14 +54,39 @@ import numpy as np
 import torch
 from torch import nn
 
-Precision = Literal["auto", "fp32", "bf16"]
+Precision = Literal["auto", "fp32", "bf16", "int8"]
 Engine = Literal["auto", "torch", "openvino"]
 #: What ``resolve_precision`` returns: the dtype the network runs in.
-ResolvedPrecision = Literal["fp32", "bf16", "fp16"]
+ResolvedPrecision = Literal["fp32", "bf16", "fp16", "int8"]
 
 _DTYPES: dict[str, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 #: CPU feature flags (``/proc/cpuinfo``) that mean native bfloat16 arithmetic.
 BF16_CPU_FLAGS: frozenset[str] = frozenset({"amx_bf16", "avx512_bf16", "bf16"})
+
+#: Classes of int8 units, best first, and the CPU flags (``/proc/cpuinfo``) that mean each.
+#: ``avx2``: no int8 dot-product instruction, OpenVINO's int8 kernels use AVX2's 16-bit products.
+INT8_CPU_CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("amx", frozenset({"amx_int8", "amx_bf16"})),
+    ("avx512_bf16", frozenset({"avx512_bf16", "avx512_vnni"})),
+    ("avx512_vnni", frozenset({"avx512_vnni"})),
+    ("avx_vnni", frozenset({"avx_vnni", "avx2"})),
+    ("avx2", frozenset({"avx2"})),
+)
+#: Speed-up of the int8 frozen backbone over the precision ``'auto'`` picks otherwise (bf16 where
+#: the class has bf16 units, else float32), per class of int8 units: the smaller of MobileNetV2's
+#: and AlexNet's, one pass on 3 x 255x255, 2 threads, OpenVINO, ``benchmarks/backbone_engines.py``
+#: (docs/speed.md). ``'auto'`` picks int8 where it is above :data:`INT8_MIN_SPEEDUP`; a class not
+#: listed was not measured and gets no int8.
+INT8_SPEEDUP: dict[str, float] = {}
+INT8_MIN_SPEEDUP = 1.05
+#: Backbones whose int8 frozen prefix was measured on the development targets (mean AUC, OTB2013's
+#: twelve, one torch thread): AUC points of int8 minus float32, ``(online training, baseline)``.
+#: ``'auto'`` picks int8 only for a backbone listed with both within :data:`INT8_MAX_AUC_LOSS`.
+INT8_ACCURACY: dict[str, tuple[float, float]] = {}
+INT8_MAX_AUC_LOSS = 1.0
+#: Smallest cosine similarity of int8 against float32 features over the calibration crops for
+#: ``'auto'`` to keep int8 (measured when the model is quantised, kept with it in the cache).
+INT8_MIN_AGREEMENT = 0.95
 
 #: Environment variable naming the announcements already made in this process or a parent:
 #: worker processes (spawned, so they inherit it) do not repeat what the main process said.
@@ -93,6 +132,16 @@ def cpu_has_bf16() -> bool:
     return bool(cpu_flags() & BF16_CPU_FLAGS)
 
 
+def int8_cpu_class(flags: frozenset[str] | None = None) -> str | None:
+    """The best class of int8 units (:data:`INT8_CPU_CLASSES`) the CPU ``flags`` (default: this
+    CPU's, :func:`cpu_flags`) have all the flags of, or ``None`` (no AVX2: no int8 kernels)."""
+    flags = cpu_flags() if flags is None else flags
+    for name, needed in INT8_CPU_CLASSES:
+        if needed <= flags:
+            return name
+    return None
+
+
 def device_has_bf16(device: torch.device | str) -> bool:
     """Whether ``device`` computes bfloat16 natively: CPU flags (:func:`cpu_has_bf16`) or
     ``torch.cuda.is_bf16_supported()``. Elsewhere bf16 is emulated, orders of magnitude slower."""
@@ -102,17 +151,73 @@ def device_has_bf16(device: torch.device | str) -> bool:
     return kind == "cpu" and cpu_has_bf16()
 
 
-def resolve_precision(precision: Precision, device: torch.device | str) -> ResolvedPrecision:
-    """The dtype name the network runs in on ``device`` for a ``precision`` setting.
+def resolve_precision(precision: Precision, device: torch.device | str, backbone: str | None = None,
+                      engine: Literal["torch", "openvino"] | None = None,
+                      flags: frozenset[str] | None = None) -> ResolvedPrecision:
+    """The numeric type the network runs in on ``device`` for a ``precision`` setting.
 
     ``'fp32'`` and ``'bf16'`` are taken as given (bf16 without hardware support is emulated,
-    slowly). ``'auto'``: bf16 where :func:`device_has_bf16`, else fp32 on the CPU and fp16 on
-    CUDA. Falling back is said once per run (:func:`announce_once`).
+    slowly). ``'int8'`` needs the CPU, ``engine='openvino'`` (when given) and the ``nncf`` and
+    ``openvino`` packages (``ImportError`` naming the missing one; ``ValueError`` otherwise).
+    ``'auto'``: int8 where :func:`int8_choice` allows it for ``backbone`` (only considered when
+    ``backbone`` is given and the prefix runs in OpenVINO, ``engine='openvino'``), else bf16 where
+    :func:`device_has_bf16`, else fp32 on the CPU and fp16 on CUDA. ``flags``: the CPU flags
+    (default: this CPU's). Falling back is said once per run (:func:`announce_once`).
     """
-    if precision not in ("auto", "fp32", "bf16"):
-        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
+    if precision not in ("auto", "fp32", "bf16", "int8"):
+        raise ValueError(f"precision must be 'auto', 'fp32', 'bf16' or 'int8', got {precision!r}")
+    kind = torch.device(device).type
+    if precision == "int8":
+        if kind != "cpu":
+            raise ValueError(f"precision='int8' runs on the CPU only (OpenVINO), but the network is on {kind}")
+        if engine == "torch":
+            raise ValueError("precision='int8' runs the frozen backbone in OpenVINO, but the engine is torch "
+                             "(engine='torch', or no frozen block to hand over)")
+        for package, available in (("openvino", openvino_available), ("nncf", nncf_available)):
+            if not available():
+                raise ImportError(f"precision='int8' needs the {package} package (int8 post-training "
+                                  f"quantisation of the frozen backbone): pip install {package}")
+        return "int8"
     if precision != "auto":
         return precision
+    floating = _floating_precision(device)
+    if kind == "cpu" and backbone is not None and engine == "openvino":
+        use, why = int8_choice(backbone, floating, flags)
+        if use:
+            return "int8"
+        announce_once(f"precision='auto': no int8 for {backbone}: {why}; the network runs in "
+                      f"{'bfloat16' if floating == 'bf16' else 'float32'}")
+    return floating
+
+
+def int8_choice(backbone: str, floating: ResolvedPrecision, flags: frozenset[str] | None = None
+                ) -> tuple[bool, str]:
+    """Whether ``'auto'`` runs ``backbone``'s frozen prefix in int8 on a CPU with ``flags`` (default:
+    this CPU's) instead of ``floating`` (the precision it would pick otherwise), and why not.
+
+    The run-time check of the quantised model's agreement with float32 comes later
+    (:class:`InferenceBackbone`, :data:`INT8_MIN_AGREEMENT`)."""
+    cpu_class = int8_cpu_class(flags)
+    if cpu_class is None:
+        return False, "this CPU has no int8 units (none of avx2, avx_vnni, avx512_vnni, amx_int8 in /proc/cpuinfo)"
+    if cpu_class not in INT8_SPEEDUP:
+        return False, f"int8 was not measured on CPUs of class {cpu_class}"
+    if INT8_SPEEDUP[cpu_class] < INT8_MIN_SPEEDUP:
+        return False, (f"int8 measured {INT8_SPEEDUP[cpu_class]:.2f}x the speed of "
+                       f"{'bf16' if floating == 'bf16' else 'float32'} on CPUs of class {cpu_class}")
+    losses = INT8_ACCURACY.get(backbone)
+    if losses is None:
+        return False, "its int8 accuracy was not measured (ltr.inference.engine.INT8_ACCURACY)"
+    if min(losses) < -INT8_MAX_AUC_LOSS:
+        return False, f"int8 measured {min(losses):+.1f} AUC points against float32"
+    for package, available in (("openvino", openvino_available), ("nncf", nncf_available)):
+        if not available():
+            return False, f"the {package} package is not installed (pip install {package})"
+    return True, ""
+
+
+def _floating_precision(device: torch.device | str) -> ResolvedPrecision:
+    """``'auto'``'s floating-point choice: bf16 with bf16 units, else fp32 (CPU) or fp16 (CUDA)."""
     kind = torch.device(device).type
     if device_has_bf16(device):
         return "bf16"
@@ -128,6 +233,15 @@ def openvino_available() -> bool:
     """Whether the optional ``openvino`` package can be imported."""
     try:
         import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def nncf_available() -> bool:
+    """Whether the optional ``nncf`` package (int8 post-training quantisation) can be imported."""
+    try:
+        import nncf  # noqa: F401
     except ImportError:
         return False
     return True
@@ -179,19 +293,43 @@ def weights_fingerprint(module: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def _openvino_request(module: NormalizedPrefix, key: tuple[Any, ...], shape: tuple[int, ...],
+#: OpenVINO models of prefixes kept per process: (kind, weights fingerprint, calibration id) ->
+#: (dynamic-input model, agreement with float32 or ``None``); the disk cache is behind them.
+_models: dict[tuple[str, str, str], tuple[Any, float | None]] = {}
+
+
+def _openvino_model(module: NormalizedPrefix, fingerprint: str, precision: ResolvedPrecision,
+                    calibration: list[np.ndarray] | None = None) -> tuple[Any, float | None]:
+    """The dynamic-input OpenVINO model of ``module`` for ``precision`` and, for int8, its feature
+    agreement with float32: from this process's models, else the disk cache, else built."""
+    from ltr.inference import openvino_models
+    from ltr.inference.calibration import calibration_crops, calibration_identity
+
+    if precision != "int8":
+        key = ("converted", fingerprint, "")
+        if key not in _models:
+            _models[key] = (openvino_models.converted_model(module, fingerprint, announce_once), None)
+        return _models[key]
+    crops = calibration_crops() if calibration is None else list(calibration)
+    identity = calibration_identity(crops)
+    key = ("int8", fingerprint, identity)
+    if key not in _models:
+        _models[key] = openvino_models.quantized_model(module, fingerprint, crops, identity, announce_once,
+                                                       threads=torch.get_num_threads())
+    return _models[key]
+
+
+def _openvino_request(model: Any, key: tuple[Any, ...], shape: tuple[int, ...],
                       precision: ResolvedPrecision, threads: int) -> Any:
-    """An infer request of ``module`` compiled for CPU at input ``shape`` (cached by ``key``)."""
+    """An infer request of the dynamic-input ``model`` compiled for CPU at input ``shape`` (cached
+    by ``key``). int8 models run their quantised operations in int8 and the others in float32."""
     request = _compiled.get(key)
     if request is None:
-        import openvino as ov
+        from ltr.inference.openvino_models import compile_for_shape
 
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # convert_model traces with torch.jit.trace
-            model = ov.convert_model(module, example_input=torch.zeros(shape))
         config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
                   "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
-        request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
+        request = compile_for_shape(model, shape, config)
         _compiled[key] = request
         while len(_compiled) > MAX_COMPILED:
             _compiled.popitem(last=False)
@@ -207,16 +345,21 @@ class InferenceBackbone:
         backbone: a ``ltr.models.backbone.Backbone`` (``normalize`` + ``features``).
         frozen_length: number of leading children of ``backbone.features`` that never train
             (``len(features)`` when nothing is trainable; 0 for a non-sequential ``features``).
-        precision: ``'auto'``, ``'fp32'`` or ``'bf16'`` (:func:`resolve_precision`).
+        precision: ``'auto'``, ``'fp32'``, ``'bf16'`` or ``'int8'`` (:func:`resolve_precision`).
+            int8 quantises the frozen prefix when the runner is built (once per prefix and
+            calibration set: the model is kept on disk, ``ltr.inference.openvino_models``).
         engine: ``'auto'``, ``'torch'`` or ``'openvino'`` (:func:`resolve_engine`).
         device: where the torch part runs (the backbone's device).
+        calibration: int8 calibration crops, each ``(1, 3, H, W)`` float32 RGB in [0, 255] (e.g.
+            crops of the user's own sequence); ``None``: ``ltr.inference.calibration``'s set.
 
     Calling it on ``(B, 3, H, W)`` float32 RGB images in [0, 255] returns the float32 features
     of ``backbone(images)`` (no autograd graph); inputs on the CPU go to the engine as they are.
     """
 
     def __init__(self, backbone: nn.Module, frozen_length: int, precision: Precision = "auto",
-                 engine: Engine = "auto", device: torch.device | str = "cpu") -> None:
+                 engine: Engine = "auto", device: torch.device | str = "cpu",
+                 calibration: list[np.ndarray] | None = None) -> None:
         features = backbone.features
         if not isinstance(features, nn.Sequential):
             frozen_length = 0
@@ -225,13 +368,27 @@ class InferenceBackbone:
         self.backbone = backbone
         self.device = torch.device(device)
         self.frozen_length = frozen_length
-        self.precision: ResolvedPrecision = resolve_precision(precision, self.device)
         self.engine = resolve_engine(engine, self.device, frozen_length)
-        self._autocast = self.precision != "fp32"
+        name = getattr(getattr(backbone, "spec", None), "name", None)
+        self.precision: ResolvedPrecision = resolve_precision(precision, self.device, name, self.engine)
+        #: int8 only: smallest cosine similarity of int8 and float32 features on the calibration crops.
+        self.int8_agreement: float | None = None
         if self.engine == "openvino":
             self._prefix = NormalizedPrefix(backbone, frozen_length)
             self._fingerprint = weights_fingerprint(self._prefix)
             self._suffix = features[frozen_length:]
+            self._model: Any = None
+            if self.precision == "int8":
+                self._model, self.int8_agreement = _openvino_model(self._prefix, self._fingerprint, "int8",
+                                                                   calibration)
+                if precision == "auto" and self.int8_agreement < INT8_MIN_AGREEMENT:
+                    self.precision = _floating_precision(self.device)
+                    self._model = None
+                    announce_once(f"precision='auto': no int8 for {name}: its int8 features agree with float32 "
+                                  f"only to cosine {self.int8_agreement:.3f} < {INT8_MIN_AGREEMENT} on the "
+                                  f"calibration crops; the network runs in {self.precision}")
+        # int8 concerns the engine's prefix only: the torch suffix then runs in float32.
+        self._autocast = self.precision not in ("fp32", "int8")
 
     def check_frozen(self) -> None:
         """Raise ``ValueError`` if a parameter of the frozen prefix is trainable (the engine
@@ -258,8 +415,10 @@ class InferenceBackbone:
                                  f"got {tuple(images.shape)}")
             shape = tuple(images.shape)
             threads = torch.get_num_threads()
-            key = (self._fingerprint, shape, self.precision, threads)
-            request = _openvino_request(self._prefix, key, shape, self.precision, threads)
+            if self._model is None:
+                self._model = _openvino_model(self._prefix, self._fingerprint, self.precision)[0]
+            key = (self._fingerprint, id(self._model), shape, self.precision, threads)
+            request = _openvino_request(self._model, key, shape, self.precision, threads)
             array = np.ascontiguousarray(images.detach().to("cpu", torch.float32).numpy())
             # The request reuses its output buffer on the next call: copy (cached exemplar features).
             hidden = torch.from_numpy(np.array(request.infer([array])[0], dtype=np.float32))

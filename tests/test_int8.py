@@ -1,0 +1,228 @@
+"""int8 for the frozen backbone (``ltr.inference``): selection, the quantised models' disk cache, accuracy.
+
+The choice of ``precision='auto'`` is checked with the CPU flags and the packages' presence injected,
+so it runs the same on every machine. The quantisation tests need ``nncf`` and ``openvino`` (skipped
+with a one-line reason without them); they quantise a small random AlexNet on a few generated
+calibration crops into a temporary cache folder.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from ltr.inference import calibration, engine, openvino_models
+from ltr.inference.engine import InferenceBackbone, int8_choice, int8_cpu_class, resolve_precision
+from ltr.models.backbone import build_backbone
+
+needs_int8 = pytest.mark.skipif(not (engine.openvino_available() and engine.nncf_available()),
+                                reason="int8 needs the nncf and openvino packages (pip install nncf openvino)")
+
+AMX = frozenset({"avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8"})
+AVX512_VNNI = frozenset({"avx2", "avx512f", "avx512_vnni"})
+AVX2 = frozenset({"sse2", "avx", "avx2"})
+SSE = frozenset({"sse2"})
+
+
+@pytest.fixture
+def fresh(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Forget once-per-run messages and models kept in this process; a private disk cache."""
+    monkeypatch.setattr(engine, "_announced", set())
+    monkeypatch.delenv(engine.ANNOUNCED_ENV, raising=False)
+    monkeypatch.setattr(engine, "_models", {})
+    monkeypatch.setenv(openvino_models.CACHE_ENV, str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """int8 recorded as faster on AMX and plain AVX2 CPUs (not on AVX512-VNNI ones) and accurate for MobileNetV2."""
+    monkeypatch.setattr(engine, "INT8_SPEEDUP", {"amx": 1.3, "avx2": 2.0, "avx512_vnni": 0.9})
+    monkeypatch.setattr(engine, "INT8_ACCURACY", {"mobilenet_v2": (-0.2, 0.1), "alexnet": (-1.5, 0.0)})
+    monkeypatch.setattr(engine, "openvino_available", lambda: True)
+    monkeypatch.setattr(engine, "nncf_available", lambda: True)
+
+
+def test_int8_cpu_class_follows_the_flags() -> None:
+    assert int8_cpu_class(AMX) == "amx"
+    assert int8_cpu_class(AVX512_VNNI) == "avx512_vnni"
+    assert int8_cpu_class(frozenset({"avx2", "avx_vnni"})) == "avx_vnni"
+    assert int8_cpu_class(AVX2) == "avx2"
+    assert int8_cpu_class(SSE) is None
+
+
+def test_auto_picks_int8_only_where_measured_faster_and_accurate(measured, fresh) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_precision("auto", "cpu", "mobilenet_v2", "openvino", flags=AMX) == "int8"
+        assert resolve_precision("auto", "cpu", "mobilenet_v2", "openvino", flags=AVX2) == "int8"
+        # Without a backbone or an OpenVINO prefix, int8 is not considered (and nothing is said).
+        assert resolve_precision("auto", "cpu", flags=AMX) != "int8"
+    assert int8_choice("mobilenet_v2", "fp32", AVX512_VNNI) == (False, "int8 measured 0.90x the speed of float32 "
+                                                                       "on CPUs of class avx512_vnni")
+    assert "no int8 units" in int8_choice("mobilenet_v2", "fp32", SSE)[1]
+    assert "not measured on CPUs of class avx_vnni" in int8_choice("mobilenet_v2", "fp32",
+                                                                  frozenset({"avx2", "avx_vnni"}))[1]
+    assert "-1.5 AUC points" in int8_choice("alexnet", "fp32", AMX)[1]
+    assert "accuracy was not measured" in int8_choice("vgg19", "fp32", AMX)[1]
+    with pytest.warns(RuntimeWarning, match=r"no int8 for vgg19: .*accuracy was not measured.*runs in"):
+        assert resolve_precision("auto", "cpu", "vgg19", "openvino", flags=AMX) != "int8"
+    with pytest.warns(RuntimeWarning, match="no int8 for mobilenet_v2: this CPU has no int8 units"):
+        resolve_precision("auto", "cpu", "mobilenet_v2", "openvino", flags=SSE)
+
+
+def test_without_nncf_auto_falls_back_in_one_line_and_int8_is_an_error(measured, fresh, monkeypatch) -> None:
+    monkeypatch.setattr(engine, "nncf_available", lambda: False)
+    with pytest.warns(RuntimeWarning, match=r"no int8 for mobilenet_v2: the nncf package is not installed "
+                                            r"\(pip install nncf\); the network runs in") as record:
+        assert resolve_precision("auto", "cpu", "mobilenet_v2", "openvino", flags=AMX) in ("bf16", "fp32")
+    assert len([r for r in record if "int8" in str(r.message)]) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once per run
+        resolve_precision("auto", "cpu", "mobilenet_v2", "openvino", flags=AMX)
+    with pytest.raises(ImportError, match="needs the nncf package.*pip install nncf"):
+        resolve_precision("int8", "cpu", "mobilenet_v2", "openvino")
+    monkeypatch.setattr(engine, "nncf_available", lambda: True)
+    with pytest.raises(ValueError, match="engine is torch"):
+        resolve_precision("int8", "cpu", "mobilenet_v2", "torch")
+    with pytest.raises(ValueError, match="CPU only"):
+        resolve_precision("int8", "cuda", "mobilenet_v2", "openvino")
+
+
+def test_calibration_crops_are_the_trackers_sizes_and_deterministic() -> None:
+    crops = calibration.calibration_crops(scenes=2)
+    assert [c.shape for c in crops] == [(1, 3, 127, 127)] + [(1, 3, 255, 255)] * 3 + [(1, 3, 127, 127)] + \
+        [(1, 3, 255, 255)] * 3
+    assert all(c.dtype == np.float32 and c.min() >= 0 and c.max() <= 255 and c.std() > 10 for c in crops)
+    again = calibration.calibration_crops(scenes=2)
+    assert calibration.calibration_identity(crops) == calibration.calibration_identity(again)
+    assert calibration.calibration_identity(crops) != calibration.calibration_identity(
+        calibration.calibration_crops(scenes=2, seed=1))
+
+
+def _alexnet() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_backbone("alexnet", pretrained=False).eval()
+
+
+def _count_quantisations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import nncf
+
+    calls: list[int] = []
+    real = nncf.quantize
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nncf, "quantize", counting)
+    return calls
+
+
+@needs_int8
+def test_int8_is_cached_on_disk_reused_and_rebuilt_when_stale_or_corrupt(fresh, monkeypatch, tmp_path) -> None:
+    backbone = _alexnet()
+    crops = calibration.calibration_crops(scenes=2)
+    calls = _count_quantisations(monkeypatch)
+    with pytest.warns(RuntimeWarning, match="quantising the frozen backbone with NNCF on 8 calibration crops"):
+        runner = InferenceBackbone(backbone, len(backbone.features), "int8", "openvino", calibration=crops)
+    assert runner.precision == "int8" and runner.engine == "openvino" and len(calls) == 1
+    images = torch.from_numpy(np.concatenate(crops[1:4]))
+    first = runner(images)
+
+    # A new process: nothing kept in memory, the disk entry is read back and not calibrated again.
+    monkeypatch.setattr(engine, "_models", {})
+    monkeypatch.setattr(engine, "_compiled", engine.OrderedDict())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = InferenceBackbone(backbone, len(backbone.features), "int8", "openvino", calibration=crops)
+    assert len(calls) == 1 and again.int8_agreement == runner.int8_agreement
+    torch.testing.assert_close(again(images), first, rtol=0, atol=0)
+
+    folder = openvino_models.entry_folder("int8", runner._fingerprint)
+    assert sorted(p.name for p in folder.iterdir()) == ["meta.json", "model.bin", "model.xml"]
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temporary left
+
+    # Corrupt: a truncated weights file is noticed (checksum) and the entry rebuilt, said in one line.
+    (folder / "model.bin").write_bytes((folder / "model.bin").read_bytes()[:100])
+    monkeypatch.setattr(engine, "_models", {})
+    with pytest.warns(RuntimeWarning, match=r"is corrupt \(model.bin does not match its checksum\); rebuilding"):
+        InferenceBackbone(backbone, len(backbone.features), "int8", "openvino", calibration=crops)
+    assert len(calls) == 2
+
+    # Stale: an entry made by another NNCF release is rebuilt; the rebuilt entry is then reused.
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["key"]["nncf"] = "0.0.1"
+    (folder / "meta.json").write_text(json.dumps(meta))
+    monkeypatch.setattr(engine, "_models", {})
+    with pytest.warns(RuntimeWarning, match=r"is stale \(nncf changed\); rebuilding"):
+        InferenceBackbone(backbone, len(backbone.features), "int8", "openvino", calibration=crops)
+    assert len(calls) == 3
+    monkeypatch.setattr(engine, "_models", {})
+    InferenceBackbone(backbone, len(backbone.features), "int8", "openvino", calibration=crops)
+    assert len(calls) == 3
+
+    # Unreadable metadata is corrupt too.
+    (folder / "meta.json").write_text("{not json")
+    monkeypatch.setattr(engine, "_models", {})
+    with pytest.warns(RuntimeWarning, match="is corrupt"):
+        InferenceBackbone(backbone, len(backbone.features), "int8", "openvino", calibration=crops)
+    assert len(calls) == 4
+
+
+@needs_int8
+def test_int8_features_close_to_fp32_and_only_the_prefix_quantised(fresh) -> None:
+    backbone = _alexnet()
+    crops = calibration.calibration_crops(scenes=2)
+    # Another calibration set of the same kind, so the check is not on the calibration crops alone.
+    held_out = calibration.calibration_crops(scenes=1, seed=7)
+    for length in (len(backbone.features), 6):  # all of it frozen / a trainable suffix in torch
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            runner = InferenceBackbone(backbone, length, "int8", "openvino", calibration=crops)
+        assert runner.int8_agreement is not None and runner.int8_agreement > 0.95
+        for crop in held_out:
+            images = torch.from_numpy(crop)
+            with torch.no_grad():
+                expected = backbone(images)
+            got = runner(images)
+            assert got.dtype == torch.float32 and got.shape == expected.shape
+            cosine = torch.nn.functional.cosine_similarity(got.reshape(-1), expected.reshape(-1), dim=0)
+            assert cosine > 0.95
+            assert not torch.equal(got, expected)  # int8 is not float32 in disguise
+        if length < len(backbone.features):
+            assert len(runner._suffix) == len(backbone.features) - length and not runner._autocast
+
+
+@needs_int8
+def test_auto_keeps_float_when_int8_features_disagree(fresh, measured, monkeypatch) -> None:
+    backbone = _alexnet()
+    monkeypatch.setattr(engine, "INT8_ACCURACY", {"alexnet": (0.0, 0.0)})
+    monkeypatch.setattr(engine, "INT8_MIN_AGREEMENT", 1.01)  # no quantised model can agree this well
+    monkeypatch.setattr(engine, "cpu_flags", lambda path="/proc/cpuinfo": AMX)
+    small = calibration.calibration_crops
+    monkeypatch.setattr(calibration, "calibration_crops", lambda: small(scenes=2))
+    with pytest.warns(RuntimeWarning, match=r"no int8 for alexnet: its int8 features agree with float32 only"):
+        runner = InferenceBackbone(backbone, len(backbone.features), "auto", "openvino")
+    assert runner.precision in ("bf16", "fp32") and runner.int8_agreement is not None
+    assert runner(torch.rand(1, 3, 127, 127) * 255).shape[0] == 1
+
+
+@needs_int8
+def test_tracker_runs_int8_when_asked(fresh, monkeypatch) -> None:
+    from pytracking_siamot.tracker.siamot import SiamOT
+    from test_tracker import make_params, run, synthetic
+
+    small = calibration.calibration_crops
+    monkeypatch.setattr(calibration, "calibration_crops", lambda: small(scenes=2))
+    frames, gt = synthetic(4)
+    boxes = {}
+    for precision in ("fp32", "int8"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            tracker = SiamOT(make_params(online=False, backbone="alexnet", pretrained=False, precision=precision))
+        assert tracker.features.precision == precision and tracker.features.engine == "openvino"
+        boxes[precision] = run(tracker, frames, gt[0])[0]
+    np.testing.assert_allclose(boxes["int8"], boxes["fp32"], rtol=0, atol=4.0)
