@@ -9,8 +9,8 @@ twice, each into its own fresh results folder (``SIAMOT_RESULTS_PATH``):
 
 and prints both wall times (each the whole command: Python start, preflight, tracking; the Dask
 workers are started and connected before the clock starts, as a cluster would be), their ratio, and
-per tracker whether the result files (boxes, per-frame state, run records; not the timings) are
-byte-identical. Deterministic trackers must be identical (see :mod:`evaluation.running`); OpenCV
+per tracker whether the result files (boxes, per-frame state, run records without the ``code`` field
+that names the checkout; not the timings) are byte-identical. Deterministic trackers must be identical (see :mod:`evaluation.running`); OpenCV
 MIL is not seeded and may differ.
 
     python benchmarks/runner_dask_vs_pool.py                        # the demo experiment, 2 workers
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -118,13 +119,40 @@ def _run(module: str, function: str, results: Path, extra: list[str], log: Path)
 
 
 def _digests(folder: Path) -> dict[str, dict[str, str]]:
-    """``tracker folder -> {file: sha256}`` for every result file except the timings."""
+    """``tracker folder -> {file: sha256}`` for every result file except the timings; a run record
+    (``*_run.json``) without its ``code`` field, which names the checkout (a commit made between the
+    two runs changes it, not the results)."""
     found: dict[str, dict[str, str]] = {}
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not path.name.endswith("_time.txt"):
             tracker = path.parent.relative_to(folder).as_posix()
-            found.setdefault(tracker, {})[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+            data = path.read_bytes()
+            if path.name.endswith("_run.json"):
+                record = json.loads(data)
+                record.pop("code", None)
+                data = json.dumps(record, sort_keys=True).encode()
+            found.setdefault(tracker, {})[path.name] = hashlib.sha256(data).hexdigest()
     return found
+
+
+def compare(root: Path, nondeterministic: list[str]) -> int:
+    """Print per tracker whether ``root/pool`` and ``root/dask`` hold the same result files; 1 when a
+    tracker not in ``nondeterministic`` differs, else 0."""
+    pool, dask = _digests(root / "pool"), _digests(root / "dask")
+    verdict = 0
+    for tracker in sorted(set(pool) | set(dask)):
+        same = pool.get(tracker) == dask.get(tracker)
+        n_files = len(pool.get(tracker, {}))
+        allowed = tracker.split("/", 1)[0] in nondeterministic
+        differing = sorted(name for name in set(pool.get(tracker, {})) | set(dask.get(tracker, {}))
+                           if pool.get(tracker, {}).get(name) != dask.get(tracker, {}).get(name))
+        note = "" if same else f" ({len(differing)} differ, e.g. {differing[0]}" + \
+            ("; allowed: not deterministic)" if allowed else ")")
+        print(f"{tracker}: {n_files} result files (boxes, state, run records), "
+              f"{'byte-identical' if same else 'DIFFERENT'}{note}")
+        if not same and not allowed:
+            verdict = 1
+    return verdict
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,10 +167,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="which run goes first (page cache and load differ between the two; default: pool-first)")
     parser.add_argument("--nondeterministic", nargs="*", default=["opencv"], metavar="NAME",
                         help="tracker names whose files may differ between runs (default: opencv, MIL is unseeded)")
+    parser.add_argument("--compare-only", metavar="DIR", default=None,
+                        help="run nothing: compare DIR/pool and DIR/dask of an earlier --keep DIR")
     parser.add_argument("--keep", metavar="DIR", default=None,
                         help="write the two results folders and the logs under DIR (must not exist) instead of "
                              "a temporary folder removed at the end")
     args = parser.parse_args(argv)
+    if args.compare_only:
+        return compare(Path(args.compare_only), args.nondeterministic)
     if args.workers < 1:
         parser.error("--workers must be >= 1")
     if args.keep and Path(args.keep).exists():
@@ -174,17 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                     return 1
         print(f"dask / pool wall time: {walls['dask'] / walls['pool']:.2f}x "
               f"({module} {function}, {args.workers} workers)")
-        pool, dask = _digests(root / "pool"), _digests(root / "dask")
-        verdict = 0
-        for tracker in sorted(set(pool) | set(dask)):
-            same = pool.get(tracker) == dask.get(tracker)
-            n_files = len(pool.get(tracker, {}))
-            allowed = tracker.split("/", 1)[0] in args.nondeterministic
-            note = "" if same else (" (allowed: not deterministic)" if allowed else "")
-            print(f"{tracker}: {n_files} result files, {'byte-identical' if same else 'DIFFERENT'}{note}")
-            if not same and not allowed:
-                verdict = 1
-        return verdict
+        return compare(root, args.nondeterministic)
     except KeyboardInterrupt:
         print("interrupted: the Dask processes were stopped", file=sys.stderr)
         return 130

@@ -69,14 +69,18 @@ def test_wall_time_table_divides_frames_by_speed_and_workers() -> None:
     assert text.splitlines() == ["| name | n |", "|------|---|", "| a    | 1 |"]
 
 
-def test_dask_vs_pool_compares_all_result_files_but_the_timings(tmp_path: Path) -> None:
+def test_dask_vs_pool_compares_all_result_files_but_the_timings(tmp_path: Path, capsys) -> None:
     compare = _script("runner_dask_vs_pool")
     for mode, state in (("pool", "1"), ("dask", "2")):
         folder = tmp_path / mode / "siamot" / "mobilenet_v2"
         folder.mkdir(parents=True)
         (folder / "a.txt").write_text("1\t2\t3\t4\n")
         (folder / "a_time.txt").write_text(f"0.0{state}\n")  # timings differ by nature
+        (folder / "a_run.json").write_text(f'{{"frames": 1, "code": "git:{state}"}}')  # a commit between the runs
     pool, dask = compare._digests(tmp_path / "pool"), compare._digests(tmp_path / "dask")
-    assert pool == dask and list(pool) == ["siamot/mobilenet_v2"] and list(pool["siamot/mobilenet_v2"]) == ["a.txt"]
+    assert pool == dask and list(pool) == ["siamot/mobilenet_v2"]
+    assert sorted(pool["siamot/mobilenet_v2"]) == ["a.txt", "a_run.json"]
+    assert compare.compare(tmp_path, ["opencv"]) == 0
     (tmp_path / "dask" / "siamot" / "mobilenet_v2" / "a.txt").write_text("1\t2\t3\t5\n")
     assert compare._digests(tmp_path / "dask") != pool
+    assert compare.compare(tmp_path, ["opencv"]) == 1 and compare.compare(tmp_path, ["siamot"]) == 0
