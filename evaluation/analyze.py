@@ -37,6 +37,14 @@ input error: :mod:`evaluation.cli_errors`). Sequences without ground truth after
 excluded with a warning (an error with ``--strict``).
 Published results shorter than a sequence count their missing frames as failures (see
 ``evaluation.peer_results``).
+
+Pixel convention of published results: ours are 0-based. ``--published`` takes an OTB-toolkit folder
+(``_meta.json``) and a pytracking-layout folder of tab-delimited integer boxes as 1-based (shifted by -1)
+and other folders as 0-based (got10k's and VOT's layout, our own results); ``--published-one-based`` and
+``--published-zero-based`` say it for a folder instead (got10k's results on OTB, UAV123, DTB70 and
+TColor128 keep those datasets' 1-based boxes: ``--published-one-based``). Each published folder's
+convention is printed before the table (``published NAME: PATH (got10k layout, 1-based boxes, shifted
+to 0-based)``).
 """
 from __future__ import annotations
 
@@ -67,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--published", nargs="+", metavar="PATH[:NAME]", default=[],
                         help="folders of published raw results (pytracking, got10k or OTB-toolkit layout with "
                              "_meta.json) to add as results-only trackers; NAME defaults to the folder name")
+    parser.add_argument("--published-one-based", nargs="+", metavar="PATH[:NAME]", default=[],
+                        help="as --published, for folders whose boxes are 1-based (MATLAB, the OTB toolkit, "
+                             "got10k's results on OTB/UAV123/DTB70/TColor128, which keep those datasets' "
+                             "1-based boxes): they are shifted by -1 to our 0-based pixels")
+    parser.add_argument("--published-zero-based", nargs="+", metavar="PATH[:NAME]", default=[],
+                        help="as --published, for folders whose boxes are 0-based whatever their layout "
+                             "suggests (--published takes an OTB-layout folder, or a pytracking-layout folder "
+                             "of tab-delimited integers, as 1-based)")
     parser.add_argument("--name", default=None,
                         help="report name = output folder under plots_path (default: the experiment function, "
                              "or 'report_<dataset>')")
@@ -142,7 +158,7 @@ def collect_inputs(args: argparse.Namespace) -> tuple[list[Any], Any, str]:
         sources, dataset = load_experiment(args.module, args.function)
         name = args.name or args.function
     else:
-        if not (args.trackers or args.published):
+        if not (args.trackers or args.published or args.published_one_based or args.published_zero_based):
             raise ValueError("nothing to analyse: give MODULE FUNCTION, or --trackers and/or --published")
         from evaluation.datasets import get_dataset
         from evaluation.tracker import trackers_from_spec
@@ -153,6 +169,8 @@ def collect_inputs(args: argparse.Namespace) -> tuple[list[Any], Any, str]:
         dataset = get_dataset(*names)
         name = args.name or "report_" + "_".join(names)
     sources += [parse_published_spec(spec) for spec in args.published]
+    sources += [parse_published_spec(spec, one_based=True) for spec in args.published_one_based]
+    sources += [parse_published_spec(spec, one_based=False) for spec in args.published_zero_based]
     from evaluation.experiments import apply_tre
 
     if not args.name:
@@ -240,9 +258,20 @@ def main(argv: list[str] | None = None) -> int:
     return run_cli(lambda: _main(args))
 
 
+def published_conventions(sources: list[Any]) -> list[str]:
+    """One line per published folder among ``sources``: its path, layout and boxes' pixel convention."""
+    from evaluation.peer_results import PublishedResults
+
+    return [f"published {s.name}: {s.path} ({s.layout} layout, "
+            + ("1-based boxes, shifted to 0-based)" if s.one_based else "0-based boxes)")
+            for s in sources if isinstance(s, PublishedResults)]
+
+
 def _main(args: argparse.Namespace) -> int:
     with warnings_summarised():
         sources, dataset, name = collect_inputs(args)
+        for line in published_conventions(sources):
+            print(line)
         gates = parse_gates(args.gate)
         if args.compare:  # an unknown name is an error before anything is written
             from evaluation.analysis.compare import require_trackers

@@ -288,11 +288,12 @@ def _detect_layout(path: Path) -> str:
                      "no <seq>.txt)")
 
 
-def parse_published_spec(spec: str) -> PublishedResults:
-    """``PATH[:NAME]`` (the ``--published`` flag) -> ``PublishedResults``; NAME defaults to the folder name."""
+def parse_published_spec(spec: str, one_based: bool | None = None) -> PublishedResults:
+    """``PATH[:NAME]`` (the ``--published`` flag) -> ``PublishedResults``; NAME defaults to the folder name;
+    ``one_based`` as :class:`PublishedResults` takes it (None: from the layout, see the module doc)."""
     path_text, name = spec, None
     head, sep, tail = spec.rpartition(":")
     if sep and head and not Path(spec).exists() and "/" not in tail:
         path_text, name = head, tail
     path = Path(path_text).expanduser()
-    return PublishedResults(name or path.name, path)
+    return PublishedResults(name or path.name, path, one_based=one_based)

@@ -180,6 +180,36 @@ def test_got10k_report_agrees_with_our_analysis_on_its_results(got10k_module, go
     assert set(report) == {"SiamOT", "MIL"}
 
 
+def test_analyze_published_one_based_reads_got10k_otb_results_as_its_report(got10k_otb_run, tmp_path: Path,
+                                                                             capsys, monkeypatch) -> None:
+    """got10k's OTB results keep OTB's 1-based boxes in a layout ``--published`` takes as 0-based: with
+    ``--published-one-based`` our analysis agrees with got10k's report; with ``--published-zero-based`` it
+    does not; the printed line says which convention each folder got."""
+    import csv
+
+    from evaluation import analyze
+
+    root, results, performance = got10k_otb_run
+    (tmp_path / "settings.toml").write_text("")
+    monkeypatch.setenv("SIAMOT_SETTINGS", str(tmp_path / "settings.toml"))
+    common = ["--dataset", f"folder:{root}", "--plots-path", str(tmp_path / "plots"), "--no-tikz",
+              "--no-attributes", "--no-cache"]
+    assert analyze.main([*common, "--name", "one", "--published-one-based", f"{results / 'SiamOT'}:SiamOT",
+                         "--published", f"{results / 'MIL'}:MIL"]) == 0
+    out = capsys.readouterr().out
+    assert f"published SiamOT: {results / 'SiamOT'} (pytracking layout, 1-based boxes, shifted to 0-based)" in out
+    assert f"published MIL: {results / 'MIL'} (pytracking layout, 0-based boxes)" in out  # floats: taken as ours
+    assert analyze.main([*common, "--name", "zero", "--published-zero-based", f"{results / 'SiamOT'}:SiamOT"]) == 0
+    assert "(pytracking layout, 0-based boxes)" in capsys.readouterr().out
+    auc = {}
+    for report in ("one", "zero"):
+        with (tmp_path / "plots" / report / "summary.csv").open() as table:
+            auc[report] = {row["Tracker"]: float(row["AUC"]) for row in csv.DictReader(table)}["SiamOT"]
+    got10k_auc = performance["SiamOT"]["overall"]["success_score"]
+    assert abs(auc["one"] - got10k_auc) <= 0.0005 + 1e-9  # summary.csv has 3 decimals
+    assert abs(auc["zero"] - got10k_auc) > 0.001  # one pixel off on every frame
+
+
 # --------------------------------------------------------------------------- VOT
 
 VOT_FRAMES = 12
