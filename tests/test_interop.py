@@ -507,6 +507,66 @@ def test_vot_init_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, capsy
     assert main(["init", str(workspace), "--tracker", "opencv:mil", "--sequences", str(sequences)]) == 2
     assert sorted(p.name for p in workspace.iterdir()) == ["config.yaml"]
     assert "config.yaml exists" in capsys.readouterr().err
+    # A stack.yaml of the user's is never replaced either; an unreadable stack file is named.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "stack.yaml").write_text("title: mine\n")
+    assert main(["init", str(other), "--tracker", "opencv:mil", "--sequences", str(sequences)]) == 2
+    assert "stack.yaml exists" in capsys.readouterr().err
+    bad_stack = tmp_path / "bad.yaml"
+    bad_stack.write_text("experiments: [unclosed\n")
+    assert main(["init", str(other), "--tracker", "opencv:mil", "--stack", str(bad_stack)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: stack {bad_stack} is not YAML") and len(error.splitlines()) == 1
+    assert sorted(p.name for p in other.iterdir()) == ["stack.yaml"] and (other / "stack.yaml").read_text() == "title: mine\n"
+
+
+def test_vot_init_rewrites_supervised_stacks_and_keeps_others(tmp_path: Path, capsys) -> None:
+    """A stack with the toolkit's supervised experiments is written into the workspace with ours (settings and
+    analyses kept); a stack without them is named as given."""
+    import yaml
+
+    from evaluation.interop.vot import SUPERVISED_TYPE, main
+
+    stack = tmp_path / "mine.yaml"
+    stack.write_text("title: mine\ndataset: http://example/description.json\nexperiments:\n"
+                     "  reset:\n    type: supervised\n    skip_initialize: 3\n    analyses:\n"
+                     "      - type: supervised_eao_score\n        low: 5\n        high: 9\n"
+                     "  ope:\n    type: unsupervised\n")
+    assert main(["init", str(tmp_path / "ws"), "--tracker", "opencv:mil", "--stack", str(stack)]) == 0
+    captured = capsys.readouterr()
+    written = yaml.safe_load((tmp_path / "ws" / "stack.yaml").read_text())
+    original = yaml.safe_load(stack.read_text())
+    assert written["experiments"]["reset"] == dict(original["experiments"]["reset"], type=SUPERVISED_TYPE)
+    assert written["experiments"]["ope"] == original["experiments"]["ope"]
+    assert {k: v for k, v in written.items() if k != "experiments"} == {
+        k: v for k, v in original.items() if k != "experiments"}
+    assert 'stack: "./stack.yaml"' in (tmp_path / "ws" / "config.yaml").read_text()
+    assert f"wrote {tmp_path / 'ws' / 'stack.yaml'}" in captured.out
+    assert "supervised experiments (reset)" in captured.err
+    unsupervised = tmp_path / "ope.yaml"
+    unsupervised.write_text("title: ope\nexperiments:\n  ope:\n    type: unsupervised\n")
+    assert main(["init", str(tmp_path / "ws2"), "--tracker", "opencv:mil", "--stack", str(unsupervised)]) == 0
+    assert sorted(p.name for p in (tmp_path / "ws2").iterdir()) == ["config.yaml", "trackers.ini"]
+    assert f'stack: "{unsupervised}"' in (tmp_path / "ws2" / "config.yaml").read_text()
+
+
+def test_interop_command_lines_help_is_plain_and_ctrl_c_is_130(got10k_module, monkeypatch, capsys) -> None:
+    from evaluation.interop import vot
+
+    for module, argv in ((vot, ["--help"]), (vot, ["init", "--help"]), (got10k_module, ["agree", "--help"])):
+        with pytest.raises(SystemExit) as done:
+            module.main(argv)
+        assert done.value.code == 0
+        text = capsys.readouterr().out
+        assert "``" not in text and ":mod:" not in text and ":func:" not in text and ":data:" not in text, argv
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vot, "init", interrupted)
+    assert vot.main(["init", "ws", "--tracker", "opencv:mil"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
 
 
 def test_trax_entry_reads_its_environment() -> None:
@@ -634,6 +694,12 @@ def test_got10k_agree_command_prints_the_agreement(got10k_module, got10k_otb_run
     assert {tuple(line.split()[:2]) for line in lines[1:5]} == {
         ("SiamOT", "success"), ("SiamOT", "precision"), ("MIL", "success"), ("MIL", "precision")}
     assert lines[5].startswith("largest difference") and "(tolerance 1e-06)" in lines[5]
-    # A dataset that is not there: one error line.
+    # A dataset that is not there, a report that is not JSON: one error line each.
     assert got10k_module.main(["agree", str(results), str(report), "--dataset", "folder:/nonexistent"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+    not_json = results / "not.json"
+    not_json.write_text("{")
+    assert got10k_module.main(["agree", str(results), str(not_json), "--dataset", f"folder:{root}"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {not_json} is not got10k's performance.json") and len(error.splitlines()) == 1
+    not_json.unlink()

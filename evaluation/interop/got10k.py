@@ -31,7 +31,14 @@ downloads.
 
 Back in our analysis: :func:`got10k_results` reads such a folder as a results-only tracker
 (:class:`evaluation.peer_results.PublishedResults` with the coordinate shift), e.g. in an experiment
-function for ``python -m evaluation.analyze MODULE FUNCTION``.
+function for ``python -m evaluation.analyze MODULE FUNCTION``; on the command line,
+``python -m evaluation.analyze --dataset otb2013 --published-one-based results/OTB2013/NAME`` (1-based:
+OTB, TColor128, UAV123, DTB70) or ``--published results/GOT-10k/NAME`` (0-based).
+
+    python -m evaluation.interop.got10k agree RESULTS REPORT --dataset NAME
+
+prints got10k's success and precision scores beside our analysis of the same files (exit status 1 when
+they differ by more than ``--tolerance``, 2 for bad input: :mod:`evaluation.cli_errors`).
 """
 from __future__ import annotations
 
@@ -276,10 +283,11 @@ def agreement(results_dir: str | Path, performance: dict[str, Any], dataset: Any
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m evaluation.interop.got10k agree``: print got10k's report beside our analysis."""
+    """``python -m evaluation.interop.got10k agree``: print got10k's report beside our analysis; exit codes of
+    :mod:`evaluation.cli_errors` (1 when a difference exceeds the tolerance, 2 for bad input)."""
     import argparse
-    import json
 
+    from evaluation.cli_errors import run_cli
     from evaluation.cli_help import PlainHelpFormatter
 
     parser = argparse.ArgumentParser(
@@ -299,14 +307,19 @@ def main(argv: list[str] | None = None) -> int:
                        help="the benchmark's boxes are 0-based (GOT-10k, NfS, VOT); default 1-based (OTB)")
     agree.add_argument("--tolerance", type=float, default=1e-6, help="largest difference accepted (default 1e-6)")
     args = parser.parse_args(argv)
-    try:
-        from evaluation.datasets import get_dataset
+    return run_cli(lambda: _agree(args))
 
+
+def _agree(args: Any) -> int:
+    import json
+
+    from evaluation.datasets import get_dataset
+
+    try:
         performance = json.loads(args.report.read_text(encoding="utf-8"))
-        rows = agreement(args.results, performance, get_dataset(args.dataset), one_based=not args.zero_based)
-    except (OSError, ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{args.report} is not got10k's performance.json: {exc}") from None
+    rows = agreement(args.results, performance, get_dataset(args.dataset), one_based=not args.zero_based)
     worst = 0.0
     print(f"{'tracker':24s} {'measure':10s} {'got10k':>10s} {'ours':>10s} {'difference':>12s}")
     for name, measure, theirs, ours in rows:
