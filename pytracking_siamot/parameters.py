@@ -217,6 +217,19 @@ class SiamOTParams:
             confident frame whose JCPP is more than ``adapter_fall_margin`` below the highest JCPP of
             the ``adapter_fall_window`` frames before it adds no sample and counts towards no
             training event (an occlusion's onset lowers JCPP before it crosses ``T_c``).
+        adapter_guard_frames: the drift guard (``online.drift_guard``; 0 = off): after this many frames
+            in a row where the un-adapted first-frame ``Zf``'s map of the chosen crop peaks more than
+            ``adapter_guard_distance`` cells from the tracked position, at least ``adapter_guard_height``
+            of the first frame's peak height (peak above the map's minimum) and at least
+            ``adapter_guard_margin`` (same units) above its value at the tracked position, the adapter
+            is rolled back as ``adapter_guard_rollback`` says: ``'snapshot'`` (its state and memory
+            before the first of those frames) or ``'identity'`` (the identity, memory = the first
+            frame); with ``adapter_guard_relocate`` the target also moves to that peak.
+        adapter_blend: share of the adapter's correction in the ``Zf'`` the tracker correlates
+            (1 = all; ``lambda * adapted + (1 - lambda) * un-adapted`` map, the score being affine in
+            ``Zf``); training is unchanged.
+        adapter_agree_distance: learn only from frames where the un-adapted map's peak is within
+            this many cells of the tracked position (0 = off).
 
     Search after a loss of the target (the tracker; driven by the online method's judgement,
     ``FrameUpdate.lost``; methods that judge no frame never widen):
@@ -285,6 +298,14 @@ class SiamOTParams:
     adapter_negative_radius: float = _ranged(2.0, 0.0)
     adapter_fall_window: int = _ranged(0, 0)
     adapter_fall_margin: float = _ranged(0.1, 0.0)
+    adapter_guard_frames: int = _ranged(0, 0)
+    adapter_guard_distance: float = _ranged(2.0, 0.0)
+    adapter_guard_height: float = _ranged(0.5, 0.0)
+    adapter_guard_margin: float = _ranged(0.2, 0.0)
+    adapter_guard_rollback: Literal["snapshot", "identity"] = "snapshot"
+    adapter_guard_relocate: bool = False
+    adapter_blend: float = _ranged(1.0, 0.0, 1.0)
+    adapter_agree_distance: float = _ranged(0.0, 0.0)
 
     wide_search_after: int = _ranged(0, 0)
     wide_search_size: int = _ranged(447, 1)

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pytracking_siamot.online.confidence import ConfidenceState
+from pytracking_siamot.online.drift_guard import DriftEvidence, DriftGuard, disagrees, drift_evidence, map_height
 from pytracking_siamot.online.linear import RegionMemory, kl_gradient, negatives_gradient
 from pytracking_siamot.online.method import FirstFrame, Frame, FrameUpdate, OnlineMethod, SiameseNetwork
 
@@ -395,6 +396,33 @@ class AdapterTrainer:
                 delta.copy_(snapshot)
         return tuple(losses)
 
+    def checkpoint(self) -> AdapterCheckpoint:
+        """The adapter's correction and the recent memory now, for :meth:`roll_back` (the drift guard)."""
+        return AdapterCheckpoint(self.adapter.delta.detach().clone(), tuple(self._recent), tuple(self._base_maps))
+
+    def roll_back(self, checkpoint: AdapterCheckpoint | None) -> None:
+        """Return to ``checkpoint`` (:meth:`checkpoint`): its correction and memory, the samples added
+        since dropped; ``None``: the identity adapter with the first frame alone in the memory."""
+        with torch.no_grad():
+            if checkpoint is None:
+                self.adapter.delta.zero_()
+                self._recent = []
+                self._base_maps = self._base_maps[:1]
+            else:
+                self.adapter.delta.copy_(checkpoint.delta)
+                self._recent = list(checkpoint.recent)
+                self._base_maps = list(checkpoint.base_maps)
+
+
+@dataclass(frozen=True)
+class AdapterCheckpoint:
+    """A state of :class:`AdapterTrainer` to roll back to: the correction ``D`` (a copy) and the recent
+    samples with their cached un-adapted maps (the samples are immutable and shared)."""
+
+    delta: torch.Tensor
+    recent: tuple[AdapterSample, ...]
+    base_maps: tuple[torch.Tensor | None, ...]
+
 
 def target_cells_mask(target_wh: np.ndarray, exemplar_hw: tuple[int, int], stride: int) -> torch.Tensor:
     """``(H, W)`` float mask of the exemplar feature cells that cover a target of ``target_wh``
@@ -421,6 +449,12 @@ class AdapterMethod(OnlineMethod):
     frame's too, carries the look-alike peaks of its raw map, :func:`distractor_cells`, whose softmax
     mass the loss pushes down) and no learning while confidence falls (``adapter_fall_window``).
     Every frame is judged lost or not (``FrameUpdate.lost``, the tracker's wide search).
+    The drift guard (``adapter_guard_frames``, :mod:`pytracking_siamot.online.drift_guard`): after
+    that many frames in a row where the un-adapted map confidently peaks elsewhere, the adapter
+    rolls back (``FrameUpdate.rolled_back``) and, with ``adapter_guard_relocate``, the target moves to
+    that peak (``FrameUpdate.relocate_cells``). ``adapter_blend`` < 1 tracks with the map
+    ``lambda * adapted + (1 - lambda) * un-adapted``; ``adapter_agree_distance`` > 0 learns only
+    from frames where the un-adapted peak agrees with the tracked position.
     """
 
     def __init__(self, network: SiameseNetwork, settings: SiamOTParams) -> None:
@@ -430,6 +464,10 @@ class AdapterMethod(OnlineMethod):
         self.trainer = AdapterTrainer(network.net.score, settings, network.net.exemplar_region_scores)
         self._confident_since_training = 0
         self._recent_jcpp: deque[float] = deque(maxlen=max(settings.adapter_fall_window, 1))
+        self.guard = DriftGuard(settings.adapter_guard_frames)
+        self._checkpoint = None  # the trainer's state before the current disagreement (snapshot mode)
+        self._first_height = math.nan
+        self.rollbacks = 0  # rollbacks of this sequence (for the analysis)
 
     def start(self, first: FirstFrame) -> None:
         self.confidence.reset(first.template_map)
@@ -442,6 +480,10 @@ class AdapterMethod(OnlineMethod):
                            mask)
         self._confident_since_training = 0
         self._recent_jcpp.clear()
+        self.guard.reset()
+        self._checkpoint = None
+        self._first_height = map_height(first.template_map)
+        self.rollbacks = 0
 
     def _label(self, center_rc: tuple[float, float]) -> torch.Tensor:
         size = self.confidence.template_map.shape[-1]
@@ -479,11 +521,24 @@ class AdapterMethod(OnlineMethod):
         lost = self.confidence.is_lost(assessment)
         result = FrameUpdate(template_map, assessment, adapted_map, template_updated=template_updated, lost=lost)
         falling = self._falling(assessment.jcpp)
-        if not confident or falling:
-            return result
         centre = (template_map.shape[-1] - 1) / 2.0
         cells = frame.displacement_cells
         target_rc = (centre + cells[1], centre + cells[0])
+        settings = self.settings
+        evidence = None
+        if settings.adapter_guard_frames > 0 or settings.adapter_agree_distance > 0:
+            evidence = drift_evidence(base_map, target_rc, self._first_height)
+        if settings.adapter_guard_frames > 0:
+            disagreeing = disagrees(evidence, settings.adapter_guard_distance, settings.adapter_guard_height,
+                                    settings.adapter_guard_margin)
+            if disagreeing and self.guard.streak == 0:
+                self._checkpoint = self.trainer.checkpoint() if settings.adapter_guard_rollback == "snapshot" else None
+            if self.guard.observe(disagreeing):
+                return self._roll_back(result, evidence, target_rc)
+        if not confident or falling:
+            return result
+        if settings.adapter_agree_distance > 0 and not evidence.distance <= settings.adapter_agree_distance:
+            return result
         self.trainer.add(AdapterSample(frame.search_features[index:index + 1].detach(), self._label(target_rc),
                                        self._negatives(frame.responses[index, 0], target_rc)))
         self._confident_since_training += 1
@@ -496,4 +551,27 @@ class AdapterMethod(OnlineMethod):
         if not (len(losses) > 0 and losses[0] > threshold):
             return result
         return FrameUpdate(template_map, assessment, adapted_map, trained=True, template_updated=template_updated,
-                           exemplar_features=self.trainer.exemplar_features(), lost=lost)
+                           exemplar_features=self._tracking_features(), lost=lost)
+
+    def _tracking_features(self) -> torch.Tensor:
+        """The ``Zf'`` the tracker correlates: the adapted one, or ``Zf + adapter_blend * (Zf' - Zf)``."""
+        adapted = self.trainer.exemplar_features()
+        blend = self.settings.adapter_blend
+        if blend == 1.0:
+            return adapted
+        base = self.trainer.base_features
+        return base + blend * (adapted - base)
+
+    def _roll_back(self, result: FrameUpdate, evidence: DriftEvidence, target_rc: tuple[float, float]) -> FrameUpdate:
+        """The drift guard fired: roll the adapter back (checkpoint or identity), and move the target to
+        the un-adapted peak when ``adapter_guard_relocate``; nothing is learnt from this frame."""
+        self.trainer.roll_back(self._checkpoint)
+        self._checkpoint = None
+        self._confident_since_training = 0
+        self.rollbacks += 1
+        relocate = None
+        if self.settings.adapter_guard_relocate:
+            relocate = np.array([evidence.peak_rc[1] - target_rc[1], evidence.peak_rc[0] - target_rc[0]], dtype=float)
+        return FrameUpdate(result.template_map, result.assessment, result.current_map,
+                           template_updated=result.template_updated, exemplar_features=self._tracking_features(),
+                           lost=result.lost, relocate_cells=relocate, rolled_back=True)
