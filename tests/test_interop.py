@@ -320,14 +320,21 @@ def test_vot_init_writes_entries_and_every_entry_passes_vot_test(vot_workspace) 
 
 
 @pytest.mark.slow
-def test_vot_unsupervised_boxes_are_our_trackers(vot_workspace) -> None:
+def test_vot_unsupervised_boxes_are_our_trackers(vot_workspace, tmp_path: Path) -> None:
+    """The one-pass experiment's boxes through TraX are, frame for frame, those of our tracker driven
+    directly and of our runner's result files (issue's agreement: within the files' decimals)."""
     from evaluation.data import read_image_rgb
-    from evaluation.running import torch_thread_count
+    from evaluation.datasets.vot import vot_dataset
+    from evaluation.running import run_sequence, torch_thread_count
+    from evaluation.settings import Settings
     from evaluation.tracker import Tracker
 
     workspace, sequences, _, siamot_id, evaluate, _ = vot_workspace
     assert "Evaluation concluded successfuly" in evaluate.stdout + evaluate.stderr
     ours = Tracker("siamot", "mobilenet_v2", overrides=SIAMOT_OVERRIDES)
+    runner = Tracker("siamot", "mobilenet_v2", overrides=SIAMOT_OVERRIDES,
+                     settings=Settings(results_path=str(tmp_path / "ours")))
+    dataset = vot_dataset(Settings(vot_path=str(sequences)))
     names = (sequences / "list.txt").read_text().split()
     for name in names:
         folder = workspace / "results" / siamot_id / "baseline" / name
@@ -346,6 +353,10 @@ def test_vot_unsupervised_boxes_are_our_trackers(vot_workspace) -> None:
         # TraX carries 4 decimals; the toolkit keeps regions as float32 (half a unit in the last place is
         # 3.1e-5 below 1024 px).
         np.testing.assert_allclose(theirs, direct, rtol=0, atol=0.00005 + 0.000031)
+        # Our runner on the same sequence (its result file has 2 decimals).
+        sequence = next(s for s in dataset if s.name == name)
+        assert run_sequence(runner, sequence, torch_threads=1).status == "done"
+        np.testing.assert_allclose(theirs, runner.results_for(sequence)[1:], rtol=0, atol=0.005 + 0.00005 + 0.000031)
 
 
 @pytest.mark.slow
