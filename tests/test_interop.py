@@ -565,12 +565,17 @@ def test_vot_init_rewrites_supervised_stacks_and_keeps_others(tmp_path: Path, ca
 def test_interop_command_lines_help_is_plain_and_ctrl_c_is_130(got10k_module, monkeypatch, capsys) -> None:
     from evaluation.interop import vot
 
-    for module, argv in ((vot, ["--help"]), (vot, ["init", "--help"]), (got10k_module, ["agree", "--help"])):
+    import re
+
+    for module, argv in ((vot, []), (vot, ["init"]), (vot, ["test"]), (vot, ["export"]), (got10k_module, []),
+                         (got10k_module, ["agree"])):
         with pytest.raises(SystemExit) as done:
-            module.main(argv)
+            module.main([*argv, "--help"])
         assert done.value.code == 0
         text = capsys.readouterr().out
-        assert "``" not in text and ":mod:" not in text and ":func:" not in text and ":data:" not in text, argv
+        assert text.startswith("usage:")
+        assert "``" not in text and not re.search(r":(mod|func|class|data|meth|attr):`", text), text
+        assert not re.search(r"::$", text, re.M), text  # reST literal-block markers
 
     def interrupted(args):
         raise KeyboardInterrupt
