@@ -475,6 +475,55 @@ def test_supervised_runtime_adapter_speaks_both_interfaces() -> None:
         one_object([start, start])
 
 
+def test_supervised_experiment_wraps_the_runtime_also_under_realtime() -> None:
+    """Under ``realtime`` (VOT2017/2018's real-time experiment) the toolkit's real-time wrapper stays between
+    two adapters: it calls ``update(frame, None)`` on the runtime it wraps, which TraX refuses."""
+    vot_toolkit_or_skip()
+    from vot.region import Rectangle
+    from vot.tracker import ObjectStatus, OnlineTrackerRuntime, RealtimeTrackerRuntime
+
+    from evaluation.interop.vot_supervised import OneObjectRuntime, SupervisedExperiment
+
+    class StrictRuntime(OnlineTrackerRuntime):  # refuses new=None as TraxTrackerRuntime.update does
+        def __init__(self) -> None:
+            super().__init__("t")
+
+        def initialize(self, frame, new=None):
+            assert isinstance(new, list)
+            return [ObjectStatus(Rectangle(1, 2, 3, 4), {})], 0.0
+
+        def update(self, frame, new=None):
+            if new is None:
+                raise RuntimeError("Tracker does not support multiple objects")
+            return [ObjectStatus(Rectangle(2, 2, 3, 4), {})], 0.0
+
+        def stop(self) -> None:
+            pass
+
+        def restart(self) -> None:
+            pass
+
+    class Definition:
+        def runtime(self):
+            return StrictRuntime()
+
+    class Sequence:
+        def metadata(self, key, default):
+            return 30
+
+    plain = SupervisedExperiment(_identifier="plain", _storage=None)._get_runtime(Definition(), Sequence())
+    realtime = SupervisedExperiment(_identifier="rt", _storage=None, realtime={"grace": 3})._get_runtime(
+        Definition(), Sequence())
+    assert isinstance(plain, OneObjectRuntime) and isinstance(plain._runtime, StrictRuntime)
+    assert isinstance(realtime._runtime, RealtimeTrackerRuntime)
+    assert isinstance(realtime._runtime._runtime, OneObjectRuntime)
+    for runtime in (plain, realtime):
+        status, _ = runtime.initialize("frame", ObjectStatus(Rectangle(1, 2, 3, 4), {}))
+        assert isinstance(status, ObjectStatus)
+        status, _ = runtime.update("frame")
+        assert isinstance(status, ObjectStatus) and status.region.x == 2
+
+
 @pytest.mark.slow
 def test_vot_test_reports_a_dying_peer_in_one_line(vot_workspace) -> None:
     import sys

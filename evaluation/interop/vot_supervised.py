@@ -10,6 +10,8 @@ A stack names it by its class path instead of ``type: supervised``::
         analyses:
           - type: supervised_average_ar
           - type: supervised_eao_score
+            low: 100
+            high: 356
 
 (``python -m evaluation.interop.vot init`` writes such stacks.) Why: in vot-toolkit 0.9.0 the supervised
 experiment (``vot/experiment/multirun.py``, ``SupervisedExperiment.execute``) still speaks the runtime
@@ -24,8 +26,8 @@ result:
    every single-object tracker (its test ``new is None or len(new) != 0``) with the same message;
 3. ``update`` returns a list of ``ObjectStatus`` (``trax.py`` line 397; the ``python`` protocol's
    ``FrameResult``, ``vot/tracker/__init__.py`` line 617, wraps its one status in a list too), and
-   ``multirun.py`` line 293 reads
-   ``target.properties`` from that list (``AttributeError``); so no runtime of the toolkit runs it.
+   ``multirun.py`` line 293 reads ``target.properties`` from that list (``AttributeError``); so no
+   runtime of the toolkit runs it.
 
 :class:`SupervisedExperiment` is the toolkit's experiment with its runtime wrapped in
 :class:`OneObjectRuntime`, which speaks each side's interface: the experiment's single ``ObjectStatus``
