@@ -241,6 +241,18 @@ class SiamOTParams:
             again (JCPP > ``lost_threshold``); then back to the normal search.
         lost_threshold: JCPP at or below which a frame counts as lost (below ``T_c``: JCPP under
             ``T_c`` is common while the target is held, e.g. most frames of Couple and Jogging-1).
+
+    A minimum search region for small targets (the tracker; every method, the baseline included):
+        search_min_size: the smallest side, in image pixels, of the unit scale's search region (0 =
+            off, SiamFC's region: ``context_size * instance_size / exemplar_size``). When the region
+            is smaller, every scale's crop covers more image at the same resolution (a crop of more
+            pixels, so the exemplar still matches the target's size): ``instance_size + 2 * stride *
+            k`` pixels, the smallest that reaches ``search_min_size`` or ``search_max_instance``,
+            whichever is less; the peak is chosen in the whole larger map under its own cosine window
+            of weight ``search_min_window_influence``. The online method sees the centre of that
+            map and of its features (the normal crop's cells).
+        search_max_instance: the largest search crop in pixels (the cost cap of ``search_min_size``;
+            the backbone's cost grows with its square).
     """
 
     backbone: str = "mobilenet_v2"
@@ -311,6 +323,10 @@ class SiamOTParams:
     wide_search_size: int = _ranged(447, 1)
     wide_search_window_influence: float = _ranged(0.176, 0.0, 1.0)
     lost_threshold: float = _ranged(0.15, 0.0, 1.0)
+
+    search_min_size: int = _ranged(0, 0)
+    search_max_instance: int = _ranged(447, 1)
+    search_min_window_influence: float = _ranged(0.176, 0.0, 1.0)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> SiamOTParams:
         # Before the dataclass's __init__ sees them: a renamed or removed name gets a hint, not

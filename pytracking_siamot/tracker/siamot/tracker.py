@@ -56,6 +56,10 @@ class SiamOT:
     (``FrameUpdate.lost``), frames are searched in a wider crop (``wide_search_size`` pixels, one
     scale, the size kept) until one is judged found; the debug crop and map of such a frame are the
     wide ones.
+
+    With ``search_min_size``, a unit search region smaller than that many image pixels is searched in
+    larger crops at the same resolution (:meth:`_enlarged_instance`); the debug crop and map are then
+    the larger ones, and ``search_area_xywh`` their region.
     """
 
     def __init__(self, params: TrackerParams) -> None:
@@ -98,6 +102,7 @@ class SiamOT:
         self._exemplar: torch.Tensor | None = None
         self._exemplar_features: torch.Tensor | None = None
         self._lost_frames = 0  # frames in a row the online method judged the target lost
+        self._enlarged_searches: dict[int, ScaleSearch] = {}  # instance size -> its search (search_min_size)
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
@@ -129,6 +134,51 @@ class SiamOT:
     @property
     def _search_size(self) -> float:
         return self._context_size() * self.params.instance_size / self.params.exemplar_size
+
+    def _enlarged_instance(self, search_size: float) -> int:
+        """The search crop's side in pixels for a unit search region of ``search_size`` image pixels:
+        ``instance_size`` unless ``search_min_size`` asks for more image, else ``instance_size + 2 *
+        stride * k`` with the smallest ``k`` whose region reaches ``search_min_size`` (at the unit
+        scale's resolution), at most ``search_max_instance``. Steps of two feature cells keep the
+        normal crop's cells at the centre of the larger map (``k`` cells in from each side)."""
+        params = self.params
+        if params.search_min_size <= 0 or search_size >= params.search_min_size:
+            return params.instance_size
+        step = 2 * self.net.total_stride
+        wanted = params.instance_size * params.search_min_size / search_size
+        k = math.ceil((wanted - params.instance_size) / step - 1e-9)
+        k_max = (params.search_max_instance - params.instance_size) // step
+        return params.instance_size + step * max(0, min(k, k_max))
+
+    def _enlarged_search(self, instance: int) -> ScaleSearch:
+        """The :class:`ScaleSearch` of an enlarged crop of ``instance`` pixels (cached): the same scales,
+        its own cosine window over the larger map (``search_min_window_influence``)."""
+        search = self._enlarged_searches.get(instance)
+        if search is None:
+            settings = dataclasses.replace(self.params.settings, instance_size=instance,
+                                           window_influence=self.params.search_min_window_influence)
+            search = ScaleSearch(settings, (instance - self.params.exemplar_size) // self.net.total_stride + 1,
+                                 self.net.total_stride)
+            self._enlarged_searches[instance] = search
+        return search
+
+    def _search_enlarged(self, frame: np.ndarray, search_size: float, instance: int):
+        """The scale search in crops of ``instance`` pixels covering ``instance / instance_size`` times
+        the normal regions (:meth:`_enlarged_instance`). Returns the crops, their image sizes, the
+        search result, and the centre ``(S, 1, r, r)`` responses and ``(S, C, H, W)`` features that
+        correspond to the normal crops (what the online method judges and learns from)."""
+        params = self.params
+        enlarge = instance / params.instance_size
+        sizes = [search_size * f * enlarge for f in self.search.factors]
+        crops, search = self._crop_batch(frame, sizes, instance)
+        responses, search_features = self.network.score_images(self._exemplar_features, search)
+        with _record("siamot.upsample_peak"), torch_threads(self._small_op_threads):
+            found = self._enlarged_search(instance).locate(responses, search_size * enlarge)
+        k = (instance - params.instance_size) // (2 * self.net.total_stride)
+        r = self.response_size
+        h, w = search_features.shape[-2] - 2 * k, search_features.shape[-1] - 2 * k
+        return (crops, sizes, found, responses[:, :, k:k + r, k:k + r],
+                search_features[:, :, k:k + h, k:k + w])
 
     def _search_wide(self, frame: np.ndarray):
         """The search after a loss of the target: the wide crop (``wide_search_size`` pixels, the unit
@@ -201,16 +251,22 @@ class SiamOT:
             cells = np.zeros(2)
             scale_index = 0
         else:
-            sizes = [search_size * f for f in self.search.factors]
-            crops, search = self._crop_batch(frame, sizes, params.instance_size)
-            responses, search_features = self.network.score_images(self._exemplar_features, search)
-            with _record("siamot.upsample_peak"), torch_threads(self._small_op_threads):
-                found = self.search.locate(responses, search_size)
+            instance = self._enlarged_instance(search_size)
+            if instance != params.instance_size:
+                crops, sizes, found, responses, search_features = self._search_enlarged(frame, search_size, instance)
+            else:
+                sizes = [search_size * f for f in self.search.factors]
+                crops, search = self._crop_batch(frame, sizes, params.instance_size)
+                responses, search_features = self.network.score_images(self._exemplar_features, search)
+                with _record("siamot.upsample_peak"), torch_threads(self._small_op_threads):
+                    found = self.search.locate(responses, search_size)
+            normal_sizes = [search_size * f for f in self.search.factors]
             self._center_xy = self._center_xy + found.displacement_xy
             self._size_wh = self._size_wh * found.size_factor
             self._clamp_size()
             # The found displacement in score-map cells of the chosen scale's crop.
-            cells = found.displacement_xy * params.instance_size / (sizes[found.scale_index] * self.net.total_stride)
+            cells = (found.displacement_xy * params.instance_size
+                     / (normal_sizes[found.scale_index] * self.net.total_stride))
             scale_index = found.scale_index
 
         update = self.method.update(Frame(
