@@ -403,8 +403,10 @@ def our_boxes_with_resets(frames: list[Path], gt: np.ndarray, starts: list[int],
 def test_vot_supervised_experiment_resets_runs_our_boxes_and_is_analysed(vot_workspace) -> None:
     """The supervised (reset) experiment through TraX: a failure where the ground truth jumps, VOT's codes
     around it (2 failure, 0 skipped, 1 re-initialisation), our tracker's boxes on every tracked frame, and
-    the toolkit's accuracy/robustness and EAO analyses on the results."""
-    workspace, sequences, _, siamot_id, evaluate, analysis = vot_workspace
+    the toolkit's accuracy/robustness and EAO analyses and its report on the results."""
+    import subprocess
+
+    workspace, sequences, env, siamot_id, evaluate, analysis = vot_workspace
     assert "Evaluation concluded successfuly" in evaluate.stdout + evaluate.stderr
     steady, jumping = (sequences / "list.txt").read_text().split()
     reinit = VOT_JUMP_FRAME + VOT_SKIP
@@ -436,6 +438,12 @@ def test_vot_supervised_experiment_resets_runs_our_boxes_and_is_analysed(vot_wor
     # frames count here, and the toolkit counts the other sequence as 0 at equal weight.
     assert 0.45 < accuracy <= 0.5
     assert 0.5 < eao <= 1.0
+    # vot report puts them in its HTML table.
+    report_run = subprocess.run([vot_toolkit_or_skip(), "report", siamot_id, "--name", "r"], cwd=workspace, env=env,
+                                capture_output=True, text=True, timeout=300)
+    assert report_run.returncode == 0, report_run.stdout + report_run.stderr
+    html = (workspace / "reports" / "r" / "report.html").read_text()
+    assert f'data-value="{eao!r}"' in html and f'data-value="{robustness!r}"' in html
 
 
 def test_supervised_runtime_adapter_speaks_both_interfaces() -> None:
