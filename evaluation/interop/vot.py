@@ -543,8 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "repeat for several entries")
     init.add_argument("--stack", default=None, metavar="NAME",
                       help="experiment stack of the VOT toolkit (otb50, otb100, vot2013, vot2018/shortterm, ...) "
-                           "or a stack file; default with --sequences: a stack.yaml with the unsupervised "
-                           "(OPE) experiment")
+                           "or a stack file (supervised experiments are rewritten into WORKSPACE/stack.yaml "
+                           "to run over TraX); default with --sequences: a stack.yaml with the unsupervised "
+                           "(OPE) experiment 'baseline' and the supervised (reset) one 'supervised'")
     init.add_argument("--sequences", type=Path, default=None, metavar="DIR",
                       help="local sequences in VOT's layout (list.txt, <seq>/sequence, <seq>/color/, "
                            "<seq>/groundtruth.txt): the workspace reads them and never downloads")
