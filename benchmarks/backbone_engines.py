@@ -5,38 +5,48 @@ For every backbone the benchmark times the tracker's per-frame backbone pass, th
 
 * ``torch fp32`` and ``torch bf16`` (autocast, NHWC): ``engine='torch'``;
 * ``openvino fp32`` and ``openvino bf16``: ``engine='openvino'`` (the tracker's default on CPU);
-* ``openvino int8``: the same OpenVINO model quantised after training with NNCF
-  (``nncf.quantize``, mixed preset, calibrated on search crops of the benchmark sequence).
-  NNCF is not a SiamOT dependency (``pip install nncf``); without it the row says so. SiamOT
-  has no int8 setting: this row measures whether one would be worth its accuracy risk.
+* ``openvino int8``: ``precision='int8'``, the tracker's own int8 model (NNCF post-training
+  quantisation calibrated on ``ltr.inference.calibration``'s crops, from the disk cache of
+  ``ltr.inference.openvino_models``, quantised on first use). Without ``nncf`` the row says so.
 
 The variants run in interleaved rounds (round ``k`` times every variant once), so a busy
 machine slows them alike, and the median of ``--rounds`` is printed with each variant's
-relative feature error ``||f - f_fp32|| / ||f_fp32||`` against torch fp32 on a real crop and
-its speed-up over OpenVINO bf16. bf16 variants are skipped where ``ltr.inference.engine``
-finds no bf16 support (they would silently run in fp32).
+relative feature error ``||f - f_fp32|| / ||f_fp32||`` and cosine similarity against torch fp32
+on a real crop, its speed-up over OpenVINO fp32 and bf16, and, for OpenVINO, the kernels its
+convolutions ran (the CPU plugin's ``primitiveType``, most frequent first: instruction set and
+numeric type). bf16 variants are skipped where ``ltr.inference.engine`` finds no bf16 support
+(they would silently run in fp32).
+
+``--max-isa`` emulates an older CPU: it sets oneDNN's ``ONEDNN_MAX_CPU_ISA`` (e.g. ``AVX2``,
+``AVX2_VNNI``, ``AVX512_CORE_VNNI``, ``AVX512_CORE_BF16``) before anything runs. torch's oneDNN
+honours it and so do the oneDNN kernels of OpenVINO's CPU plugin (the kernels column shows what
+ran); the plugin's own JIT code and the cache and core count of this CPU are not emulated, so the
+figures are relative ones: int8 against float on the same emulated instruction set.
 
 Run ``python benchmarks/backbone_engines.py --help`` for the flags.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
-from ltr.inference.engine import InferenceBackbone, NormalizedPrefix, cpu_has_bf16, openvino_available
+from ltr.inference import engine as engine_module
+from ltr.inference.engine import InferenceBackbone, cpu_has_bf16, int8_cpu_class, nncf_available, openvino_available
+from ltr.inference.openvino_models import kernel_types
 from ltr.models.backbone import BACKBONES, build_backbone
 from pytracking_siamot.boxes import xywh_to_cxcywh
 from pytracking_siamot.parameters import SiamOTParams
 from pytracking_siamot.tracker.siamot.cropping import context_size, crop_square, mean_color, to_tensor_batch
 from pytracking_siamot.tracker.siamot.scale_search import scale_factors
-from speed import has_offline_weights, load_sequence
+from speed import cpu_line, has_offline_weights, load_sequence
 
 
 def search_batches(count: int, params: SiamOTParams, sequence_path: str | None) -> list[np.ndarray]:
@@ -56,64 +66,59 @@ def search_batches(count: int, params: SiamOTParams, sequence_path: str | None) 
     return batches
 
 
-def int8_runner(backbone: torch.nn.Module, calibration: list[np.ndarray], threads: int
-                ) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
-    """An OpenVINO int8 model of the whole backbone (NNCF post-training quantisation), or ``None`` and why."""
-    try:
-        import nncf
-        import openvino as ov
-    except ImportError as error:
-        return None, f"not run: {error.name} is not installed (pip install nncf openvino)"
-    module = NormalizedPrefix(backbone, len(backbone.features))
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = ov.convert_model(module, example_input=torch.from_numpy(calibration[0]))
-        quantized = nncf.quantize(model, nncf.Dataset(calibration), subset_size=len(calibration),
-                                  preset=nncf.QuantizationPreset.MIXED)
-    request = ov.Core().compile_model(quantized, "CPU", {"INFERENCE_NUM_THREADS": threads,
-                                                          "PERFORMANCE_HINT": "LATENCY"}).create_infer_request()
-    return (lambda batch: np.array(request.infer([batch])[0], dtype=np.float32)), ""
+#: oneDNN instruction-set caps (``ONEDNN_MAX_CPU_ISA``) that include bf16 arithmetic.
+BF16_ISAS = frozenset({"AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16",
+                       "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16", "ALL", "DEFAULT"})
 
 
-def variants(backbone: torch.nn.Module, calibration: list[np.ndarray], threads: int
-             ) -> tuple[dict[str, Callable[[np.ndarray], np.ndarray]], dict[str, str]]:
+def variants(backbone: torch.nn.Module, threads: int, max_isa: str | None
+             ) -> tuple[dict[str, InferenceBackbone], dict[str, str]]:
     """The runnable variants of one backbone and, for the others, why they were not run."""
     length = len(backbone.features)
-    runners: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+    runners: dict[str, InferenceBackbone] = {}
     skipped: dict[str, str] = {}
-    bf16 = cpu_has_bf16()
+    bf16 = cpu_has_bf16() and (max_isa is None or max_isa.upper() in BF16_ISAS)
     for engine in ("torch", "openvino"):
-        for precision in ("fp32", "bf16"):
+        for precision in ("fp32", "bf16", "int8"):
             name = f"{engine} {precision}"
+            if engine == "torch" and precision == "int8":
+                continue
             if engine == "openvino" and not openvino_available():
                 skipped[name] = "not run: openvino is not installed"
                 continue
             if precision == "bf16" and not bf16:
-                skipped[name] = "not run: no bf16 units on this CPU"
+                skipped[name] = f"not run: no bf16 units {'under --max-isa' if cpu_has_bf16() else 'on this CPU'}"
+                continue
+            if precision == "int8" and not nncf_available():
+                skipped[name] = "not run: nncf is not installed (pip install nncf)"
                 continue
             net = backbone.to(memory_format=torch.channels_last) if engine == "torch" else backbone
-            inference = InferenceBackbone(net, length, precision, engine)
-            runners[name] = lambda batch, run=inference: run(torch.from_numpy(batch)).numpy()
-    if not openvino_available():
-        skipped["openvino int8"] = "not run: openvino is not installed"
-        return runners, skipped
-    runner, why = int8_runner(backbone, calibration, threads)
-    if runner is None:
-        skipped["openvino int8"] = why
-    else:
-        runners["openvino int8"] = runner
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # "quantising ... (once)"
+                runners[name] = InferenceBackbone(net, length, precision, engine)
     return runners, skipped
 
 
-def benchmark(name: str, threads: int, rounds: int, calibration_count: int, sequence: str | None,
-              random_init: bool) -> dict[str, Any]:
+def _kernels(runner: InferenceBackbone, shape: tuple[int, ...]) -> str:
+    """The most frequent convolution kernels of ``runner``'s compiled model for ``shape`` (OpenVINO only)."""
+    if runner.engine != "openvino":
+        return ""
+    for key, request in engine_module._compiled.items():
+        if key[0] == runner._fingerprint and key[2] == shape and key[3] == runner.precision:
+            counts = kernel_types(request)
+            return " ".join(f"{name}:{n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1])[:3])
+    return ""
+
+
+def benchmark(name: str, threads: int, rounds: int, batch_count: int, sequence: str | None,
+              random_init: bool, max_isa: str | None = None) -> dict[str, Any]:
     params = SiamOTParams(backbone=name)
     pretrained = not random_init and has_offline_weights(name)
     backbone = build_backbone(name, pretrained=pretrained).eval()
-    batches = search_batches(calibration_count, params, sequence)
-    runners, skipped = variants(backbone, batches, threads)
-    reference = runners["torch fp32"](batches[0])
-    rows: dict[str, dict[str, float]] = {}
+    batches = [torch.from_numpy(b) for b in search_batches(batch_count, params, sequence)]
+    runners, skipped = variants(backbone, threads, max_isa)
+    reference = runners["torch fp32"](batches[0]).numpy().reshape(-1)
+    rows: dict[str, dict[str, Any]] = {}
     times: dict[str, list[float]] = {key: [] for key in runners}
     for run in runners.values():  # warm-up (compilation, caches)
         run(batches[0])
@@ -124,20 +129,26 @@ def benchmark(name: str, threads: int, rounds: int, calibration_count: int, sequ
             run(batch)
             times[key].append(time.perf_counter() - start)
     for key, run in runners.items():
-        out = run(batches[0])
+        out = run(batches[0]).numpy().reshape(-1)
         rows[key] = {"ms": 1000 * statistics.median(times[key]),
-                     "error": float(np.linalg.norm(out - reference) / np.linalg.norm(reference))}
+                     "error": float(np.linalg.norm(out - reference) / np.linalg.norm(reference)),
+                     "cosine": float(out @ reference / (np.linalg.norm(out) * np.linalg.norm(reference))),
+                     "kernels": _kernels(run, tuple(batches[0].shape))}
     return {"backbone": name, "weights": "ImageNet" if pretrained else "random", "rows": rows, "skipped": skipped}
 
 
 def format_result(result: dict[str, Any], scale_num: int, size: int) -> str:
     rows = result["rows"]
-    base = rows.get("openvino bf16", {}).get("ms")
+    fp32 = rows.get("openvino fp32", {}).get("ms")
+    bf16 = rows.get("openvino bf16", {}).get("ms")
     lines = [f"{result['backbone']} ({result['weights']} weights), one pass on {scale_num} x {size}x{size}:",
-             f"  {'variant':<15} {'median ms':>10} {'rel. error':>11} {'vs OV bf16':>11}"]
+             f"  {'variant':<15} {'median ms':>10} {'rel. error':>11} {'cosine':>8} {'vs OV fp32':>11} "
+             f"{'vs OV bf16':>11}  kernels (convolutions)"]
     for key, row in rows.items():
-        ratio = f"{base / row['ms']:.2f}x" if base else "-"
-        lines.append(f"  {key:<15} {row['ms']:>10.1f} {row['error']:>11.1e} {ratio:>11}")
+        to_fp32 = f"{fp32 / row['ms']:.2f}x" if fp32 else "-"
+        to_bf16 = f"{bf16 / row['ms']:.2f}x" if bf16 else "-"
+        lines.append(f"  {key:<15} {row['ms']:>10.1f} {row['error']:>11.1e} {row['cosine']:>8.4f} {to_fp32:>11} "
+                     f"{to_bf16:>11}  {row['kernels']}")
     for key, why in result["skipped"].items():
         lines.append(f"  {key:<15} {why}")
     return "\n".join(lines)
@@ -150,24 +161,32 @@ def build_parser() -> argparse.ArgumentParser:
                         help="backbones to time")
     parser.add_argument("--threads", type=int, default=2, help="torch and OpenVINO threads")
     parser.add_argument("--rounds", type=int, default=30, help="interleaved timing rounds (median printed)")
-    parser.add_argument("--calibration", type=int, default=30,
-                        help="search-crop batches from the sequence, used for int8 calibration and timing")
+    parser.add_argument("--batches", type=int, default=30,
+                        help="search-crop batches cut from the sequence, timed in turn")
     parser.add_argument("--sequence", default=None,
                         help="OTB-layout sequence folder (default: ../shared/otb2013/Crossing, else synthetic)")
     parser.add_argument("--random-init", action="store_true", help="random weights even where ImageNet weights exist")
+    parser.add_argument("--max-isa", default=None,
+                        help="emulate an older CPU: oneDNN's ONEDNN_MAX_CPU_ISA for torch and OpenVINO's CPU plugin "
+                             "(e.g. AVX2, AVX2_VNNI, AVX512_CORE_VNNI, AVX512_CORE_BF16)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.threads < 1 or args.rounds < 1 or args.calibration < 1:
-        print("--threads, --rounds and --calibration must be >= 1", file=sys.stderr)
+    if args.threads < 1 or args.rounds < 1 or args.batches < 1:
+        print("--threads, --rounds and --batches must be >= 1", file=sys.stderr)
         return 2
+    if args.max_isa:
+        os.environ["ONEDNN_MAX_CPU_ISA"] = args.max_isa.upper()  # read by oneDNN when it first dispatches
     torch.set_num_threads(args.threads)
     params = SiamOTParams()
-    print(f"torch {torch.__version__}, {args.threads} threads, bf16 units: {cpu_has_bf16()}, rounds: {args.rounds}")
+    print(f"{cpu_line()}; int8 class: {int8_cpu_class()}")
+    print(f"torch {torch.__version__}, {args.threads} threads, bf16 units: {cpu_has_bf16()}, rounds: {args.rounds}, "
+          f"ONEDNN_MAX_CPU_ISA: {os.environ.get('ONEDNN_MAX_CPU_ISA', 'not set (all of this CPU)')}")
     for name in args.backbones:
-        result = benchmark(name, args.threads, args.rounds, args.calibration, args.sequence, args.random_init)
+        result = benchmark(name, args.threads, args.rounds, args.batches, args.sequence, args.random_init,
+                           args.max_isa)
         print(format_result(result, params.scale_num, params.instance_size), flush=True)
     return 0
 

@@ -27,6 +27,13 @@ synthetic generator, :data:`SYNTHETIC_SPEC`) and the benchmark prints, and write
 * peak memory (resident set size of the process; ``torch.cuda.max_memory_allocated`` on a GPU);
 * how often online training fired.
 
+``--precisions fp32 bf16 int8`` runs every configuration once per numeric type of the backbone
+(``SiamOTParams.precision``; int8 needs ``nncf``), and ``--repeat N`` runs the whole set N times,
+interleaved (repeat, then mode, then precision, per backbone), so that a busy machine slows
+every variant alike; a summary table then gives, per backbone, precision and mode, the median
+over the repeats of the median and mean FPS, the backbone's ms per frame and the share of the
+frame outside the network, with NanoTrack's median FPS over its own repeats beside them.
+
 Three passes per (backbone, mode) with one tracker object, each starting with ``initialize``
 (which restores the pretrained weights; the tracker is deterministic, so every pass sees the
 same trajectory): a timed pass without profiler (FPS), a profiled pass (stage times; profiler
@@ -78,7 +85,7 @@ from evaluation.data import Sequence
 from evaluation.datasets.synthetic import SyntheticSpec, synthetic_sequence
 from evaluation.machine import cpu_name, cpu_threads
 from evaluation.settings import load_settings
-from ltr.inference.engine import cpu_flags, device_has_bf16
+from ltr.inference.engine import cpu_flags, device_has_bf16, int8_cpu_class
 from ltr.models.backbone import BACKBONES
 from pytracking_siamot import variants
 from pytracking_siamot.tracker.siamot.tracker import resolve_device
@@ -504,10 +511,12 @@ def benchmark_nanotrack(sequence: Sequence, frames: list[np.ndarray], warmup: in
 
 
 def add_ratios(results: list[dict[str, Any]], nanotrack: dict[str, Any] | None = None) -> None:
-    """Online / baseline FPS ratios (median and mean) on every online row with a baseline row."""
-    baselines = {(r["backbone"], overrides_key(r["overrides"])): r for r in results if r["mode"] == "baseline"}
+    """Online / baseline FPS ratios (median and mean) on every online row with a baseline row
+    (same backbone, overrides and repeat)."""
+    baselines = {(r["backbone"], overrides_key(r["overrides"]), r.get("repeat", 0)): r
+                 for r in results if r["mode"] == "baseline"}
     for row in results:
-        base = baselines.get((row["backbone"], overrides_key(row["overrides"])))
+        base = baselines.get((row["backbone"], overrides_key(row["overrides"]), row.get("repeat", 0)))
         if row["mode"] == "online" and base is not None:
             row["fps_ratio_median"] = row["fps_median"] / base["fps_median"]
             row["fps_ratio_mean"] = row["fps_mean"] / base["fps_mean"]
@@ -518,12 +527,60 @@ def add_ratios(results: list[dict[str, Any]], nanotrack: dict[str, Any] | None =
 # --------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------
+def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (backbone, precision, mode), in order of first appearance: the median over the repeats of
+    the median and mean FPS, the backbone's ms per frame and the share outside the network (``None``
+    where not profiled), and the trained frames of each repeat."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in results:
+        groups.setdefault((r["backbone"], r.get("precision", "fp32"), r["mode"]), []).append(r)
+
+    def med(rows: list[dict[str, Any]], get: Callable[[dict[str, Any]], Any]) -> float | None:
+        values = [v for v in (get(r) for r in rows) if v is not None]
+        return statistics.median(values) if values else None
+
+    return [{"backbone": backbone, "precision": precision, "mode": mode, "repeats": len(rows),
+             "engine": rows[0].get("engine", "torch"),
+             "fps_median": med(rows, lambda r: r["fps_median"]), "fps_mean": med(rows, lambda r: r["fps_mean"]),
+             "backbone_ms": med(rows, lambda r: r.get("stage_ms_per_frame", {}).get("backbone")),
+             "outside_network_fraction": med(rows, lambda r: r.get("outside_network_fraction")),
+             "ms_per_event": med(rows, lambda r: r.get("online_train_ms_per_event")),
+             "trained_frames": [r["trained_frames"] for r in rows], "frames_tracked": rows[0]["frames_tracked"]}
+            for (backbone, precision, mode), rows in groups.items()]
+
+
+def format_summary(summary: list[dict[str, Any]], nanotrack_fps: list[float]) -> str:
+    """The :func:`summarize` table, NanoTrack's median FPS over its repeats below it."""
+    repeats = max((s["repeats"] for s in summary), default=0)
+    head = (f"{'summary: median of ' + str(repeats) + ' repeats':<33}{'FPS med':>8}{'FPS mean':>9}{'/nano':>7}"
+            f"{'bb ms':>7}{'outside':>8}{'ms/event':>9}  trained (per repeat)")
+    lines = ["", head, "-" * len(head)]
+    nano = statistics.median(nanotrack_fps) if nanotrack_fps else None
+    for s in summary:
+        label = f"{s['backbone']} {s['precision']} {s['mode']}"
+        outside = s["outside_network_fraction"]
+        lines.append(f"{label:<33}{_fmt(s['fps_median']):>8}{_fmt(s['fps_mean']):>9}"
+                     f"{_fmt(s['fps_median'] / nano if nano and s['fps_median'] else None, 2):>7}"
+                     f"{_fmt(s['backbone_ms']):>7}{_fmt(100 * outside if outside is not None else None) + '%':>8}"
+                     f"{_fmt(s['ms_per_event']):>9}  "
+                     f"{', '.join(str(t) for t in s['trained_frames'])} of {s['frames_tracked']}")
+    if nanotrack_fps:
+        lines.append(f"{'nanotrack (OpenCV)':<33}{_fmt(nano):>8}  ({', '.join(f'{f:.0f}' for f in nanotrack_fps)} "
+                     f"FPS median per repeat)")
+    return "\n".join(lines)
+
+
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def _row_label(r: dict[str, Any]) -> str:
+    """``backbone mode``, with the precision where rows of several precisions may be printed."""
+    return f"{r['backbone']} {r['mode']}" + (f" {r['precision']}" if r.get("label_precision") else "")
 
 
 def format_tables(results: list[dict[str, Any]], matmul: float, device: str, matmul_bf16: float | None = None,
@@ -557,7 +614,7 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str, mat
             if "stage_ms_per_frame" not in r:
                 continue
             s = r["stage_ms_per_frame"]
-            lines.append(f"{r['backbone'] + ' ' + r['mode']:<28}{_fmt(s['crop']):>7}{_fmt(s['backbone']):>9}"
+            lines.append(f"{_row_label(r):<28}{_fmt(s['crop']):>7}{_fmt(s['backbone']):>9}"
                          f"{_fmt(s['xcorr'], 2):>7}{_fmt(s['upsample_peak']):>9}{_fmt(s['current_map'], 2):>6}"
                          f"{_fmt(s['online_train']):>8}"
                          f"{_fmt(r['online_train_ms_per_event']):>8}{_fmt(r['python_overhead_ms_per_frame']):>8}"
@@ -575,7 +632,7 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str, mat
             bb_pct = r.get("backbone_fraction_of_matmul")
             pct16 = r.get("frame_fraction_of_bf16_matmul")
             bb_pct16 = r.get("backbone_fraction_of_bf16_matmul")
-            lines.append(f"{r['backbone'] + ' ' + r['mode']:<28}{_fmt(r['frame_gflop'], 2):>12}"
+            lines.append(f"{_row_label(r):<28}{_fmt(r['frame_gflop'], 2):>12}"
                          f"{_fmt(r['training_event_gflop'], 2):>12}{_fmt(r.get('frame_gflop_per_s')):>9}"
                          f"{_fmt(100 * pct if pct is not None else None) :>8}"
                          f"{_fmt(100 * pct16 if pct16 is not None else None):>7}"
@@ -587,13 +644,14 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str, mat
 
 
 #: CPU feature flags that decide which numeric types run fast (printed beside every speed figure).
-SPEED_FLAGS: tuple[str, ...] = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+SPEED_FLAGS: tuple[str, ...] = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
 
 
 def cpu_line() -> str:
     """One line naming the CPU, the CPU threads this process may use and its speed-relevant flags."""
     flags = [f for f in SPEED_FLAGS if f in cpu_flags()]
-    return f"CPU {cpu_name()}, {cpu_threads()} CPU threads; flags: {' '.join(flags) or 'none of ' + ' '.join(SPEED_FLAGS)}"
+    return (f"CPU {cpu_name()}, {cpu_threads()} CPU threads; flags: {' '.join(flags) or 'none of ' + ' '.join(SPEED_FLAGS)}"
+            f"; int8 units: {int8_cpu_class() or 'none'}")
 
 
 def environment_info(device: str, threads: int) -> dict[str, Any]:
@@ -648,6 +706,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--matmul-size", type=int, default=None, metavar="N",
                         help="side of the square float32 and bfloat16 matmuls used as the machine's limits "
                              "(default: 2048 on CPU, 8192 on CUDA)")
+    parser.add_argument("--precisions", nargs="+", default=None, choices=["auto", "fp32", "bf16", "int8"],
+                        help="run every configuration once per numeric type of the backbone (SiamOTParams.precision; "
+                             "int8 needs nncf); default: the parameters' own (auto, or --set precision=...)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run the whole set N times, interleaved, and print the median over the repeats "
+                             "(with NanoTrack once per repeat)")
     parser.add_argument("--json", default=None, metavar="OUT", help="also write all results to this JSON file")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
@@ -676,16 +740,29 @@ def main(argv: list[str] | None = None) -> int:
         matmul_before = matmul_gflops(device, args.matmul_size)
         # Emulated bf16 (no bf16 units) is no limit of the machine and takes minutes to measure.
         matmul_bf16 = matmul_gflops(device, args.matmul_size, dtype=torch.bfloat16) if device_has_bf16(device) else None
+        if args.repeat < 1:
+            raise BenchmarkError(f"--repeat must be >= 1, got {args.repeat}")
+        precisions: list[str | None] = list(args.precisions) if args.precisions else [None]
         results = []
-        for backbone in args.backbones:
-            for mode in args.modes:
-                results.append(benchmark_config(
-                    backbone, mode == "online", sequence, frames, device, args.warmup, matmul_before,
-                    pretrained=False if args.random_init else None, profile=not args.no_profile,
-                    flops=not args.no_flops, show_progress=not args.quiet,
-                    overrides=dict(overrides), matmul_bf16=matmul_bf16))
-        nanotrack = None if args.no_nanotrack else benchmark_nanotrack(sequence, frames, args.warmup,
-                                                                       show_progress=not args.quiet)
+        nanotrack_fps: list[float] = []
+        nanotrack = None
+        for repeat in range(args.repeat):
+            for backbone in args.backbones:
+                for mode in args.modes:
+                    for precision in precisions:
+                        extra = {} if precision is None else {"precision": precision}
+                        row = benchmark_config(
+                            backbone, mode == "online", sequence, frames, device, args.warmup, matmul_before,
+                            pretrained=False if args.random_init else None, profile=not args.no_profile,
+                            flops=not args.no_flops, show_progress=not args.quiet,
+                            overrides={**overrides, **extra}, matmul_bf16=matmul_bf16)
+                        row["repeat"] = repeat
+                        row["label_precision"] = precision is not None
+                        results.append(row)
+            if not args.no_nanotrack:
+                nanotrack = benchmark_nanotrack(sequence, frames, args.warmup, show_progress=not args.quiet)
+                if nanotrack is not None:
+                    nanotrack_fps.append(nanotrack["fps_median"])
         matmul_after = matmul_gflops(device, args.matmul_size)
         add_ratios(results, nanotrack)
     except (BenchmarkError, ValueError, OSError, ImportError) as error:
@@ -700,6 +777,9 @@ def main(argv: list[str] | None = None) -> int:
     if nanotrack is None and not args.no_nanotrack:
         print("NanoTrack row left out: its ONNX files are neither in the settings nor in ../shared/models")
     print(format_tables(results, matmul_before, device, matmul_bf16, nanotrack))
+    summary = summarize(results)
+    if args.repeat > 1 or len(precisions) > 1:
+        print(format_summary(summary, nanotrack_fps))
     if args.json:
         from evaluation.boxes_io import atomic_write_text
 
@@ -709,7 +789,8 @@ def main(argv: list[str] | None = None) -> int:
                   "matmul_gflop_per_s": {"before": matmul_before, "after": matmul_after, "bf16": matmul_bf16,
                                          "size": args.matmul_size or (8192 if device == "cuda" else 2048)},
                   "environment": environment_info(device, threads), "paper_fps_titan_x": PAPER_FPS,
-                  "results": results, "nanotrack": nanotrack}
+                  "results": results, "nanotrack": nanotrack, "nanotrack_fps_median_per_repeat": nanotrack_fps,
+                  "summary": summary}
         atomic_write_text(args.json, json.dumps(report, indent=1))
         print(f"wrote {args.json}")
     return 0

@@ -19,12 +19,17 @@ def engines(monkeypatch: pytest.MonkeyPatch):
     return importlib.import_module("backbone_engines")
 
 
-def test_every_variant_is_timed_or_says_why_not(engines) -> None:
-    result = engines.benchmark("alexnet", threads=1, rounds=1, calibration_count=1, sequence=None,
-                               random_init=True)
+def test_every_variant_is_timed_or_says_why_not(engines, monkeypatch, tmp_path) -> None:
+    from ltr.inference import calibration, engine, openvino_models
+
+    small = calibration.calibration_crops
+    monkeypatch.setattr(calibration, "calibration_crops", lambda: small(scenes=1))  # a quick int8 model
+    monkeypatch.setenv(openvino_models.CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(engine, "_models", {})
+    result = engines.benchmark("alexnet", threads=1, rounds=1, batch_count=1, sequence=None, random_init=True)
     rows, skipped = result["rows"], result["skipped"]
     assert result["weights"] == "random"
-    names = {f"{engine} {precision}" for engine in ("torch", "openvino") for precision in ("fp32", "bf16")}
+    names = {f"{name} {precision}" for name in ("torch", "openvino") for precision in ("fp32", "bf16")}
     names.add("openvino int8")
     assert set(rows) | set(skipped) == names and not set(rows) & set(skipped)
     assert rows["torch fp32"]["error"] == 0.0 and rows["torch fp32"]["ms"] > 0
@@ -36,6 +41,7 @@ def test_every_variant_is_timed_or_says_why_not(engines) -> None:
     if openvino_available() and importlib.util.find_spec("nncf") is None:
         assert "nncf is not installed" in skipped["openvino int8"]
     elif openvino_available():
-        assert rows["openvino int8"]["ms"] > 0
+        assert rows["openvino int8"]["ms"] > 0 and rows["openvino int8"]["cosine"] > 0.9
+        assert "I8" in rows["openvino int8"]["kernels"]  # the convolutions ran int8 kernels
     text = engines.format_result(result, 3, 255)
     assert all(name in text for name in names)

@@ -1,0 +1,52 @@
+"""``benchmarks/speed.py``'s summary over repeats and precisions (pure functions on result rows)."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SPEED_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+
+
+@pytest.fixture(scope="module")
+def speed() -> Iterator[ModuleType]:
+    """``benchmarks/speed.py`` imported by path."""
+    spec = importlib.util.spec_from_file_location("siamot_benchmark_speed_summary", SPEED_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module through sys.modules
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(spec.name, None)
+
+
+def _row(precision: str, mode: str, repeat: int, fps: float, backbone_ms: float, trained: int) -> dict:
+    return {"backbone": "mobilenet_v2", "precision": precision, "engine": "openvino", "mode": mode,
+            "online_training": mode == "online", "overrides": {"precision": precision}, "repeat": repeat,
+            "fps_median": fps, "fps_mean": fps - 1, "stage_ms_per_frame": {"backbone": backbone_ms},
+            "outside_network_fraction": 0.1, "online_train_ms_per_event": 50.0 if trained else None,
+            "trained_frames": trained, "frames_tracked": 120}
+
+
+def test_summary_takes_medians_over_repeats_per_precision_and_mode(speed) -> None:
+    rows = [_row(p, m, r, fps, ms, t) for r, scale in enumerate((1.0, 0.5, 1.2))
+            for p, base in (("fp32", 20.0), ("int8", 40.0)) for m, t in (("baseline", 0), ("online", 3))
+            for fps, ms in [(base * scale, 100 / (base * scale))]]
+    speed.add_ratios(rows)
+    assert all(r["fps_ratio_median"] == 1.0 for r in rows if r["mode"] == "online")  # paired within a repeat
+    summary = speed.summarize(rows)
+    assert [(s["precision"], s["mode"]) for s in summary] == [("fp32", "baseline"), ("fp32", "online"),
+                                                               ("int8", "baseline"), ("int8", "online")]
+    int8 = summary[2]
+    assert int8["repeats"] == 3 and int8["fps_median"] == 40.0 and int8["fps_mean"] == 39.0
+    assert int8["backbone_ms"] == pytest.approx(2.5) and summary[3]["trained_frames"] == [3, 3, 3]
+    text = speed.format_summary(summary, [200.0, 100.0, 300.0])
+    assert "median of 3 repeats" in text and "mobilenet_v2 int8 online" in text
+    assert "0.20" in text  # 40 FPS against NanoTrack's median of 200
+    assert "3, 3, 3 of 120" in text
