@@ -1,29 +1,9 @@
 """``benchmarks/speed.py``'s summary over repeats and precisions (pure functions on result rows)."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
-SPEED_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
-
-
-@pytest.fixture(scope="module")
-def speed() -> Iterator[ModuleType]:
-    """``benchmarks/speed.py`` imported by path."""
-    spec = importlib.util.spec_from_file_location("siamot_benchmark_speed_summary", SPEED_SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module through sys.modules
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
+from test_speed_equivalence import speed  # noqa: F401  (the fixture: benchmarks/speed.py imported by path)
 
 
 def _row(precision: str, mode: str, repeat: int, fps: float, backbone_ms: float, trained: int) -> dict:
