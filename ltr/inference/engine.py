@@ -77,12 +77,18 @@ INT8_CPU_CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
 #: and AlexNet's, one pass on 3 x 255x255, 2 threads, OpenVINO, ``benchmarks/backbone_engines.py``
 #: (docs/speed.md). ``'auto'`` picks int8 where it is above :data:`INT8_MIN_SPEEDUP`; a class not
 #: listed was not measured and gets no int8.
-INT8_SPEEDUP: dict[str, float] = {}
+INT8_SPEEDUP: dict[str, float] = {
+    "amx": 1.33,  # against bf16, a Xeon with AMX (MobileNetV2 1.33x, AlexNet 1.65x)
+    "avx512_bf16": 1.29,  # against bf16, a Xeon with AVX512-BF16, no AMX (1.29x, 1.89x)
+    "avx2": 1.20,  # against float32, emulated: --max-isa AVX2 on the AMX Xeon (1.50x, 1.20x)
+}
 INT8_MIN_SPEEDUP = 1.05
 #: Backbones whose int8 frozen prefix was measured on the development targets (mean AUC, OTB2013's
 #: twelve, one torch thread): AUC points of int8 minus float32, ``(online training, baseline)``.
 #: ``'auto'`` picks int8 only for a backbone listed with both within :data:`INT8_MAX_AUC_LOSS`.
-INT8_ACCURACY: dict[str, tuple[float, float]] = {}
+INT8_ACCURACY: dict[str, tuple[float, float]] = {
+    "mobilenet_v2": (-0.5, 0.1),  # 95 % intervals [-1.6, +0.3] and [-0.7, +1.0]; docs/speed.md
+}
 INT8_MAX_AUC_LOSS = 1.0
 #: Smallest cosine similarity of int8 against float32 features over the calibration crops for
 #: ``'auto'`` to keep int8 (measured when the model is quantised, kept with it in the cache).
