@@ -117,7 +117,8 @@ def run_dataset(trackers: Iterable[Any], dataset: Iterable[Sequence], *, debug: 
                                error=f"dataset check: {blocked[tasks[i].sequence.name]}"))
         pending = [i for i in pending if tasks[i].sequence.name not in blocked]
         if scheduler is not None:
-            run_on_dask(tasks, pending, scheduler, observer_factory, torch_threads, done, no_worker_timeout_s)
+            if pending:  # nothing to send: no connection (the address was not checked either)
+                run_on_dask(tasks, pending, scheduler, observer_factory, torch_threads, done, no_worker_timeout_s)
         elif threads > 1 and len(pending) > 1:
             WorkerPool(tasks, min(threads, len(pending)), observer_factory, torch_threads, frame_timeout_s,
                        single_thread=True, progress=False).run(pending, done, meter.frame)
