@@ -54,6 +54,11 @@ import numpy as np
 import torch
 from torch import nn
 
+# Imported here, not where they are used: under pytracking, SiamOT's 'ltr' is imported privately
+# (pytracking_compat.isolation) and a later 'from ltr...' would reach pytracking's 'ltr'.
+from ltr.inference import openvino_models
+from ltr.inference.calibration import calibration_crops, calibration_identity
+
 Precision = Literal["auto", "fp32", "bf16", "int8"]
 Engine = Literal["auto", "torch", "openvino"]
 #: What ``resolve_precision`` returns: the dtype the network runs in.
@@ -308,9 +313,6 @@ def _openvino_model(module: NormalizedPrefix, fingerprint: str, precision: Resol
                     calibration: list[np.ndarray] | None = None) -> tuple[Any, float | None]:
     """The dynamic-input OpenVINO model of ``module`` for ``precision`` and, for int8, its feature
     agreement with float32: from this process's models, else the disk cache, else built."""
-    from ltr.inference import openvino_models
-    from ltr.inference.calibration import calibration_crops, calibration_identity
-
     if precision != "int8":
         key = ("converted", fingerprint, "")
         if key not in _models:
@@ -331,11 +333,9 @@ def _openvino_request(model: Any, key: tuple[Any, ...], shape: tuple[int, ...],
     by ``key``). int8 models run their quantised operations in int8 and the others in float32."""
     request = _compiled.get(key)
     if request is None:
-        from ltr.inference.openvino_models import compile_for_shape
-
         config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
                   "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
-        request = compile_for_shape(model, shape, config)
+        request = openvino_models.compile_for_shape(model, shape, config)
         _compiled[key] = request
         while len(_compiled) > MAX_COMPILED:
             _compiled.popitem(last=False)
