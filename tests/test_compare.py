@@ -250,3 +250,15 @@ def test_analyze_compare_unknown_tracker_is_one_error_line(two_fakes_run: Path,
     assert captured.err.strip().splitlines()[-1] == ("error: unknown tracker 'Nobody' to compare; the report's "
                                                     "trackers are: Centroid, Shifted")
     assert not (two_fakes_run / "two_fakes").exists()  # found before anything was written
+
+
+def test_compare_tables_of_tags_with_dots_keep_their_names(tmp_path: Path) -> None:
+    from evaluation.analysis.report import write_table
+    from evaluation.analysis.tables import Table
+
+    table = Table("t", ("a",), [("1",)])
+    first = write_table(table, tmp_path / "compare_mnv2@min160-w0.3_vs_mnv2@default")
+    second = write_table(table, tmp_path / "compare_mnv2@min160-w0.3_vs_mnv2@baseline")
+    assert [p.name for p in first] == ["compare_mnv2@min160-w0.3_vs_mnv2@default.csv",
+                                       "compare_mnv2@min160-w0.3_vs_mnv2@default.md"]
+    assert len({*first, *second}) == 4 and all(p.is_file() for p in (*first, *second))

@@ -515,7 +515,7 @@ def save_figure(figure: Figure, path: Path, **savefig: Any) -> Path:
 
 def save_plot(figure: Figure, out_stem: Path, tikz: bool = True, tikz_width: str | None = None,
               layout: Layout | str | None = None) -> list[Path]:
-    """Write ``<out_stem>.png``, ``.pdf`` (TrueType fonts) and (with ``tikz``) ``.tex``; returns the paths.
+    """Write ``<out_stem>.png``, ``.pdf`` (TrueType fonts) and (with ``tikz``) ``.tex`` (a dot in the name is kept); returns the paths.
 
     The TikZ export escapes the legend entries of ``figure`` in place (it is written last);
     ``tikz_width`` sets the TikZ axis width (a TeX length; default: pgfplots' own, or the layout's).
@@ -523,11 +523,11 @@ def save_plot(figure: Figure, out_stem: Path, tikz: bool = True, tikz_width: str
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for suffix in (".png", ".pdf"):
-        path = out_stem.with_suffix(suffix)
+        path = out_stem.parent / f"{out_stem.name}{suffix}"
         dpi = (300 if get_layout(layout) else 150) if suffix == ".png" else None  # print or screen resolution
         paths.append(save_figure(figure, path, dpi=dpi))
     if tikz:
-        path = out_stem.with_suffix(".tex")
+        path = out_stem.parent / f"{out_stem.name}.tex"
         title = figure.axes[0].get_title() if figure.axes else ""
         path.write_text(tikz_code(figure, f"{title or out_stem.name} (SiamOT analysis, PGFPlots)", tikz_width,
                                   layout=layout))

@@ -62,8 +62,8 @@ def safe_report_name(name: str) -> str:
 
 
 def write_table(table: Table, stem: Path) -> list[Path]:
-    """``<stem>.csv`` and ``<stem>.md`` (atomic writes)."""
-    csv_path, md_path = stem.with_suffix(".csv"), stem.with_suffix(".md")
+    """``<stem>.csv`` and ``<stem>.md`` (atomic writes); a dot in ``stem``'s name is kept, not taken for a suffix."""
+    csv_path, md_path = stem.parent / f"{stem.name}.csv", stem.parent / f"{stem.name}.md"
     atomic_write_text(csv_path, table.to_csv())
     atomic_write_text(md_path, table.to_markdown())
     return [csv_path, md_path]
