@@ -29,12 +29,21 @@ def otb2013_dir(shared_dir: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One converted/quantised-model cache for the whole session (never the user's ``~/.cache``)."""
+    return tmp_path_factory.mktemp("siamot_model_cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own settings file and results/plots folders (never the user's)."""
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+                      model_cache_dir: Path) -> Path:
+    """Every test gets its own settings file and results/plots folders, and the session's model cache
+    (never the user's)."""
     base = tmp_path_factory.mktemp("siamot_home")
     (base / "settings.toml").write_text("")  # every default; SIAMOT_SETTINGS must name a file that exists
     monkeypatch.setenv("SIAMOT_SETTINGS", str(base / "settings.toml"))
     monkeypatch.setenv("SIAMOT_RESULTS_PATH", str(base / "results"))
     monkeypatch.setenv("SIAMOT_PLOTS_PATH", str(base / "plots"))
+    monkeypatch.setenv("SIAMOT_CACHE_DIR", str(model_cache_dir))
     return base
