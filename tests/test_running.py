@@ -107,6 +107,18 @@ def test_run_records_name_the_code_and_results_from_other_code_are_reused_with_a
     assert json.loads(tracker.run_record_file(dataset[0]).read_text())["code"] == current
 
 
+def test_run_records_keep_what_the_tracker_chose_on_this_machine(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import runner_fakes
+
+    monkeypatch.setattr(runner_fakes.FakeTracker, "run_details", lambda self: {"precision": "int8"}, raising=False)
+    tracker = Tracker("fake", "centroid")
+    run_dataset([tracker], _dataset(1), progress=False)
+    record = json.loads(tracker.run_record_file(_dataset(1)[0]).read_text())
+    assert record["machine"]["tracker"] == {"precision": "int8"}
+
+
 def test_failing_sequence_is_isolated_and_nothing_partial_is_saved(fake: Path, caplog) -> None:
     tracker = Tracker("fake", "centroid")
     dataset = SequenceList([make_sequence("good1"), make_sequence("bad", fail_at=3), make_sequence("good2")])

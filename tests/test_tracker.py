@@ -69,6 +69,8 @@ def test_baseline_tracks_moving_scaling_target(baseline):
         assert isinstance(out["trained"], bool) and out["trained"] is False and out["template_updated"] is False
         assert math.isnan(out["jcpp"]) and out["time"] > 0
         assert len(out["target_bbox"]) == 4 and all(isinstance(v, float) for v in out["target_bbox"])
+    details = baseline.run_details()  # what the run records keep of this machine's choices
+    assert details["precision"] in ("fp32", "bf16", "int8") and details["engine"] in ("torch", "openvino")
 
 
 def test_appearance_change_triggers_training_exemplar_image_fixed(online):

@@ -259,7 +259,11 @@ def _track_and_save(tracker: Tracker, sequence: Sequence, trk: Any, observers: l
     seconds = time.perf_counter() - started
     if stopped:
         return TaskResult(tracker.display_name, sequence.name, "stopped", index + 1, seconds)
-    results.write_results(tracker.results_dir, sequence, boxes, times, states, tracker.run_record(sequence))
+    record = tracker.run_record(sequence)
+    details = getattr(trk, "run_details", None)
+    if callable(details):  # what the tracker chose on this machine (e.g. SiamOT's precision): provenance
+        record["machine"] = {**record["machine"], "tracker": details()}
+    results.write_results(tracker.results_dir, sequence, boxes, times, states, record)
     return TaskResult(tracker.display_name, sequence.name, "done", n_frames, seconds)
 
 

@@ -125,6 +125,12 @@ class SiamOT:
         :meth:`initialize`. Read-only: online training never changes it."""
         return self._exemplar
 
+    def run_details(self) -> dict[str, str]:
+        """What this object chose on this machine for the run records (JSON values): the backbone's
+        resolved ``precision`` (``'fp32'``, ``'bf16'``, ``'int8'``), its ``engine`` and the device."""
+        return {"precision": str(self.features.precision), "engine": str(self.features.engine),
+                "device": str(self.device)}
+
     @property
     def exemplar_features(self) -> torch.Tensor | None:
         """``Zf``, the features every search image is correlated with; None before :meth:`initialize`.
