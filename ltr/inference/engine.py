@@ -78,14 +78,15 @@ INT8_CPU_CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
     ("avx2", frozenset({"avx2"})),
 )
 #: Speed-up of the int8 frozen backbone over the precision ``'auto'`` picks otherwise (bf16 where
-#: the class has bf16 units, else float32), per class of int8 units: the smaller of MobileNetV2's
-#: and AlexNet's, one pass on 3 x 255x255, 2 threads, OpenVINO, ``benchmarks/backbone_engines.py``
-#: (docs/speed.md). ``'auto'`` picks int8 where it is above :data:`INT8_MIN_SPEEDUP`; a class not
-#: listed was not measured and gets no int8.
-INT8_SPEEDUP: dict[str, float] = {
-    "amx": 1.33,  # against bf16, a Xeon with AMX (MobileNetV2 1.33x, AlexNet 1.65x)
-    "avx512_bf16": 1.29,  # against bf16, a Xeon with AVX512-BF16, no AMX (1.29x, 1.89x)
-    "avx2": 1.20,  # against float32, emulated: --max-isa AVX2 on the AMX Xeon (1.50x, 1.20x)
+#: the class has bf16 units, else float32), per class of int8 units and backbone: one pass on
+#: 3 x 255x255, 2 threads, OpenVINO, ``benchmarks/backbone_engines.py`` (docs/speed.md). ``'auto'``
+#: picks int8 where the backbone's entry is at least :data:`INT8_MIN_SPEEDUP`; a class or backbone
+#: not listed was not measured and gets no int8.
+INT8_SPEEDUP: dict[str, dict[str, float]] = {
+    # against bf16, a Xeon with AMX, quiet (MobileNetV2 9.4 against 9.6 ms)
+    "amx": {"mobilenet_v2": 1.03, "alexnet": 1.53},
+    "avx512_bf16": {"mobilenet_v2": 1.29, "alexnet": 1.89},  # against bf16, a Xeon with AVX512-BF16, no AMX
+    "avx2": {"mobilenet_v2": 1.50, "alexnet": 1.20},  # against float32, emulated: --max-isa AVX2 on the AMX Xeon
 }
 INT8_MIN_SPEEDUP = 1.05
 #: Backbones whose int8 frozen prefix was measured on the development targets (mean AUC, OTB2013's
@@ -211,10 +212,11 @@ def int8_choice(backbone: str, floating: ResolvedPrecision, flags: frozenset[str
     cpu_class = int8_cpu_class(flags)
     if cpu_class is None:
         return False, "this CPU has no int8 units (none of avx2, avx_vnni, avx512_vnni, amx_int8 in /proc/cpuinfo)"
-    if cpu_class not in INT8_SPEEDUP:
-        return False, f"int8 was not measured on CPUs of class {cpu_class}"
-    if INT8_SPEEDUP[cpu_class] < INT8_MIN_SPEEDUP:
-        return False, (f"int8 measured {INT8_SPEEDUP[cpu_class]:.2f}x the speed of "
+    speedup = INT8_SPEEDUP.get(cpu_class, {}).get(backbone)
+    if speedup is None:
+        return False, f"int8 was not measured for {backbone} on CPUs of class {cpu_class}"
+    if speedup < INT8_MIN_SPEEDUP:
+        return False, (f"int8 measured {speedup:.2f}x the speed of "
                        f"{'bf16' if floating == 'bf16' else 'float32'} on CPUs of class {cpu_class}")
     losses = INT8_ACCURACY.get(backbone)
     if losses is None:
