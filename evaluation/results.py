@@ -19,7 +19,10 @@ complete:
 Completeness (:func:`stale_reason`): results count as complete only when ``<seq>.txt`` and
 ``<seq>_time.txt`` have one row per frame, the run record equals the current one and ``<seq>.txt``
 still has the content it was written with (boxes edited by hand are recomputed). A record written
-before a field existed (:data:`LATER_KEYS`, ``results_sha256``) is not compared on that field. Results
+before a field existed (:data:`LATER_KEYS`, ``results_sha256``) is not compared on that field, and a
+parameter the record lacks is not compared while it has its default (:func:`parameter_defaults`: a
+parameter added later, at its default, reproduces what was recorded, as new options are off by
+default; set to anything else, or a parameter removed or renamed, the results are recomputed). Results
 written before run records existed (no ``<seq>_run.json``) are kept when their row count matches and
 their first row is the current initial box (to the 2 written decimals); their parameters cannot be
 checked. The code version is
@@ -296,11 +299,14 @@ def read_state(path: Path) -> dict[str, np.ndarray] | None:
     return {key: np.array(values) for key, values in columns.items()}
 
 
-def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any]) -> str | None:
+def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any],
+                 defaults: Mapping[str, Any] | None = None) -> str | None:
     """``None`` when complete results made from the inputs of run record ``current`` exist in
     ``results_dir``, else why they must be (re)computed: missing, a box or time file with another row
     count than frames, a run record that differs (the first differing field is named), or boxes changed
-    after they were written. See the module doc for results without a run record."""
+    after they were written. ``defaults``: :func:`parameter_defaults` of the current parameters (a
+    parameter the record lacks is then not compared while it has its default). See the module doc
+    for results without a run record."""
     path = result_file(results_dir, sequence)
     if not path.is_file():
         return "no results"
@@ -336,6 +342,8 @@ def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any])
         if key in INFORMATIONAL_KEYS or (key in LATER_KEYS and key not in recorded):
             continue
         old = recorded.get(key)
+        if key == "parameters" and defaults and isinstance(old, dict) and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k in old or v != defaults.get(k, _NO_DEFAULT)}
         if old == value:
             continue
         if isinstance(old, dict) and isinstance(value, dict):
@@ -346,6 +354,24 @@ def stale_reason(results_dir: Path, sequence: Sequence, current: dict[str, Any])
     if written is not None and written != file_sha256(path):
         return f"{path.name} was changed after it was written (its content hash differs from the run record's)"
     return None
+
+
+_NO_DEFAULT = object()
+
+
+def parameter_defaults(params: Any) -> dict[str, Any]:
+    """The JSON defaults of the fields of a parameters dataclass (as :func:`parameters_record` views
+    it; fields without a default left out); ``{}`` for other parameters objects."""
+    values = getattr(params, "settings", params)
+    if not (dataclasses.is_dataclass(values) and not isinstance(values, type)):
+        return {}
+    defaults = {}
+    for f in dataclasses.fields(values):
+        if f.default is not dataclasses.MISSING:
+            defaults[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            defaults[f.name] = f.default_factory()
+    return _json_normalised(defaults)
 
 
 def _json_normalised(value: Any) -> Any:

@@ -74,6 +74,7 @@ class Tracker(SourceBase):
         self.results_dir: Path = (self.settings.path("results_path") / name / folder).absolute()
         self.display_name = display_name or f"{name}_{folder}"
         self._parameters_record: Any = None  # filled on first use by run_record
+        self._parameter_defaults: dict[str, Any] | None = None  # filled on first use by stale_reason
 
     def __repr__(self) -> str:
         run = "" if self.run_id is None else f", run_id={self.run_id}"
@@ -115,7 +116,10 @@ class Tracker(SourceBase):
     def stale_reason(self, sequence: Sequence) -> str | None:
         """``None`` when complete results made from the current inputs exist, else why they must be
         (re)computed (:func:`evaluation.results.stale_reason`)."""
-        return results.stale_reason(self.results_dir, sequence, self.run_record(sequence))
+        record = self.run_record(sequence)
+        if self._parameter_defaults is None:
+            self._parameter_defaults = results.parameter_defaults(self.get_parameters())
+        return results.stale_reason(self.results_dir, sequence, record, self._parameter_defaults)
 
     def has_complete_results(self, sequence: Sequence) -> bool:
         """Whether complete results made from the current inputs exist (:meth:`stale_reason` is None)."""

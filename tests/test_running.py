@@ -244,3 +244,26 @@ def test_torch_threads_set_while_tracking_and_restored(fake: Path, monkeypatch: 
     before = torch.get_num_threads()
     run_dataset([Tracker("fake", "centroid")], [make_sequence(n_frames=3)], progress=False)
     assert seen == [1, 1] and torch.get_num_threads() == before
+
+
+def test_a_parameter_added_after_the_record_is_compared_only_off_its_default(fake: Path) -> None:
+    import json
+
+    sequence = _dataset(1)[0]
+    for parameter_name, kept in (("centroid", True), ("shifted", False)):  # offset 0.0 (its default) / 2.5
+        tracker = Tracker("fake", parameter_name)
+        run_dataset([tracker], [sequence], progress=False)
+        path = tracker.run_record_file(sequence)
+        record = json.loads(path.read_text())
+        del record["parameters"]["offset"]  # written before the parameter existed
+        path.write_text(json.dumps(record))
+        again = Tracker("fake", parameter_name)
+        if kept:
+            assert again.stale_reason(sequence) is None
+        else:
+            assert again.stale_reason(sequence) == "parameters.offset changed (recorded null, now 2.5)"
+    centroid = Tracker("fake", "centroid")
+    record = json.loads(centroid.run_record_file(sequence).read_text())
+    record["parameters"]["retired"] = 1  # a parameter that no longer exists: recomputed
+    centroid.run_record_file(sequence).write_text(json.dumps(record))
+    assert centroid.stale_reason(sequence) == "parameters.retired changed (recorded 1, now null)"
