@@ -226,10 +226,13 @@ class AdapterTrainer:
             low, high = cells.min(dim=0).values.tolist(), cells.max(dim=0).values.tolist()
             self._region = ((low[0], high[0] + 1), (low[1], high[1] + 1))
 
-    def add(self, sample: AdapterSample) -> None:
-        """Add a recent sample (the oldest recent one leaves beyond ``adapter_memory_size``)."""
+    def add(self, sample: AdapterSample, base_map: torch.Tensor | None = None) -> None:
+        """Add a recent sample (the oldest recent one leaves beyond ``adapter_memory_size``).
+
+        ``base_map``: the sample's un-adapted map, ``score(Zf, features)[0, 0]``, where the caller
+        already has it (computed at the next training event otherwise)."""
         self._recent.append(sample)
-        self._base_maps.append(None)
+        self._base_maps.append(base_map)
         if len(self._recent) > self.settings.adapter_memory_size:
             self._recent.pop(0)
             self._base_maps.pop(1)
@@ -540,7 +543,7 @@ class AdapterMethod(OnlineMethod):
         if settings.adapter_agree_distance > 0 and not evidence.distance <= settings.adapter_agree_distance:
             return result
         self.trainer.add(AdapterSample(frame.search_features[index:index + 1].detach(), self._label(target_rc),
-                                       self._negatives(frame.responses[index, 0], target_rc)))
+                                       self._negatives(frame.responses[index, 0], target_rc)), base_map)
         self._confident_since_training += 1
         if self._confident_since_training < self.settings.adapter_train_every:
             return result
