@@ -276,7 +276,7 @@ def test_a_frame_without_a_finite_confidence_adds_no_sample():
     confidence.assess = lambda current_map: dc.replace(assess(current_map), jcpp=math.nan)
     added = []
     add = tracker.method.trainer.add
-    tracker.method.trainer.add = lambda sample: (added.append(sample), add(sample))
+    tracker.method.trainer.add = lambda sample, *rest: (added.append(sample), add(sample, *rest))
     outputs = [tracker.track(frame) for frame in frames[1:]]
     assert not added and not any(o["trained"] for o in outputs)
 
@@ -303,10 +303,13 @@ def test_adapter_learns_the_chosen_crop_with_a_gaussian_on_the_tracked_position(
     centre, stride = (tracker.response_size - 1) / 2.0, tracker.net.total_stride
     torch.testing.assert_close(first.label, gaussian_label(tracker.response_size, (centre, centre),
                                                            tracker.params.adapter_label_sigma))
-    add = tracker.method.trainer.add
-    tracker.method.trainer.add = lambda sample: (added.append(sample), add(sample))
+    add, base_maps = tracker.method.trainer.add, []
+    tracker.method.trainer.add = lambda sample, *rest: (added.append(sample), base_maps.append(rest), add(sample, *rest))
     outputs = [tracker.track(frame) for frame in frames[1:]]
     assert len(added) == len(frames) - 1 and any(o["trained"] for o in outputs)  # every frame confident at T_c = 0
+    for sample, (base_map,) in zip(added, base_maps):  # each sample comes with its un-adapted map
+        torch.testing.assert_close(base_map, tracker.net.score(tracker.method.trainer.base_features, sample.features)[0, 0],
+                                   rtol=0, atol=0)
     assert {found.scale_index for found, _ in located} != {1}  # other scales were chosen too
     for (found, search_size), (_, features), sample in zip(located, scored[1:], added):
         torch.testing.assert_close(sample.features, features[found.scale_index:found.scale_index + 1])
@@ -571,7 +574,7 @@ def test_falling_confidence_adds_no_sample():
         _scripted_confidence(tracker, [0.95, 0.8, 0.65, 0.5])  # confident (T_c = 0.1) but falling
         add = tracker.method.trainer.add
         added[window] = []
-        tracker.method.trainer.add = lambda sample, log=added[window]: (log.append(sample), add(sample))
+        tracker.method.trainer.add = lambda sample, *rest, log=added[window]: (log.append(sample), add(sample, *rest))
         for frame in frames[1:]:
             tracker.track(frame)
     assert len(added[0]) == 4 and len(added[1]) == 1  # with the window only the first (nothing before it)
