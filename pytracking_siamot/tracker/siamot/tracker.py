@@ -83,10 +83,8 @@ class SiamOT:
         self.search = ScaleSearch(params.settings, self.response_size, self.net.total_stride)
         # After a loss of the target (wide_search_after): one scale, a larger crop at the same
         # resolution, so the exemplar still matches the target's size and the map covers more image.
-        wide = dataclasses.replace(params.settings, instance_size=params.wide_search_size, scale_num=1,
-                                   window_influence=params.wide_search_window_influence)
-        self.wide_search = ScaleSearch(wide, (wide.instance_size - params.exemplar_size) // self.net.total_stride + 1,
-                                       self.net.total_stride)
+        self.wide_search = self._larger_search(params.wide_search_size, params.wide_search_window_influence,
+                                               scale_num=1)
         method_class = online_method_class(params.settings)
         # Inference of the backbone (precision, engine for the blocks the online method never changes).
         self.features = InferenceBackbone(self.net.backbone,
@@ -156,15 +154,21 @@ class SiamOT:
         k_max = (params.search_max_instance - params.instance_size) // step
         return params.instance_size + step * max(0, min(k, k_max))
 
+    def _larger_search(self, instance: int, window_influence: float, scale_num: int | None = None) -> ScaleSearch:
+        """A :class:`ScaleSearch` over crops of ``instance`` pixels at the normal crops' resolution (so the
+        exemplar still matches the target's size), with its own cosine window over the larger map; the
+        normal scales unless ``scale_num`` is given."""
+        changes = {"scale_num": scale_num} if scale_num is not None else {}
+        settings = dataclasses.replace(self.params.settings, instance_size=instance,
+                                       window_influence=window_influence, **changes)
+        return ScaleSearch(settings, (instance - self.params.exemplar_size) // self.net.total_stride + 1,
+                           self.net.total_stride)
+
     def _enlarged_search(self, instance: int) -> ScaleSearch:
-        """The :class:`ScaleSearch` of an enlarged crop of ``instance`` pixels (cached): the same scales,
-        its own cosine window over the larger map (``search_min_window_influence``)."""
+        """The search of an enlarged crop of ``instance`` pixels (``search_min_size``; cached per size)."""
         search = self._enlarged_searches.get(instance)
         if search is None:
-            settings = dataclasses.replace(self.params.settings, instance_size=instance,
-                                           window_influence=self.params.search_min_window_influence)
-            search = ScaleSearch(settings, (instance - self.params.exemplar_size) // self.net.total_stride + 1,
-                                 self.net.total_stride)
+            search = self._larger_search(instance, self.params.search_min_window_influence)
             self._enlarged_searches[instance] = search
         return search
 
