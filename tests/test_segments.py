@@ -68,3 +68,25 @@ def test_run_experiment_and_analyze_with_tre(tmp_path: Path, monkeypatch: pytest
     assert "seq0@13" in out
     assert analyze.main(["tre_experiment", "fake_experiment", "--sequences", "seq0", "--tre", "2", "--name", "t"]) == 0
     assert (plots / "t" / "summary.csv").is_file()
+
+
+def test_a_segment_never_starts_on_a_hidden_target() -> None:
+    gt = np.tile([10.0, 10.0, 20.0, 20.0], (40, 1))  # the box goes on behind the occluder, as OTB annotates
+    visible = np.ones(40, dtype=bool)
+    visible[20:23] = False  # wholly hidden: the second segment moves to frame index 23
+    sequence = Sequence("behind", [f"{i}.jpg" for i in range(40)], "test", gt, target_visible=visible)
+    assert segment_starts(sequence, 2) == [0, 23]
+    part = temporal_segments(SequenceList([sequence]), 2)[1]
+    assert part.name == "behind@24" and part.frames[0] == "23.jpg"
+    np.testing.assert_array_equal(part.target_visible, visible[23:])
+    visible[23:] = False  # hidden to the end: no second segment
+    assert segment_starts(sequence, 2) == [0]
+
+
+def test_the_synthetic_pillar_segments_start_on_a_visible_target() -> None:
+    from evaluation.datasets.synthetic import synthetic_dataset
+
+    pillar = synthetic_dataset()["Pillar"]
+    assert not pillar.target_visible.all()
+    starts = segment_starts(pillar, 20)
+    assert len(starts) == 19 and all(pillar.target_visible[i] for i in starts)

@@ -8,7 +8,10 @@ so every runner and the analysis use them unchanged:
 * segment 0 is the sequence itself, under its own name (its results are the one-pass (OPE)
   results: nothing is run twice);
 * segment ``k`` starts at frame index ``round(k * N / count)``, moved forward to the next frame
-  with a valid ground-truth box (a tracker cannot start on a frame without one), and is named
+  where the target can be initialised: a valid ground-truth box, and the target visible where the
+  sequence has visibility flags (``target_visible``: LaSOT's full occlusion / out of view, GOT-10k's
+  absence, NfS's lost frames, the synthetic ``Pillar``, whose box goes on behind the occluder; a
+  tracker started on a hidden target learns the occluder), and is named
   ``<name>@<frame>`` with ``<frame>`` the 1-based frame number in the original video (OTB's
   numbering, ``start_frame`` included), e.g. ``Jogging-1@103``;
 * a segment with fewer than ``min_frames`` frames, or whose start coincides with an earlier
@@ -33,8 +36,20 @@ MIN_SEGMENT_FRAMES = 10
 SEGMENT_SEPARATOR = "@"
 
 
+def startable_frames(sequence: Sequence) -> np.ndarray:
+    """``(M,)`` bool, ``M`` = ground-truth rows: frames where a segment may start, i.e. a valid box
+    (``valid_gt_mask``) and, when ``sequence.target_visible`` is set, the target visible (rows beyond
+    the flags count as visible)."""
+    valid = valid_gt_mask(sequence.ground_truth_rect)
+    if sequence.target_visible is not None:
+        visible = np.asarray(sequence.target_visible, dtype=bool).reshape(-1)[:valid.size]
+        valid[:visible.size] &= visible
+    return valid
+
+
 def segment_starts(sequence: Sequence, count: int, min_frames: int = MIN_SEGMENT_FRAMES) -> list[int]:
-    """The 0-based frame indices where ``sequence``'s TRE segments start (``0`` first).
+    """The 0-based frame indices where ``sequence``'s TRE segments start (``0`` first); a start after
+    ``0`` is a frame with a valid box where the target is visible (:func:`startable_frames`).
 
     Raises ``ValueError`` when ``count`` < 1 or ``min_frames`` < 1.
     """
@@ -43,7 +58,7 @@ def segment_starts(sequence: Sequence, count: int, min_frames: int = MIN_SEGMENT
     if min_frames < 1:
         raise ValueError(f"min_frames must be >= 1, got {min_frames}")
     n = len(sequence)
-    valid = valid_gt_mask(sequence.ground_truth_rect)
+    valid = startable_frames(sequence)
     starts: list[int] = [0]
     for k in range(1, count):
         index = int(round(k * n / count))
