@@ -31,9 +31,11 @@ def test_sizes_cover_every_benchmark_and_sum_the_package_tables() -> None:
     assert sizes["otb2013"].frames == sum(e.end_frame - e.start_frame + 1 for e in OTB2013_ENTRIES) == 29491
     assert (sizes["uav123"].frames, sizes["uav20l"].frames, sizes["uav123_10fps"].frames) == (112578, 58670, 37607)
     assert sizes["uav123"].sequences == 123 and sizes["uav20l"].sequences == 20
+    assert (sizes["tc128"].frames, sizes["nfs"].frames) == (55346, 47953)  # tables/tc128.txt, tables/nfs.txt
+    assert sizes["tc128"].source == sizes["nfs"].source == "table"
     lasot = sizes["lasot"]
-    assert (lasot.sequences, lasot.frames, lasot.approximate, lasot.source) == (280, 690000, True, "paper")
-    assert sizes["tc128"].frames is None and sizes["tc128"].source == "none"
+    assert (lasot.sequences, lasot.frames, lasot.approximate, lasot.source) == (280, 685360, False, "count")
+    assert all(s.frames is not None for s in sizes.values())
 
 
 def test_a_bad_sizes_row_is_an_error_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,6 +48,11 @@ def test_a_bad_sizes_row_is_an_error_naming_it(tmp_path: Path, monkeypatch: pyte
     (tmp_path / "sizes.txt").write_text("atlantis 3 10\n")
     with pytest.raises(ValueError, match="bad row 'atlantis 3 10'"):
         benchmark_sizes()
+    (tmp_path / "sizes.txt").write_text("lasot 280 685360 rumour\n")
+    with pytest.raises(ValueError, match="lasot: source 'rumour' is not 'paper' or 'count'"):
+        benchmark_sizes()
+    (tmp_path / "sizes.txt").write_text("lasot 280 ~690000\n")  # no source: a paper's figure
+    assert [(s.frames, s.approximate, s.source) for s in benchmark_sizes()] == [(690000, True, "paper")]
 
 
 def test_sizes_command_prints_a_line_per_benchmark(capsys) -> None:
@@ -55,7 +62,8 @@ def test_sizes_command_prints_a_line_per_benchmark(capsys) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(BENCHMARK_LABELS)
     assert lines[0] == "OTB2013: 51 sequences, 29491 frames (table)"
-    assert "LaSOT: 280 sequences, about 690000 frames (paper)" in lines
+    assert "LaSOT: 280 sequences, 685360 frames (count)" in lines
+    assert not any("not encoded" in line for line in lines)
 
 
 def test_wall_time_table_divides_frames_by_speed_and_workers() -> None:
@@ -63,8 +71,8 @@ def test_wall_time_table_divides_frames_by_speed_and_workers() -> None:
     rows = {r[0]: r for r in wall.table_rows(fps_per_core=10.0, workers=4)}
     # OTB2013: 29,491 frames at 10 frames/s: 2,949 s on one core, half on two, a quarter on four
     assert rows["OTB2013"] == ["OTB2013", "51", "29,491", "49 min", "25 min", "12 min"]
-    assert rows["LaSOT"] == ["LaSOT", "280", "~690,000", "19.2 h", "9.6 h", "4.8 h"]
-    assert rows["TC128"][2:] == ["not encoded", "-", "-", "-"]
+    assert rows["LaSOT"] == ["LaSOT", "280", "685,360", "19.0 h", "9.5 h", "4.8 h"]
+    assert rows["TC128"][2:] == ["55,346", "1.5 h", "46 min", "23 min"]
     text = wall.render([["a", "1"]], ["name", "n"])
     assert text.splitlines() == ["| name | n |", "|------|---|", "| a    | 1 |"]
 
