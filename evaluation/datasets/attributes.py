@@ -15,6 +15,7 @@ Sources (facts encoded here so the package needs no download):
 """
 from __future__ import annotations
 
+from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
@@ -233,10 +234,13 @@ def attributes_from_flags(flags: list[int] | tuple[int, ...],
 
 # --------------------------------------------------------------------------- other benchmarks' attributes
 
-#: UAV123's 12 attributes in the benchmark's order (UAV123@10fps shares the per-sequence flags).
+#: UAV123's 12 attributes in the benchmark's order (UAV123@10fps shares the per-sequence flags): the
+#: column order of its flag files ``anno/UAV123/att/<seq>.txt`` and ``anno/UAV20L/att/<seq>.txt`` (the
+#: attribute table of the download's DatasetAnnotation.pdf and its toolkit's perfPlot.m attName list).
 UAV123_ATTRIBUTE_NAMES: tuple[str, ...] = ("SV", "ARC", "LR", "FM", "FOC", "POC", "OV", "BC", "IV", "VC", "CM", "SOB")
 
-#: LaSOT's 14 attributes in the benchmark's order.
+#: LaSOT's 14 attributes in the benchmark's order (the column order of its evaluation toolkit's
+#: ``annos/att/<seq>.txt`` flag files and of its ``att_name`` list).
 LASOT_ATTRIBUTE_NAMES: tuple[str, ...] = ("IV", "POC", "DEF", "MB", "CM", "ROT", "BC", "VC", "SV", "FOC", "FM",
                                           "OV", "LR", "ARC")
 
@@ -264,3 +268,36 @@ def check_benchmark_attributes(table: Mapping[str, tuple[str, ...]], names: tupl
         unknown = set(flags) - set(names)
         if unknown:
             raise ValueError(f"{label} attribute table: unknown attribute(s) {sorted(unknown)} for {sequence}")
+
+
+# --------------------------------------------------------------------------- a local copy's attribute files
+
+def read_flag_file(path: Path, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The attributes flagged in a benchmark's per-sequence flag file: one row of ``len(columns)`` 0/1
+    flags, comma- or space-separated, in the benchmark's column order ``columns``; names in that order.
+
+    Raises:
+        ValueError: the file does not hold exactly that many 0/1 flags (the file and what it holds named).
+    """
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    tokens = [t for t in text.replace(",", " ").split() if t]
+    if len(tokens) != len(columns) or any(t not in ("0", "1") for t in tokens):
+        raise ValueError(f"{path}: expected {len(columns)} attribute flags (0 or 1, in the order "
+                         f"{' '.join(columns)}), got {' '.join(tokens)[:80]!r}")
+    return tuple(name for name, flag in zip(columns, tokens) if flag == "1")
+
+
+def read_name_file(path: Path, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The attributes listed by name in a per-sequence attribute file (one or more per line, separated
+    by commas or spaces, any case), in the order of ``names``.
+
+    Raises:
+        ValueError: a token is not one of ``names`` or the file lists none (the file and token named).
+    """
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    tokens = [t.upper() for t in text.replace(",", " ").split() if t]
+    unknown = [t for t in tokens if t not in names]
+    if unknown or not tokens:
+        raise ValueError(f"{path}: expected attribute names out of {' '.join(names)}, got "
+                         f"{' '.join(unknown)[:80] if unknown else 'nothing'!r}")
+    return tuple(name for name in names if name in tokens)

@@ -3,8 +3,14 @@
 Layout (the TColor-128 download): ``<Seq>/img/%04d.jpg``, ``<Seq>/<Seq>_gt.txt`` (one ``x,y,w,h`` box
 per evaluated frame, 1-based; turned 0-based here) and ``<Seq>/<Seq>_frames.txt`` holding the
 evaluated frame range ``start,end`` (1-based, inclusive). Sequences are the folders holding a
-``*_gt.txt``, in name order. Attributes are OTB's 11 where TC128 shares a sequence with OTB-100
-(same name); the others carry none here.
+``*_gt.txt``, in name order; ``tables/tc128.txt`` lists the benchmark's ranges (for its size).
+
+Attributes (OTB's 11): the local copy's ``<Seq>/<Seq>_att.txt`` when present -- TC128's own
+annotation, listing the sequence's attributes by name (IV, SV, OCC, ...; the layout a public TC128
+reader documents; the file's exact format is not verified here) -- takes precedence. Without it, a
+sequence TC128 shares with OTB-100 carries OTB's flags (``Jogging1`` is OTB's ``Jogging-1``); the
+others carry none. An ``_att.txt`` that is not a list of those names is said in one warning line
+naming it and the fallback is used, so an unexpected format never stops a run.
 """
 from __future__ import annotations
 
@@ -15,9 +21,9 @@ import numpy as np
 
 from evaluation.boxes_io import read_text_file
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import Catalogue, numbered_frames, read_rows, require_rows
+from evaluation.datasets._benchmark import Catalogue, log, numbered_frames, read_rows, require_rows
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set, one_based_to_zero_based
-from evaluation.datasets.attributes import OTB100_ATTRIBUTES
+from evaluation.datasets.attributes import ATTRIBUTE_NAMES, OTB100_ATTRIBUTES, read_name_file
 from evaluation.settings import Settings
 
 
@@ -33,6 +39,25 @@ def read_frame_range(path: Path) -> tuple[int, int]:
     return start, end
 
 
+#: TC128 names of sequences OTB-100 spells otherwise.
+_OTB_SPELLING = {"Jogging1": "Jogging-1", "Jogging2": "Jogging-2"}
+
+
+def tc128_attributes(folder: Path) -> tuple[str, ...]:
+    """The attributes of the sequence in ``folder``: its ``<Seq>_att.txt`` if present and readable,
+    else OTB-100's flags for a sequence OTB-100 shares, else none (see the module docstring)."""
+    name = folder.name
+    fallback = OTB100_ATTRIBUTES.get(_OTB_SPELLING.get(name, name), ())
+    path = folder / f"{name}_att.txt"
+    if not path.is_file():
+        return fallback
+    try:
+        return read_name_file(path, ATTRIBUTE_NAMES)
+    except ValueError as exc:
+        log.warning("%s; using %s", exc, f"OTB-100's flags of {name}" if fallback else "no attributes")
+        return fallback
+
+
 def tc128_sequence(folder: Path) -> Sequence:
     """One TC128 sequence folder: frames ``start..end`` of ``img/`` with their boxes (0-based ``xywh``)."""
     name = folder.name
@@ -44,7 +69,7 @@ def tc128_sequence(folder: Path) -> Sequence:
     require_rows(gt, end - start + 1, gt_path, f"frames {start}-{end} ({range_path.name})")
     return Sequence(name=name, frames=numbered_frames(folder / "img", start, end, nz=4), dataset="tc128",
                     ground_truth_rect=one_based_to_zero_based(np.asarray(gt)), start_frame=start,
-                    attributes=OTB100_ATTRIBUTES.get(name, ()))
+                    attributes=tc128_attributes(folder))
 
 
 def tc128_catalogue(settings: Settings) -> Catalogue:

@@ -11,7 +11,14 @@ Several sequences share one image folder (``car1_1``, ``car1_2``, ``car1_3`` ove
 frames of each come from the benchmark's start/end table (``tables/uav123.txt``). Annotation rows
 are ``x,y,w,h``, 1-based (turned 0-based here), one per frame of the range; ``NaN`` rows mark frames
 where the target is fully occluded or out of view (no valid ground truth: excluded from the
-metrics). UAV123's 12 attributes come with each sequence (UAV20L's are not encoded).
+metrics). UAV123's 12 attributes come with each sequence from ``tables/uav123.txt``.
+
+Attribute flag files of the local copy (``anno/<version>/att/<seq>.txt``: one row of 12 comma-separated
+0/1 flags in :data:`~evaluation.datasets.attributes.UAV123_ATTRIBUTE_NAMES`' order, as the UAV123
+download ships them for UAV123 and UAV20L) give the attributes of sequences the table has none for
+(UAV20L). Where the table has them, the table stays (results compare with published per-attribute
+ones whatever the copy) and a file that disagrees is said in one warning line naming it. A missing
+``att`` folder or file changes nothing; a file that is not 12 flags is an error naming it.
 
 A partial copy (some annotation files absent) runs on the sequences present, said once.
 """
@@ -22,9 +29,9 @@ from functools import partial
 from pathlib import Path
 
 from evaluation.data import Sequence, SequenceList
-from evaluation.datasets._benchmark import Catalogue, numbered_frames, read_rows, read_table, require_rows
+from evaluation.datasets._benchmark import Catalogue, log, numbered_frames, read_rows, read_table, require_rows
 from evaluation.datasets._common import DatasetNotFoundError, dataset_root, how_to_set, one_based_to_zero_based
-from evaluation.datasets.attributes import UAV123_ATTRIBUTE_NAMES, check_benchmark_attributes
+from evaluation.datasets.attributes import UAV123_ATTRIBUTE_NAMES, check_benchmark_attributes, read_flag_file
 from evaluation.settings import Settings
 
 
@@ -59,8 +66,28 @@ _ROOTS = {"UAV123": ("uav123_path", "UAV123"), "UAV20L": ("uav123_path", "UAV20L
           "UAV123_10fps": ("uav123_10fps_path", "UAV123@10fps")}
 
 
+def uav_attributes(root: Path, entry: UAVEntry) -> tuple[str, ...]:
+    """The attributes of ``entry``: the table's; where it has none, those of the local flag file
+    ``anno/<version>/att/<name>.txt`` if present (a file disagreeing with the table: one warning line naming it).
+
+    Raises:
+        ValueError: the flag file is not 12 0/1 flags (file named).
+    """
+    path = root / "anno" / entry.version / "att" / f"{entry.name}.txt"
+    if not path.is_file():
+        return entry.attributes
+    local = read_flag_file(path, UAV123_ATTRIBUTE_NAMES)
+    if not entry.attributes:
+        return local
+    if set(local) != set(entry.attributes):
+        log.warning("%s: flags %s, the benchmark's table says %s; keeping the table's", path,
+                    " ".join(local) or "none", " ".join(entry.attributes))
+    return entry.attributes
+
+
 def uav_sequence(root: Path, entry: UAVEntry) -> Sequence:
-    """The sequence of ``entry`` under ``root`` (boxes 0-based ``xywh``; NaN rows kept)."""
+    """The sequence of ``entry`` under ``root`` (boxes 0-based ``xywh``; NaN rows kept; attributes from
+    :func:`uav_attributes`)."""
     images = "UAV123_10fps" if entry.version == "UAV123_10fps" else "UAV123"
     anno = root / "anno" / entry.version / f"{entry.name}.txt"
     gt = read_rows(anno, 4)
@@ -68,7 +95,7 @@ def uav_sequence(root: Path, entry: UAVEntry) -> Sequence:
     require_rows(gt, count, anno, f"{entry.name}, frames {entry.start_frame}-{entry.end_frame} of {entry.folder}/")
     frames = numbered_frames(root / "data_seq" / images / entry.folder, entry.start_frame, entry.end_frame, nz=6)
     return Sequence(name=entry.name, frames=frames, dataset=_DATASET[entry.version],
-                    ground_truth_rect=one_based_to_zero_based(gt), attributes=entry.attributes,
+                    ground_truth_rect=one_based_to_zero_based(gt), attributes=uav_attributes(root, entry),
                     start_frame=entry.start_frame)
 
 
