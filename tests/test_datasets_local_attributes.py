@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_fixtures import boxes, jpgs, make_tc128, make_uav123, write_rows
+from benchmark_fixtures import boxes, jpgs, make_lasot, make_tc128, make_uav123, write_rows
 from evaluation.datasets import get_dataset
 from evaluation.datasets._benchmark import read_table
 from evaluation.datasets.attributes import (LASOT_ATTRIBUTE_NAMES, OTB100_ATTRIBUTES, UAV123_ATTRIBUTE_NAMES,
                                             read_flag_file, read_name_file)
-from evaluation.datasets.lasot import LASOT_TEST
+from evaluation.datasets.lasot import LASOT_EXT, LASOT_EXT_ATTRIBUTES, LASOT_TEST
 from evaluation.datasets.uav import UAV_ENTRIES
 from evaluation.settings import Settings
 
@@ -108,3 +108,12 @@ def test_size_tables_hold_the_benchmarks_sequences() -> None:
     assert all(1 <= int(start) <= int(end) for _, start, end in tc128)
     assert len(nfs) == len({r[0] for r in nfs}) == 100 and all(int(n) > 0 for _, n in nfs)
     assert {"Gymnastics", "airboard_1"} <= {r[0] for r in nfs}  # the names the NfS fixtures use
+
+
+def test_lasot_extension_sequences_carry_their_attributes(tmp_path: Path) -> None:
+    root = make_lasot(tmp_path, names=("atv-1", "wingsuit-10"))
+    seqs = get_dataset("lasot_ext", settings=Settings(lasot_ext_path=str(root)))
+    assert seqs["atv-1"].attributes == ("ROT", "VC", "SV")  # LaSOT's order, as tables/lasot_ext.txt has it
+    assert seqs["wingsuit-10"].attributes == LASOT_EXT_ATTRIBUTES["wingsuit-10"] != ()
+    assert list(LASOT_EXT_ATTRIBUTES) == list(LASOT_EXT)
+    assert sum("SV" in a for a in LASOT_EXT_ATTRIBUTES.values()) == 141  # the table read whole: SV on 141 of 150

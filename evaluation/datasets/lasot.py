@@ -6,7 +6,9 @@ Layout (the official downloads, one folder per class): ``<class>/<class>-<k>/img
 ``full_occlusion.txt`` and ``out_of_view.txt`` (one comma-separated 0/1 flag per frame). The
 target is *visible* in a frame flagged neither (``Sequence.target_visible``): LaSOT's protocol
 (:mod:`evaluation.analysis.protocols`) counts the other frames as failures. Test sequences carry
-LaSOT's 14 attributes (``tables/lasot.txt``); the extension's are not encoded.
+LaSOT's 14 attributes (``tables/lasot.txt``), extension sequences theirs (``tables/lasot_ext.txt``).
+The downloads ship no attribute files (LaSOT's evaluation toolkit does, ``annos/att/``; the test
+table agrees with them on all 280 sequences).
 
 A partial copy (a few classes) runs on the sequences present, said once.
 """
@@ -32,6 +34,13 @@ LASOT_EXT_CLASSES: tuple[str, ...] = ("atv", "badminton", "cosplay", "dancingsho
                                       "lantern", "misc", "opossum", "paddle", "raccoon", "rhino", "skatingshoe",
                                       "wingsuit")
 LASOT_EXT: tuple[str, ...] = tuple(f"{c}-{k}" for c in LASOT_EXT_CLASSES for k in range(1, 11))
+
+#: Extension sequence name -> its attributes (the 150 of :data:`LASOT_EXT`).
+LASOT_EXT_ATTRIBUTES: dict[str, tuple[str, ...]] = {row[0]: tuple(row[1:]) for row in read_table("lasot_ext")}
+check_benchmark_attributes(LASOT_EXT_ATTRIBUTES, LASOT_ATTRIBUTE_NAMES, "LaSOT extension")
+if set(LASOT_EXT_ATTRIBUTES) != set(LASOT_EXT):  # a typo in the table; fail at import, not in a plot
+    raise ValueError(f"tables/lasot_ext.txt: names differ from the extension's 150 "
+                     f"({sorted(set(LASOT_EXT_ATTRIBUTES) ^ set(LASOT_EXT))[:5]})")
 
 
 def lasot_sequence(root: Path, name: str, dataset: str = "lasot", attributes: tuple[str, ...] = ()) -> Sequence:
@@ -78,7 +87,7 @@ def lasot_catalogue(settings: Settings) -> Catalogue:
 def lasot_ext_catalogue(settings: Settings) -> Catalogue:
     """The LaSOT extension's 150 sequences under ``lasot_ext_path`` (loaders for those present)."""
     root = dataset_root(settings, "lasot_ext_path", "LaSOT extension")
-    return _catalogue(root, list(LASOT_EXT), "LaSOT extension", "lasot_ext_path", "lasot_ext", {})
+    return _catalogue(root, list(LASOT_EXT), "LaSOT extension", "lasot_ext_path", "lasot_ext", LASOT_EXT_ATTRIBUTES)
 
 
 def lasot_dataset(settings: Settings) -> SequenceList:
