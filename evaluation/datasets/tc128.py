@@ -6,8 +6,8 @@ evaluated frame range ``start,end`` (1-based, inclusive). Sequences are the fold
 ``*_gt.txt``, in name order; ``tables/tc128.txt`` lists the benchmark's ranges (for its size).
 
 Attributes (OTB's 11): the local copy's ``<Seq>/<Seq>_att.txt`` when present -- TC128's own
-annotation, listing the sequence's attributes by name (IV, SV, OCC, ...; the layout a public TC128
-reader documents; the file's exact format is not verified here) -- takes precedence. Without it, a
+annotation, listing the sequence's attributes by name, one per line (IV, SV, OCC, ...; the layout two
+public TC128 readers document; no copy of the file was at hand to check) -- takes precedence. Without it, a
 sequence TC128 shares with OTB-100 carries OTB's flags (``Jogging1`` is OTB's ``Jogging-1``); the
 others carry none. An ``_att.txt`` that is not a list of those names is said in one warning line
 naming it and the fallback is used, so an unexpected format never stops a run.
