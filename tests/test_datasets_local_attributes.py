@@ -117,3 +117,28 @@ def test_lasot_extension_sequences_carry_their_attributes(tmp_path: Path) -> Non
     assert seqs["wingsuit-10"].attributes == LASOT_EXT_ATTRIBUTES["wingsuit-10"] != ()
     assert list(LASOT_EXT_ATTRIBUTES) == list(LASOT_EXT)
     assert sum("SV" in a for a in LASOT_EXT_ATTRIBUTES.values()) == 141  # the table read whole: SV on 141 of 150
+
+
+def test_uav_and_lasot_ext_run_end_to_end_and_ext_has_per_attribute_tables(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          capsys: pytest.CaptureFixture) -> None:
+    from evaluation import analyze, run_tracker
+    from runner_fakes import install_fake_plugin
+
+    uav = tmp_path / "uav"  # a partial UAV123@10fps copy: uav6, the shortest sequence (frames 1-37)
+    jpgs(uav / "data_seq" / "UAV123_10fps" / "uav6", [f"{i:06d}.jpg" for i in range(1, 38)])
+    write_rows(uav / "anno" / "UAV123_10fps" / "uav6.txt", boxes(37, seed=6))
+    monkeypatch.setenv("SIAMOT_UAV123_10FPS_PATH", str(uav))
+    monkeypatch.setenv("SIAMOT_LASOT_EXT_PATH", str(make_lasot(tmp_path / "ext", names=("atv-1", "atv-2"))))
+    monkeypatch.setenv("SIAMOT_RESULTS_PATH", str(tmp_path / "results"))
+    install_fake_plugin(tmp_path / "plugin", monkeypatch)
+    assert run_tracker.main(["fake", "centroid", "--dataset", "uav123_10fps", "lasot_ext", "--no-progress",
+                             "--frame-timeout", "0"]) == 0
+    assert analyze.main(["--trackers", "fake:centroid", "--dataset", "uav123_10fps", "--no-tikz", "--no-attributes",
+                         "--plots-path", str(tmp_path / "plots"), "--name", "uav"]) == 0
+    assert "fake_centroid" in capsys.readouterr().out
+    assert analyze.main(["--trackers", "fake:centroid", "--dataset", "lasot_ext", "--no-tikz",
+                         "--plots-path", str(tmp_path / "plots"), "--name", "ext"]) == 0
+    table = (tmp_path / "plots" / "ext" / "attributes_auc.csv").read_text()
+    assert all(name in table for name in ("ROT", "VC", "SV", "CM")), table  # atv-1's and atv-2's flags
+    assert "LaSOT protocol" in capsys.readouterr().out
