@@ -142,3 +142,14 @@ def test_uav_and_lasot_ext_run_end_to_end_and_ext_has_per_attribute_tables(tmp_p
     table = (tmp_path / "plots" / "ext" / "attributes_auc.csv").read_text()
     assert all(name in table for name in ("ROT", "VC", "SV", "CM")), table  # atv-1's and atv-2's flags
     assert "LaSOT protocol" in capsys.readouterr().out
+
+
+def test_the_doctor_names_a_malformed_att_file(tmp_path: Path) -> None:
+    from evaluation.datasets.doctor import check_dataset
+
+    root = make_uav123(tmp_path)
+    (root / "anno" / "UAV20L" / "att").mkdir()
+    (root / "anno" / "UAV20L" / "att" / "bird1.txt").write_text("yes\n")
+    report = check_dataset("uav20l", Settings(uav123_path=str(root)), decode="none")
+    assert list(report.bad) == ["bird1"]
+    assert "anno/UAV20L/att/bird1.txt: expected 12 attribute flags" in report.bad["bird1"][0]
