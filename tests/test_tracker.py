@@ -303,13 +303,24 @@ def test_adapter_learns_the_chosen_crop_with_a_gaussian_on_the_tracked_position(
     centre, stride = (tracker.response_size - 1) / 2.0, tracker.net.total_stride
     torch.testing.assert_close(first.label, gaussian_label(tracker.response_size, (centre, centre),
                                                            tracker.params.adapter_label_sigma))
-    add, base_maps = tracker.method.trainer.add, []
-    tracker.method.trainer.add = lambda sample, *rest: (added.append(sample), base_maps.append(rest), add(sample, *rest))
+    trainer = tracker.method.trainer
+    add, base_maps, adapted_now = trainer.add, [], []
+
+    def spy_add(sample, *rest):
+        added.append(sample)
+        base_maps.append(rest)
+        adapted_now.append(tracker.net.score(trainer.exemplar_features(), sample.features)[0, 0].detach())
+        add(sample, *rest)
+
+    trainer.add = spy_add
     outputs = [tracker.track(frame) for frame in frames[1:]]
     assert len(added) == len(frames) - 1 and any(o["trained"] for o in outputs)  # every frame confident at T_c = 0
-    for sample, (base_map,) in zip(added, base_maps):  # each sample comes with its un-adapted map
-        torch.testing.assert_close(base_map, tracker.net.score(tracker.method.trainer.base_features, sample.features)[0, 0],
+    for sample, (base_map, adapted_map), expected in zip(added, base_maps, adapted_now):
+        # each sample comes with its un-adapted map, and its map under the adapter when it was added
+        # (the tracker's response: it correlated the adapter's Zf' of the time on every frame here)
+        torch.testing.assert_close(base_map, tracker.net.score(trainer.base_features, sample.features)[0, 0],
                                    rtol=0, atol=0)
+        torch.testing.assert_close(adapted_map, expected)
     assert {found.scale_index for found, _ in located} != {1}  # other scales were chosen too
     for (found, search_size), (_, features), sample in zip(located, scored[1:], added):
         torch.testing.assert_close(sample.features, features[found.scale_index:found.scale_index + 1])

@@ -10,7 +10,7 @@ from torch import nn
 from ltr.models.tracking.siamfc import SiamFC
 from pytracking_siamot.online.adapter import (AdapterSample, AdapterTrainer, gaussian_label, negatives_loss,
                                               soft_kl)
-from pytracking_siamot.online.linear import RegionMemory, kl_gradient, negatives_gradient
+from pytracking_siamot.online.linear import Bfloat16Products, RegionMemory, kl_gradient, negatives_gradient
 from pytracking_siamot.parameters import SiamOTParams
 
 
@@ -172,10 +172,83 @@ def test_closed_form_gradient_equals_autograd_on_the_same_memory() -> None:
     _run(trainer, net, zf, xfs, mask, negatives=True)  # D is not zero now, the memory dropped a sample
     delta = trainer.adapter.delta
     with torch.no_grad():
-        loss, gradient = trainer._closed_form(0.4)()
+        loss, gradient, _ = trainer._closed_form(0.4)()
         grad = gradient()
     delta.grad = None
     reference = trainer.loss(0.4)
     reference.backward()
     assert float(loss) == pytest.approx(float(reference.detach()), rel=1e-6)
     torch.testing.assert_close(grad, delta.grad, rtol=1e-5, atol=1e-8)
+
+
+def test_known_maps_decide_the_floor_without_correlating() -> None:
+    # Samples added with their maps under the adapter now: an event whose loss is at most the floor
+    # takes no step, correlates nothing and stores no features; its loss is the correlated one.
+    net = _net()
+    mask = torch.zeros(10, 10)
+    mask[2:8, 3:7] = 1.0
+    settings = SiamOTParams(adapter_iterations=3, adapter_memory_size=3)
+    zf, xfs = _trainer_inputs(5, 5)
+    size = net.score(zf, xfs[0]).shape[-1]
+
+    def sample(xf, k):
+        return AdapterSample(xf, gaussian_label(size, (5.0 + 0.5 * k, 6.0), 0.5))
+
+    def adapted(trainer, xf):
+        return net.score(trainer.exemplar_features(), xf)[0, 0]
+
+    known, unknown = (AdapterTrainer(net.score, settings, net.exemplar_region_scores) for _ in range(2))
+    for trainer in (known, unknown):
+        trainer.reset(zf, sample(xfs[0], 0), mask)
+    known._adapted_maps[0] = (known.version, adapted(known, xfs[0]))  # the first frame's (a test shortcut)
+    for trainer in (known, unknown):
+        trainer.add(sample(xfs[1], 1), None, adapted(trainer, xfs[1]) if trainer is known else None)
+    (loss,) = known.train(1.0, floor=1e9)
+    assert known._region_memory is None  # nothing correlated, nothing stored
+    assert unknown.train(1.0, floor=1e9) == pytest.approx((loss,), rel=1e-5)
+    assert unknown._region_memory is not None
+    version = known.version
+    # an event that steps: the same steps and adapter as without known maps, and a new version
+    for trainer in (known, unknown):
+        trainer.add(sample(xfs[2], 2), None, adapted(trainer, xfs[2]) if trainer is known else None)
+    stepped = known.train(1.0)
+    assert len(stepped) == 3 and known.version != version
+    torch.testing.assert_close(torch.tensor(stepped), torch.tensor(unknown.train(1.0)))
+    torch.testing.assert_close(known.exemplar_features(), unknown.exemplar_features())
+    # its first maps are of the adapter before its steps: the next event correlates again
+    known.add(sample(xfs[3], 3), None, adapted(known, xfs[3]))
+    assert known._known_loss(1.0) is None
+    # after an event without a step, its first maps and the new samples' known maps decide alone
+    known.train(1.0, floor=1e9)
+    known.add(sample(xfs[4], 4), None, adapted(known, xfs[4]))
+    held = list(known._region_memory._held)
+    (again,) = known.train(1.0, floor=1e9)
+    assert known._region_memory._held == held  # the new sample was not stored
+    assert again == pytest.approx(float(known.loss(1.0).detach()), rel=1e-5)
+    # a roll-back forgets every known map
+    known.roll_back(None)
+    assert known._known_loss(1.0) is None
+
+
+@pytest.mark.parametrize("center,crop", [(True, 2), (False, 0)])
+def test_bfloat16_products_stay_close_to_the_exact_operator(center, crop) -> None:
+    generator = torch.Generator().manual_seed(7)
+    net = _net(center, crop)
+    xf = torch.randn(3, 16, 22, 22, generator=generator) + 1.0  # a mean: the centering term matters
+    exact = net.exemplar_region_scores(xf[:2], (1, 7), (2, 8), (10, 10), capacity=3)
+    fast = Bfloat16Products(net.exemplar_region_scores(xf[:2], (1, 7), (2, 8), (10, 10), capacity=3))
+    for operator in (exact, fast):
+        operator.write(2, xf[2:3])
+    values = torch.randn(16, 6, 6, generator=generator)
+    grad = torch.randn(3, 13, 13, generator=generator)
+    with torch.no_grad():
+        maps, maps_fast = exact(values, 3), fast(values, 3)
+        assert maps_fast.dtype == torch.float32
+        # bfloat16 has 8 bits: a few parts in a thousand of the maps' scale
+        assert float((maps_fast - maps).abs().max() / maps.abs().max()) < 1e-2
+        for count in (3, 2, 3):
+            adjoint, adjoint_fast = exact.adjoint(grad[:count]), fast.adjoint(grad[:count])
+            assert adjoint_fast.dtype == torch.float32
+            assert float((adjoint_fast - adjoint).abs().max() / adjoint.abs().max()) < 1e-2
+            if crop:  # the rectangle's first row is the exemplar's row 1, inside the border crop
+                assert not adjoint_fast[:, 0].any()

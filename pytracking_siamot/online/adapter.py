@@ -196,19 +196,26 @@ class AdapterTrainer:
             (:class:`~pytracking_siamot.online.linear.RegionMemory`), and :meth:`train` steps with
             closed-form gradients (:mod:`pytracking_siamot.online.linear`) instead of autograd.
             Without it every step correlates the whole adapted ``Zf'`` with every sample (autograd).
+        bfloat16_products: with ``region_scores``, its two products per step run in bfloat16
+            (:class:`~pytracking_siamot.online.linear.Bfloat16Products`; for CPUs with bfloat16 units).
     """
 
-    def __init__(self, score, settings: SiamOTParams, region_scores=None) -> None:
+    def __init__(self, score, settings: SiamOTParams, region_scores=None, bfloat16_products: bool = False) -> None:
         self.score = score
         self.region_scores = region_scores
+        self.bfloat16_products = bfloat16_products
         self.settings = settings
         self.adapter: ExemplarAdapter | None = None
         self._first: AdapterSample | None = None
         self._recent: list[AdapterSample] = []
         # the un-adapted map of each sample, same order as ``samples``; None until needed.
         self._base_maps: list[torch.Tensor | None] = []
+        # each sample's map under the adapter of ``version`` as (version, map), same order; None: unknown
+        self._adapted_maps: list[tuple[int, torch.Tensor] | None] = []
+        self.version = 0  # changes whenever the correction D does (reset, steps kept, roll-back)
         self._region: tuple[tuple[int, int], tuple[int, int]] | None = None  # (rows, cols) of the mask
         self._region_memory: RegionMemory | None = None  # the samples' search features over the rectangle
+        self._free: torch.Tensor | None = None  # the adapter's free elements (:meth:`_free_elements`), per sequence
 
     def reset(self, exemplar_features: torch.Tensor, first: AdapterSample, mask: torch.Tensor | None = None) -> None:
         """Start a sequence: identity adapter on ``exemplar_features``, memory = the first frame.
@@ -219,23 +226,32 @@ class AdapterTrainer:
         self._first = first
         self._recent = []
         self._base_maps = [None]
+        self._adapted_maps = [None]
+        self.version += 1
         self._region = None
         self._region_memory = None
+        self._free = None
         cells = torch.nonzero(self.adapter.mask, as_tuple=False)
         if self.region_scores is not None and len(cells):
             low, high = cells.min(dim=0).values.tolist(), cells.max(dim=0).values.tolist()
             self._region = ((low[0], high[0] + 1), (low[1], high[1] + 1))
 
-    def add(self, sample: AdapterSample, base_map: torch.Tensor | None = None) -> None:
+    def add(self, sample: AdapterSample, base_map: torch.Tensor | None = None,
+            adapted_map: torch.Tensor | None = None) -> None:
         """Add a recent sample (the oldest recent one leaves beyond ``adapter_memory_size``).
 
         ``base_map``: the sample's un-adapted map, ``score(Zf, features)[0, 0]``, where the caller
-        already has it (computed at the next training event otherwise)."""
+        already has it (computed at the next training event otherwise). ``adapted_map``: its map
+        under the adapter as it is now (``version``), ``score(Zf', features)[0, 0]``, where the caller
+        has it (the tracker's response when it correlated this ``Zf'``): with every sample's, a
+        training event decides Eq. 5's floor without correlating anything (:meth:`train`)."""
         self._recent.append(sample)
         self._base_maps.append(base_map)
+        self._adapted_maps.append(None if adapted_map is None else (self.version, adapted_map))
         if len(self._recent) > self.settings.adapter_memory_size:
             self._recent.pop(0)
             self._base_maps.pop(1)
+            self._adapted_maps.pop(1)
 
     def _score_function(self):
         """``f() -> (M, h, w)``: maps of the adapted ``Zf'`` on every memory sample (fixed memory)."""
@@ -257,7 +273,7 @@ class AdapterTrainer:
                     self._base_maps[k] = self.score(base, sample.features)[0, 0]
             if self._region_memory is None:
                 self._region_memory = RegionMemory(self.region_scores, *self._region, tuple(base.shape[-2:]),
-                                                   self.settings.adapter_memory_size + 1)
+                                                   self.settings.adapter_memory_size + 1, self.bfloat16_products)
             slots, used = self._region_memory.slots([s.features for s in samples])
         return torch.stack(self._base_maps), self._region_memory.linear, slots.to(base.device), used
 
@@ -300,26 +316,16 @@ class AdapterTrainer:
         gradient in closed form (:func:`~pytracking_siamot.online.linear.kl_gradient`, ``negatives_gradient``)
         through the transpose of the rectangle's linear part (``ExemplarRegionScores.adjoint``),
         plus the regulariser's ``2 * reg * M^2 * D / numel(D)``."""
-        samples = self.samples
         adapter, (rows, cols) = self.adapter, self._region
         base_maps, linear, slots, used = self._region_terms()
-        labels = torch.stack([s.label for s in samples]).to(base_maps.dtype)
-        weights = memory_weights(len(samples), self.settings.adapter_first_frame_weight,
-                                 self.settings.adapter_memory_decay).to(device=base_maps.device, dtype=base_maps.dtype)
+        labels, weights, negatives = self._memory_targets(base_maps)
         negative_weight = self.settings.adapter_negative_weight
-        negatives = None
-        if any(s.negatives is not None for s in samples) and negative_weight > 0:
-            negatives = torch.stack([s.negatives if s.negatives is not None else torch.zeros_like(s.label)
-                                     for s in samples]).to(base_maps.dtype)
         regularization = self.settings.adapter_regularization
         rectangle_mask = adapter.mask[rows[0]:rows[1], cols[0]:cols[1]]
 
-        def evaluate() -> tuple[torch.Tensor, object]:
+        def evaluate() -> tuple[torch.Tensor, object, torch.Tensor]:
             scores = base_maps + linear(adapter.correction_in(rows, cols), used).index_select(0, slots)
-            kl = soft_kl(labels, scores, temperature)
-            if negatives is not None:
-                kl = kl + negative_weight * negatives_loss(negatives, scores, temperature)
-            loss = (weights * kl).sum() + regularization * adapter.deviation()
+            loss = self._maps_loss(scores, labels, weights, negatives, temperature)
 
             def gradient() -> torch.Tensor:
                 maps_grad = kl_gradient(labels, scores, temperature)
@@ -334,9 +340,41 @@ class AdapterTrainer:
                                                                  * linear.adjoint(per_slot))
                 return grad
 
-            return loss, gradient
+            return loss, gradient, scores
 
         return evaluate
+
+    def _memory_targets(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The memory's labels (M, h, w), weights (M,) and hard negatives (M, h, w; ``None`` when off),
+        in the dtype and on the device of ``like``."""
+        samples = self.samples
+        labels = torch.stack([s.label for s in samples]).to(like.dtype)
+        weights = memory_weights(len(samples), self.settings.adapter_first_frame_weight,
+                                 self.settings.adapter_memory_decay).to(device=like.device, dtype=like.dtype)
+        negatives = None
+        if any(s.negatives is not None for s in samples) and self.settings.adapter_negative_weight > 0:
+            negatives = torch.stack([s.negatives if s.negatives is not None else torch.zeros_like(s.label)
+                                     for s in samples]).to(like.dtype)
+        return labels, weights, negatives
+
+    def _maps_loss(self, scores: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor,
+                   negatives: torch.Tensor | None, temperature: float) -> torch.Tensor:
+        """The loss of :meth:`_loss` for the memory's maps ``scores`` (M, h, w) under the adapter now."""
+        kl = soft_kl(labels, scores, temperature)
+        if negatives is not None:
+            kl = kl + self.settings.adapter_negative_weight * negatives_loss(negatives, scores, temperature)
+        return (weights * kl).sum() + self.settings.adapter_regularization * self.adapter.deviation()
+
+    def _known_loss(self, temperature: float) -> float | None:
+        """The memory's loss from the maps it already knows under the adapter now (``add``'s
+        ``adapted_map``, the first maps of the last training event that took no step); ``None`` when
+        a sample's is unknown or older than the adapter."""
+        known = self._adapted_maps
+        if len(known) != len(self.samples) or any(k is None or k[0] != self.version for k in known):
+            return None
+        scores = torch.stack([k[1] for k in known])
+        with torch.no_grad():
+            return float(self._maps_loss(scores, *self._memory_targets(scores), temperature))
 
     def _free_elements(self) -> torch.Tensor:
         """Flat indices of the adapter's free elements (the cells its mask lets change), row-major."""
@@ -365,14 +403,23 @@ class AdapterTrainer:
 
         Eq. 5 as a floor: when the first loss is ``<= floor`` no step is taken (one loss is
         returned). A non-finite loss, gradient or weight rolls the adapter back to its state before
-        this call.
+        this call. With the rectangle (``region_scores``), when every sample's map under the adapter
+        now is known (:meth:`add`'s ``adapted_map``, or this method's first maps when it took no step
+        since), the floor is decided on those maps, and an event that takes no step correlates
+        nothing and stores no features.
         """
+        closed_form = self._region is not None  # else autograd through full correlations
+        if closed_form and self.settings.adapter_iterations > 0:
+            known = self._known_loss(temperature)
+            if known is not None and not (math.isfinite(known) and known > floor):
+                return (known,)
         delta = self.adapter.delta
         snapshot = delta.detach().clone()
         losses: list[float] = []
         diverged = False
-        closed_form = self._region is not None  # else autograd through full correlations
-        free = self._free_elements()
+        if self._free is None:
+            self._free = self._free_elements()
+        free = self._free
         with torch.no_grad() if closed_form else torch.enable_grad():
             if closed_form:
                 evaluate = self._closed_form(temperature)
@@ -381,7 +428,9 @@ class AdapterTrainer:
             for _ in range(self.settings.adapter_iterations):
                 delta.grad = None
                 if closed_form:
-                    loss, gradient = evaluate()
+                    loss, gradient, scores = evaluate()
+                    if not losses:  # the maps under the adapter before this event's steps
+                        self._adapted_maps = [(self.version, m) for m in scores]
                 else:
                     loss = self._loss(scores_of_memory, temperature)
                 losses.append(float(loss.detach()))
@@ -397,6 +446,8 @@ class AdapterTrainer:
         if diverged or not all(math.isfinite(v) for v in losses) or not bool(torch.isfinite(delta).all()):
             with torch.no_grad():
                 delta.copy_(snapshot)
+        elif losses and losses[0] > floor:  # a step was taken: D moved
+            self.version += 1
         return tuple(losses)
 
     def checkpoint(self) -> AdapterCheckpoint:
@@ -415,6 +466,8 @@ class AdapterTrainer:
                 self.adapter.delta.copy_(checkpoint.delta)
                 self._recent = list(checkpoint.recent)
                 self._base_maps = list(checkpoint.base_maps)
+        self._adapted_maps = [None] * len(self._base_maps)
+        self.version += 1
 
 
 @dataclass(frozen=True)
@@ -471,6 +524,9 @@ class AdapterMethod(OnlineMethod):
         self._checkpoint = None  # the trainer's state before the current disagreement (snapshot mode)
         self._first_height = math.nan
         self.rollbacks = 0  # rollbacks of this sequence (for the analysis)
+        # the Zf' last handed to the tracker and the trainer's version it is the adapter's output of
+        # (None: a blend, or nothing handed out): responses correlated with it are the adapter's maps
+        self._handed_out: tuple[torch.Tensor, int] | None = None
 
     def start(self, first: FirstFrame) -> None:
         self.confidence.reset(first.template_map)
@@ -487,6 +543,8 @@ class AdapterMethod(OnlineMethod):
         self._checkpoint = None
         self._first_height = map_height(first.template_map)
         self.rollbacks = 0
+        # the identity adapter's Zf' is Zf (+ 0): the tracker's own first-frame features
+        self._handed_out = (first.exemplar_features, self.trainer.version)
 
     def _label(self, center_rc: tuple[float, float]) -> torch.Tensor:
         size = self.confidence.template_map.shape[-1]
@@ -542,8 +600,11 @@ class AdapterMethod(OnlineMethod):
             return result
         if settings.adapter_agree_distance > 0 and not evidence.distance <= settings.adapter_agree_distance:
             return result
+        handed_out = self._handed_out
+        adapted = (frame.responses[index, 0] if handed_out is not None and frame.exemplar_features is handed_out[0]
+                   and handed_out[1] == self.trainer.version else None)
         self.trainer.add(AdapterSample(frame.search_features[index:index + 1].detach(), self._label(target_rc),
-                                       self._negatives(frame.responses[index, 0], target_rc)), base_map)
+                                       self._negatives(frame.responses[index, 0], target_rc)), base_map, adapted)
         self._confident_since_training += 1
         if self._confident_since_training < self.settings.adapter_train_every:
             return result
@@ -561,7 +622,9 @@ class AdapterMethod(OnlineMethod):
         adapted = self.trainer.exemplar_features()
         blend = self.settings.adapter_blend
         if blend == 1.0:
+            self._handed_out = (adapted, self.trainer.version)
             return adapted
+        self._handed_out = None
         base = self.trainer.base_features
         return base + blend * (adapted - base)
 
