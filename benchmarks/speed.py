@@ -5,12 +5,14 @@ For every backbone, with and without online training, the tracker runs one fixed
 synthetic generator, :data:`SYNTHETIC_SPEC`) and the benchmark prints, and writes as JSON with ``--json``:
 
 * FPS: the median per-frame rate after ``--warmup`` frames (the paper's kind of figure) and
-  the mean rate (frames / total time, which includes every training event), plus the ratio
+  the mean rate (frames / total time, which includes every training event), their ratio
+  (``mean/med``: how much the training events cost beyond a typical frame), plus the ratio
   with / without online training for both;
 * milliseconds per stage from the tracker's ``torch.profiler.record_function`` labels
   (``siamot.crop``, ``siamot.backbone``, ``siamot.xcorr``, ``siamot.upsample_peak``,
   ``siamot.current_map`` (only with ``current_map=shifted``), ``siamot.online_train``), per
-  frame, the online training also per training event, the Python overhead (frame time minus
+  frame, the online training also per trained frame (``/event``) and per call (``/call``, every
+  training event, also those that Eq. 5's floor ends before a step; ``calls``), the Python overhead (frame time minus
   the labelled stages) and the fraction of the frame spent outside the network (crop,
   upsampling/peak search, the shifted ``R_c`` and the Python overhead);
 * FLOPs of one inference frame, of one training event and of ``initialize``
@@ -446,6 +448,10 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
             "stage_device_ms_per_frame": ({s: v / n for s, v in prof["stage_device_ms_total"].items()}
                                           if prof["stage_device_ms_total"] is not None else None),
             "online_train_ms_per_event": prof["stage_ms_total"]["online_train"] / events if events else None,
+            # every call of the online training, also those Eq. 5's floor stops before a step
+            "online_train_calls": prof["stage_calls"]["online_train"],
+            "online_train_ms_per_call": (prof["stage_ms_total"]["online_train"] / prof["stage_calls"]["online_train"]
+                                         if prof["stage_calls"]["online_train"] else None),
             "python_overhead_ms_per_frame": frame_ms - labelled,
             # Work outside the network: cropping, upsampling/peak search, the shifted R_c and
             # unlabelled Python.
@@ -590,7 +596,7 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str, mat
              + (f", bfloat16 matmul {matmul_bf16:.1f} GFLOP/s" if matmul_bf16
                 else ", bfloat16 matmul not measured (no bf16 units: the network runs in float32)")]
     lines.append("")
-    head = (f"{'backbone':<19}{'mode':<9}{'network':<15}{'FPS med':>8}{'FPS mean':>9}{'ratio med':>10}"
+    head = (f"{'backbone':<19}{'mode':<9}{'network':<15}{'FPS med':>8}{'FPS mean':>9}{'mean/med':>9}{'ratio med':>10}"
             f"{'ratio mean':>11}{'/nano':>7}{'trained':>9}{'paper FPS':>10}")
     lines += [head, "-" * len(head)]
     for r in results:
@@ -598,17 +604,17 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str, mat
         paper_fps = paper[1 if r["online_training"] else 0] if paper else None
         network = f"{r.get('precision', 'fp32')} {r.get('engine', 'torch')}"
         lines.append(f"{r['backbone']:<19}{r['mode']:<9}{network:<15}{_fmt(r['fps_median']):>8}"
-                     f"{_fmt(r['fps_mean']):>9}"
+                     f"{_fmt(r['fps_mean']):>9}{_fmt(r['fps_mean'] / r['fps_median'], 2):>9}"
                      f"{_fmt(r.get('fps_ratio_median'), 2):>10}{_fmt(r.get('fps_ratio_mean'), 2):>11}"
                      f"{_fmt(r.get('fps_ratio_to_nanotrack'), 2):>7}"
                      f"{r['trained_frames']:>4}/{r['frames_tracked']:<4}{_fmt(paper_fps, 0):>10}")
     if nanotrack is not None:
         lines.append(f"{'nanotrack (OpenCV)':<28}{'onnx opencv':<15}{_fmt(nanotrack['fps_median']):>8}"
-                     f"{_fmt(nanotrack['fps_mean']):>9}{'-':>10}{'-':>11}{'1.00':>7}{'-':>9}{'-':>10}")
+                     f"{_fmt(nanotrack['fps_mean']):>9}{'-':>9}{'-':>10}{'-':>11}{'1.00':>7}{'-':>9}{'-':>10}")
     if any("stage_ms_per_frame" in r for r in results):
         lines.append("")
         head = (f"{'ms per frame':<28}{'crop':>7}{'backbone':>9}{'xcorr':>7}{'upsample':>9}{'R_c':>6}{'train':>8}"
-                f"{'/event':>8}{'python':>8}{'frame':>8}{'outside':>8}")
+                f"{'/event':>8}{'/call':>7}{'calls':>6}{'python':>8}{'frame':>8}{'outside':>8}")
         lines += [head, "-" * len(head)]
         for r in results:
             if "stage_ms_per_frame" not in r:
@@ -617,7 +623,8 @@ def format_tables(results: list[dict[str, Any]], matmul: float, device: str, mat
             lines.append(f"{_row_label(r):<28}{_fmt(s['crop']):>7}{_fmt(s['backbone']):>9}"
                          f"{_fmt(s['xcorr'], 2):>7}{_fmt(s['upsample_peak']):>9}{_fmt(s['current_map'], 2):>6}"
                          f"{_fmt(s['online_train']):>8}"
-                         f"{_fmt(r['online_train_ms_per_event']):>8}{_fmt(r['python_overhead_ms_per_frame']):>8}"
+                         f"{_fmt(r['online_train_ms_per_event']):>8}{_fmt(r.get('online_train_ms_per_call')):>7}"
+                         f"{r.get('online_train_calls', 0):>6}{_fmt(r['python_overhead_ms_per_frame']):>8}"
                          f"{_fmt(r['profiled_frame_ms_mean']):>8}"
                          f"{_fmt(100 * r['outside_network_fraction']) + '%':>8}")
     if any("frame_gflop" in r for r in results):

@@ -30,3 +30,16 @@ def test_summary_takes_medians_over_repeats_per_precision_and_mode(speed) -> Non
     assert "median of 3 repeats" in text and "mobilenet_v2 int8 online" in text
     assert "0.20" in text  # 40 FPS against NanoTrack's median of 200
     assert "3, 3, 3 of 120" in text
+
+
+def test_tables_show_the_mean_against_the_median_and_the_cost_per_call(speed) -> None:
+    row = {**_row("bf16", "online", 0, 80.0, 5.0, 4), "fps_mean": 76.0, "frames_tracked": 120,
+           "stage_ms_per_frame": {"crop": 1.0, "backbone": 5.0, "xcorr": 0.5, "upsample_peak": 1.0,
+                                  "current_map": 0.0, "online_train": 0.9},
+           "online_train_ms_per_event": 27.0, "online_train_calls": 12, "online_train_ms_per_call": 9.0,
+           "python_overhead_ms_per_frame": 2.0, "profiled_frame_ms_mean": 12.5, "outside_network_fraction": 0.3}
+    lines = speed.format_tables([row], 100.0, "cpu", 400.0).splitlines()
+    speed_head = next(i for i, line in enumerate(lines) if "mean/med" in line)
+    assert "0.95" in lines[speed_head + 2].split()  # 76 / 80
+    stage_head = next(i for i, line in enumerate(lines) if "/call" in line)
+    assert lines[stage_head + 2].split()[-5:-3] == ["9.0", "12"]  # ms per call, calls
