@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ltr.inference.engine import device_has_bf16
 from pytracking_siamot.online.confidence import ConfidenceState
 from pytracking_siamot.online.drift_guard import DriftEvidence, DriftGuard, disagrees, drift_evidence, map_height
 from pytracking_siamot.online.linear import RegionMemory, kl_gradient, negatives_gradient
@@ -404,9 +405,9 @@ class AdapterTrainer:
         Eq. 5 as a floor: when the first loss is ``<= floor`` no step is taken (one loss is
         returned). A non-finite loss, gradient or weight rolls the adapter back to its state before
         this call. With the rectangle (``region_scores``), when every sample's map under the adapter
-        now is known (:meth:`add`'s ``adapted_map``, or this method's first maps when it took no step
-        since), the floor is decided on those maps, and an event that takes no step correlates
-        nothing and stores no features.
+        now is known (:meth:`add`'s ``adapted_map``, or the maps this method computes after its last
+        step, or before its first when it takes none), the floor is decided on those maps, and an
+        event that takes no step correlates nothing and stores no features.
         """
         closed_form = self._region is not None  # else autograd through full correlations
         if closed_form and self.settings.adapter_iterations > 0:
@@ -448,6 +449,9 @@ class AdapterTrainer:
                 delta.copy_(snapshot)
         elif losses and losses[0] > floor:  # a step was taken: D moved
             self.version += 1
+            if closed_form:  # the maps under the new adapter, on which the next event decides its floor
+                with torch.no_grad():
+                    self._adapted_maps = [(self.version, m) for m in evaluate()[2]]
         return tuple(losses)
 
     def checkpoint(self) -> AdapterCheckpoint:
@@ -490,6 +494,14 @@ def target_cells_mask(target_wh: np.ndarray, exemplar_hw: tuple[int, int], strid
     return (rows[:, None] & cols[None, :]).float()
 
 
+def bfloat16_products(network: SiameseNetwork) -> bool:
+    """Whether the adapter's training products run in bfloat16 (``AdapterTrainer``'s
+    ``bfloat16_products``): where the backbone does not run in float32 (``SiamOTParams.precision`` as
+    resolved) and the device computes bfloat16 natively. ``precision='fp32'`` keeps the training
+    event in float32 (the reference)."""
+    return str(network.features.precision) != "fp32" and device_has_bf16(network.device)
+
+
 class AdapterMethod(OnlineMethod):
     """SiamOT's default online method (``online_method='adapter'``; see the module docstring).
 
@@ -517,7 +529,8 @@ class AdapterMethod(OnlineMethod):
         self.network = network
         self.settings = settings
         self.confidence = ConfidenceState(settings)
-        self.trainer = AdapterTrainer(network.net.score, settings, network.net.exemplar_region_scores)
+        self.trainer = AdapterTrainer(network.net.score, settings, network.net.exemplar_region_scores,
+                                      bfloat16_products(network))
         self._confident_since_training = 0
         self._recent_jcpp: deque[float] = deque(maxlen=max(settings.adapter_fall_window, 1))
         self.guard = DriftGuard(settings.adapter_guard_frames)
