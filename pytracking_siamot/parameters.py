@@ -253,6 +253,17 @@ class SiamOTParams:
             map and of its features (the normal crop's cells).
         search_max_instance: the largest search crop in pixels (the cost cap of ``search_min_size``;
             the backbone's cost grows with its square).
+
+    Distractor suppression at inference (the tracker, ``tracker.siamot.distractors``; every method):
+        distractor_weight: 0 = off. Each frame (the first one too), the other peaks of the chosen
+            crop's raw map (local maxima farther than ``distractor_radius`` cells from the target whose
+            height above the map's minimum is at least ``distractor_ratio`` of the target's, at most
+            ``distractor_per_frame`` of them) are cut from the search features as exemplar-sized
+            kernels, kept for ``distractor_memory`` kernels; the next frames are located on
+            ``R - distractor_weight * D``, ``D`` the map of the kernels' mean, each kernel scaled so its
+            map at its own peak is that peak's height. The online method still sees ``R``. Not applied
+            to the wide search after a loss nor to ``search_min_size``'s enlarged crops.
+        distractor_memory, distractor_ratio, distractor_radius, distractor_per_frame: see above.
     """
 
     backbone: str = "mobilenet_v2"
@@ -327,6 +338,12 @@ class SiamOTParams:
     search_min_size: int = _ranged(0, 0)
     search_max_instance: int = _ranged(447, 1)
     search_min_window_influence: float = _ranged(0.176, 0.0, 1.0)
+
+    distractor_weight: float = _ranged(0.0, 0.0)
+    distractor_memory: int = _ranged(8, 1)
+    distractor_ratio: float = _ranged(0.6, 0.0, 1.0)
+    distractor_radius: float = _ranged(4.0, 0.0)
+    distractor_per_frame: int = _ranged(2, 1)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> SiamOTParams:
         # Before the dataclass's __init__ sees them: a renamed or removed name gets a hint, not

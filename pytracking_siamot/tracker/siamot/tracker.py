@@ -23,6 +23,7 @@ from pytracking_siamot.online.method import FirstFrame, Frame, SiameseNetwork, t
 from pytracking_siamot.parameters import TrackerParams
 from pytracking_siamot.tracker.siamot.cropping import (context_size, crop_square, mean_color, normalize_image,
                                                     to_tensor_batch)
+from pytracking_siamot.tracker.siamot.distractors import DistractorMemory
 from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch
 
 _record = torch.profiler.record_function
@@ -60,6 +61,10 @@ class SiamOT:
     With ``search_min_size``, a unit search region smaller than that many image pixels is searched in
     larger crops at the same resolution (:meth:`_enlarged_instance`); the debug crop and map are then
     the larger ones, and ``search_area_xywh`` their region.
+
+    With ``distractor_weight`` > 0, the normal search locates the target on its maps less the map of
+    the look-alikes remembered from earlier frames (:mod:`.distractors`); the online method and the
+    ``current_score_map`` still see the raw maps, the debug ``score_map`` is the suppressed one.
     """
 
     def __init__(self, params: TrackerParams) -> None:
@@ -101,6 +106,10 @@ class SiamOT:
         self._exemplar_features: torch.Tensor | None = None
         self._lost_frames = 0  # frames in a row the online method judged the target lost
         self._enlarged_searches: dict[int, ScaleSearch] = {}  # instance size -> its search (search_min_size)
+        # Look-alikes seen beside the target, scored down in the next frames (distractor_weight > 0).
+        self.distractors = (DistractorMemory(self.network.score, params.distractor_memory, params.distractor_ratio,
+                                             params.distractor_radius, params.distractor_per_frame)
+                            if params.distractor_weight > 0 else None)
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
@@ -242,6 +251,11 @@ class SiamOT:
         target_wh = self._size_wh * self.params.exemplar_size / self._context_size()
         self.method.start(FirstFrame(self._exemplar, self._exemplar_features, maps[0, 0], search_features, target_wh))
         self._lost_frames = 0
+        if self.distractors is not None:
+            self.distractors.reset()
+            centre = (self.response_size - 1) / 2.0
+            self.distractors.observe(maps[0, 0], search_features, (centre, centre),
+                                     tuple(self._exemplar_features.shape[-2:]))
         return {"time": time.perf_counter() - start}
 
     def track(self, image: np.ndarray, info: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -268,8 +282,12 @@ class SiamOT:
                 sizes = [search_size * f for f in self.search.factors]
                 crops, search = self._crop_batch(frame, sizes, params.instance_size)
                 responses, search_features = self.network.score_images(self._exemplar_features, search)
+                located = responses
+                if self.distractors is not None:
+                    with _record("siamot.distractors"), torch_threads(self._small_op_threads):
+                        located = self.distractors.suppressed(responses, search_features, params.distractor_weight)
                 with _record("siamot.upsample_peak"), torch_threads(self._small_op_threads):
-                    found = self.search.locate(responses, search_size)
+                    found = self.search.locate(located, search_size)
             normal_sizes = [search_size * f for f in self.search.factors]
             self._center_xy = self._center_xy + found.displacement_xy
             self._size_wh = self._size_wh * found.size_factor
@@ -289,6 +307,13 @@ class SiamOT:
             self._center_xy = self._center_xy + (np.asarray(update.relocate_cells, dtype=float) * crop_size
                                                  * self.net.total_stride / params.instance_size)
         self._lost_frames = self._lost_frames + 1 if update.lost else 0
+        if self.distractors is not None and not wide and update.relocate_cells is None:
+            # Look-alikes of the map the target was found in (before suppression), around the found
+            # position; the centre cells of an enlarged crop's map are the normal crop's.
+            centre = (self.response_size - 1) / 2.0
+            with _record("siamot.distractors"), torch_threads(self._small_op_threads):
+                self.distractors.observe(responses[scale_index, 0], search_features[scale_index:scale_index + 1],
+                                         (centre + cells[1], centre + cells[0]), tuple(self._exemplar_features.shape[-2:]))
 
         a = update.assessment
         confidence = (a.peak, a.psr, a.jcpp, a.loss, a.apce) if a is not None else (math.nan,) * 5
