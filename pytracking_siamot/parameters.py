@@ -264,6 +264,13 @@ class SiamOTParams:
             map at its own peak is that peak's height. The online method still sees ``R``. Not applied
             to the wide search after a loss nor to ``search_min_size``'s enlarged crops.
         distractor_memory, distractor_ratio, distractor_radius, distractor_per_frame: see above.
+
+    Faster scale adaptation (the tracker, ``tracker.siamot.scale_trend``; every method):
+        scale_trend_frames: 0 = off. From the ``scale_trend_frames``-th frame in a row whose chosen
+            scale is on the same side of the unit scale (all larger, or all smaller), the size step is
+            damped by ``scale_trend_damping`` instead of ``scale_damping``; a frame choosing another
+            scale ends the run. Not applied to the wide search after a loss (one scale).
+        scale_trend_damping: the scale learning rate during such a run.
     """
 
     backbone: str = "mobilenet_v2"
@@ -344,6 +351,9 @@ class SiamOTParams:
     distractor_ratio: float = _ranged(0.6, 0.0, 1.0)
     distractor_radius: float = _ranged(4.0, 0.0)
     distractor_per_frame: int = _ranged(2, 1)
+
+    scale_trend_frames: int = _ranged(0, 0)
+    scale_trend_damping: float = _ranged(1.0, 0.0, 1.0)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> SiamOTParams:
         # Before the dataclass's __init__ sees them: a renamed or removed name gets a hint, not

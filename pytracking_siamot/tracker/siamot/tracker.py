@@ -25,6 +25,7 @@ from pytracking_siamot.tracker.siamot.cropping import (context_size, crop_square
                                                     to_tensor_batch)
 from pytracking_siamot.tracker.siamot.distractors import DistractorMemory
 from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch
+from pytracking_siamot.tracker.siamot.scale_trend import ScaleTrend
 
 _record = torch.profiler.record_function
 
@@ -65,6 +66,8 @@ class SiamOT:
     With ``distractor_weight`` > 0, the normal search locates the target on its maps less the map of
     the look-alikes remembered from earlier frames (:mod:`.distractors`); the online method and the
     ``current_score_map`` still see the raw maps, the debug ``score_map`` is the suppressed one.
+    With ``scale_trend_frames`` > 0, a run of that many frames choosing a larger (or smaller) scale
+    changes the size at the rate ``scale_trend_damping`` (:mod:`.scale_trend`).
     """
 
     def __init__(self, params: TrackerParams) -> None:
@@ -110,6 +113,8 @@ class SiamOT:
         self.distractors = (DistractorMemory(self.network.score, params.distractor_memory, params.distractor_ratio,
                                              params.distractor_radius, params.distractor_per_frame)
                             if params.distractor_weight > 0 else None)
+        # Runs of frames choosing a larger (or smaller) scale adapt the size faster (scale_trend_frames > 0).
+        self.scale_trend = ScaleTrend(params.scale_trend_frames, params.scale_trend_damping, params.scale_num // 2)
 
     # -- state helpers -------------------------------------------------------------------
     def _crop_batch(self, image: np.ndarray, sizes: list[float], out_size: int) -> tuple[list[np.ndarray], torch.Tensor]:
@@ -251,6 +256,7 @@ class SiamOT:
         target_wh = self._size_wh * self.params.exemplar_size / self._context_size()
         self.method.start(FirstFrame(self._exemplar, self._exemplar_features, maps[0, 0], search_features, target_wh))
         self._lost_frames = 0
+        self.scale_trend.reset()
         if self.distractors is not None:
             self.distractors.reset()
             centre = (self.response_size - 1) / 2.0
@@ -290,7 +296,8 @@ class SiamOT:
                     found = self.search.locate(located, search_size)
             normal_sizes = [search_size * f for f in self.search.factors]
             self._center_xy = self._center_xy + found.displacement_xy
-            self._size_wh = self._size_wh * found.size_factor
+            self._size_wh = self._size_wh * self.scale_trend.size_factor(
+                found.scale_index, float(self.search.factors[found.scale_index]), found.size_factor)
             self._clamp_size()
             # The found displacement in score-map cells of the chosen scale's crop.
             cells = (found.displacement_xy * params.instance_size
