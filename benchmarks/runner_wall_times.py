@@ -66,9 +66,11 @@ def measure_fps(tracker_name: str, parameter_name: str, dataset: SequenceList) -
 
 
 def format_hours(seconds: float) -> str:
-    """``'3.2 h'`` from an hour up, else ``'25 min'``; ``'-'`` for NaN."""
+    """``'3.2 h'`` from an hour up, else ``'25 min'`` (``'<1 min'`` under half a minute); ``'-'`` for NaN."""
     if seconds != seconds:
         return "-"
+    if seconds < 30:
+        return "<1 min"
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
@@ -143,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     header = ["benchmark", "sequences", "frames", "1 core", "2-core machine", f"{args.workers} workers"]
     lines.append(render(table_rows(fps, args.workers), header))
     lines.append("Wall times: frames / (fps per core x workers), one single-threaded worker per core, set-up and "
-                 "load not counted. Frames: this package's sequence tables, or the paper's total (~); "
-                 "'not encoded': no verified count offline.")
+                 "load not counted; runs split per sequence, so the longest sequence is a floor on many workers. "
+                 "Frames: this package's sequence tables, or the counts and totals (~: rounded) whose sources "
+                 "evaluation/datasets/tables/sizes.txt names; 'not encoded': no verified count.")
     text = "\n".join(lines)
     print(text)
     if args.markdown:

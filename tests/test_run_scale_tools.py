@@ -73,6 +73,7 @@ def test_wall_time_table_divides_frames_by_speed_and_workers() -> None:
     assert rows["OTB2013"] == ["OTB2013", "51", "29,491", "49 min", "25 min", "12 min"]
     assert rows["LaSOT"] == ["LaSOT", "280", "685,360", "19.0 h", "9.5 h", "4.8 h"]
     assert rows["TC128"][2:] == ["55,346", "1.5 h", "46 min", "23 min"]
+    assert wall.format_hours(29.0) == "<1 min" and wall.format_hours(31.0) == "1 min"
     text = wall.render([["a", "1"]], ["name", "n"])
     assert text.splitlines() == ["| name | n |", "|------|---|", "| a    | 1 |"]
 
