@@ -8,7 +8,8 @@ the runner times them (reading and decoding frames, tracking, online training; b
 and writing the files are left out), summed over the targets, so long targets weigh more.
 
 Then prints, per benchmark of :func:`evaluation.datasets.sizes.benchmark_sizes`, its sequences and
-frames and the wall time implied on one core, on one 2-core machine (two single-threaded workers) and
+frames, the speed measured on its own development targets where any are on disk (else the speed over
+all of them, marked ``*``) and the wall time implied on one core, on one 2-core machine (two single-threaded workers) and
 on ``--workers`` workers, assuming workers scale linearly (one core each, no shared-memory
 contention) and ignoring per-sequence set-up (a second or so per sequence and tracker).
 
@@ -27,6 +28,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Mapping
 
 from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import Sequence, SequenceList
@@ -40,8 +42,10 @@ def _first_frames(sequence: Sequence, n_frames: int) -> Sequence:
                     frame_loader=sequence.frame_loader)
 
 
-def measure_fps(tracker_name: str, parameter_name: str, dataset: SequenceList) -> tuple[float, int, float]:
-    """``(frames per second, frames, seconds)`` of one serial single-thread run over ``dataset``.
+def measure_fps(tracker_name: str, parameter_name: str,
+                dataset: SequenceList) -> tuple[float, int, float, dict[str, tuple[int, float]]]:
+    """``(frames per second, frames, seconds, {benchmark: (frames, seconds)})`` of one serial single-thread
+    run over ``dataset``; the last item splits the run by each sequence's ``dataset`` (its benchmark).
 
     Raises:
         RuntimeError: a pair failed (its error named).
@@ -62,7 +66,12 @@ def measure_fps(tracker_name: str, parameter_name: str, dataset: SequenceList) -
                            f"{failed[0].error.splitlines()[0] if failed[0].error else ''}")
     frames = sum(r.frames for r in results)
     seconds = sum(r.seconds for r in results)
-    return frames / seconds, frames, seconds
+    benchmark_of = {s.name: s.dataset for s in dataset}
+    per_benchmark: dict[str, tuple[int, float]] = {}
+    for r in results:
+        done_frames, done_seconds = per_benchmark.get(benchmark_of[r.sequence], (0, 0.0))
+        per_benchmark[benchmark_of[r.sequence]] = (done_frames + r.frames, done_seconds + r.seconds)
+    return frames / seconds, frames, seconds, per_benchmark
 
 
 def format_hours(seconds: float) -> str:
@@ -74,19 +83,25 @@ def format_hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
-def table_rows(fps_per_core: float, workers: int) -> list[list[str]]:
-    """The table: benchmark, sequences, frames, wall time on 1 core, on a 2-core machine, on ``workers``."""
+def table_rows(fps_per_core: float, workers: int,
+               measured: Mapping[str, float] | None = None) -> list[list[str]]:
+    """The table: benchmark, sequences, frames, frames/s per core, wall time on 1 core, on a 2-core
+    machine, on ``workers``. A benchmark in ``measured`` (its name -> frames/s per core on its own
+    sequences) uses its own speed; the others use ``fps_per_core``, marked ``*``."""
     from evaluation.datasets.sizes import benchmark_sizes
 
+    measured = measured or {}
     rows = []
     for size in benchmark_sizes():
+        speed = measured.get(size.name, fps_per_core)
+        speed_text = f"{speed:.1f}" + ("" if size.name in measured else "*")
         if size.frames is None:
             frames, times = "not encoded", ["-", "-", "-"]
         else:
             frames = ("~" if size.approximate else "") + f"{size.frames:,}"
-            one = size.frames / fps_per_core
+            one = size.frames / speed
             times = [format_hours(one), format_hours(one / 2), format_hours(one / workers)]
-        rows.append([size.label, str(size.sequences), frames, *times])
+        rows.append([size.label, str(size.sequences), frames, speed_text, *times])
     return rows
 
 
@@ -134,17 +149,24 @@ def main(argv: list[str] | None = None) -> int:
                   "or pass --fps", file=sys.stderr)
             return 2
         before = os.getloadavg()[0]
-        fps, frames, seconds = measure_fps(name, param, dataset)
+        fps, frames, seconds, per_benchmark = measure_fps(name, param, dataset)
         after = os.getloadavg()[0]
         lines.append(f"{name} {param}: {fps:.1f} frames/s per core ({frames} frames of {len(dataset)} development "
                      f"targets in {seconds:.1f} s, serial, 1 torch thread) on {cpu_name()} ({cpu_threads()} CPU "
                      f"threads; load average {before:.1f} before, {after:.1f} after)")
+        counts = {b: sum(1 for s in dataset if s.dataset == b) for b in per_benchmark}
+        lines.append("per benchmark: " + "; ".join(
+            f"{b} {f / t:.1f} ({counts[b]} sequences, {f} frames)" for b, (f, t) in per_benchmark.items()))
+        measured = {b: f / t for b, (f, t) in per_benchmark.items()}
     else:
-        fps = args.fps
+        fps, measured = args.fps, {}
         lines.append(f"{name} {param}: {fps:g} frames/s per core (given with --fps)")
-    header = ["benchmark", "sequences", "frames", "1 core", "2-core machine", f"{args.workers} workers"]
-    lines.append(render(table_rows(fps, args.workers), header))
-    lines.append("Wall times: frames / (fps per core x workers), one single-threaded worker per core, set-up and "
+    header = ["benchmark", "sequences", "frames", "frames/s per core", "1 core", "2-core machine",
+              f"{args.workers} workers"]
+    lines.append(render(table_rows(fps, args.workers, measured), header))
+    lines.append("frames/s per core: measured on that benchmark's own development targets; *: none on disk, the "
+                 "speed over all of them. "
+                 "Wall times: frames / (fps per core x workers), one single-threaded worker per core, set-up and "
                  "load not counted; runs split per sequence, so the longest sequence is a floor on many workers. "
                  "Frames: this package's sequence tables, or the counts and totals (~: rounded) whose sources "
                  "evaluation/datasets/tables/sizes.txt names; 'not encoded': no verified count.")

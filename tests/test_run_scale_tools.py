@@ -70,9 +70,13 @@ def test_wall_time_table_divides_frames_by_speed_and_workers() -> None:
     wall = _script("runner_wall_times")
     rows = {r[0]: r for r in wall.table_rows(fps_per_core=10.0, workers=4)}
     # OTB2013: 29,491 frames at 10 frames/s: 2,949 s on one core, half on two, a quarter on four
-    assert rows["OTB2013"] == ["OTB2013", "51", "29,491", "49 min", "25 min", "12 min"]
-    assert rows["LaSOT"] == ["LaSOT", "280", "685,360", "19.0 h", "9.5 h", "4.8 h"]
-    assert rows["TC128"][2:] == ["55,346", "1.5 h", "46 min", "23 min"]
+    assert rows["OTB2013"] == ["OTB2013", "51", "29,491", "10.0*", "49 min", "25 min", "12 min"]
+    assert rows["LaSOT"] == ["LaSOT", "280", "685,360", "10.0*", "19.0 h", "9.5 h", "4.8 h"]
+    assert rows["TC128"][2:] == ["55,346", "10.0*", "1.5 h", "46 min", "23 min"]
+    # a benchmark measured on its own sequences uses its own speed; the others keep the pooled one
+    rows = {r[0]: r for r in wall.table_rows(fps_per_core=10.0, workers=4, measured={"otb2013": 20.0})}
+    assert rows["OTB2013"][3:] == ["20.0", "25 min", "12 min", "6 min"]
+    assert rows["OTB-100"][3:5] == ["10.0*", "1.6 h"]
     assert wall.format_hours(29.0) == "<1 min" and wall.format_hours(31.0) == "1 min"
     text = wall.render([["a", "1"]], ["name", "n"])
     assert text.splitlines() == ["| name | n |", "|------|---|", "| a    | 1 |"]
