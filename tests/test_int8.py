@@ -96,6 +96,25 @@ def test_without_nncf_auto_falls_back_in_one_line_and_int8_is_an_error(measured,
         resolve_precision("int8", "cuda", "mobilenet_v2", "openvino")
 
 
+def test_measured_accuracy_table_decides_auto_for_every_backbone(fresh, monkeypatch) -> None:
+    """The shipped ``INT8_ACCURACY`` (not a fixture), with every backbone recorded as faster in int8:
+    a backbone measured further than ``INT8_MAX_AUC_LOSS`` off float32 (on the 21 development targets both
+    measured ones are) is refused with its figure; those without ImageNet weights here (their accuracy
+    cannot be measured) are refused as not measured."""
+    from ltr.models.backbone import BACKBONES
+
+    monkeypatch.setattr(engine, "INT8_SPEEDUP", {"amx": {name: 2.0 for name in BACKBONES}})
+    monkeypatch.setattr(engine, "openvino_available", lambda: True)
+    monkeypatch.setattr(engine, "nncf_available", lambda: True)
+    assert set(engine.INT8_ACCURACY) == {"mobilenet_v2", "efficientnet_lite0"}
+    assert all(len(losses) == 2 for losses in engine.INT8_ACCURACY.values())  # (online training, baseline)
+    decisions = {name: int8_choice(name, "bf16", AMX) for name in BACKBONES}
+    assert decisions["mobilenet_v2"] == (False, "int8 measured -1.4 AUC points against float32")
+    assert decisions["efficientnet_lite0"] == (False, "int8 measured -2.1 AUC points against float32")
+    for name in ("alexnet", "vgg19", "resnet34", "inception_v3"):
+        assert decisions[name] == (False, "its int8 accuracy was not measured (ltr.inference.engine.INT8_ACCURACY)")
+
+
 def test_calibration_crops_are_the_trackers_sizes_and_deterministic() -> None:
     crops = calibration.calibration_crops(scenes=2)
     assert [c.shape for c in crops] == [(1, 3, 127, 127)] + [(1, 3, 255, 255)] * 3 + [(1, 3, 127, 127)] + \
