@@ -23,7 +23,7 @@ the plot ``confidence.{png,pdf,tex}`` (IoU against each confidence).
 
 Temporal robustness (``--tre K``, OTB2013's TRE): the dataset's sequences are replaced by K segments
 each (``evaluation.datasets.segments``; segment 0 is the sequence, the others ``<sequence>@<frame>``)
-and the report goes to ``<name>_tre<K>``.
+and the report goes to ``<function>_tre<K>`` (``--name`` names the folder exactly).
 
 Paired comparison (``--compare A B``, :mod:`evaluation.analysis.compare`): A - B per sequence (AUC, or
 ``--compare-metric``), its mean with a 95 % bootstrap interval over sequences (with ``--tre``, a
@@ -84,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "suggests (--published takes an OTB-layout folder, or a pytracking-layout folder "
                              "of tab-delimited integers, as 1-based)")
     parser.add_argument("--name", default=None,
-                        help="report name = output folder under plots_path (default: the experiment function, "
-                             "or 'report_<dataset>')")
+                        help="report name = output folder under plots_path, used as given (default: the experiment "
+                             "function, or 'report_<dataset>', with _tre<K> for --tre K)")
     parser.add_argument("--plots-path", type=Path, default=None,
                         help="where reports go (default: the settings' plots_path, env SIAMOT_PLOTS_PATH)")
     parser.add_argument("--strict", action="store_true",
