@@ -10,7 +10,7 @@ from torch import nn
 from ltr.models.tracking.siamfc import SiamFC
 from pytracking_siamot.online.adapter import (AdapterSample, AdapterTrainer, gaussian_label, negatives_loss,
                                               soft_kl)
-from pytracking_siamot.online.linear import Bfloat16Products, RegionMemory, kl_gradient, negatives_gradient
+from pytracking_siamot.online.linear import RegionMemory, with_bfloat16_products, kl_gradient, negatives_gradient
 from pytracking_siamot.parameters import SiamOTParams
 
 
@@ -235,7 +235,7 @@ def test_bfloat16_products_stay_close_to_the_exact_operator(center, crop) -> Non
     net = _net(center, crop)
     xf = torch.randn(3, 16, 22, 22, generator=generator) + 1.0  # a mean: the centering term matters
     exact = net.exemplar_region_scores(xf[:2], (1, 7), (2, 8), (10, 10), capacity=3)
-    fast = Bfloat16Products(net.exemplar_region_scores(xf[:2], (1, 7), (2, 8), (10, 10), capacity=3))
+    fast = with_bfloat16_products(net.exemplar_region_scores(xf[:2], (1, 7), (2, 8), (10, 10), capacity=3))
     for operator in (exact, fast):
         operator.write(2, xf[2:3])
     values = torch.randn(16, 6, 6, generator=generator)

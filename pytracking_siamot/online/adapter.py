@@ -198,7 +198,7 @@ class AdapterTrainer:
             closed-form gradients (:mod:`pytracking_siamot.online.linear`) instead of autograd.
             Without it every step correlates the whole adapted ``Zf'`` with every sample (autograd).
         bfloat16_products: with ``region_scores``, its two products per step run in bfloat16
-            (:class:`~pytracking_siamot.online.linear.Bfloat16Products`; for CPUs with bfloat16 units).
+            (:func:`~pytracking_siamot.online.linear.with_bfloat16_products`; for CPUs with bfloat16 units).
     """
 
     def __init__(self, score, settings: SiamOTParams, region_scores=None, bfloat16_products: bool = False) -> None:

@@ -129,6 +129,11 @@ class ExemplarRegionScores:
 
     Storage is preallocated for ``capacity`` search maps (``xf``'s batch by default); :meth:`write`
     replaces one, so a sample memory keeps its features here instead of re-stacking them per event.
+
+    :meth:`low_precision_products` makes the two large products (values x search cells, and its
+    transpose) run in a narrower dtype, e.g. bfloat16 on CPUs with bfloat16 units: the stored features
+    get a copy in that dtype, values and gradients are rounded to it for the products only, and the
+    products' sums, the centering term and the results stay in the features' dtype.
     """
 
     def __init__(self, xf: torch.Tensor, rows: tuple[int, int], cols: tuple[int, int], hw: tuple[int, int],
@@ -164,8 +169,16 @@ class ExemplarRegionScores:
         self._products: torch.Tensor | None = None
         self._spread: torch.Tensor | None = None
         self._spread_count = 0  # the map count the spread buffer's layout is for (its other cells are zero)
+        self.product_features = self.features  # what the products read: the features, or a narrower copy
         for slot in range(batch):
             self.write(slot, xf[slot:slot + 1])
+
+    def low_precision_products(self, dtype: torch.dtype) -> "ExemplarRegionScores":
+        """Run the two products in ``dtype`` from now on (see the class); returns ``self``."""
+        if dtype != self.features.dtype:
+            self.product_features = self.features.to(dtype)
+            self._spread = None
+        return self
 
     def write(self, slot: int, xf: torch.Tensor) -> None:
         """Store the (uncropped) search features ``xf`` (1, C, H, W) as map ``slot`` (0-based)."""
@@ -180,6 +193,9 @@ class ExemplarRegionScores:
         cells = ph * pw
         self.features[:, slot * cells:(slot + 1) * cells].view(self.channels, ph, pw).copy_(
             xc[:, r0:r0 + ph, c0:c0 + pw])
+        if self.product_features is not self.features:
+            self.product_features[:, slot * cells:(slot + 1) * cells].copy_(
+                self.features[:, slot * cells:(slot + 1) * cells])
         if self.window is not None:
             # centering subtracts each channel's mean over the h*w cells: changing one cell also
             # lowers every cell by 1/(h*w), i.e. subtracts the search features' window mean. Window
@@ -213,19 +229,26 @@ class ExemplarRegionScores:
         (kh, kw), (oh, ow) = self.kernel_hw, self.out_hw
         if kh == 0 or kw == 0:
             return values.new_zeros(count, oh, ow)
-        values = values[:, self.take[0], self.take[1]]
         cells = self.plane[0] * self.plane[1]
-        kernel = values.reshape(self.channels, kh * kw).t()
-        if torch.is_grad_enabled() and values.requires_grad:
-            products = kernel @ self.features[:, :count * cells]
+        features = self.product_features[:, :count * cells]
+        if features.dtype != self.features.dtype:
+            # rounded once, so that the product and the centering term are one linear map of the same values
+            values = values[:, self.take[0], self.take[1]].to(features.dtype)
+            products = values.reshape(self.channels, kh * kw).t() @ features
+            out = self._shifted(products, count).sum(dim=(0, 1), dtype=self.features.dtype).reshape(-1)
         else:
-            if self._products is None:
-                self._products = self.features.new_empty(kh * kw * self.capacity * cells)
-            products = torch.mm(kernel, self.features[:, :count * cells],
-                                out=self._products[:kh * kw * count * cells].view(kh * kw, count * cells))
-        out = self._shifted(products, count).sum(dim=1).sum(dim=0).reshape(-1)
+            values = values[:, self.take[0], self.take[1]]
+            kernel = values.reshape(self.channels, kh * kw).t()
+            if torch.is_grad_enabled() and values.requires_grad:
+                products = kernel @ features
+            else:
+                if self._products is None:
+                    self._products = self.features.new_empty(kh * kw * self.capacity * cells)
+                products = torch.mm(kernel, features,
+                                    out=self._products[:kh * kw * count * cells].view(kh * kw, count * cells))
+            out = self._shifted(products, count).sum(dim=1).sum(dim=0).reshape(-1)
         if self.window is not None:
-            out = out - values.sum(dim=(1, 2)) @ self.window[:, :count * oh * ow]
+            out = out - values.sum(dim=(1, 2), dtype=self.window.dtype) @ self.window[:, :count * oh * ow]
         return (out * self.scale).reshape(count, oh, ow)
 
     def adjoint(self, grad: torch.Tensor) -> torch.Tensor:
@@ -238,15 +261,17 @@ class ExemplarRegionScores:
             return out
         grad = grad.reshape(count, oh, ow) * self.scale
         cells = self.plane[0] * self.plane[1]
-        if self._spread is None or self._spread.dtype != grad.dtype or self._spread_count != count:
+        dtype = self.product_features.dtype
+        if self._spread is None or self._spread.dtype != dtype or self._spread_count != count:
             # zero once per layout: each call then writes the same cells
-            if self._spread is None or self._spread.dtype != grad.dtype:
-                self._spread = grad.new_empty(kh * kw * self.capacity * cells)
+            if self._spread is None or self._spread.dtype != dtype:
+                self._spread = grad.new_empty(kh * kw * self.capacity * cells, dtype=dtype)
             self._spread.zero_()
             self._spread_count = count
         spread = self._spread[:kh * kw * count * cells].view(kh * kw, count * cells)
-        self._shifted(spread, count).copy_(grad.expand(kh, kw, count, oh, ow))
-        taken = (spread @ self.features[:, :count * cells].t()).t()  # (C, kh * kw)
+        # rounded before the strided spread: a converting strided copy is twice as slow
+        self._shifted(spread, count).copy_(grad.to(dtype).expand(kh, kw, count, oh, ow))
+        taken = (spread @ self.product_features[:, :count * cells].t()).t().to(grad.dtype)  # (C, kh * kw)
         if self.window is not None:
             taken = taken - (self.window[:, :count * oh * ow] @ grad.reshape(-1))[:, None]
         out[:, self.take[0], self.take[1]] = taken.reshape(self.channels, kh, kw)
