@@ -230,6 +230,12 @@ class SiamOTParams:
             ``Zf``); training is unchanged.
         adapter_agree_distance: learn only from frames where the un-adapted map's peak is within
             this many cells of the tracked position (0 = off).
+        adapter_suspend_after: the adapter steps aside while the target is lost (0 = off): after this
+            many frames in a row judged lost (JCPP <= ``lost_threshold``) the tracker correlates the
+            un-adapted first-frame ``Zf`` (the baseline's map) until a frame is confident again (JCPP >
+            ``T_c``), which hands the adapted ``Zf'`` back; the adapter and its memory are kept unless
+            ``adapter_suspend_forget``, which returns the adapter to the identity (memory = the first
+            frame) when it steps aside.
 
     Search after a loss of the target (the tracker; driven by the online method's judgement,
     ``FrameUpdate.lost``; methods that judge no frame never widen):
@@ -336,6 +342,8 @@ class SiamOTParams:
     adapter_guard_relocate: bool = False
     adapter_blend: float = _ranged(1.0, 0.0, 1.0)
     adapter_agree_distance: float = _ranged(0.0, 0.0)
+    adapter_suspend_after: int = _ranged(0, 0)
+    adapter_suspend_forget: bool = False
 
     wide_search_after: int = _ranged(0, 0)
     wide_search_size: int = _ranged(447, 1)

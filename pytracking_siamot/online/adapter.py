@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -523,6 +523,13 @@ class AdapterMethod(OnlineMethod):
     that peak (``FrameUpdate.relocate_cells``). ``adapter_blend`` < 1 tracks with the map
     ``lambda * adapted + (1 - lambda) * un-adapted``; ``adapter_agree_distance`` > 0 learns only
     from frames where the un-adapted peak agrees with the tracked position.
+    With ``adapter_suspend_after`` N > 0 the adapter steps aside while the target is lost: the frame
+    that completes N frames in a row judged lost hands the tracker the un-adapted first-frame ``Zf``
+    (``FrameUpdate.exemplar_features``; the baseline's map from the next frame on), and the first
+    frame judged confident after it hands the adapted ``Zf'`` back (trained on that frame when its
+    training event falls due). The adapter and its memory are kept (with ``adapter_suspend_forget``
+    the adapter returns to the identity, memory = the first frame, when it steps aside); nothing is
+    learnt in between (no frame there is confident).
     """
 
     def __init__(self, network: SiameseNetwork, settings: SiamOTParams) -> None:
@@ -537,6 +544,9 @@ class AdapterMethod(OnlineMethod):
         self._checkpoint = None  # the trainer's state before the current disagreement (snapshot mode)
         self._first_height = math.nan
         self.rollbacks = 0  # rollbacks of this sequence (for the analysis)
+        self.suspensions = 0  # times this sequence's adapter stepped aside (adapter_suspend_after)
+        self._suspended = False  # the tracker correlates the un-adapted Zf (adapter_suspend_after)
+        self._lost_streak = 0  # frames in a row judged lost (adapter_suspend_after)
         # the Zf' last handed to the tracker and the trainer's version it is the adapter's output of
         # (None: a blend, or nothing handed out): responses correlated with it are the adapter's maps
         self._handed_out: tuple[torch.Tensor, int] | None = None
@@ -556,6 +566,9 @@ class AdapterMethod(OnlineMethod):
         self._checkpoint = None
         self._first_height = map_height(first.template_map)
         self.rollbacks = 0
+        self.suspensions = 0
+        self._suspended = False
+        self._lost_streak = 0
         # the identity adapter's Zf' is Zf (+ 0): the tracker's own first-frame features
         self._handed_out = (first.exemplar_features, self.trainer.version)
 
@@ -581,7 +594,32 @@ class AdapterMethod(OnlineMethod):
 
     def update(self, frame: Frame) -> FrameUpdate:
         with self.network.small_ops():
-            return self._update(frame)
+            result = self._update(frame)
+            return result if self.settings.adapter_suspend_after <= 0 else self._suspension(result)
+
+    def _suspension(self, result: FrameUpdate) -> FrameUpdate:
+        """``adapter_suspend_after``: step aside after that many frames in a row judged lost, come back
+        at the next confident one (see the class docstring); ``result`` is this frame's update."""
+        if self._suspended:
+            if not self.confidence.is_confident(result.assessment):
+                # nothing trains on an unconfident frame; a drift-guard rollback's Zf' waits too
+                return (result if result.exemplar_features is None
+                        else replace(result, exemplar_features=self.trainer.base_features))
+            self._suspended = False
+            self._lost_streak = 0
+            features = (result.exemplar_features if result.exemplar_features is not None
+                        else self._tracking_features())
+            return replace(result, exemplar_features=features)
+        self._lost_streak = self._lost_streak + 1 if result.lost else 0
+        if self._lost_streak < self.settings.adapter_suspend_after:
+            return result
+        self._suspended = True
+        self.suspensions += 1
+        if self.settings.adapter_suspend_forget:  # what was learnt before the loss may be what led to it
+            self.trainer.roll_back(None)
+            self._confident_since_training = 0
+        self._handed_out = None  # the tracker's next responses are not the adapter's maps
+        return replace(result, exemplar_features=self.trainer.base_features)
 
     def _update(self, frame: Frame) -> FrameUpdate:
         template_map = self.confidence.template_map
