@@ -11,8 +11,9 @@ of the others' per other call, and the median ratio of each variant's sum to the
 (paired by repeat).
 
 Variants: ``fp32`` and ``bf16`` (the training products in float32 or bfloat16,
-``AdapterTrainer.bfloat16_products``), and with ``--before REV`` the adapter module
-(``pytracking_siamot/online/adapter.py``) of git revision ``REV``, first. The backbone runs in
+``AdapterTrainer.bfloat16_products``), and with ``--before REV`` the training event of git revision
+``REV`` (its ``pytracking_siamot/online/adapter.py`` and ``linear.py``, and the
+``ExemplarRegionScores`` of its ``ltr/models/tracking/siamfc.py``), first. The backbone runs in
 ``--precision``; every variant sees its own trajectory (bf16 products may change it), so the
 boxes' identity with the first variant is printed too.
 
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -40,24 +42,51 @@ from pytracking_siamot.online import adapter
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def adapter_module_at(revision: str) -> Any:
-    """``pytracking_siamot/online/adapter.py`` as of git ``revision``, imported as its own module.
+def module_at(revision: str, path: str) -> Any:
+    """The Python file ``path`` (relative to the repository) as of git ``revision``, imported as its own
+    module (named after the file and the revision) beside the current one.
 
     Raises:
         speed.BenchmarkError: git cannot show the file at that revision.
     """
-    path = "pytracking_siamot/online/adapter.py"
     shown = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=REPO_ROOT, capture_output=True, text=True)
     if shown.returncode != 0:
         raise speed.BenchmarkError(f"no {path} at git revision '{revision}': {shown.stderr.strip()}")
-    folder = Path(tempfile.mkdtemp(prefix="adapter_before_"))
-    name = f"adapter_before_{revision.replace('/', '_').replace('~', '_').replace('^', '_')}"
+    folder = Path(tempfile.mkdtemp(prefix="module_before_"))
+    stem = Path(path).stem
+    name = f"{stem}_before_{revision.replace('/', '_').replace('~', '_').replace('^', '_')}"
     (folder / f"{name}.py").write_text(shown.stdout)
     spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def adapter_module_at(revision: str) -> Any:
+    """``pytracking_siamot/online/adapter.py`` as of git ``revision``, imported as its own module (with
+    the current ``linear.py``); see :func:`method_at` for the whole training event of a revision."""
+    return module_at(revision, "pytracking_siamot/online/adapter.py")
+
+
+def method_at(revision: str, network: Any, settings: Any) -> Any:
+    """An ``AdapterMethod`` whose training event is git ``revision``'s: its ``adapter.py``, with that
+    revision's ``linear.py`` (``RegionMemory``, the closed-form gradients) and its
+    ``ExemplarRegionScores`` (``ltr/models/tracking/siamfc.py``: storing a sample, the two products)
+    on ``network``'s SiamFC. The tracker around it stays the current one.
+
+    Raises:
+        speed.BenchmarkError: git cannot show one of the files at that revision.
+    """
+    module = adapter_module_at(revision)
+    linear = module_at(revision, "pytracking_siamot/online/linear.py")
+    siamfc = module_at(revision, "ltr/models/tracking/siamfc.py")
+    for name in ("RegionMemory", "kl_gradient", "negatives_gradient"):
+        if hasattr(module, name) and hasattr(linear, name):
+            setattr(module, name, getattr(linear, name))
+    method = module.AdapterMethod(network, settings)
+    method.trainer.region_scores = types.MethodType(siamfc.SiamFC.exemplar_region_scores, network.net)
+    return method
 
 
 def captured_calls(tracker: Any, method: Any, sequence: Any, frames: list) -> tuple[list, list]:
@@ -105,7 +134,7 @@ def run(backbone: str, precision: str, before: str | None, repeats: int, sequenc
     settings = tracker.params.settings
     methods: dict[str, Any] = {}
     if before is not None:
-        methods[f"before {before}"] = adapter_module_at(before).AdapterMethod(tracker.network, settings)
+        methods[f"before {before}"] = method_at(before, tracker.network, settings)
     for name, bf16 in (("fp32", False), ("bf16", True)):
         methods[name] = adapter.AdapterMethod(tracker.network, settings)
         methods[name].trainer.bfloat16_products = bf16
@@ -142,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"],
                         help="the backbone's precision (SiamOTParams.precision; default auto)")
     parser.add_argument("--before", default=None, metavar="REV",
-                        help="also replay the adapter module of this git revision, as the first variant")
+                        help="also replay the training event (adapter.py, linear.py, siamfc.py) of this git revision, "
+                             "as the first variant")
     parser.add_argument("--repeat", type=int, default=5, metavar="N", help="replays of every variant (default 5)")
     parser.add_argument("--threads", type=int, default=1, metavar="T", help="torch threads (default 1)")
     parser.add_argument("--sequence", default=None, metavar="PATH",

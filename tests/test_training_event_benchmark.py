@@ -45,3 +45,18 @@ def test_replay_times_each_variant_from_copies(bench) -> None:
     assert {name: [len(spent) for spent in t] for name, t in times.items()} == {"fp32": [1] * 3, "bf16": [1] * 3}
     assert all(v > 0 for t in times.values() for spent in t for v in spent)
     assert not calls["fp32"][0][0].adapter.delta.any()  # replayed on copies: the captured trainer never trained
+
+
+def test_method_of_a_revision_stores_samples_with_that_revision_s_operator(bench) -> None:
+    from types import SimpleNamespace
+
+    net = SiamFC(torch.nn.Identity(), center_exemplar=True, border_crop=2, correlation="matmul")
+    network = SimpleNamespace(net=net, features=SimpleNamespace(precision="fp32"), device=torch.device("cpu"))
+    method = bench.method_at("HEAD", network, SiamOTParams())
+    assert type(method).__module__ == "adapter_before_HEAD"
+    xf = torch.randn(2, 8, 22, 22, generator=torch.Generator().manual_seed(1))
+    region = method.trainer.region_scores(xf, (2, 8), (3, 7), (10, 10), 2)
+    assert type(region).__module__ == "siamfc_before_HEAD"
+    current = net.exemplar_region_scores(xf, (2, 8), (3, 7), (10, 10), 2)
+    values = torch.randn(8, 6, 4, generator=torch.Generator().manual_seed(2))
+    torch.testing.assert_close(region(values), current(values))  # the same operator, another module
