@@ -62,6 +62,7 @@ class ConfidenceState:
         self.template_update_max = settings.template_update_max
         self.lost_threshold = settings.lost_threshold
         self.template_map: torch.Tensor | None = None
+        self._template_distribution: torch.Tensor | None = None  # normalize(template_map), made when first needed
         self._map_scale = 1.0
         self._template_peak = float("nan")
         self._template_psr = float("nan")
@@ -74,10 +75,12 @@ class ConfidenceState:
         self._set_template_map(template_map)
         std = float(template_map.detach().double().std())
         self._map_scale = std if std > 0 and torch.isfinite(torch.tensor(std)) else 1.0
+        self._template_distribution = None  # normalised with the new scale
         self._first_peak, self._first_psr = self._template_peak, self._template_psr
 
     def _set_template_map(self, template_map: torch.Tensor) -> None:
         self.template_map = template_map.detach().reshape(template_map.shape[-2:]).clone()
+        self._template_distribution = None
         self._template_peak = fn.peak(self.template_map)
         self._template_psr = fn.psr(self.template_map, self.psr_window)
 
@@ -108,7 +111,9 @@ class ConfidenceState:
             ref_peak, ref_psr = self._template_peak, self._template_psr
         peak_r = fn.relative_ratio(peak_c, ref_peak)
         psr_r = fn.relative_ratio(psr_c, ref_psr)
-        loss = float(fn.kl_loss(self.normalize(self.template_map), self.normalize(r_c)))
+        if self._template_distribution is None:  # R_t changes on confident frames only
+            self._template_distribution = self.normalize(self.template_map)
+        loss = float(fn.kl_loss(self._template_distribution, self.normalize(r_c)))
         return Assessment(peak_c, psr_c, peak_r, psr_r, fn.jcpp(peak_r, psr_r, self.jcpp_weight), loss,
                           fn.apce(r_c))
 

@@ -183,11 +183,27 @@ def shift_map(score_map: torch.Tensor, shift_xy: tuple[float, float]) -> torch.T
     if score_map.dim() != 2:
         raise ValueError(f"shift_map expects an (h, w) map, got {tuple(score_map.shape)}")
     h, w = score_map.shape
-    dx, dy = float(shift_xy[0]), float(shift_xy[1])
-    ys = torch.arange(h, dtype=torch.float32, device=score_map.device) + dy
-    xs = torch.arange(w, dtype=torch.float32, device=score_map.device) + dx
-    grid_y, grid_x = torch.meshgrid(ys * 2.0 / max(h - 1, 1) - 1.0, xs * 2.0 / max(w - 1, 1) - 1.0, indexing="ij")
-    grid = torch.stack([grid_x, grid_y], dim=-1)[None]
+    grid = _shift_grid(h, w, float(shift_xy[0]), float(shift_xy[1]), score_map.device)
     out = F.grid_sample(score_map[None, None].float(), grid, mode="bilinear", padding_mode="border",
                         align_corners=True)
     return out[0, 0].to(score_map.dtype)
+
+
+#: The last sampling grid of :func:`_shift_grid` and its key: a frame shifts two maps (the adapted
+#: one and the first-frame template's) by the same cells.
+_last_grid: tuple[tuple, torch.Tensor] | None = None
+
+
+def _shift_grid(h: int, w: int, dx: float, dy: float, device: torch.device) -> torch.Tensor:
+    """``grid_sample``'s ``(1, h, w, 2)`` grid of :func:`shift_map` (the same one for the same arguments)."""
+    global _last_grid
+    key = (h, w, dx, dy, str(device))
+    last = _last_grid
+    if last is not None and last[0] == key:
+        return last[1]
+    ys = torch.arange(h, dtype=torch.float32, device=device) + dy
+    xs = torch.arange(w, dtype=torch.float32, device=device) + dx
+    grid_y, grid_x = torch.meshgrid(ys * 2.0 / max(h - 1, 1) - 1.0, xs * 2.0 / max(w - 1, 1) - 1.0, indexing="ij")
+    grid = torch.stack([grid_x, grid_y], dim=-1)[None]
+    _last_grid = (key, grid)
+    return grid

@@ -53,6 +53,9 @@ class SiamFC(nn.Module):
         self.center_exemplar = center_exemplar
         self.border_crop = border_crop
         self.correlate: Correlation = make_correlation(correlation)
+        # the centred, cropped exemplars of the last two Zf scored without a graph (the tracker's Zf'
+        # and the first frame's, both scored every frame): (Zf, its version counter, centred)
+        self._centred: list[tuple[torch.Tensor, int, torch.Tensor]] = []
 
     @property
     def total_stride(self) -> int:
@@ -84,10 +87,23 @@ class SiamFC(nn.Module):
     def score(self, zf: torch.Tensor, xf: torch.Tensor) -> torch.Tensor:
         """Scaled score map ``R`` (B, 1, 17, 17) from features."""
         hw = self._cropped_hw(tuple(zf.shape[-2:]))
-        zf, xf = self._crop(zf), self._crop(xf)
-        if self.center_exemplar:
-            zf = zf - zf.mean(dim=(2, 3), keepdim=True)
+        zf, xf = self._centred_exemplar(zf), self._crop(xf)
         return self.correlate(zf, xf) * self._scale(zf.shape[1], hw)
+
+    def _centred_exemplar(self, zf: torch.Tensor) -> torch.Tensor:
+        """``zf`` border-cropped and, with ``center_exemplar``, less each channel's spatial mean; kept for
+        the last two ``zf`` without autograd (the same tensor, unchanged in place, gives the same result)."""
+        track = not (torch.is_grad_enabled() and zf.requires_grad)
+        if track:
+            for known, version, centred in self._centred:
+                if known is zf and version == zf._version:
+                    return centred
+        centred = self._crop(zf)
+        if self.center_exemplar:
+            centred = centred - centred.mean(dim=(2, 3), keepdim=True)
+        if track:
+            self._centred = [(zf, zf._version, centred)] + self._centred[:1]
+        return centred
 
     def exemplar_region_scores(self, xf: torch.Tensor, rows: tuple[int, int], cols: tuple[int, int],
                                exemplar_hw: tuple[int, int], capacity: int | None = None) -> "ExemplarRegionScores":
