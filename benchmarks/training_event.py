@@ -163,36 +163,49 @@ def run(backbone: str, precision: str, before: str | None, repeats: int, sequenc
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+def replay_parser(doc: str, before_help: str, repeat: int) -> argparse.ArgumentParser:
+    """The flags of a replay benchmark (this one, ``current_map.py``): ``--backbones``, ``--precision``,
+    ``--before REV`` (``before_help`` says what of that revision is replayed), ``--repeat`` (default
+    ``repeat``), ``--threads``, ``--sequence``; ``doc`` is the script's docstring."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
     parser.add_argument("--backbones", nargs="+", default=["mobilenet_v2"], choices=speed.BACKBONE_NAMES,
                         help="backbones to measure, one after the other (default: mobilenet_v2)")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"],
                         help="the backbone's precision (SiamOTParams.precision; default auto)")
-    parser.add_argument("--before", default=None, metavar="REV",
-                        help="also replay the training event (adapter.py, linear.py, siamfc.py) of this git revision, "
-                             "as the first variant")
-    parser.add_argument("--repeat", type=int, default=5, metavar="N", help="replays of every variant (default 5)")
+    parser.add_argument("--before", default=None, metavar="REV", help=before_help)
+    parser.add_argument("--repeat", type=int, default=repeat, metavar="N",
+                        help=f"replays of every variant (default {repeat})")
     parser.add_argument("--threads", type=int, default=1, metavar="T", help="torch threads (default 1)")
     parser.add_argument("--sequence", default=None, metavar="PATH",
                         help="an OTB-layout sequence folder (default: speed.py's sequence)")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def replay_main(run_one, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse ``argv`` with ``parser`` (:func:`replay_parser`) and print ``run_one(backbone, precision,
+    before, repeats, sequence)`` per backbone; exit code 2 with one line on a bad input."""
+    args = parser.parse_args(argv)
     if args.repeat < 1:
         print("error: --repeat must be at least 1", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
     try:
         for backbone in args.backbones:
-            print(run(backbone, args.precision, args.before, args.repeat, args.sequence), flush=True)
+            print(run_one(backbone, args.precision, args.before, args.repeat, args.sequence), flush=True)
     except speed.BenchmarkError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return replay_parser(__doc__, "also replay the training event (adapter.py, linear.py, siamfc.py) of this git "
+                                  "revision, as the first variant", 5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return replay_main(run, build_parser(), argv)
 
 
 if __name__ == "__main__":
