@@ -235,7 +235,8 @@ class SiamOTParams:
             un-adapted first-frame ``Zf`` (the baseline's map) until a frame is confident again (JCPP >
             ``T_c``), which hands the adapted ``Zf'`` back; the adapter and its memory are kept unless
             ``adapter_suspend_forget``, which returns the adapter to the identity (memory = the first
-            frame) when it steps aside.
+            frame) when it steps aside. With ``adapter_suspend_distance`` d > 0 a lost frame counts
+            only when the un-adapted map's peak is more than d cells from the tracked position.
 
     Search after a loss of the target (the tracker; driven by the online method's judgement,
     ``FrameUpdate.lost``; methods that judge no frame never widen):
@@ -344,6 +345,7 @@ class SiamOTParams:
     adapter_agree_distance: float = _ranged(0.0, 0.0)
     adapter_suspend_after: int = _ranged(0, 0)
     adapter_suspend_forget: bool = False
+    adapter_suspend_distance: float = _ranged(0.0, 0.0)
 
     wide_search_after: int = _ranged(0, 0)
     wide_search_size: int = _ranged(447, 1)

@@ -65,3 +65,11 @@ def test_forgetting_returns_the_adapter_to_the_identity_when_it_steps_aside():
     assert not torch.equal(method.trainer.exemplar_features(), zf)
     assert torch.equal(method.update(far).exemplar_features, zf) and len(method.trainer.samples) == 1
     assert torch.equal(method.update(centre).exemplar_features, zf)  # back, as the identity
+
+
+def test_with_a_distance_only_lost_frames_far_from_the_un_adapted_peak_count():
+    thresholds = _thresholds()
+    near_enough, zf, _, far = _frames(adapter_suspend_after=1, adapter_suspend_distance=100.0, **thresholds)
+    assert all(near_enough.update(far).exemplar_features is None for _ in range(3))  # never farther than 100
+    method, zf, _, far = _frames(adapter_suspend_after=1, adapter_suspend_distance=1.0, **thresholds)
+    assert torch.equal(method.update(far).exemplar_features, zf) and method.suspensions == 1

@@ -529,7 +529,9 @@ class AdapterMethod(OnlineMethod):
     frame judged confident after it hands the adapted ``Zf'`` back (trained on that frame when its
     training event falls due). The adapter and its memory are kept (with ``adapter_suspend_forget``
     the adapter returns to the identity, memory = the first frame, when it steps aside); nothing is
-    learnt in between (no frame there is confident).
+    learnt in between (no frame there is confident). With ``adapter_suspend_distance`` d > 0 a lost
+    frame counts only when the un-adapted map's peak is more than d cells from the tracked position
+    (the baseline's map disagrees with where the adapted one led).
     """
 
     def __init__(self, network: SiameseNetwork, settings: SiamOTParams) -> None:
@@ -547,6 +549,7 @@ class AdapterMethod(OnlineMethod):
         self.suspensions = 0  # times this sequence's adapter stepped aside (adapter_suspend_after)
         self._suspended = False  # the tracker correlates the un-adapted Zf (adapter_suspend_after)
         self._lost_streak = 0  # frames in a row judged lost (adapter_suspend_after)
+        self._evidence: DriftEvidence | None = None  # this frame's un-adapted peak, where computed
         # the Zf' last handed to the tracker and the trainer's version it is the adapter's output of
         # (None: a blend, or nothing handed out): responses correlated with it are the adapter's maps
         self._handed_out: tuple[torch.Tensor, int] | None = None
@@ -610,7 +613,9 @@ class AdapterMethod(OnlineMethod):
             features = (result.exemplar_features if result.exemplar_features is not None
                         else self._tracking_features())
             return replace(result, exemplar_features=features)
-        self._lost_streak = self._lost_streak + 1 if result.lost else 0
+        distance = self.settings.adapter_suspend_distance
+        counts = result.lost and (distance <= 0 or self._evidence.distance > distance)
+        self._lost_streak = self._lost_streak + 1 if counts else 0
         if self._lost_streak < self.settings.adapter_suspend_after:
             return result
         self._suspended = True
@@ -638,8 +643,10 @@ class AdapterMethod(OnlineMethod):
         target_rc = (centre + cells[1], centre + cells[0])
         settings = self.settings
         evidence = None
-        if settings.adapter_guard_frames > 0 or settings.adapter_agree_distance > 0:
+        if (settings.adapter_guard_frames > 0 or settings.adapter_agree_distance > 0
+                or settings.adapter_suspend_distance > 0):
             evidence = drift_evidence(base_map, target_rc, self._first_height)
+        self._evidence = evidence
         if settings.adapter_guard_frames > 0:
             disagreeing = disagrees(evidence, settings.adapter_guard_distance, settings.adapter_guard_height,
                                     settings.adapter_guard_margin)
