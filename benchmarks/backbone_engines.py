@@ -33,11 +33,13 @@ import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages first, not the installed ones
 from ltr.inference import engine as engine_module
 from ltr.inference.engine import InferenceBackbone, cpu_has_bf16, int8_cpu_class, nncf_available, openvino_available
 from ltr.inference.openvino_models import kernel_types
@@ -46,7 +48,7 @@ from pytracking_siamot.boxes import xywh_to_cxcywh
 from pytracking_siamot.parameters import SiamOTParams
 from pytracking_siamot.tracker.siamot.cropping import context_size, crop_square, mean_color, to_tensor_batch
 from pytracking_siamot.tracker.siamot.scale_search import scale_factors
-from speed import cpu_line, has_offline_weights, load_sequence
+from speed import code_line, cpu_line, has_offline_weights, load_sequence
 
 
 def search_batches(count: int, params: SiamOTParams, sequence_path: str | None) -> list[np.ndarray]:
@@ -182,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     params = SiamOTParams()
     print(f"{cpu_line()}; int8 class: {int8_cpu_class()}")
+    print(code_line())
     print(f"torch {torch.__version__}, {args.threads} threads, bf16 units: {cpu_has_bf16()}, rounds: {args.rounds}, "
           f"ONEDNN_MAX_CPU_ISA: {os.environ.get('ONEDNN_MAX_CPU_ISA', 'not set (all of this CPU)')}")
     for name in args.backbones:

@@ -21,12 +21,14 @@ import math
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import cv2
 import torch
 from torch import nn
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages first, not the installed ones
 import speed
 import training_event
 from pytracking_siamot.online import adapter
@@ -121,7 +123,7 @@ def run(backbone: str, precision: str, before: str | None, repeats: int, sequenc
     count = len(record["frames"])
     first = names[0]
     lines = [f"{backbone} ({record['details']['precision']} backbone), {record['name']}, {count} frames, "
-             f"{repeats} repeats, {torch.get_num_threads()} torch threads, CPU: {speed.cpu_line()}"]
+             f"{repeats} repeats, {torch.get_num_threads()} torch threads, CPU: {speed.cpu_line()}", speed.code_line()]
     for name in names:
         ratio = statistics.median(b / a for a, b in zip(times[first], times[name]))
         lines.append(f"  {name:<18} {1e3 * statistics.median(times[name]) / count:6.3f} ms per frame; /{first}: "

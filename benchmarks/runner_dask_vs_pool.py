@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages first, not the installed ones
 from evaluation.cli_help import PlainHelpFormatter
 
 ROOT = Path(__file__).resolve().parents[1]

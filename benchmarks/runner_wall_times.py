@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Mapping
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages first, not the installed ones
 from evaluation.cli_help import PlainHelpFormatter
 from evaluation.data import Sequence, SequenceList
 

@@ -81,11 +81,13 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages first, not the installed ones
 from evaluation import registry
 from evaluation.analysis.speed_table import PAPER_FPS  # the paper's Table 1 (GTX TITAN X)
 from evaluation.data import Sequence
 from evaluation.datasets.synthetic import SyntheticSpec, synthetic_sequence
 from evaluation.machine import cpu_name, cpu_threads
+from evaluation.results import code_version
 from evaluation.settings import load_settings
 from ltr.inference.engine import cpu_flags, device_has_bf16, int8_cpu_class
 from ltr.models.backbone import BACKBONES
@@ -661,10 +663,17 @@ def cpu_line() -> str:
             f"; int8 units: {int8_cpu_class() or 'none'}")
 
 
+def code_line() -> str:
+    """One line naming the code measured: its revision (``evaluation.results.code_version``) and folder.
+    Each script of ``benchmarks/`` imports the packages of the checkout that holds it (a worktree of an
+    older commit times that commit), not the installed ones."""
+    return f"code {code_version()} in {REPO_ROOT}"
+
+
 def environment_info(device: str, threads: int) -> dict[str, Any]:
     info = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
             "processor": cpu_name(), "cpu_flags": [f for f in SPEED_FLAGS if f in cpu_flags()],
-            "torch_threads": threads, "cpu_count": os.cpu_count()}
+            "torch_threads": threads, "cpu_count": os.cpu_count(), "code": code_version()}
     if device == "cuda":
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
@@ -778,6 +787,7 @@ def main(argv: list[str] | None = None) -> int:
 
     threads = torch.get_num_threads()
     print(cpu_line())
+    print(code_line())
     print(f"sequence {sequence.name} ({sequence.dataset}), {count} frames, warm-up {args.warmup}, "
           f"torch threads {threads}, overrides: {format_overrides(overrides)}; "
           f"matmul {matmul_before:.1f} GFLOP/s before, {matmul_after:.1f} after the run")

@@ -36,6 +36,7 @@ from typing import Any
 import cv2
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages first, not the installed ones
 import speed
 from pytracking_siamot.online import adapter
 
@@ -146,7 +147,7 @@ def run(backbone: str, precision: str, before: str | None, repeats: int, sequenc
     totals = {name: [sum(spent) for spent in per_repeat] for name, per_repeat in times.items()}
     first = next(iter(methods))
     lines = [f"{backbone} ({tracker.run_details()['precision']} backbone), {sequence.name}, {repeats} repeats, "
-             f"{torch.get_num_threads()} torch threads, CPU: {speed.cpu_line()}"]
+             f"{torch.get_num_threads()} torch threads, CPU: {speed.cpu_line()}", speed.code_line()]
     for name in methods:
         total = statistics.median(totals[name])
         count, stepped = len(calls[name]), sum(steps[name])
