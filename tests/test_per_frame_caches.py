@@ -13,7 +13,7 @@ from pytracking_siamot.parameters import SiamOTParams
 
 
 def _fresh_shift(score_map: torch.Tensor, shift_xy: tuple[float, float]) -> torch.Tensor:
-    functions._last_grid = None
+    functions._shift_grid.cache_clear()
     return functions.shift_map(score_map, shift_xy)
 
 
@@ -22,7 +22,7 @@ def test_shift_map_with_a_kept_grid_equals_a_fresh_one() -> None:
     maps = torch.randn(4, 17, 17, generator=generator)
     shifts = [(0.3, -1.2), (0.3, -1.2), (2.0, 0.5), (0.3, -1.2), (0.3, -1.2)]
     expected = [_fresh_shift(m, s) for m, s in zip(maps.repeat(2, 1, 1), shifts)]
-    functions._last_grid = None
+    functions._shift_grid.cache_clear()
     kept = [functions.shift_map(m, s) for m, s in zip(maps.repeat(2, 1, 1), shifts)]
     assert all(torch.equal(a, b) for a, b in zip(kept, expected))
     # another map size with the same shift gets its own grid

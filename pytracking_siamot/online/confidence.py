@@ -75,7 +75,6 @@ class ConfidenceState:
         self._set_template_map(template_map)
         std = float(template_map.detach().double().std())
         self._map_scale = std if std > 0 and torch.isfinite(torch.tensor(std)) else 1.0
-        self._template_distribution = None  # normalised with the new scale
         self._first_peak, self._first_psr = self._template_peak, self._template_psr
 
     def _set_template_map(self, template_map: torch.Tensor) -> None:

@@ -20,6 +20,8 @@ Equations:
 """
 from __future__ import annotations
 
+import functools
+
 import math
 from typing import Literal
 
@@ -189,21 +191,12 @@ def shift_map(score_map: torch.Tensor, shift_xy: tuple[float, float]) -> torch.T
     return out[0, 0].to(score_map.dtype)
 
 
-#: The last sampling grid of :func:`_shift_grid` and its key: a frame shifts two maps (the adapted
-#: one and the first-frame template's) by the same cells.
-_last_grid: tuple[tuple, torch.Tensor] | None = None
-
-
+@functools.lru_cache(maxsize=2)
 def _shift_grid(h: int, w: int, dx: float, dy: float, device: torch.device) -> torch.Tensor:
-    """``grid_sample``'s ``(1, h, w, 2)`` grid of :func:`shift_map` (the same one for the same arguments)."""
-    global _last_grid
-    key = (h, w, dx, dy, str(device))
-    last = _last_grid
-    if last is not None and last[0] == key:
-        return last[1]
+    """``grid_sample``'s ``(1, h, w, 2)`` grid of :func:`shift_map`, kept for the last two argument sets
+    (a frame shifts two maps, the adapted one and the first-frame template's, by the same cells);
+    callers must not change it in place."""
     ys = torch.arange(h, dtype=torch.float32, device=device) + dy
     xs = torch.arange(w, dtype=torch.float32, device=device) + dx
     grid_y, grid_x = torch.meshgrid(ys * 2.0 / max(h - 1, 1) - 1.0, xs * 2.0 / max(w - 1, 1) - 1.0, indexing="ij")
-    grid = torch.stack([grid_x, grid_y], dim=-1)[None]
-    _last_grid = (key, grid)
-    return grid
+    return torch.stack([grid_x, grid_y], dim=-1)[None]
