@@ -160,6 +160,9 @@ class SiamOTParams:
         scale_damping (the scale learning rate), window_influence, response_upsample.
         min_scale_factor / max_scale_factor: the target size is clamped to this range times
             the initial size. min_target_size: absolute minimum width/height in pixels.
+        clamp_center: keep the target's centre inside the image after each frame (clipped to
+            ``[0, width] x [0, height]``; the box may still extend past the border). Off = SiamFC's
+            behaviour, where the centre may leave the image and the search crop is then mostly padding.
 
     Confidence and template score map (paper Sections 2.4-2.5, used by both online methods):
         normalization: ``'softmax'`` (temperature ``softmax_temperature`` times the std of the
@@ -237,6 +240,11 @@ class SiamOTParams:
             ``adapter_suspend_forget``, which returns the adapter to the identity (memory = the first
             frame) when it steps aside. With ``adapter_suspend_distance`` d > 0 a lost frame counts
             only when the un-adapted map's peak is more than d cells from the tracked position.
+        adapter_steps_per_frame: how a training event's ``adapter_iterations`` steps are spread over
+            frames (0 = all in the frame that triggers it). With k > 0 the event takes at most k steps
+            per frame and continues over the next frames; samples confident meanwhile wait until it
+            ends, and the tracker gets the new ``Zf'`` when it ends. Spreads the event's cost so that
+            no single frame carries all of it.
 
     Search after a loss of the target (the tracker; driven by the online method's judgement,
     ``FrameUpdate.lost``; methods that judge no frame never widen):
@@ -304,6 +312,7 @@ class SiamOTParams:
     min_scale_factor: float = _ranged(0.2, 0.0, open_low=True)
     max_scale_factor: float = _ranged(5.0, 0.0, open_low=True)
     min_target_size: float = _ranged(4.0, 0.0)
+    clamp_center: bool = False
 
     online_training: bool = True
     normalization: Literal["softmax", "shift"] = "softmax"
@@ -346,6 +355,7 @@ class SiamOTParams:
     adapter_suspend_after: int = _ranged(0, 0)
     adapter_suspend_forget: bool = False
     adapter_suspend_distance: float = _ranged(0.0, 0.0)
+    adapter_steps_per_frame: int = _ranged(0, 0)
 
     wide_search_after: int = _ranged(0, 0)
     wide_search_size: int = _ranged(447, 1)
