@@ -68,6 +68,8 @@ class SiamOT:
     ``current_score_map`` still see the raw maps, the debug ``score_map`` is the suppressed one.
     With ``scale_trend_frames`` > 0, a run of that many frames choosing a larger (or smaller) scale
     changes the size at the rate ``scale_trend_damping`` (:mod:`.scale_trend`).
+    With ``clamp_center``, the centre is kept inside the image after each move: the displacement
+    (normal, enlarged or wide search) and the online method's relocation (:meth:`_clamp_center`).
     """
 
     def __init__(self, params: TrackerParams) -> None:
@@ -126,6 +128,19 @@ class SiamOT:
         low = np.maximum(self._init_size_wh * self.params.min_scale_factor, self.params.min_target_size)
         high = np.maximum(self._init_size_wh * self.params.max_scale_factor, low)
         self._size_wh = np.clip(self._size_wh, low, high)
+
+    def _clamp_center(self, frame: np.ndarray) -> None:
+        """With ``clamp_center``, clip the centre to ``[0, width] x [0, height]`` of ``frame`` (H, W, 3).
+
+        The centre is in the tracker's 0-based pixel coordinates (OTB's ``x + (w - 1) / 2``: pixel
+        ``i`` is centred on ``i``), so the interval reaches one pixel past the last pixel's centre,
+        as pysot's SiamRPN trackers clip it (``bbox_clip(cx, 0, width)``). Only the centre is
+        clipped: the box may still extend past the border. Without it a centre that left the image
+        makes the next search crop mostly padding.
+        """
+        if self.params.clamp_center:
+            height, width = frame.shape[:2]
+            self._center_xy = np.clip(self._center_xy, 0.0, np.array([width, height], dtype=float))
 
     def _context_size(self) -> float:
         """Side of the exemplar region around the current target (:func:`cropping.context_size`)."""
@@ -219,6 +234,7 @@ class SiamOT:
         with _record("siamot.upsample_peak"), torch_threads(self._small_op_threads):
             found = self.wide_search.locate(responses, wide_size)
         self._center_xy = self._center_xy + found.displacement_xy
+        self._clamp_center(frame)
         _, search = self._crop_batch(frame, [self._search_size], params.instance_size)
         responses, search_features = self.network.score_images(self._exemplar_features, search)
         return crops, [wide_size], found, responses, search_features
@@ -296,6 +312,7 @@ class SiamOT:
                     found = self.search.locate(located, search_size)
             normal_sizes = [search_size * f for f in self.search.factors]
             self._center_xy = self._center_xy + found.displacement_xy
+            self._clamp_center(frame)  # before the method's recrop at the target (crop_at_target)
             self._size_wh = self._size_wh * self.scale_trend.size_factor(
                 found.scale_index, float(self.search.factors[found.scale_index]), found.size_factor)
             self._clamp_size()
@@ -313,6 +330,7 @@ class SiamOT:
             crop_size = self._search_size if wide else sizes[scale_index]
             self._center_xy = self._center_xy + (np.asarray(update.relocate_cells, dtype=float) * crop_size
                                                  * self.net.total_stride / params.instance_size)
+            self._clamp_center(frame)
         self._lost_frames = self._lost_frames + 1 if update.lost else 0
         if self.distractors is not None and not wide and update.relocate_cells is None:
             # Look-alikes of the map the target was found in (before suppression), around the found
