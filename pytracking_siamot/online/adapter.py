@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -149,7 +149,11 @@ class ExemplarAdapter(nn.Module):
         self._unit = rms if rms > 0 and math.isfinite(rms) else 1.0
 
     def forward(self) -> torch.Tensor:
-        return self.base + self._unit * self.delta * self.mask
+        return self.with_correction(self.delta)
+
+    def with_correction(self, delta: torch.Tensor) -> torch.Tensor:
+        """``Zf'`` for the correction ``delta`` (shaped like ``D``) instead of the adapter's own."""
+        return self.base + self._unit * delta * self.mask
 
     def correction_in(self, rows: tuple[int, int], cols: tuple[int, int]) -> torch.Tensor:
         """``Zf' - Zf`` in rows ``rows[0]:rows[1]``, columns ``cols[0]:cols[1]``: (C, kh, kw), differentiable."""
@@ -217,6 +221,9 @@ class AdapterTrainer:
         self._region: tuple[tuple[int, int], tuple[int, int]] | None = None  # (rows, cols) of the mask
         self._region_memory: RegionMemory | None = None  # the samples' search features over the rectangle
         self._free: torch.Tensor | None = None  # the adapter's free elements (:meth:`_free_elements`), per sequence
+        self._event: _TrainingEvent | None = None  # the training event under way (begin_training), if any
+        # samples added while an event is under way, as (sample, base map, (version, adapted map) or None)
+        self._waiting: list[tuple[AdapterSample, torch.Tensor | None, tuple[int, torch.Tensor] | None]] = []
 
     def reset(self, exemplar_features: torch.Tensor, first: AdapterSample, mask: torch.Tensor | None = None) -> None:
         """Start a sequence: identity adapter on ``exemplar_features``, memory = the first frame.
@@ -232,6 +239,8 @@ class AdapterTrainer:
         self._region = None
         self._region_memory = None
         self._free = None
+        self._event = None
+        self._waiting = []
         cells = torch.nonzero(self.adapter.mask, as_tuple=False)
         if self.region_scores is not None and len(cells):
             low, high = cells.min(dim=0).values.tolist(), cells.max(dim=0).values.tolist()
@@ -245,10 +254,22 @@ class AdapterTrainer:
         already has it (computed at the next training event otherwise). ``adapted_map``: its map
         under the adapter as it is now (``version``), ``score(Zf', features)[0, 0]``, where the caller
         has it (the tracker's response when it correlated this ``Zf'``): with every sample's, a
-        training event decides Eq. 5's floor without correlating anything (:meth:`train`)."""
+        training event decides Eq. 5's floor without correlating anything (:meth:`train`).
+
+        While a training event is under way (:attr:`training`) the sample waits and joins the memory
+        when the event ends (the event trains on the memory it began with); ``adapted_map`` then
+        counts only if the event left the adapter as it was."""
+        known = None if adapted_map is None else (self.version, adapted_map)
+        if self._event is not None:
+            self._waiting.append((sample, base_map, known))
+            return
+        self._append(sample, base_map, known)
+
+    def _append(self, sample: AdapterSample, base_map: torch.Tensor | None,
+                known: tuple[int, torch.Tensor] | None) -> None:
         self._recent.append(sample)
         self._base_maps.append(base_map)
-        self._adapted_maps.append(None if adapted_map is None else (self.version, adapted_map))
+        self._adapted_maps.append(known)
         if len(self._recent) > self.settings.adapter_memory_size:
             self._recent.pop(0)
             self._base_maps.pop(1)
@@ -289,8 +310,11 @@ class AdapterTrainer:
         return self.adapter.base
 
     def exemplar_features(self) -> torch.Tensor:
-        """The adapted exemplar features ``Zf'`` (no gradient)."""
+        """The adapted exemplar features ``Zf'`` (no gradient); while a training event is under way
+        (:attr:`training`), the adapter as it was before the event (the one the tracker holds)."""
         with torch.no_grad():
+            if self._event is not None and self._event.snapshot is not None:
+                return self.adapter.with_correction(self._event.snapshot)
             return self.adapter()
 
     def loss(self, temperature: float) -> torch.Tensor:
@@ -401,6 +425,8 @@ class AdapterTrainer:
     def train(self, temperature: float, floor: float = 0.0) -> tuple[float, ...]:
         """``adapter_iterations`` normalised gradient steps (:meth:`_normalized_step`) on the
         memory's loss at softmax ``temperature`` (score units); returns the loss before each step.
+        A whole training event in one call: :meth:`begin_training`, then :meth:`advance_training`
+        without a step limit.
 
         Eq. 5 as a floor: when the first loss is ``<= floor`` no step is taken (one loss is
         returned). A non-finite loss, gradient or weight rolls the adapter back to its state before
@@ -409,58 +435,122 @@ class AdapterTrainer:
         step, or before its first when it takes none), the floor is decided on those maps, and an
         event that takes no step correlates nothing and stores no features.
         """
+        self.begin_training(temperature, floor)
+        return self.advance_training()
+
+    @property
+    def training(self) -> bool:
+        """Whether a training event begun by :meth:`begin_training` has not ended yet."""
+        return self._event is not None
+
+    def begin_training(self, temperature: float, floor: float = 0.0) -> None:
+        """Begin a training event (:meth:`train`'s steps, floor and roll-back) on the memory as it is
+        now; :meth:`advance_training` takes its steps. Until it ends, :meth:`add` holds new samples
+        back, :meth:`exemplar_features` gives the adapter as it was before the event, and
+        :meth:`roll_back` or :meth:`reset` abandon it. Decides Eq. 5's floor on the known maps
+        where it can (:meth:`train`); an event already under way is a ``RuntimeError``."""
+        if self._event is not None:
+            raise RuntimeError("a training event is already under way; advance it until it ends first")
         closed_form = self._region is not None  # else autograd through full correlations
+        event = _TrainingEvent(temperature, floor, closed_form)
+        self._event = event
         if closed_form and self.settings.adapter_iterations > 0:
             known = self._known_loss(temperature)
             if known is not None and not (math.isfinite(known) and known > floor):
-                return (known,)
-        delta = self.adapter.delta
-        snapshot = delta.detach().clone()
-        losses: list[float] = []
-        diverged = False
+                event.losses.append(known)
+                event.settled = True  # no step: nothing to correlate
+                return
+        event.snapshot = self.adapter.delta.detach().clone()
         if self._free is None:
             self._free = self._free_elements()
-        free = self._free
-        with torch.no_grad() if closed_form else torch.enable_grad():
-            if closed_form:
-                evaluate = self._closed_form(temperature)
-            else:
-                scores_of_memory = self._score_function()
-            for _ in range(self.settings.adapter_iterations):
+        if closed_form:
+            with torch.no_grad():
+                event.evaluate = self._closed_form(temperature)
+        else:
+            event.evaluate = self._score_function()
+
+    def advance_training(self, max_steps: int | None = None) -> tuple[float, ...] | None:
+        """Take the event's next steps, at most ``max_steps`` (``None``: all that are left); returns
+        ``None`` while the event has steps left, else, on the call that ends it, the loss before each
+        of its steps (:meth:`train`'s result; the samples held back meanwhile then join the memory)."""
+        event = self._event
+        if event is None:
+            raise RuntimeError("no training event under way; begin_training first")
+        if not event.settled:
+            self._steps(event, max_steps)
+            if not event.settled:
+                return None
+            self._finish(event)
+        self._event = None
+        waiting, self._waiting = self._waiting, []
+        for sample, base_map, known in waiting:
+            self._append(sample, base_map, known if known is not None and known[0] == self.version else None)
+        return tuple(event.losses)
+
+    def _steps(self, event: _TrainingEvent, max_steps: int | None) -> None:
+        """Up to ``max_steps`` of ``event``'s steps; marks it settled after its last one, a floor that
+        ends it, or a non-finite loss or gradient (``event.diverged`` for the latter)."""
+        delta = self.adapter.delta
+        losses, floor, temperature = event.losses, event.floor, event.temperature
+        taken = 0
+        with torch.no_grad() if event.closed_form else torch.enable_grad():
+            while len(losses) < self.settings.adapter_iterations:
+                if max_steps is not None and taken >= max_steps:
+                    return
                 delta.grad = None
-                if closed_form:
-                    loss, gradient, scores = evaluate()
+                if event.closed_form:
+                    loss, gradient, scores = event.evaluate()
                     if not losses:  # the maps under the adapter before this event's steps
                         self._adapted_maps = [(self.version, m) for m in scores]
                 else:
-                    loss = self._loss(scores_of_memory, temperature)
+                    loss = self._loss(event.evaluate, temperature)
                 losses.append(float(loss.detach()))
                 if not math.isfinite(losses[-1]) or losses[0] <= floor:
                     break
-                if closed_form:
+                if event.closed_form:
                     delta.grad = gradient()
                 else:
                     loss.backward()
-                if not self._normalized_step(self.settings.adapter_learning_rate, free):
-                    diverged = True
+                if not self._normalized_step(self.settings.adapter_learning_rate, self._free):
+                    event.diverged = True
                     break
-        if diverged or not all(math.isfinite(v) for v in losses) or not bool(torch.isfinite(delta).all()):
+                taken += 1
+        event.settled = True
+
+    def _finish(self, event: _TrainingEvent) -> None:
+        """After ``event``'s last step: roll back to its snapshot on a non-finite value, else, when it
+        stepped, a new version and (closed form) the maps under the new adapter."""
+        delta = self.adapter.delta
+        losses, floor = event.losses, event.floor
+        if event.diverged or not all(math.isfinite(v) for v in losses) or not bool(torch.isfinite(delta).all()):
             with torch.no_grad():
-                delta.copy_(snapshot)
+                delta.copy_(event.snapshot)
         elif losses and losses[0] > floor:  # a step was taken: D moved
             self.version += 1
-            if closed_form:  # the maps under the new adapter, on which the next event decides its floor
+            if event.closed_form:  # the maps under the new adapter, on which the next event decides its floor
                 with torch.no_grad():
-                    self._adapted_maps = [(self.version, m) for m in evaluate()[2]]
-        return tuple(losses)
+                    self._adapted_maps = [(self.version, m) for m in event.evaluate()[2]]
 
     def checkpoint(self) -> AdapterCheckpoint:
-        """The adapter's correction and the recent memory now, for :meth:`roll_back` (the drift guard)."""
-        return AdapterCheckpoint(self.adapter.delta.detach().clone(), tuple(self._recent), tuple(self._base_maps))
+        """The adapter's correction and the recent memory now, for :meth:`roll_back` (the drift guard).
+        While a training event is under way: the correction before it (the adapter the tracker holds)
+        and the memory with the samples held back since (as if each had joined it when added)."""
+        if self._event is None:
+            return AdapterCheckpoint(self.adapter.delta.detach().clone(), tuple(self._recent),
+                                     tuple(self._base_maps))
+        delta = self.adapter.delta if self._event.snapshot is None else self._event.snapshot
+        recent = [*self._recent, *(w[0] for w in self._waiting)]
+        base_maps = [*self._base_maps, *(w[1] for w in self._waiting)]
+        dropped = max(len(recent) - self.settings.adapter_memory_size, 0)
+        return AdapterCheckpoint(delta.detach().clone(), tuple(recent[dropped:]),
+                                 (base_maps[0], *base_maps[1 + dropped:]))
 
     def roll_back(self, checkpoint: AdapterCheckpoint | None) -> None:
         """Return to ``checkpoint`` (:meth:`checkpoint`): its correction and memory, the samples added
-        since dropped; ``None``: the identity adapter with the first frame alone in the memory."""
+        since dropped; ``None``: the identity adapter with the first frame alone in the memory. A
+        training event under way is abandoned, with the samples it held back."""
+        self._event = None
+        self._waiting = []
         with torch.no_grad():
             if checkpoint is None:
                 self.adapter.delta.zero_()
@@ -472,6 +562,24 @@ class AdapterTrainer:
                 self._base_maps = list(checkpoint.base_maps)
         self._adapted_maps = [None] * len(self._base_maps)
         self.version += 1
+
+
+@dataclass
+class _TrainingEvent:
+    """A training event of :class:`AdapterTrainer` under way: its settings, the loss before each step
+    so far, the correction before it (``snapshot``; ``None`` when the floor was decided on known maps),
+    ``evaluate`` (closed form: :meth:`AdapterTrainer._closed_form`'s; autograd:
+    :meth:`AdapterTrainer._score_function`'s), and whether it has taken its last step (``settled``)
+    or met a non-finite gradient (``diverged``)."""
+
+    temperature: float
+    floor: float
+    closed_form: bool
+    losses: list[float] = field(default_factory=list)
+    snapshot: torch.Tensor | None = None
+    evaluate: object = None
+    settled: bool = False
+    diverged: bool = False
 
 
 @dataclass(frozen=True)
@@ -532,6 +640,14 @@ class AdapterMethod(OnlineMethod):
     learnt in between (no frame there is confident). With ``adapter_suspend_distance`` d > 0 a lost
     frame counts only when the un-adapted map's peak is more than d cells from the tracked position
     (the baseline's map disagrees with where the adapted one led).
+    With ``adapter_steps_per_frame`` k > 0 a training event takes at most k steps a frame: it begins
+    on the confident frame that triggers it and goes on over the next frames (confident or not),
+    ``ceil(adapter_iterations / k)`` in all (fewer when Eq. 5's floor or a non-finite value ends it);
+    it trains on the memory it began with, the tracker keeps correlating the ``Zf'`` it had, the
+    samples confident meanwhile join the memory when it ends (counted towards the next event, which
+    begins at the next confident frame without an event's steps), and ``FrameUpdate.trained`` with the
+    new ``Zf'`` is reported on the frame it ends. A drift-guard roll-back or the adapter stepping aside
+    with ``adapter_suspend_forget`` abandons it with the samples it held back.
     """
 
     def __init__(self, network: SiameseNetwork, settings: SiamOTParams) -> None:
@@ -654,6 +770,11 @@ class AdapterMethod(OnlineMethod):
                 self._checkpoint = self.trainer.checkpoint() if settings.adapter_guard_rollback == "snapshot" else None
             if self.guard.observe(disagreeing):
                 return self._roll_back(result, evidence, target_rc)
+        continued = self.trainer.training  # an event spread over frames (adapter_steps_per_frame) goes on
+        if continued:
+            with _record("siamot.online_train"):
+                losses = self.trainer.advance_training(settings.adapter_steps_per_frame)
+            result = self._trained(result, losses)
         if not confident or falling:
             return result
         if settings.adapter_agree_distance > 0 and not evidence.distance <= settings.adapter_agree_distance:
@@ -664,16 +785,26 @@ class AdapterMethod(OnlineMethod):
         self.trainer.add(AdapterSample(frame.search_features[index:index + 1].detach(), self._label(target_rc),
                                        self._negatives(frame.responses[index, 0], target_rc)), base_map, adapted)
         self._confident_since_training += 1
-        if self._confident_since_training < self.settings.adapter_train_every:
+        # a frame that took an event's steps begins no other (at most adapter_steps_per_frame steps a frame)
+        if self._confident_since_training < self.settings.adapter_train_every or continued:
             return result
         self._confident_since_training = 0
-        threshold = self.settings.zero_loss_threshold
+        temperature, threshold, steps = (self.confidence.temperature_scale, self.settings.zero_loss_threshold,
+                                         self.settings.adapter_steps_per_frame)
         with _record("siamot.online_train"):
-            losses = self.trainer.train(self.confidence.temperature_scale, threshold)
-        if not (len(losses) > 0 and losses[0] > threshold):
+            if steps == 0:  # the whole event now (benchmarks/training_event.py captures these calls)
+                losses = self.trainer.train(temperature, threshold)
+            else:
+                self.trainer.begin_training(temperature, threshold)
+                losses = self.trainer.advance_training(steps)
+        return self._trained(result, losses)
+
+    def _trained(self, result: FrameUpdate, losses: tuple[float, ...] | None) -> FrameUpdate:
+        """``result`` of a frame where a training event ended with ``losses`` (``None``: none ended):
+        when the event stepped (first loss above Eq. 5's floor), ``trained`` and the new ``Zf'``."""
+        if losses is None or not (len(losses) > 0 and losses[0] > self.settings.zero_loss_threshold):
             return result
-        return FrameUpdate(template_map, assessment, adapted_map, trained=True, template_updated=template_updated,
-                           exemplar_features=self._tracking_features(), lost=lost)
+        return replace(result, trained=True, exemplar_features=self._tracking_features())
 
     def _tracking_features(self) -> torch.Tensor:
         """The ``Zf'`` the tracker correlates: the adapted one, or ``Zf + adapter_blend * (Zf' - Zf)``."""

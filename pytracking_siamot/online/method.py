@@ -163,7 +163,8 @@ class FrameUpdate:
         assessment: the confidence reported for the frame; ``None`` when not computed (reported as NaN).
         current_map: ``R_c``, the ``(r, r)`` map ``assessment`` describes (shown at debug >= 1), or ``None``.
         template_map: ``R_t`` before this frame's update (shown at debug >= 1).
-        trained: whether the frame's training changed what is learnt.
+        trained: whether the frame's training changed what is learnt (a training event spread over
+            frames, ``adapter_steps_per_frame``, is reported on the frame it ends).
         template_updated: whether ``R_t`` moved (Eqs. 10-11).
         exemplar_features: the ``Zf`` to correlate from the next frame on, when training changed it.
         lost: whether the method judged the target lost on the frame
