@@ -7,7 +7,9 @@ synthetic generator, :data:`SYNTHETIC_SPEC`) and the benchmark prints, and write
 * FPS: the median per-frame rate after ``--warmup`` frames (the paper's kind of figure) and
   the mean rate (frames / total time, which includes every training event), their ratio
   (``mean/med``: how much the training events cost beyond a typical frame), plus the ratio
-  with / without online training for both;
+  with / without online training for both; in the JSON also the 95th percentile and the slowest
+  frame's time (``frame_ms_p95``, ``frame_ms_max``: the latency spikes of training events, which
+  ``--set adapter_steps_per_frame=K`` spreads over frames);
 * milliseconds per stage from the tracker's ``torch.profiler.record_function`` labels
   (``siamot.crop``, ``siamot.backbone``, ``siamot.xcorr``, ``siamot.upsample_peak``,
   ``siamot.current_map`` (only with ``current_map=shifted``), ``siamot.online_train``), per
@@ -394,6 +396,14 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
+def _percentile(values: list[float], percent: int) -> float:
+    """The ``percent``-th percentile of ``values`` (``statistics.quantiles``, exclusive method); the
+    value itself for one value, NaN for none."""
+    if len(values) < 2:
+        return values[0] if values else math.nan
+    return statistics.quantiles(values, n=100)[percent - 1]
+
+
 def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, frames: list[np.ndarray],
                      device: str, warmup: int, matmul: float,
                      pretrained: bool | None = None, profile: bool = True, flops: bool = True,
@@ -428,6 +438,8 @@ def benchmark_config(backbone: str, online_training: bool, sequence: Sequence, f
         "frames_tracked": len(timed.times_s), "frames_timed": len(after),
         "fps_median": 1.0 / _median(after), "fps_mean": len(after) / sum(after),
         "frame_ms_median": 1e3 * _median(after), "frame_ms_mean": 1e3 * statistics.fmean(after),
+        # latency spikes (a training event's frame): what spreading an event over frames changes
+        "frame_ms_p95": 1e3 * _percentile(after, 95), "frame_ms_max": 1e3 * max(after),
         "plain_frame_ms_median": 1e3 * _median(plain_times),
         "training_frame_ms_median": 1e3 * _median(train_times) if train_times else None,
         "trained_frames": sum(timed.trained), "trained_fraction": sum(timed.trained) / len(timed.trained),

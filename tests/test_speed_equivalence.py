@@ -270,6 +270,7 @@ def test_benchmark_cli_writes_json(speed: ModuleType, tmp_path: Path, capsys: py
     for row in rows.values():
         assert row["overrides"] == expected
         assert row["frames_timed"] == 1 and row["fps_median"] > 0
+        assert row["frame_ms_max"] == row["frame_ms_p95"] == pytest.approx(1e3 / row["fps_median"])  # one frame
         assert set(row["stage_ms_per_frame"]) == set(speed.STAGES)
         assert row["stage_ms_per_frame"]["backbone"] > 0
         assert row["stage_ms_per_frame"]["current_map"] == 0  # recrop: no shifted R_c
