@@ -54,6 +54,17 @@ def test_auto_precision_follows_detection_and_falls_back_once(monkeypatch, fresh
         resolve_precision("fp16", "cpu")
 
 
+def test_auto_precision_judges_the_flags_it_is_given_not_this_cpu(monkeypatch, fresh_announcements) -> None:
+    """``flags`` describe another CPU: its bf16 units decide, whatever this machine has."""
+    monkeypatch.setattr(engine, "cpu_has_bf16", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_precision("auto", "cpu", flags=frozenset({"avx2", "avx512f", "avx512_bf16"})) == "bf16"
+    monkeypatch.setattr(engine, "cpu_has_bf16", lambda: True)
+    with pytest.warns(RuntimeWarning, match="no bfloat16 units.*float32"):
+        assert resolve_precision("auto", "cpu", flags=frozenset({"avx2"})) == "fp32"
+
+
 def test_device_has_bf16_follows_the_cpu_flags(monkeypatch) -> None:
     monkeypatch.setattr(engine, "cpu_has_bf16", lambda: True)
     assert engine.device_has_bf16("cpu") and engine.device_has_bf16(torch.device("cpu"))
