@@ -139,7 +139,8 @@ class SiamOTParams:
         precision: numeric type of the backbone's inference (``ltr.inference.engine``):
             ``'auto'`` (default) = bfloat16 where the hardware has bf16 units (CPU flags
             ``amx_bf16``/``avx512_bf16``; CUDA bf16, else float16), float32 elsewhere (said
-            once); ``'fp32'`` or ``'bf16'`` to force one. ``'int8'``: the frozen blocks
+            once); ``'fp32'`` or ``'bf16'`` to force one (``'bf16'`` on a CPU without bf16 units
+            runs float32 in OpenVINO, and says so). ``'int8'``: the frozen blocks
             quantised after training with NNCF (package ``nncf``; calibrated once on generated
             tracker crops, the model kept in the user's cache folder) and run in OpenVINO, the
             trainable blocks in float32 torch; CPU only. ``'auto'`` picks int8 only on a CPU

@@ -65,6 +65,22 @@ def test_auto_precision_judges_the_flags_it_is_given_not_this_cpu(monkeypatch, f
         assert resolve_precision("auto", "cpu", flags=frozenset({"avx2"})) == "fp32"
 
 
+def test_bf16_with_openvino_on_a_cpu_without_bf16_units_is_float32_and_said(monkeypatch, fresh_announcements) -> None:
+    """OpenVINO ignores the bf16 hint without bf16 units: the precision must say float32, not bf16."""
+    monkeypatch.setattr(engine, "cpu_has_bf16", lambda: False)
+    with pytest.warns(RuntimeWarning, match=r"precision='bf16': this CPU has no bfloat16 units.*float32"):
+        assert resolve_precision("bf16", "cpu", "mobilenet_v2", "openvino") == "fp32"
+    assert resolve_precision("bf16", "cpu", "mobilenet_v2", "torch") == "bf16"  # torch emulates it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_precision("bf16", "cpu", "mobilenet_v2", "openvino",
+                                 flags=frozenset({"avx2", "avx512f", "avx512_bf16"})) == "bf16"
+    monkeypatch.setattr(engine, "cpu_has_bf16", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_precision("bf16", "cpu", "mobilenet_v2", "openvino") == "bf16"
+
+
 def test_device_has_bf16_follows_the_cpu_flags(monkeypatch) -> None:
     monkeypatch.setattr(engine, "cpu_has_bf16", lambda: True)
     assert engine.device_has_bf16("cpu") and engine.device_has_bf16(torch.device("cpu"))

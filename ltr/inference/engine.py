@@ -176,8 +176,9 @@ def resolve_precision(precision: Precision, device: torch.device | str, backbone
                       flags: frozenset[str] | None = None) -> ResolvedPrecision:
     """The numeric type the network runs in on ``device`` for a ``precision`` setting.
 
-    ``'fp32'`` and ``'bf16'`` are taken as given (bf16 without hardware support is emulated,
-    slowly). ``'int8'`` needs the CPU, ``engine='openvino'`` (when given) and the ``nncf`` and
+    ``'fp32'`` and ``'bf16'`` are taken as given, except ``'bf16'`` on a CPU without bf16 units with
+    ``engine='openvino'``: OpenVINO runs float32 there, so it is ``'fp32'``, said once (with torch,
+    bf16 without hardware support is emulated, slowly). ``'int8'`` needs the CPU, ``engine='openvino'`` (when given) and the ``nncf`` and
     ``openvino`` packages (``ImportError`` naming the missing one; ``ValueError`` otherwise).
     ``'auto'``: int8 where :func:`int8_choice` allows it for ``backbone`` (only considered when
     ``backbone`` is given and the prefix runs in OpenVINO, ``engine='openvino'``), else bf16 where
@@ -198,6 +199,12 @@ def resolve_precision(precision: Precision, device: torch.device | str, backbone
                 raise ImportError(f"precision='int8' needs the {package} package (int8 post-training "
                                   f"quantisation of the frozen backbone): pip install {package}")
         return "int8"
+    if precision == "bf16" and kind == "cpu" and engine == "openvino" and _floating_choice(device, flags)[0] != "bf16":
+        # OpenVINO takes the bf16 hint only on CPUs with bf16 units: elsewhere it runs float32, and
+        # the results would be labelled with a precision that never ran.
+        announce_once("precision='bf16': this CPU has no bfloat16 units, where OpenVINO runs the network in "
+                      "float32; the network runs in float32 (and is recorded so)")
+        return "fp32"
     if precision != "auto":
         return precision
     floating, without_bf16 = _floating_choice(device, flags)
