@@ -178,8 +178,8 @@ def resolve_precision(precision: Precision, device: torch.device | str, backbone
 
     ``'fp32'`` and ``'bf16'`` are taken as given, except ``'bf16'`` on a CPU without bf16 units with
     ``engine='openvino'``: OpenVINO runs float32 there, so it is ``'fp32'``, said once (with torch,
-    bf16 without hardware support is emulated, slowly). ``'int8'`` needs the CPU, ``engine='openvino'`` (when given) and the ``nncf`` and
-    ``openvino`` packages (``ImportError`` naming the missing one; ``ValueError`` otherwise).
+    bf16 without hardware support is emulated, slowly). ``'int8'`` needs the CPU,
+    ``engine='openvino'`` (when given) and the ``nncf`` and ``openvino`` packages (``ImportError`` naming the missing one; ``ValueError`` otherwise).
     ``'auto'``: int8 where :func:`int8_choice` allows it for ``backbone`` (only considered when
     ``backbone`` is given and the prefix runs in OpenVINO, ``engine='openvino'``), else bf16 where
     :func:`device_has_bf16`, else fp32 on the CPU and fp16 on CUDA. ``flags``: the CPU flags
@@ -202,21 +202,19 @@ def resolve_precision(precision: Precision, device: torch.device | str, backbone
     if precision == "bf16" and kind == "cpu" and engine == "openvino" and _floating_choice(device, flags)[0] != "bf16":
         # OpenVINO takes the bf16 hint only on CPUs with bf16 units: elsewhere it runs float32, and
         # the results would be labelled with a precision that never ran.
-        announce_once("precision='bf16': this CPU has no bfloat16 units, where OpenVINO runs the network in "
-                      "float32; the network runs in float32 (and is recorded so)")
+        announce_once("precision='bf16': this CPU has no bfloat16 units and OpenVINO ignores the bf16 hint "
+                      "there; the network runs in float32 (and is recorded so)")
         return "fp32"
     if precision != "auto":
         return precision
-    floating, without_bf16 = _floating_choice(device, flags)
     if kind == "cpu" and backbone is not None and engine == "openvino":
+        floating = _floating_choice(device, flags)[0]
         use, why = int8_choice(backbone, floating, flags)
         if use:
             return "int8"
         announce_once(f"precision='auto': no int8 for {backbone}: {why}; the network runs in "
                       f"{'bfloat16' if floating == 'bf16' else 'float32'}")
-    if without_bf16:
-        announce_once(without_bf16)
-    return floating
+    return _floating_precision(device, flags)
 
 
 def int8_choice(backbone: str, floating: ResolvedPrecision, flags: frozenset[str] | None = None
@@ -262,9 +260,9 @@ def _floating_choice(device: torch.device | str, flags: frozenset[str] | None = 
                     f"(none of {', '.join(sorted(BF16_CPU_FLAGS))} in its flags); the network runs in float32")
 
 
-def _floating_precision(device: torch.device | str) -> ResolvedPrecision:
-    """:func:`_floating_choice` on this machine, saying once why it is not bf16."""
-    floating, without_bf16 = _floating_choice(device)
+def _floating_precision(device: torch.device | str, flags: frozenset[str] | None = None) -> ResolvedPrecision:
+    """:func:`_floating_choice`, saying once why it is not bf16."""
+    floating, without_bf16 = _floating_choice(device, flags)
     if without_bf16:
         announce_once(without_bf16)
     return floating
