@@ -57,7 +57,7 @@ from torch import nn
 # Imported here, not where they are used: under pytracking, SiamOT's 'ltr' is imported privately
 # (pytracking_compat.isolation) and a later 'from ltr...' would reach pytracking's 'ltr'.
 from ltr.inference import openvino_models
-from ltr.inference.calibration import calibration_crops, calibration_identity
+from ltr.inference.calibration import PHOTO, calibration_crops, calibration_identity, calibration_source
 
 Precision = Literal["auto", "fp32", "bf16", "int8"]
 Engine = Literal["auto", "torch", "openvino"]
@@ -332,9 +332,16 @@ def weights_fingerprint(module: nn.Module) -> str:
     return digest.hexdigest()
 
 
-#: OpenVINO models of prefixes kept per process: (kind, weights fingerprint, calibration id) ->
-#: (dynamic-input model, agreement with float32 or ``None``); the disk cache is behind them.
-_models: dict[tuple[str, str, str], tuple[Any, float | None]] = {}
+#: OpenVINO models of prefixes kept per process: (kind, weights fingerprint, calibration id, overflow
+#: fix) -> (dynamic-input model, agreement with float32 or ``None``); the disk cache is behind them.
+_models: dict[tuple[str, str, str, bool], tuple[Any, float | None]] = {}
+
+
+def int8_overflow_fix(flags: frozenset[str] | None = None) -> bool:
+    """Whether int8 models are quantised with NNCF's overflow fix on every layer (7-bit weights) for
+    a CPU with ``flags`` (default: this CPU's): where its best int8 units are plain AVX2
+    (:func:`int8_cpu_class`), whose kernels add pairs of int8 products in 16 bits and can saturate."""
+    return int8_cpu_class(flags) == "avx2"
 
 
 def _openvino_model(module: NormalizedPrefix, fingerprint: str, precision: ResolvedPrecision,
@@ -342,16 +349,23 @@ def _openvino_model(module: NormalizedPrefix, fingerprint: str, precision: Resol
     """The dynamic-input OpenVINO model of ``module`` for ``precision`` and, for int8, its feature
     agreement with float32: from this process's models, else the disk cache, else built."""
     if precision != "int8":
-        key = ("converted", fingerprint, "")
+        key = ("converted", fingerprint, "", False)
         if key not in _models:
             _models[key] = (openvino_models.converted_model(module, fingerprint, announce_once), None)
         return _models[key]
-    crops = calibration_crops() if calibration is None else list(calibration)
+    if calibration is None:
+        if calibration_source() == "synthetic":
+            announce_once(f"precision='int8': matplotlib's sample photograph ({PHOTO}) is not installed; "
+                          "the int8 model is calibrated on synthetic scenes instead (less accurate)")
+        crops = calibration_crops()
+    else:
+        crops = list(calibration)
     identity = calibration_identity(crops)
-    key = ("int8", fingerprint, identity)
+    overflow_fix = int8_overflow_fix()
+    key = ("int8", fingerprint, identity, overflow_fix)
     if key not in _models:
         _models[key] = openvino_models.quantized_model(module, fingerprint, crops, identity, announce_once,
-                                                       threads=torch.get_num_threads())
+                                                       threads=torch.get_num_threads(), overflow_fix=overflow_fix)
     return _models[key]
 
 

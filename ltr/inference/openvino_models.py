@@ -7,7 +7,10 @@ CPU (a fraction of a second), where converting the prefix from torch costs secon
 * ``converted``: ``openvino.convert_model`` of the prefix (float32 weights; compiled with the
   bf16 or f32 precision hint).
 * ``int8``: that model quantised after training with NNCF (``nncf.quantize``, mixed preset:
-  symmetric weights, asymmetric activations), calibrated on a calibration set
+  symmetric weights, asymmetric activations; NNCF's full bias correction; the first convolution,
+  whose error reaches every later layer, kept float; on
+  CPUs without an int8 dot-product instruction NNCF's overflow fix on every layer, 7-bit weights, so
+  AVX2's 16-bit products of int8 pairs cannot saturate), calibrated on a calibration set
   (``ltr.inference.calibration``). Its agreement with the float32 model -- the smallest cosine
   similarity of the two models' features over the calibration crops -- is measured once, when it
   is built, and kept with it.
@@ -195,21 +198,34 @@ def feature_agreement(reference: Any, candidate: Any, crops: list[np.ndarray], t
     return worst
 
 
+def first_convolution(model: Any) -> str | None:
+    """The friendly name of the first convolution of an OpenVINO model in topological order, or ``None``."""
+    for op in model.get_ordered_ops():
+        if op.get_type_name() in ("Convolution", "GroupConvolution"):
+            return op.get_friendly_name()
+    return None
+
+
 def quantized_model(module: nn.Module, fingerprint: str, calibration: list[np.ndarray], calibration_id: str,
-                    say: Say, threads: int = 1, root: Path | None = None) -> tuple[Any, float]:
+                    say: Say, threads: int = 1, root: Path | None = None,
+                    overflow_fix: bool = False) -> tuple[Any, float]:
     """The int8 model of ``module`` and its feature agreement with float32 (:func:`feature_agreement`
     on the calibration crops), from the disk cache or quantised with NNCF and stored there.
 
     ``calibration``: ``(1, 3, H, W)`` float32 crops in [0, 255] (``ltr.inference.calibration``);
-    ``calibration_id`` names them in the cache key. Needs ``nncf`` (``ImportError`` naming it).
+    ``calibration_id`` names them in the cache key. ``overflow_fix``: 7-bit weights in every layer
+    (for CPUs without VNNI/AMX; NNCF's default, the first quantised layer only, otherwise); part of
+    the cache key. Needs ``nncf`` (``ImportError`` naming it).
     """
     try:
         import nncf
+        from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, OverflowFix
     except ImportError as error:
         raise ImportError("precision='int8' needs the nncf package (int8 post-training quantisation): "
                           "pip install nncf") from error
     key = {"format": FORMAT_VERSION, "kind": "int8", "weights": fingerprint, "calibration": calibration_id,
-           "preset": "mixed", **_versions("int8")}
+           "preset": "mixed", "bias_correction": "full", "float_layers": "first convolution",
+           "overflow_fix": "all layers" if overflow_fix else "first layer", **_versions("int8")}
     folder = entry_folder("int8", fingerprint, root)
     cached = _load(folder, key, say)
     if cached is not None:
@@ -218,12 +234,32 @@ def quantized_model(module: nn.Module, fingerprint: str, calibration: list[np.nd
     float_model = converted_model(module, fingerprint, say, root)
     say(f"precision='int8': quantising the frozen backbone with NNCF on {len(calibration)} calibration crops "
         f"(once; kept in {folder})")
+    first = first_convolution(float_model)
+    ignored = nncf.IgnoredScope(names=[first]) if first is not None else None
+    advanced = AdvancedQuantizationParameters(overflow_fix=OverflowFix.ENABLE if overflow_fix
+                                              else OverflowFix.FIRST_LAYER)
     # NNCF's progress bars and notes would land in the tracker's output: the line above says it all.
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
             contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         model = nncf.quantize(float_model, nncf.Dataset(calibration), subset_size=len(calibration),
-                              preset=nncf.QuantizationPreset.MIXED)
+                              preset=nncf.QuantizationPreset.MIXED, fast_bias_correction=False,
+                              ignored_scope=ignored, advanced_parameters=advanced)
+    # Saving folds what NNCF left unfolded (the float first convolution's inputs among them), so the
+    # model read back computes slightly different features: use that form here too, as later
+    # processes will.
+    model = _saved_and_read_back(model)
     agreement = feature_agreement(float_model, model, calibration, threads)
     _store(folder, model, key, {"agreement": agreement, "calibration_crops": len(calibration)})
     return model, agreement
+
+
+def _saved_and_read_back(model: Any) -> Any:
+    """``model`` as a process reading its saved files gets it (written to a temporary folder)."""
+    import openvino as ov
+
+    with tempfile.TemporaryDirectory(prefix="siamot-ov-") as tmp:
+        ov.save_model(model, str(Path(tmp) / "model.xml"), compress_to_fp16=False)
+        core = ov.Core()
+        core.set_property({"ENABLE_MMAP": False})  # the weights are read into memory: the folder goes
+        return core.read_model(str(Path(tmp) / "model.xml"))
