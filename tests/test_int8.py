@@ -115,20 +115,86 @@ def test_measured_accuracy_table_decides_auto_for_every_backbone(fresh, monkeypa
         assert decisions[name] == (False, "its int8 accuracy was not measured (ltr.inference.engine.INT8_ACCURACY)")
 
 
-def test_calibration_crops_are_the_trackers_sizes_and_deterministic() -> None:
-    crops = calibration.calibration_crops(scenes=2)
+@pytest.mark.parametrize("source", ["photo", "synthetic"])
+def test_calibration_crops_are_the_trackers_sizes_and_deterministic(source) -> None:
+    if source == "photo" and calibration.photo_path() is None:
+        pytest.skip("matplotlib's sample photograph is not installed")
+    crops = calibration.calibration_crops(scenes=2, source=source)
     assert [c.shape for c in crops] == [(1, 3, 127, 127)] + [(1, 3, 255, 255)] * 3 + [(1, 3, 127, 127)] + \
         [(1, 3, 255, 255)] * 3
     assert all(c.dtype == np.float32 and c.min() >= 0 and c.max() <= 255 and c.std() > 10 for c in crops)
-    again = calibration.calibration_crops(scenes=2)
+    again = calibration.calibration_crops(scenes=2, source=source)
     assert calibration.calibration_identity(crops) == calibration.calibration_identity(again)
     assert calibration.calibration_identity(crops) != calibration.calibration_identity(
-        calibration.calibration_crops(scenes=2, seed=1))
+        calibration.calibration_crops(scenes=2, seed=1, source=source))
+
+
+def test_calibration_source_is_the_photograph_where_installed_else_synthetic(monkeypatch, tmp_path) -> None:
+    if calibration.photo_path() is not None:
+        assert calibration.calibration_source() == "photo"
+        photo = calibration.calibration_crops(scenes=1)
+        assert calibration.calibration_identity(photo) == calibration.calibration_identity(
+            calibration.calibration_crops(scenes=1, source="photo"))
+        assert calibration.calibration_identity(photo) != calibration.calibration_identity(
+            calibration.calibration_crops(scenes=1, source="synthetic"))
+    monkeypatch.setattr(calibration, "photo_path", lambda: None)
+    assert calibration.calibration_source() == "synthetic"
+    assert calibration.calibration_identity(calibration.calibration_crops(scenes=1)) == \
+        calibration.calibration_identity(calibration.calibration_crops(scenes=1, source="synthetic"))
+    with pytest.raises(FileNotFoundError, match=r"grace_hopper\.jpg.*source='synthetic'"):
+        calibration.calibration_crops(scenes=1, source="photo")
+    unreadable = tmp_path / calibration.PHOTO
+    unreadable.write_bytes(b"not a jpeg")
+    monkeypatch.setattr(calibration, "photo_path", lambda: unreadable)
+    with pytest.raises(FileNotFoundError, match="grace_hopper"):
+        calibration.calibration_crops(scenes=1, source="photo")
+    with pytest.raises(ValueError, match="'photos'"):
+        calibration.calibration_source("photos")  # type: ignore[arg-type]
+
+
+def test_int8_quantisation_follows_the_cpus_int8_units_and_the_calibration_source(fresh, monkeypatch) -> None:
+    """The overflow fix (7-bit weights in every layer) is asked for on AVX2-only CPUs only; without
+    the photograph the synthetic scenes calibrate, said in one line. The quantiser is replaced by a
+    recorder: what it is handed is what is checked."""
+    asked: list[tuple[int, bool]] = []
+
+    def recorder(module, fingerprint, crops, identity, say, threads=1, root=None, overflow_fix=False):
+        asked.append((len(crops), overflow_fix))
+        return object(), 1.0
+
+    monkeypatch.setattr(openvino_models, "quantized_model", recorder)
+    monkeypatch.setattr(engine, "calibration_crops", lambda: calibration.calibration_crops(scenes=1))
+    module = engine.NormalizedPrefix(_alexnet(), 2)
+    assert engine.int8_overflow_fix(AVX2) and not engine.int8_overflow_fix(AVX512_VNNI)
+    assert not engine.int8_overflow_fix(AMX) and not engine.int8_overflow_fix(SSE)
+    for flags, fix in ((AVX2, True), (AMX, False)):
+        monkeypatch.setattr(engine, "cpu_flags", lambda path="/proc/cpuinfo", flags=flags: flags)
+        engine._openvino_model(module, f"weights-{fix}", "int8")
+        assert asked[-1] == (4, fix)
+    monkeypatch.setattr(calibration, "photo_path", lambda: None)
+    with pytest.warns(RuntimeWarning, match=r"grace_hopper\.jpg\) is not installed; the int8 model is "
+                                            r"calibrated on synthetic scenes"):
+        engine._openvino_model(module, "weights-synthetic", "int8")
+    assert len(asked) == 3
 
 
 def _alexnet() -> torch.nn.Module:
     torch.manual_seed(0)
     return build_backbone("alexnet", pretrained=False).eval()
+
+
+def _convolution_weight_types(model) -> list[str]:
+    """Per convolution of an OpenVINO model, in order: the element type of the constant its weights
+    come from (``'i8'`` for NNCF's int8 weights as saved, ``'f32'`` for float ones)."""
+    types = []
+    for op in model.get_ordered_ops():
+        if op.get_type_name() not in ("Convolution", "GroupConvolution"):
+            continue
+        node = op.input(1).get_source_output().get_node()
+        while node.get_input_size() > 0:  # through Multiply / Subtract / Convert to the constant
+            node = node.input(0).get_source_output().get_node()
+        types.append(node.get_output_element_type(0).get_type_name())
+    return types
 
 
 def _count_quantisations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -188,12 +254,28 @@ def test_int8_is_cached_on_disk_reused_and_rebuilt_when_stale_or_corrupt(fresh, 
     InferenceBackbone(backbone, len(backbone.features), "int8", "openvino", calibration=crops)
     assert len(calls) == 3
 
+    # The first convolution keeps float weights and input; every later one has int8 weights.
+    assert _convolution_weight_types(runner._model) == ["f32"] + ["i8"] * (len(_convolution_weight_types(
+        runner._model)) - 1) and len(_convolution_weight_types(runner._model)) == 5
+
+    # The quantisation asked for is part of the key: another overflow fix is another model.
+    with pytest.warns(RuntimeWarning, match=r"is stale \(overflow_fix changed\); rebuilding"):
+        openvino_models.quantized_model(runner._prefix, runner._fingerprint, crops,
+                                        calibration.calibration_identity(crops), engine.announce_once,
+                                        overflow_fix=not engine.int8_overflow_fix())
+    assert len(calls) == 4
+    monkeypatch.setattr(engine, "_models", {})
+    monkeypatch.setattr(engine, "_announced", set())  # the same line again, said again
+    with pytest.warns(RuntimeWarning, match=r"is stale \(overflow_fix changed\); rebuilding"):
+        InferenceBackbone(backbone, len(backbone.features), "int8", "openvino", calibration=crops)
+    assert len(calls) == 5
+
     # Unreadable metadata is corrupt too.
     (folder / "meta.json").write_text("{not json")
     monkeypatch.setattr(engine, "_models", {})
     with pytest.warns(RuntimeWarning, match="is corrupt"):
         InferenceBackbone(backbone, len(backbone.features), "int8", "openvino", calibration=crops)
-    assert len(calls) == 4
+    assert len(calls) == 6
 
 
 @needs_int8
@@ -227,7 +309,7 @@ def test_auto_keeps_float_when_int8_features_disagree(fresh, measured, monkeypat
     monkeypatch.setattr(engine, "INT8_MIN_AGREEMENT", 1.01)  # no quantised model can agree this well
     monkeypatch.setattr(engine, "cpu_flags", lambda path="/proc/cpuinfo": AMX)
     small = calibration.calibration_crops
-    monkeypatch.setattr(calibration, "calibration_crops", lambda: small(scenes=2))
+    monkeypatch.setattr(engine, "calibration_crops", lambda: small(scenes=2))
     with pytest.warns(RuntimeWarning, match=r"no int8 for alexnet: its int8 features agree with float32 only"):
         runner = InferenceBackbone(backbone, len(backbone.features), "auto", "openvino")
     assert runner.precision in ("bf16", "fp32") and runner.int8_agreement is not None
@@ -240,7 +322,7 @@ def test_tracker_runs_int8_when_asked(fresh, monkeypatch) -> None:
     from test_tracker import make_params, run, synthetic
 
     small = calibration.calibration_crops
-    monkeypatch.setattr(calibration, "calibration_crops", lambda: small(scenes=2))
+    monkeypatch.setattr(engine, "calibration_crops", lambda: small(scenes=2))
     frames, gt = synthetic(4)
     boxes = {}
     for precision in ("fp32", "int8"):

@@ -31,6 +31,7 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -238,13 +239,21 @@ def quantized_model(module: nn.Module, fingerprint: str, calibration: list[np.nd
     ignored = nncf.IgnoredScope(names=[first]) if first is not None else None
     advanced = AdvancedQuantizationParameters(overflow_fix=OverflowFix.ENABLE if overflow_fix
                                               else OverflowFix.FIRST_LAYER)
-    # NNCF's progress bars and notes would land in the tracker's output: the line above says it all.
+    # NNCF's progress bars, notes and log lines would land in the tracker's output: the line above
+    # says it all.
+    from nncf.common.logging import nncf_logger
+
+    level = nncf_logger.level
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
             contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        model = nncf.quantize(float_model, nncf.Dataset(calibration), subset_size=len(calibration),
-                              preset=nncf.QuantizationPreset.MIXED, fast_bias_correction=False,
-                              ignored_scope=ignored, advanced_parameters=advanced)
+        nncf_logger.setLevel(logging.ERROR)
+        try:
+            model = nncf.quantize(float_model, nncf.Dataset(calibration), subset_size=len(calibration),
+                                  preset=nncf.QuantizationPreset.MIXED, fast_bias_correction=False,
+                                  ignored_scope=ignored, advanced_parameters=advanced)
+        finally:
+            nncf_logger.setLevel(level)
     # Saving folds what NNCF left unfolded (the float first convolution's inputs among them), so the
     # model read back computes slightly different features: use that form here too, as later
     # processes will.
