@@ -164,6 +164,13 @@ class SiamOTParams:
         clamp_center: keep the target's centre inside the image after each frame (clipped to
             ``[0, width] x [0, height]``; the box may still extend past the border). Off = SiamFC's
             behaviour, where the centre may leave the image and the search crop is then mostly padding.
+        scale_search_every: the scale search runs on every ``scale_search_every``-th frame (frame
+            index since ``initialize``, which is frame 0, divisible by it); the frames between search
+            one crop at the current size (the unit scale: one backbone pass instead of ``scale_num``)
+            under the same cosine window, and keep the size. 1 (default) = every frame, SiamFC's
+            search. The wide search after a loss and ``search_min_size``'s enlarged crops search as
+            on any frame. A one-crop frame is no evidence of a scale trend: ``scale_trend_frames``
+            counts the frames that searched the scales and skips the others.
 
     Confidence and template score map (paper Sections 2.4-2.5, used by both online methods):
         normalization: ``'softmax'`` (temperature ``softmax_temperature`` times the std of the
@@ -314,6 +321,7 @@ class SiamOTParams:
     max_scale_factor: float = _ranged(5.0, 0.0, open_low=True)
     min_target_size: float = _ranged(4.0, 0.0)
     clamp_center: bool = False
+    scale_search_every: int = _ranged(1, 1)
 
     online_training: bool = True
     normalization: Literal["softmax", "shift"] = "softmax"

@@ -70,6 +70,10 @@ class SiamOT:
     changes the size at the rate ``scale_trend_damping`` (:mod:`.scale_trend`).
     With ``clamp_center``, the centre is kept inside the image after each move: the displacement
     (normal, enlarged or wide search) and the online method's relocation (:meth:`_clamp_center`).
+    With ``scale_search_every`` k > 1, the normal search runs the scales on frames whose index since
+    :meth:`initialize` (frame 0) is a multiple of k; the frames between search one crop at the current
+    size (``unit_search``: scale index 0 for the online method, the size kept, no step of the scale
+    trend); the debug crop and map are that crop's. The wide and enlarged searches are unchanged.
     """
 
     def __init__(self, params: TrackerParams) -> None:
@@ -95,6 +99,10 @@ class SiamOT:
         # resolution, so the exemplar still matches the target's size and the map covers more image.
         self.wide_search = self._larger_search(params.wide_search_size, params.wide_search_window_influence,
                                                scale_num=1)
+        # The frames between scale searches (scale_search_every > 1): the unit scale's crop alone, the
+        # normal crop size and cosine window.
+        self.unit_search = self._larger_search(params.instance_size, params.window_influence, scale_num=1)
+        self._frame_index = 0  # frames since initialize (frame 0)
         method_class = online_method_class(params.settings)
         # Inference of the backbone (precision, engine for the blocks the online method never changes).
         self.features = InferenceBackbone(self.net.backbone,
@@ -272,6 +280,7 @@ class SiamOT:
         target_wh = self._size_wh * self.params.exemplar_size / self._context_size()
         self.method.start(FirstFrame(self._exemplar, self._exemplar_features, maps[0, 0], search_features, target_wh))
         self._lost_frames = 0
+        self._frame_index = 0
         self.scale_trend.reset()
         if self.distractors is not None:
             self.distractors.reset()
@@ -288,6 +297,7 @@ class SiamOT:
         params = self.params
         debug = int(params.debug or 0)
         frame = normalize_image(image)
+        self._frame_index += 1
 
         search_size = self._search_size
         search_area_center = self._center_xy.copy()
@@ -298,24 +308,29 @@ class SiamOT:
             scale_index = 0
         else:
             instance = self._enlarged_instance(search_size)
+            scales = True  # this frame's search compares the scales
             if instance != params.instance_size:
+                search = self.search
                 crops, sizes, found, responses, search_features = self._search_enlarged(frame, search_size, instance)
             else:
-                sizes = [search_size * f for f in self.search.factors]
-                crops, search = self._crop_batch(frame, sizes, params.instance_size)
-                responses, search_features = self.network.score_images(self._exemplar_features, search)
+                scales = self._frame_index % params.scale_search_every == 0
+                search = self.search if scales else self.unit_search
+                sizes = [search_size * f for f in search.factors]
+                crops, images = self._crop_batch(frame, sizes, params.instance_size)
+                responses, search_features = self.network.score_images(self._exemplar_features, images)
                 located = responses
                 if self.distractors is not None:
                     with _record("siamot.distractors"), torch_threads(self._small_op_threads):
                         located = self.distractors.suppressed(responses, search_features, params.distractor_weight)
                 with _record("siamot.upsample_peak"), torch_threads(self._small_op_threads):
-                    found = self.search.locate(located, search_size)
-            normal_sizes = [search_size * f for f in self.search.factors]
+                    found = search.locate(located, search_size)
+            normal_sizes = [search_size * f for f in search.factors]
             self._center_xy = self._center_xy + found.displacement_xy
             self._clamp_center(frame)  # before the method's recrop at the target (crop_at_target)
-            self._size_wh = self._size_wh * self.scale_trend.size_factor(
-                found.scale_index, float(self.search.factors[found.scale_index]), found.size_factor)
-            self._clamp_size()
+            if scales:  # a one-crop frame keeps the size and says nothing of a scale trend
+                self._size_wh = self._size_wh * self.scale_trend.size_factor(
+                    found.scale_index, float(search.factors[found.scale_index]), found.size_factor)
+                self._clamp_size()
             # The found displacement in score-map cells of the chosen scale's crop.
             cells = (found.displacement_xy * params.instance_size
                      / (normal_sizes[found.scale_index] * self.net.total_stride))
