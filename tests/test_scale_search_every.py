@@ -62,14 +62,13 @@ def every2() -> dict[bool, SiamOT]:
     return {online: make_tracker(online, scale_search_every=2) for online in (False, True)}
 
 
-@pytest.mark.parametrize("online", [False, True], ids=["baseline", "online"])
-def test_every_frame_is_the_default_and_the_same_tracker(online: bool) -> None:
+def test_every_frame_is_the_default() -> None:
+    # The default's boxes are those of the code before the setting: the result files of the default
+    # and the baseline on real sequences compared byte for byte (docs/speed.md).
     assert SiamOTParams().scale_search_every == 1
-    frames, gt = synthetic(8)
-    default, _, default_calls = track(make_tracker(online), frames, gt[0])
-    every1, _, calls = track(make_tracker(online, scale_search_every=1), frames, gt[0])
-    np.testing.assert_array_equal(every1, default)
-    assert calls == default_calls and all(c[0] == (3, 255) for c in calls), calls
+    frames, gt = synthetic(5)
+    _, _, calls = track(make_tracker(), frames, gt[0])
+    assert all(c[0] == (3, 255) for c in calls), calls
 
 
 @pytest.mark.parametrize("online", [False, True], ids=["baseline", "online"])
@@ -132,53 +131,65 @@ def test_the_debug_crop_map_and_area_are_the_one_crops(every2) -> None:
     assert len(found) == 3  # frames 1, 3, 5
 
 
-def test_a_one_crop_frame_neither_extends_nor_ends_a_scale_trend() -> None:
-    tracker = make_tracker(scale_search_every=2, scale_trend_frames=2, scale_trend_damping=1.0)
+def test_a_one_crop_frame_neither_extends_nor_ends_a_scale_trend(every2) -> None:
+    tracker = every2[False]
     steps = []
     size_factor = tracker.scale_trend.size_factor
     tracker.scale_trend.size_factor = lambda *args: (steps.append(tracker._frame_index), size_factor(*args))[1]
-    frames, gt = synthetic(9)
-    track(tracker, frames, gt[0])
-    assert steps == [2, 4, 6, 8]
+    try:
+        frames, gt = synthetic(7)
+        track(tracker, frames, gt[0])
+    finally:
+        del tracker.scale_trend.size_factor
+    assert steps == [2, 4, 6]
 
 
 def test_a_new_sequence_counts_its_frames_from_zero(every2) -> None:
     tracker = every2[True]
-    frames, gt = synthetic(4, seed=3)  # three tracked frames: the next sequence would start on an even count
-    track(tracker, frames, gt[0])
-    frames2, gt2 = synthetic(6, seed=5)
-    again, _, calls = track(tracker, frames2, gt2[0])
-    fresh, _, _ = track(make_tracker(True, scale_search_every=2), frames2, gt2[0])
-    np.testing.assert_array_equal(again, fresh)
-    assert [c[0][0] for c in calls] == [1, 3, 1, 3, 1]
+    frames, gt = synthetic(5, seed=5)
+    first, _, calls = track(tracker, frames, gt[0])
+    other_frames, other_gt = synthetic(4, seed=3)
+    track(tracker, other_frames, other_gt[0])  # three tracked frames: a running count would be odd now
+    again, _, calls_again = track(tracker, frames, gt[0])
+    np.testing.assert_array_equal(again, first)
+    assert [c[0][0] for c in calls_again] == [c[0][0] for c in calls] == [1, 3, 1, 3]
 
 
-def test_the_wide_search_after_a_loss_runs_on_any_frame() -> None:
-    tracker = make_tracker(True, scale_search_every=2, wide_search_after=1)
-    frames, gt = synthetic(4)
+@pytest.fixture(scope="module")
+def guarded() -> SiamOT:
+    """The baseline with ``scale_search_every=2``, the wide search after one lost frame and distractor
+    suppression (the baseline judges no frame lost: the tests set the lost count)."""
+    return make_tracker(scale_search_every=2, wide_search_after=1, distractor_weight=0.5)
+
+
+def test_the_wide_search_after_a_loss_runs_on_any_frame(guarded) -> None:
+    tracker = guarded
+    frames, gt = synthetic(3)
     tracker.initialize(frames[0], {"init_bbox": list(gt[0])})
     wide = []
     locate = tracker.wide_search.locate
     tracker.wide_search.locate = lambda r, size: (wide.append(r.shape[-1]), locate(r, size))[1]
-    for index in (1, 2):  # a one-crop frame and a scale-search frame
-        tracker._lost_frames = 1  # as after a frame judged lost
-        size_wh = tracker._size_wh.copy()
-        tracker.track(frames[index])
-        np.testing.assert_array_equal(tracker._size_wh, size_wh)
+    try:
+        for index in (1, 2):  # a one-crop frame and a scale-search frame
+            tracker._lost_frames = 1  # as after a frame judged lost
+            size_wh = tracker._size_wh.copy()
+            tracker.track(frames[index])
+            np.testing.assert_array_equal(tracker._size_wh, size_wh)
+    finally:
+        del tracker.wide_search.locate
     assert wide == [(447 - 127) // 8 + 1] * 2
 
 
 def test_enlarged_crops_search_the_scales_on_every_frame() -> None:
     tracker = make_tracker(scale_search_every=2, search_min_size=2000, search_max_instance=303)
-    frames, gt = synthetic(5)
+    frames, gt = synthetic(3)
     _, _, calls = track(tracker, frames, gt[0])
     assert all(c[0] == (3, 303) for c in calls), calls
 
 
-def test_distractor_suppression_on_one_crop_frames() -> None:
-    tracker = make_tracker(scale_search_every=2, distractor_weight=0.5)
+def test_distractor_suppression_on_one_crop_frames(guarded) -> None:
     frames, gt = synthetic(10)
-    boxes, _, _ = track(tracker, frames, gt[0])
+    boxes, _, _ = track(guarded, frames, gt[0])
     assert np.isfinite(boxes).all()
     assert (iou_xywh(boxes, gt)[1:] > 0.5).mean() >= 0.8
 
