@@ -8,7 +8,8 @@ CPU (a fraction of a second), where converting the prefix from torch costs secon
   bf16 or f32 precision hint).
 * ``int8``: that model quantised after training with NNCF (``nncf.quantize``, mixed preset:
   symmetric weights, asymmetric activations; NNCF's full bias correction; the first convolution,
-  whose error reaches every later layer, kept float; on
+  whose error reaches every later layer, kept float where it is a small share of the work
+  (:data:`FLOAT_FIRST_CONVOLUTION_MAX_SHARE`); on
   CPUs without an int8 dot-product instruction NNCF's overflow fix on every layer, 7-bit weights, so
   AVX2's 16-bit products of int8 pairs cannot saturate), calibrated on a calibration set
   (``ltr.inference.calibration``). Its agreement with the float32 model -- the smallest cosine
@@ -47,6 +48,12 @@ from torch import nn
 FORMAT_VERSION = 1
 CACHE_ENV = "SIAMOT_CACHE_DIR"
 Kind = Literal["converted", "int8"]
+#: The int8 model keeps the first convolution float when its multiply-adds are below this share of
+#: the prefix's convolutions' on a 255x255 crop (:func:`first_convolution_share`): 1.7-2.2 % for
+#: MobileNetV2, EfficientNet-Lite0 and ResNet34, under 1 % for VGG19 and Inception-v3; AlexNet's
+#: 11x11 first convolution is 10.5 %, and float there cost its int8 model a third of its speed on
+#: an AVX2-only CPU (docs/speed.md).
+FLOAT_FIRST_CONVOLUTION_MAX_SHARE = 0.05
 Say = Callable[[str], None]
 
 
@@ -199,6 +206,24 @@ def feature_agreement(reference: Any, candidate: Any, crops: list[np.ndarray], t
     return worst
 
 
+def first_convolution_share(module: nn.Module, size: int = 255) -> float:
+    """The first convolution's share of the multiply-adds of all of ``module``'s convolutions on a
+    ``(1, 3, size, size)`` input (0.0 without convolutions)."""
+    macs: list[int] = []
+
+    def count(conv: nn.Module, inputs: Any, output: torch.Tensor) -> None:
+        macs.append(output.numel() * conv.in_channels // conv.groups * int(np.prod(conv.kernel_size)))
+
+    hooks = [m.register_forward_hook(count) for m in module.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        with torch.no_grad():
+            module(torch.zeros(1, 3, size, size))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return macs[0] / sum(macs) if macs and sum(macs) > 0 else 0.0
+
+
 def first_convolution(model: Any) -> str | None:
     """The friendly name of the first convolution of an OpenVINO model in topological order, or ``None``."""
     for op in model.get_ordered_ops():
@@ -224,8 +249,10 @@ def quantized_model(module: nn.Module, fingerprint: str, calibration: list[np.nd
     except ImportError as error:
         raise ImportError("precision='int8' needs the nncf package (int8 post-training quantisation): "
                           "pip install nncf") from error
+    float_first = first_convolution_share(module) < FLOAT_FIRST_CONVOLUTION_MAX_SHARE
     key = {"format": FORMAT_VERSION, "kind": "int8", "weights": fingerprint, "calibration": calibration_id,
-           "preset": "mixed", "bias_correction": "full", "float_layers": "first convolution",
+           "preset": "mixed", "bias_correction": "full",
+           "float_layers": "first convolution" if float_first else "none",
            "overflow_fix": "all layers" if overflow_fix else "first layer", **_versions("int8")}
     folder = entry_folder("int8", fingerprint, root)
     cached = _load(folder, key, say)
@@ -235,7 +262,7 @@ def quantized_model(module: nn.Module, fingerprint: str, calibration: list[np.nd
     float_model = converted_model(module, fingerprint, say, root)
     say(f"precision='int8': quantising the frozen backbone with NNCF on {len(calibration)} calibration crops "
         f"(once; kept in {folder})")
-    first = first_convolution(float_model)
+    first = first_convolution(float_model) if float_first else None
     ignored = nncf.IgnoredScope(names=[first]) if first is not None else None
     advanced = AdvancedQuantizationParameters(overflow_fix=OverflowFix.ENABLE if overflow_fix
                                               else OverflowFix.FIRST_LAYER)
