@@ -337,6 +337,8 @@ def test_int8_features_close_to_fp32_and_only_the_prefix_quantised(fresh) -> Non
 def test_auto_keeps_float_when_int8_features_disagree(fresh, measured, monkeypatch) -> None:
     backbone = _alexnet()
     monkeypatch.setattr(engine, "INT8_ACCURACY", {"amx": {"alexnet": (0.0, 0.0)}})
+    monkeypatch.setattr(engine, "INT8_MEASURED_WEIGHTS", {"alexnet": frozenset({engine.weights_fingerprint(
+        engine.NormalizedPrefix(backbone, len(backbone.features)))})})
     monkeypatch.setattr(engine, "INT8_MIN_AGREEMENT", 1.01)  # no quantised model can agree this well
     monkeypatch.setattr(engine, "cpu_flags", lambda path="/proc/cpuinfo": AMX)
     small = calibration.calibration_crops
@@ -345,6 +347,44 @@ def test_auto_keeps_float_when_int8_features_disagree(fresh, measured, monkeypat
         runner = InferenceBackbone(backbone, len(backbone.features), "auto", "openvino")
     assert runner.precision in ("bf16", "fp32") and runner.int8_agreement is not None
     assert runner(torch.rand(1, 3, 127, 127) * 255).shape[0] == 1
+
+
+def test_auto_keeps_float_for_weights_other_than_the_measured_ones(fresh, measured, monkeypatch) -> None:
+    """The accuracy table holds for the weights it was measured with: random (or the user's own)
+    weights of a measured backbone run float under 'auto', said in one line, and nothing is
+    quantised; the same weights listed as measured run int8."""
+    asked: list[str] = []
+    monkeypatch.setattr(openvino_models, "quantized_model",
+                        lambda module, fingerprint, *args, **kwargs: (asked.append(fingerprint), (object(), 1.0))[1])
+    monkeypatch.setattr(engine, "cpu_flags", lambda path="/proc/cpuinfo": AVX2)
+    monkeypatch.setattr(engine, "calibration_crops", lambda: calibration.calibration_crops(scenes=1))
+    torch.manual_seed(0)
+    backbone = build_backbone("mobilenet_v2", pretrained=False).eval()
+    fingerprint = engine.weights_fingerprint(engine.NormalizedPrefix(backbone, len(backbone.features)))
+    assert fingerprint not in engine.INT8_MEASURED_WEIGHTS["mobilenet_v2"]
+    with pytest.warns(RuntimeWarning, match=r"no int8 for mobilenet_v2: its int8 accuracy was measured with "
+                                            r"other weights .*; the network runs in fp32"):
+        runner = InferenceBackbone(backbone, len(backbone.features), "auto", "openvino")
+    assert runner.precision == "fp32" and asked == [] and runner.int8_agreement is None
+    monkeypatch.setattr(engine, "INT8_MEASURED_WEIGHTS", {"mobilenet_v2": frozenset({fingerprint})})
+    runner = InferenceBackbone(backbone, len(backbone.features), "auto", "openvino")
+    assert runner.precision == "int8" and asked == [fingerprint]
+    # A shorter frozen prefix (an online method that trains the last blocks) is other weights too.
+    monkeypatch.setattr(engine, "_announced", set())
+    with pytest.warns(RuntimeWarning, match="measured with other weights"):
+        assert InferenceBackbone(backbone, len(backbone.features) - 2, "auto", "openvino").precision == "fp32"
+
+
+def test_the_measured_weights_are_the_offline_imagenet_files() -> None:
+    """Where torchvision's ImageNet file of a measured backbone is available offline, its prefix's
+    fingerprint is the one listed (skipped elsewhere)."""
+    for name in engine.INT8_MEASURED_WEIGHTS:
+        try:
+            backbone = build_backbone(name, pretrained=True, download=False).eval()
+        except Exception as error:  # no offline weights here: nothing to compare
+            pytest.skip(f"no offline ImageNet weights for {name}: {error}")
+        fingerprint = engine.weights_fingerprint(engine.NormalizedPrefix(backbone, len(backbone.features)))
+        assert fingerprint in engine.INT8_MEASURED_WEIGHTS[name]
 
 
 @needs_int8

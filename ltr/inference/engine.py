@@ -20,7 +20,8 @@ score maps and all the maths after the network stay float32.
 torch. ``'auto'`` picks int8 on the CPU only when all of these hold, and otherwise says in one
 line why not and runs the precision above: the backbone is in :data:`INT8_ACCURACY` for this
 CPU's class of int8 units (int8 measured no more than :data:`INT8_MAX_AUC_LOSS` AUC points below
-float32 on the development targets, with and without online training), int8 was measured faster than that precision on this CPU's class
+float32 on the development targets, with and without online training, for these weights:
+:data:`INT8_MEASURED_WEIGHTS`), int8 was measured faster than that precision on this CPU's class
 of int8 units (:func:`int8_cpu_class` from the CPU flags, :data:`INT8_SPEEDUP`), ``nncf`` and
 ``openvino`` are installed, the prefix runs in OpenVINO, and the quantised model's features agree
 with float32 on the calibration crops (smallest cosine similarity >= :data:`INT8_MIN_AGREEMENT`).
@@ -111,6 +112,14 @@ INT8_ACCURACY: dict[str, dict[str, tuple[float, float]]] = {
     },
 }
 INT8_MAX_AUC_LOSS = 1.0
+#: The weights :data:`INT8_ACCURACY` was measured with, per backbone: :func:`weights_fingerprint` of
+#: the frozen prefix (torchvision's ImageNet weights, the whole backbone frozen, as the default
+#: adapter and the baseline run it). ``'auto'`` keeps float for other weights (random, the user's
+#: own, a shorter prefix): their int8 accuracy is not what was measured.
+INT8_MEASURED_WEIGHTS: dict[str, frozenset[str]] = {
+    "mobilenet_v2": frozenset({"1124da4bd836b9f3a255cc0dd4857f2e1c171e96"}),  # mobilenet_v2-b0353104.pth
+    "efficientnet_lite0": frozenset({"34613febe988beaf38838c725edd6e91cb5cea3f"}),
+}
 #: Smallest cosine similarity of int8 against float32 features over the calibration crops for
 #: ``'auto'`` to keep int8 (measured when the model is quantised, kept with it in the cache).
 INT8_MIN_AGREEMENT = 0.95
@@ -434,6 +443,12 @@ class InferenceBackbone:
             self._fingerprint = weights_fingerprint(self._prefix)
             self._suffix = features[frozen_length:]
             self._model: Any = None
+            if precision == "auto" and self.precision == "int8" and \
+                    self._fingerprint not in INT8_MEASURED_WEIGHTS.get(name or "", frozenset()):
+                self.precision = _floating_precision(self.device)
+                announce_once(f"precision='auto': no int8 for {name}: its int8 accuracy was measured with other "
+                              f"weights (ltr.inference.engine.INT8_MEASURED_WEIGHTS), not these (prefix "
+                              f"{self._fingerprint[:12]}); the network runs in {self.precision}")
             if self.precision == "int8":
                 self._model, self.int8_agreement = _openvino_model(self._prefix, self._fingerprint, "int8",
                                                                    calibration)
