@@ -17,6 +17,7 @@ import torch
 from ltr.inference import calibration, engine, openvino_models
 from ltr.inference.engine import InferenceBackbone, int8_choice, int8_cpu_class, resolve_precision
 from ltr.models.backbone import build_backbone
+from ltr.models.backbone.weights import WeightsNotFoundError
 
 needs_int8 = pytest.mark.skipif(not (engine.openvino_available() and engine.nncf_available()),
                                 reason="int8 needs the nncf and openvino packages (pip install nncf openvino)")
@@ -375,16 +376,16 @@ def test_auto_keeps_float_for_weights_other_than_the_measured_ones(fresh, measur
         assert InferenceBackbone(backbone, len(backbone.features) - 2, "auto", "openvino").precision == "fp32"
 
 
-def test_the_measured_weights_are_the_offline_imagenet_files() -> None:
+@pytest.mark.parametrize("name", sorted(engine.INT8_MEASURED_WEIGHTS))
+def test_the_measured_weights_are_the_offline_imagenet_files(name) -> None:
     """Where torchvision's ImageNet file of a measured backbone is available offline, its prefix's
-    fingerprint is the one listed (skipped elsewhere)."""
-    for name in engine.INT8_MEASURED_WEIGHTS:
-        try:
-            backbone = build_backbone(name, pretrained=True, download=False).eval()
-        except Exception as error:  # no offline weights here: nothing to compare
-            pytest.skip(f"no offline ImageNet weights for {name}: {error}")
-        fingerprint = engine.weights_fingerprint(engine.NormalizedPrefix(backbone, len(backbone.features)))
-        assert fingerprint in engine.INT8_MEASURED_WEIGHTS[name]
+    fingerprint is the one listed (skipped where the file is missing)."""
+    try:
+        backbone = build_backbone(name, pretrained=True, download=False).eval()
+    except WeightsNotFoundError as error:
+        pytest.skip(f"no offline ImageNet weights for {name}: {error}")
+    fingerprint = engine.weights_fingerprint(engine.NormalizedPrefix(backbone, len(backbone.features)))
+    assert fingerprint in engine.INT8_MEASURED_WEIGHTS[name]
 
 
 @needs_int8
