@@ -253,6 +253,17 @@ class SiamOTParams:
             per frame and continues over the next frames; samples confident meanwhile wait until it
             ends, and the tracker gets the new ``Zf'`` when it ends. Spreads the event's cost so that
             no single frame carries all of it.
+        adapter_gate_ratio, adapter_gate_radius, adapter_gate_motion, adapter_gate_clean_frames: the
+            sample gate (off by default: ratio 1, motion 0): a confident frame adds a sample, and counts
+            towards a training event, only when it is also clean, judged without JCPP: unambiguous
+            (the un-adapted first-frame ``Zf``'s map of the chosen crop has no local maximum farther
+            than ``adapter_gate_radius`` cells, or half the first frame's target size if that is more,
+            from its peak whose height above the map's minimum exceeds ``adapter_gate_ratio`` of the
+            peak's; ``online.functions.lookalike_ratio``) and consistent (the target moved at most
+            ``adapter_gate_motion`` target sizes ``sqrt(w * h)`` since the last frame;
+            ``online.functions.displacement_in_sizes``). After a frame that is not clean, the next
+            ``adapter_gate_clean_frames`` clean frames add no sample either (the count restarts at
+            each frame that is not clean, confident or not).
 
     Search after a loss of the target (the tracker; driven by the online method's judgement,
     ``FrameUpdate.lost``; methods that judge no frame never widen):
@@ -365,6 +376,10 @@ class SiamOTParams:
     adapter_suspend_forget: bool = False
     adapter_suspend_distance: float = _ranged(0.0, 0.0)
     adapter_steps_per_frame: int = _ranged(0, 0)
+    adapter_gate_ratio: float = _ranged(1.0, 0.0, 1.0)
+    adapter_gate_radius: float = _ranged(2.0, 0.0)
+    adapter_gate_motion: float = _ranged(0.0, 0.0)
+    adapter_gate_clean_frames: int = _ranged(0, 0)
 
     wide_search_after: int = _ranged(0, 0)
     wide_search_size: int = _ranged(447, 1)

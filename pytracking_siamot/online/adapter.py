@@ -29,6 +29,7 @@ from torch import nn
 from ltr.inference.engine import device_has_bf16
 from pytracking_siamot.online.confidence import ConfidenceState
 from pytracking_siamot.online.drift_guard import DriftEvidence, DriftGuard, disagrees, drift_evidence, map_height
+from pytracking_siamot.online.functions import displacement_in_sizes, lookalike_ratio
 from pytracking_siamot.online.linear import RegionMemory, kl_gradient, negatives_gradient
 from pytracking_siamot.online.method import FirstFrame, Frame, FrameUpdate, OnlineMethod, SiameseNetwork
 
@@ -648,6 +649,12 @@ class AdapterMethod(OnlineMethod):
     begins at the next confident frame without an event's steps), and ``FrameUpdate.trained`` with the
     new ``Zf'`` is reported on the frame it ends. A drift-guard roll-back or the adapter stepping aside
     with ``adapter_suspend_forget`` abandons it with the samples it held back.
+    The sample gate (``adapter_gate_ratio`` < 1 or ``adapter_gate_motion`` > 0; :meth:`_clean`): a
+    confident frame adds a sample, and counts towards a training event, only when it is also clean:
+    the un-adapted map of the chosen crop holds no look-alike peak above the ratio
+    (:func:`~pytracking_siamot.online.functions.lookalike_ratio`) and the target moved no more than
+    the motion limit in target sizes (:func:`~pytracking_siamot.online.functions.displacement_in_sizes`),
+    and, after a frame that was not clean, ``adapter_gate_clean_frames`` clean frames have passed.
     """
 
     def __init__(self, network: SiameseNetwork, settings: SiamOTParams) -> None:
@@ -669,6 +676,9 @@ class AdapterMethod(OnlineMethod):
         # the Zf' last handed to the tracker and the trainer's version it is the adapter's output of
         # (None: a blend, or nothing handed out): responses correlated with it are the adapter's maps
         self._handed_out: tuple[torch.Tensor, int] | None = None
+        self._target_wh = (math.nan, math.nan)  # the first frame's target, exemplar-image pixels
+        self._clean_streak = math.inf  # frames in a row the sample gate found clean (inf: none was not)
+        self.gated = 0  # confident frames of this sequence the sample gate kept out of the memory
 
     def start(self, first: FirstFrame) -> None:
         self.confidence.reset(first.template_map)
@@ -688,6 +698,9 @@ class AdapterMethod(OnlineMethod):
         self.suspensions = 0
         self._suspended = False
         self._lost_streak = 0
+        self._target_wh = (float(first.target_wh[0]), float(first.target_wh[1]))
+        self._clean_streak = math.inf
+        self.gated = 0
         # the identity adapter's Zf' is Zf (+ 0): the tracker's own first-frame features
         self._handed_out = (first.exemplar_features, self.trainer.version)
 
@@ -770,6 +783,7 @@ class AdapterMethod(OnlineMethod):
                 self._checkpoint = self.trainer.checkpoint() if settings.adapter_guard_rollback == "snapshot" else None
             if self.guard.observe(disagreeing):
                 return self._roll_back(result, evidence, target_rc)
+        clean = self._clean(base_map, cells)
         continued = self.trainer.training  # an event spread over frames (adapter_steps_per_frame) goes on
         if continued:
             with _record("siamot.online_train"):
@@ -778,6 +792,9 @@ class AdapterMethod(OnlineMethod):
         if not confident or falling:
             return result
         if settings.adapter_agree_distance > 0 and not evidence.distance <= settings.adapter_agree_distance:
+            return result
+        if not clean:
+            self.gated += 1
             return result
         handed_out = self._handed_out
         adapted = (frame.responses[index, 0] if handed_out is not None and frame.exemplar_features is handed_out[0]
@@ -798,6 +815,29 @@ class AdapterMethod(OnlineMethod):
                 self.trainer.begin_training(temperature, threshold)
                 losses = self.trainer.advance_training(steps)
         return self._trained(result, losses)
+
+    def _clean(self, base_map: torch.Tensor, displacement_cells: np.ndarray) -> bool:
+        """The sample gate on this frame (always ``True`` when off): whether its un-adapted raw map
+        ``base_map`` holds no look-alike above ``adapter_gate_ratio`` (beyond ``adapter_gate_radius``
+        cells or half the first frame's target size from its peak), the target moved at most
+        ``adapter_gate_motion`` target sizes (``displacement_cells``, ``[dx, dy]`` cells of the chosen
+        crop's map; the target's size is the first frame's, in the unit scale's crop pixels, which
+        the tracker keeps near it), and ``adapter_gate_clean_frames`` clean frames came before it since
+        the last frame that was not clean. Called on every frame (the count is of frames in a row)."""
+        settings = self.settings
+        ratio, motion = settings.adapter_gate_ratio, settings.adapter_gate_motion
+        if ratio >= 1.0 and motion <= 0:
+            return True
+        stride = self.network.net.total_stride
+        clean = True
+        if ratio < 1.0:
+            size_cells = math.sqrt(max(self._target_wh[0] * self._target_wh[1], 0.0)) / stride
+            radius = max(settings.adapter_gate_radius, 0.5 * size_cells)
+            clean = not lookalike_ratio(base_map, radius) > ratio
+        if clean and motion > 0:
+            clean = not displacement_in_sizes(displacement_cells, self._target_wh, stride) > motion
+        self._clean_streak = self._clean_streak + 1 if clean else 0
+        return self._clean_streak > settings.adapter_gate_clean_frames
 
     def _trained(self, result: FrameUpdate, losses: tuple[float, ...] | None) -> FrameUpdate:
         """``result`` of a frame where a training event ended with ``losses`` (``None``: none ended):

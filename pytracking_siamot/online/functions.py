@@ -17,6 +17,8 @@ Equations:
 - Eq. 10, :func:`update_template_map`: ``R_t <- (1 - alpha) R_t + alpha R_c``.
 - (not in the paper) :func:`shift_map`, ``R_c`` approximated by resampling the chosen scale's
   response at the new centre instead of a second backbone pass.
+- (not in the paper) :func:`lookalike_ratio` and :func:`displacement_in_sizes`, the adapter's sample
+  gate: how close a map comes to a second target, and how far the target moved for its size.
 """
 from __future__ import annotations
 
@@ -200,3 +202,43 @@ def _shift_grid(h: int, w: int, dx: float, dy: float, device: torch.device) -> t
     xs = torch.arange(w, dtype=torch.float32, device=device) + dx
     grid_y, grid_x = torch.meshgrid(ys * 2.0 / max(h - 1, 1) - 1.0, xs * 2.0 / max(w - 1, 1) - 1.0, indexing="ij")
     return torch.stack([grid_x, grid_y], dim=-1)[None]
+
+
+def lookalike_ratio(score_map: torch.Tensor, radius: float) -> float:
+    """How close a raw ``(h, w)`` map comes to a second target: the height of its highest local maximum
+    (3x3) farther than ``radius`` cells from its peak (the highest cell, the first one on ties), over the
+    peak's height, both above the map's minimum.
+
+    In [0, 1]: 0 when no local maximum lies that far or the map is constant, 1 for two equal peaks.
+    (Not in the paper: the adapter's sample gate, ``adapter_gate_ratio``.)
+    """
+    m = score_map.detach().reshape(score_map.shape[-2:]).double()
+    low = m.min()
+    top = m.max() - low
+    if not bool(top > 0):
+        return 0.0
+    row, col = divmod(int(torch.argmax(m)), m.shape[-1])
+    rows = torch.arange(m.shape[0], dtype=torch.float64, device=m.device)[:, None] - row
+    cols = torch.arange(m.shape[1], dtype=torch.float64, device=m.device)[None, :] - col
+    far = (rows ** 2 + cols ** 2).sqrt() > radius
+    local_max = m == F.max_pool2d(m[None, None], 3, stride=1, padding=1)[0, 0]
+    candidates = local_max & far
+    if not bool(candidates.any()):
+        return 0.0
+    return float((m[candidates].max() - low) / top)
+
+
+def displacement_in_sizes(displacement_cells: tuple[float, float], target_wh: tuple[float, float],
+                          total_stride: int) -> float:
+    """Length of a move of ``displacement_cells`` (``[dx, dy]``, score-map cells of ``total_stride``
+    crop pixels each) in units of the target's size ``sqrt(w * h)``, ``target_wh`` in the same crop
+    pixels; ``inf`` for a target of no area and a non-zero move, 0 for no move.
+
+    (Not in the paper: the adapter's sample gate, ``adapter_gate_motion``; a jump of the peak
+    to a look-alike is a long move for the target's size.)
+    """
+    length = math.hypot(float(displacement_cells[0]), float(displacement_cells[1])) * total_stride
+    size = math.sqrt(max(float(target_wh[0]), 0.0) * max(float(target_wh[1]), 0.0))
+    if length == 0:
+        return 0.0
+    return length / size if size > 0 else math.inf
