@@ -158,6 +158,27 @@ def test_shipped_tables_pick_int8_where_it_was_measured_faster_and_accurate(fres
     assert why == f"int8 measured {engine.INT8_SPEEDUP['amx']['mobilenet_v2']:.2f}x the speed of bf16 on CPUs of class amx"
 
 
+@pytest.mark.parametrize("cap, cls, bf16", [(None, "amx", True), ("", "amx", True), ("DEFAULT", "amx", True),
+                                             ("avx512_core_amx", "amx", True),
+                                             ("AVX512_CORE_BF16", "avx512_bf16", True),
+                                             ("AVX512_CORE_VNNI", "avx512_vnni", False),
+                                             ("AVX2_VNNI", "avx_vnni", False), ("avx2", "avx2", False),
+                                             ("AVX", None, False)])
+def test_auto_decides_by_the_units_oneDNNs_instruction_set_cap_leaves(monkeypatch, cap, cls, bf16) -> None:
+    """``ONEDNN_MAX_CPU_ISA`` keeps the kernels (torch's and OpenVINO's) off the units above it: the
+    int8 class, the overflow fix of the quantised model and bf16 follow the cap, not /proc/cpuinfo."""
+    monkeypatch.setattr(engine, "cpu_flags", lambda path="/proc/cpuinfo": AMX | {"sse2", "fma"})
+    if cap is None:
+        monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    else:
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    assert int8_cpu_class() == cls
+    assert engine.int8_overflow_fix() == (cls == "avx2")
+    assert engine.cpu_has_bf16() == bf16
+    assert {"sse2", "fma"} <= engine.usable_cpu_flags()  # flags the cap does not govern are kept
+    assert engine.usable_cpu_flags(frozenset({"bf16", "asimd"}), "AVX2") == {"bf16", "asimd"}  # ARM: no x86 cap
+
+
 @pytest.mark.parametrize("source", ["photo", "synthetic"])
 def test_calibration_crops_are_the_trackers_sizes_and_deterministic(source) -> None:
     if source == "photo" and calibration.photo_path() is None:

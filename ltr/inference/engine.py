@@ -186,15 +186,44 @@ def cpu_flags(path: str | Path = "/proc/cpuinfo") -> frozenset[str]:
     return frozenset()
 
 
+#: The x86 flags this module decides by, and those of them that oneDNN's instruction-set cap
+#: (``ONEDNN_MAX_CPU_ISA``, read by torch's oneDNN and by OpenVINO's CPU plugin) leaves usable; a
+#: cap not listed (``DEFAULT``, ``ALL``, ``AVX512_CORE_AMX`` and newer) leaves all of them.
+ISA_CAP_FLAGS: frozenset[str] = frozenset({"avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16",
+                                           "amx_bf16", "amx_int8"})
+ISA_CAPS: dict[str, frozenset[str]] = {
+    "SSE41": frozenset(), "AVX": frozenset(), "AVX2": frozenset({"avx2"}),
+    "AVX2_VNNI": frozenset({"avx2", "avx_vnni"}), "AVX2_VNNI_2": frozenset({"avx2", "avx_vnni"}),
+    "AVX512_CORE": frozenset({"avx2", "avx512f"}),
+    "AVX512_CORE_VNNI": frozenset({"avx2", "avx512f", "avx512_vnni"}),
+    "AVX512_CORE_BF16": frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}),
+    "AVX512_CORE_FP16": frozenset({"avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16"}),
+}
+
+
+def usable_cpu_flags(flags: frozenset[str] | None = None, cap: str | None = None) -> frozenset[str]:
+    """``flags`` (default: this CPU's, :func:`cpu_flags`) less the x86 units that the instruction-set
+    ``cap`` (default: the environment's ``ONEDNN_MAX_CPU_ISA``, unset = no cap) keeps the kernels
+    from using: what ``auto`` may count on, so that it never picks bf16 or an int8 model for units
+    the kernels will not run on. Flags of other architectures are kept."""
+    flags = cpu_flags() if flags is None else flags
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA") if cap is None else cap
+    allowed = ISA_CAPS.get((cap or "").strip().upper())
+    if allowed is None:
+        return flags
+    return frozenset(flag for flag in flags if flag not in ISA_CAP_FLAGS or flag in allowed)
+
+
 def cpu_has_bf16() -> bool:
-    """Whether this CPU has native bfloat16 units (detected from its feature flags)."""
-    return bool(cpu_flags() & BF16_CPU_FLAGS)
+    """Whether this CPU has native bfloat16 units its kernels may use (:func:`usable_cpu_flags`)."""
+    return bool(usable_cpu_flags() & BF16_CPU_FLAGS)
 
 
 def int8_cpu_class(flags: frozenset[str] | None = None) -> str | None:
     """The best class of int8 units (:data:`INT8_CPU_CLASSES`) the CPU ``flags`` (default: this
-    CPU's, :func:`cpu_flags`) have all the flags of, or ``None`` (no AVX2: no int8 kernels)."""
-    flags = cpu_flags() if flags is None else flags
+    CPU's that its kernels may use, :func:`usable_cpu_flags`) have all the flags of, or ``None`` (no
+    AVX2: no int8 kernels)."""
+    flags = usable_cpu_flags() if flags is None else flags
     for name, needed in INT8_CPU_CLASSES:
         if needed <= flags:
             return name
