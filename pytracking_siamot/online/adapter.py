@@ -29,7 +29,7 @@ from torch import nn
 from ltr.inference.engine import device_has_bf16
 from pytracking_siamot.online.confidence import ConfidenceState
 from pytracking_siamot.online.drift_guard import DriftEvidence, DriftGuard, disagrees, drift_evidence, map_height
-from pytracking_siamot.online.functions import displacement_in_sizes, lookalike_ratio
+from pytracking_siamot.online.functions import cell_distances, displacement_in_sizes, local_maxima, lookalike_ratio
 from pytracking_siamot.online.linear import RegionMemory, kl_gradient, negatives_gradient
 from pytracking_siamot.online.method import FirstFrame, Frame, FrameUpdate, OnlineMethod, SiameseNetwork
 
@@ -98,9 +98,7 @@ def distractor_cells(score_map: torch.Tensor, target_rc: tuple[float, float], ra
     All zeros when there is none (or the target is not above the map's minimum)."""
     m = score_map.detach().reshape(score_map.shape[-2:]).float()
     height, width = m.shape
-    rows = torch.arange(height, dtype=torch.float32, device=m.device)[:, None] - float(target_rc[0])
-    cols = torch.arange(width, dtype=torch.float32, device=m.device)[None, :] - float(target_rc[1])
-    near = (rows ** 2 + cols ** 2).sqrt() <= radius
+    near = cell_distances(m, target_rc) <= radius
     if not bool(near.any()):
         near = torch.zeros_like(near)
         near[min(max(round(float(target_rc[0])), 0), height - 1), min(max(round(float(target_rc[1])), 0), width - 1)] = True
@@ -109,8 +107,7 @@ def distractor_cells(score_map: torch.Tensor, target_rc: tuple[float, float], ra
     mask = torch.zeros_like(m)
     if not bool(target > 0):
         return mask
-    local_max = m == F.max_pool2d(m[None, None], 3, stride=1, padding=1)[0, 0]
-    candidates = local_max & ~near & (m - low >= ratio * target)
+    candidates = local_maxima(m) & ~near & (m - low >= ratio * target)
     values = torch.where(candidates, m, torch.full_like(m, -math.inf)).flatten()
     chosen = values.topk(min(count, int(candidates.sum()))).indices
     mask.view(-1)[chosen] = 1.0

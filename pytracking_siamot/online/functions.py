@@ -204,6 +204,21 @@ def _shift_grid(h: int, w: int, dx: float, dy: float, device: torch.device) -> t
     return torch.stack([grid_x, grid_y], dim=-1)[None]
 
 
+def local_maxima(score_map: torch.Tensor) -> torch.Tensor:
+    """``(h, w)`` bool mask of the cells of an ``(h, w)`` map that are the highest of their 3x3
+    neighbourhood (ties included)."""
+    return score_map == F.max_pool2d(score_map[None, None], 3, stride=1, padding=1)[0, 0]
+
+
+def cell_distances(score_map: torch.Tensor, rc: tuple[float, float]) -> torch.Tensor:
+    """``(h, w)`` distances, in cells and in ``score_map``'s dtype, of every cell of an ``(h, w)`` map
+    from the point ``rc`` (row, col; fractional, may lie outside the map)."""
+    height, width = score_map.shape[-2:]
+    rows = torch.arange(height, dtype=score_map.dtype, device=score_map.device)[:, None] - float(rc[0])
+    cols = torch.arange(width, dtype=score_map.dtype, device=score_map.device)[None, :] - float(rc[1])
+    return (rows ** 2 + cols ** 2).sqrt()
+
+
 def lookalike_ratio(score_map: torch.Tensor, radius: float) -> float:
     """How close a raw ``(h, w)`` map comes to a second target: the height of its highest local maximum
     (3x3) farther than ``radius`` cells from its peak (the highest cell, the first one on ties), over the
@@ -217,12 +232,7 @@ def lookalike_ratio(score_map: torch.Tensor, radius: float) -> float:
     top = m.max() - low
     if not bool(top > 0):
         return 0.0
-    row, col = divmod(int(torch.argmax(m)), m.shape[-1])
-    rows = torch.arange(m.shape[0], dtype=torch.float64, device=m.device)[:, None] - row
-    cols = torch.arange(m.shape[1], dtype=torch.float64, device=m.device)[None, :] - col
-    far = (rows ** 2 + cols ** 2).sqrt() > radius
-    local_max = m == F.max_pool2d(m[None, None], 3, stride=1, padding=1)[0, 0]
-    candidates = local_max & far
+    candidates = local_maxima(m) & (cell_distances(m, divmod(int(torch.argmax(m)), m.shape[-1])) > radius)
     if not bool(candidates.any()):
         return 0.0
     return float((m[candidates].max() - low) / top)
