@@ -171,6 +171,12 @@ class SiamOTParams:
             search. The wide search after a loss and ``search_min_size``'s enlarged crops search as
             on any frame. A one-crop frame is no evidence of a scale trend: ``scale_trend_frames``
             counts the frames that searched the scales and skips the others.
+        scale_features: how the scales' search features are made on a normal frame. ``'crops'``
+            (default, SiamFC): one crop per scale, ``scale_num`` backbone passes in one batch.
+            ``'resampled'``: one backbone pass on the unit scale's crop; each other scale's features
+            are that map resampled about its centre by the scale's factor
+            (``scale_search.resampled_scales``: bilinear, edges repeated), an approximation that
+            costs one backbone pass per frame instead of ``scale_num``.
 
     Confidence and template score map (paper Sections 2.4-2.5, used by both online methods):
         normalization: ``'softmax'`` (temperature ``softmax_temperature`` times the std of the
@@ -333,6 +339,7 @@ class SiamOTParams:
     min_target_size: float = _ranged(4.0, 0.0)
     clamp_center: bool = False
     scale_search_every: int = _ranged(1, 1)
+    scale_features: Literal["crops", "resampled"] = "crops"
 
     online_training: bool = True
     normalization: Literal["softmax", "shift"] = "softmax"

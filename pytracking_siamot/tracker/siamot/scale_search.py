@@ -26,6 +26,32 @@ def scale_factors(scale_num: int, scale_step: float) -> np.ndarray:
     return scale_step ** exponents
 
 
+def resampled_scales(features: torch.Tensor, factors: np.ndarray) -> torch.Tensor:
+    """``(len(factors), C, H, W)`` search features of each scale, made from ``(1, C, H, W)`` features
+    of the unit scale's crop by resampling about the map's centre.
+
+    A scale with factor ``f`` crops ``f`` times the unit crop's side and resizes it to the same
+    input size, so its feature cell ``u`` (offset from the centre, in cells) sees what the unit
+    crop's cell ``f * u`` sees. Bilinear with the corner cells' centres aligned; beyond the unit
+    map's edge (``f > 1``) the edge cells repeat. A factor of 1 returns the features unchanged.
+    """
+    if features.dim() != 4 or features.shape[0] != 1:
+        raise ValueError(f"resampled_scales expects (1, C, H, W) features, got {tuple(features.shape)}")
+    height, width = features.shape[-2:]
+    maps = []
+    for factor in np.asarray(factors, dtype=np.float64):
+        if factor <= 0 or not np.isfinite(factor):
+            raise ValueError(f"scale factors must be finite and > 0, got {factor}")
+        if factor == 1.0:
+            maps.append(features)
+            continue
+        rows = torch.linspace(-factor, factor, height, dtype=features.dtype, device=features.device)
+        cols = torch.linspace(-factor, factor, width, dtype=features.dtype, device=features.device)
+        grid = torch.stack(torch.meshgrid(cols, rows, indexing="xy"), dim=-1)[None]  # (1, H, W, [x, y])
+        maps.append(F.grid_sample(features, grid, mode="bilinear", padding_mode="border", align_corners=True))
+    return torch.cat(maps, dim=0)
+
+
 def hann_window(size: int) -> np.ndarray:
     """``(size, size)`` outer product of Hann windows, normalised to sum 1."""
     window = np.outer(np.hanning(size), np.hanning(size))

@@ -24,7 +24,7 @@ from pytracking_siamot.parameters import TrackerParams
 from pytracking_siamot.tracker.siamot.cropping import (context_size, crop_square, mean_color, normalize_image,
                                                     to_tensor_batch)
 from pytracking_siamot.tracker.siamot.distractors import DistractorMemory
-from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch
+from pytracking_siamot.tracker.siamot.scale_search import ScaleSearch, resampled_scales
 from pytracking_siamot.tracker.siamot.scale_trend import ScaleTrend
 
 _record = torch.profiler.record_function
@@ -247,6 +247,21 @@ class SiamOT:
         responses, search_features = self.network.score_images(self._exemplar_features, search)
         return crops, [wide_size], found, responses, search_features
 
+    def _resampled_search(self, frame: np.ndarray, sizes: list[float], search: ScaleSearch, crops_wanted: bool
+                          ) -> tuple[torch.Tensor, torch.Tensor, list[np.ndarray]]:
+        """``scale_features='resampled'``: one backbone pass on the unit scale's crop, the other
+        scales' features resampled from it (:func:`scale_search.resampled_scales`); returns the
+        responses, the features and the crops (every scale's when ``crops_wanted``, for the debug
+        output; else the unit crop alone, repeated)."""
+        unit = int(np.argmin(np.abs(np.log(search.factors))))
+        crop, image = self._crop_batch(frame, [sizes[unit]], self.params.instance_size)
+        unit_features = self.network.backbone(image)
+        with _record("siamot.xcorr"), torch_threads(self._small_op_threads):
+            search_features = resampled_scales(unit_features, search.factors / search.factors[unit])
+            responses = self.network.score(self._exemplar_features, search_features)
+        crops = self._crop_batch(frame, sizes, self.params.instance_size)[0] if crops_wanted else crop * len(sizes)
+        return responses, search_features, crops
+
     # -- pytracking contract ---------------------------------------------------------------
     def initialize(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
         """Start a sequence on ``image`` with ``info['init_bbox']`` ``[x, y, w, h]``.
@@ -316,8 +331,11 @@ class SiamOT:
                 scales = self._frame_index % params.scale_search_every == 0
                 search = self.search if scales else self.unit_search
                 sizes = [search_size * f for f in search.factors]
-                crops, images = self._crop_batch(frame, sizes, params.instance_size)
-                responses, search_features = self.network.score_images(self._exemplar_features, images)
+                if params.scale_features == "resampled" and len(sizes) > 1:
+                    responses, search_features, crops = self._resampled_search(frame, sizes, search, debug >= 1)
+                else:
+                    crops, images = self._crop_batch(frame, sizes, params.instance_size)
+                    responses, search_features = self.network.score_images(self._exemplar_features, images)
                 located = responses
                 if self.distractors is not None:
                     with _record("siamot.distractors"), torch_threads(self._small_op_threads):
