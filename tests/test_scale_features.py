@@ -9,7 +9,7 @@ import torch
 from pytracking_siamot.boxes import iou_xywh
 from pytracking_siamot.parameters import SiamOTParams, TrackerParams, parse_overrides
 from pytracking_siamot.tracker.siamot import SiamOT
-from pytracking_siamot.tracker.siamot.scale_search import resampled_scales, scale_factors
+from pytracking_siamot.tracker.siamot.scale_search import resampled_scales
 from runner_fakes import frames_of, small_synthetic_sequence
 
 FAST = dict(device="cpu", engine="torch", precision="fp32")
@@ -101,8 +101,3 @@ def test_with_one_scale_the_setting_changes_nothing() -> None:
                                                      **FAST))), frames, gt[0])[0]
             for mode in ("crops", "resampled")]
     np.testing.assert_array_equal(runs[0], runs[1])
-
-
-def test_the_factors_are_relative_to_the_unit_scale() -> None:
-    factors = scale_factors(3, 1.0375)
-    assert np.isclose(factors[1], 1.0) and factors[0] < 1.0 < factors[2]
