@@ -253,11 +253,11 @@ class SiamOT:
         scales' features resampled from it (:func:`scale_search.resampled_scales`); returns the
         responses, the features and the crops (every scale's when ``crops_wanted``, for the debug
         output; else the unit crop alone, repeated)."""
-        unit = int(np.argmin(np.abs(np.log(search.factors))))
+        unit = len(sizes) // 2  # scale_factors: an odd number of factors, the middle one exactly 1
         crop, image = self._crop_batch(frame, [sizes[unit]], self.params.instance_size)
         unit_features = self.network.backbone(image)
         with _record("siamot.xcorr"), torch_threads(self._small_op_threads):
-            search_features = resampled_scales(unit_features, search.factors / search.factors[unit])
+            search_features = resampled_scales(unit_features, search.factors)
             responses = self.network.score(self._exemplar_features, search_features)
         crops = self._crop_batch(frame, sizes, self.params.instance_size)[0] if crops_wanted else crop * len(sizes)
         return responses, search_features, crops
