@@ -177,6 +177,11 @@ class SiamOTParams:
             are that map resampled about its centre by the scale's factor
             (``scale_search.resampled_scales``: bilinear, edges repeated), an approximation that
             costs one backbone pass per frame instead of ``scale_num``.
+        resampled_crops_every: with ``scale_features='resampled'``, the frames whose index since
+            ``initialize`` (frame 0) is divisible by it crop and pass every scale as ``'crops'``
+            does, so that the size keeps following the target's; the frames between resample. 0
+            (default) = never (one backbone pass on every frame); 1 = every frame (``'crops'``).
+            With k = 3 the backbone sees 1, 1, 3, 1, 1, 3, ... crops. Ignored with ``'crops'``.
 
     Confidence and template score map (paper Sections 2.4-2.5, used by both online methods):
         normalization: ``'softmax'`` (temperature ``softmax_temperature`` times the std of the
@@ -340,6 +345,7 @@ class SiamOTParams:
     clamp_center: bool = False
     scale_search_every: int = _ranged(1, 1)
     scale_features: Literal["crops", "resampled"] = "crops"
+    resampled_crops_every: int = _ranged(0, 0)
 
     online_training: bool = True
     normalization: Literal["softmax", "shift"] = "softmax"

@@ -74,6 +74,9 @@ class SiamOT:
     :meth:`initialize` (frame 0) is a multiple of k; the frames between search one crop at the current
     size (``unit_search``: scale index 0 for the online method, the size kept, no step of the scale
     trend); the debug crop and map are that crop's. The wide and enlarged searches are unchanged.
+    With ``scale_features='resampled'`` the normal search passes the unit crop alone and resamples
+    the other scales from its features (:meth:`_resampled_search`), except on the frames whose index
+    is a multiple of ``resampled_crops_every`` (> 0), which crop every scale.
     """
 
     def __init__(self, params: TrackerParams) -> None:
@@ -331,7 +334,9 @@ class SiamOT:
                 scales = self._frame_index % params.scale_search_every == 0
                 search = self.search if scales else self.unit_search
                 sizes = [search_size * f for f in search.factors]
-                if params.scale_features == "resampled" and len(sizes) > 1:
+                crops_frame = (params.resampled_crops_every > 0
+                               and self._frame_index % params.resampled_crops_every == 0)
+                if params.scale_features == "resampled" and len(sizes) > 1 and not crops_frame:
                     responses, search_features, crops = self._resampled_search(frame, sizes, search, debug >= 1)
                 else:
                     crops, images = self._crop_batch(frame, sizes, params.instance_size)
